@@ -1,0 +1,1 @@
+"""GPU host twin backends (installed as ``feagi_embed.host.gpu``): CUDA (cupy) and WGPU (wgpu-py)."""
