@@ -85,6 +85,110 @@ def inspect(genome: str | None, as_json: bool, strict: bool) -> None:
         render_inspect(report, Console())
 
 
+def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
+    from .connectome import develop
+    from .genome import load_genome
+    from .quantize import quantize
+
+    path = resolve_genome_path(genome)
+    g = load_genome(path, strict=strict)
+    return quantize(develop(g, strict=strict), frac_bits=frac_bits)
+
+
+@main.command("quantize")
+@click.argument("genome", required=False)
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the model (.npz).")
+@click.option("--frac-bits", type=int, default=None, help="Force F (checked for overflow).")
+@click.option("--json", "as_json", is_flag=True, help="Print the quantization report as JSON.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
+    """Quantize GENOME to the fixed-point model and print the quantization report."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .quantize import report_rows
+
+    model = _load_model(genome, strict, frac_bits)
+    if out:
+        model.save(out)
+    rep = model.report
+    if as_json:
+        json.dump(rep, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
+    t = Table(title=f"fixed point Q{31 - model.frac_bits}.{model.frac_bits}  "
+                    f"({'lossless' if rep['lossless'] else 'lossy'})", title_justify="left")
+    for col in ("id", "name", "threshold", "limit", "1-leak", "contributions", "max rel err",
+                "lossless"):
+        t.add_column(col)
+    for row in report_rows(rep):
+        t.add_row(*row)
+    Console().print(t)
+    if out:
+        click.echo(f"model written to {out}")
+
+
+@main.command("run")
+@click.argument("genome", required=False)
+@click.option("--bursts", "-n", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--stimulus", "stimulus_file", type=click.Path(exists=True, dir_okay=False),
+              help="Stimulus JSON (see docs/stimulus.md).")
+@click.option("--backend", type=click.Choice(["numba"]), default="numba", show_default=True)
+@click.option("--raster", type=click.Path(dir_okay=False), help="Write a spike raster PNG.")
+@click.option("--state-every", type=click.IntRange(0), default=10, show_default=True,
+              help="State digest every K bursts (0: only at the end).")
+@click.option("--frac-bits", type=int, default=None, help="Force F (checked for overflow).")
+@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bits, as_json,
+            strict) -> None:
+    """Run GENOME for N bursts on the host twin; print fired counts per area and digests."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from .host.twin import Trace, Twin
+    from .runner import plot_raster, trace_report
+    from .stimulus import Stimulus
+
+    model = _load_model(genome, strict, frac_bits)
+    stim = Stimulus.load(stimulus_file) if stimulus_file else Stimulus()
+    twin = Twin(model)
+    trace = Trace()
+    chunk = max(1, state_every or 100)
+    with Progress(transient=True, disable=as_json or bursts < 500) as prog:
+        task = prog.add_task("bursts", total=bursts)
+        while twin.burst < bursts:
+            part = twin.run(min(chunk, bursts - twin.burst), stim, state_every=state_every)
+            trace.fired += part.fired
+            trace.fired_v += part.fired_v
+            trace.burst_crc += part.burst_crc
+            trace.state_crc.update(part.state_crc)
+            prog.update(task, completed=twin.burst)
+    rep = trace_report(model, trace)
+    if raster:
+        plot_raster(model, trace, raster, title=os.path.basename(resolve_genome_path(genome)))
+    if as_json:
+        json.dump(rep, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    names = model.meta["genome_ids"]
+    t = Table(title=f"{bursts} bursts, Q{31 - model.frac_bits}.{model.frac_bits}",
+              title_justify="left")
+    for col in ("burst", "fired", "per area", "digest", "state"):
+        t.add_column(col)
+    for b in rep["bursts"]:
+        per = ", ".join(f"{a}:{len(v)}" for a, v in sorted(b["fired"].items(),
+                                                            key=lambda kv: -len(kv[1]))[:6])
+        t.add_row(str(b["burst"]), str(b["count"]), per, b["digest"],
+                  rep["state_digests"].get(str(b["burst"]), ""))
+    Console().print(t)
+    click.echo(f"final digest {rep['final_digest']}  ({len(names)} areas, "
+               f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses)")
+    if raster:
+        click.echo(f"raster written to {raster}")
+
+
 @main.command("genomes")
 def list_genomes() -> None:
     """List the real FEAGI genomes bundled with feagi-embed."""

@@ -13,6 +13,7 @@ shared genomes use (e.g. ``snooze-i``, ``excite-i`` and ``fthlim-i`` are ignored
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 #: value kinds: "uint" JSON integer ≥ 0; "int" JSON integer; "number" int or float; "bool";
 #: "text"; "dict"; "any" (not used by the engine, accepted as is).
@@ -81,12 +82,13 @@ GENES: dict[str, Gene] = {g.code: g for g in [
     Gene("devcnt-i", "dev_count", "any", False, "unused"),
 ]}
 
-#: Codes seen in real genomes that the engine ignores, with the gene it probably meant and the
-#: consequence (oracle-confirmed for snooze-i, excite-i, fthlim-i).
-IGNORED_KNOWN: dict[str, str] = {
-    "snooze-i": "FEAGI only reads 'snooze-f'; snooze period stays 0",
-    "excite-i": "FEAGI only reads 'excite-f'; excitability stays 1.0 (always fire)",
-    "fthlim-i": "FEAGI only reads 'fthlim-f'; threshold limit stays 0 (none)",
-    "synatt-i": "FEAGI ignores area-level attractivity",
-    "plst_c-f": "plasticity constant gene is not read by FEAGI",
+#: Codes seen in real genomes that the engine ignores: the consequence, and a test telling whether
+#: ignoring the given value changes anything (oracle-confirmed for snooze-i, excite-i, fthlim-i).
+IGNORED_KNOWN: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "snooze-i": ("FEAGI only reads 'snooze-f'; the snooze period stays 0", lambda v: v != 0),
+    "excite-i": ("FEAGI only reads 'excite-f'; excitability stays 1.0 (always fire)",
+                 lambda v: not (isinstance(v, (int, float)) and v >= 0.999)),
+    "fthlim-i": ("FEAGI only reads 'fthlim-f'; the threshold limit stays 0 (none)", lambda v: v != 0),
+    "synatt-i": ("FEAGI ignores area-level synapse attractivity", lambda v: v != 100),
+    "plst_c-f": ("FEAGI does not read this plasticity constant gene", lambda v: False),
 }

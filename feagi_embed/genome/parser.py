@@ -235,8 +235,10 @@ class _Parser:
                 order.append(aid)
             gene = GENES.get(code)
             if gene is None:
-                why = IGNORED_KNOWN.get(code, "unknown gene code; FEAGI ignores it")
-                self.warn("unknown-gene", path, why, value)
+                why, matters = IGNORED_KNOWN.get(code, ("unknown gene code; FEAGI ignores it",
+                                                        lambda v: True))
+                if matters(value):
+                    self.warn("unknown-gene", path, f"{why} (value {value!r} is lost)", value)
                 continue
             prev = genes[aid].get(gene.prop)
             if prev is not None and prev[0] != value:

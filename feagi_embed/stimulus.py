@@ -1,0 +1,161 @@
+"""The stimulus file format, read identically by every target.
+
+```json
+{"stimuli": [
+  {"bursts": [2, 5], "area": "iv00_C", "voxels": [[0, 0, 0], [3, 1, 0]], "kind": "force"},
+  {"bursts": [7, 7], "area": "c__for", "voxels": [[0, 0, 0]], "kind": "inject", "value": 2.5}
+]}
+```
+
+- ``bursts``: inclusive range ``[first, last]`` of burst numbers (the first burst is 1).
+- ``area``: cortical area as spelled in the genome (its base64 ID or name also work).
+- ``voxels``: ``[x, y, z]`` coordinates inside the area.
+- ``kind``: ``"force"`` puts the neuron in that burst's fire queue (FEAGI manual stimulation);
+  ``"inject"`` adds ``value`` to the neuron's input (FEAGI sensory XYZP: the last neuron of the voxel
+  receives it; ``value`` 0 is dropped, as FEAGI drops p = 0).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import FeagiEmbedError
+
+KIND_INJECT, KIND_FORCE = 0, 1
+
+
+class StimulusError(FeagiEmbedError):
+    """A stimulus file that cannot be applied (names file, key path, value, expectation)."""
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    """A stimulus schedule: a list of entries as in the file format (validated, JSON-ready)."""
+
+    entries: tuple[dict[str, Any], ...] = ()
+    source: str = "<stimulus>"
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Stimulus":
+        """Read and validate a stimulus JSON file.
+
+        Raises:
+            StimulusError: unreadable file, invalid JSON or schema.
+        """
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except OSError as e:
+            raise StimulusError(f"{path}: cannot read ({e.strerror})") from None
+        except json.JSONDecodeError as e:
+            raise StimulusError(f"{path}: line {e.lineno} column {e.colno}: {e.msg}; expected JSON") from None
+        return cls.from_json(data, os.fspath(path))
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "<stimulus>") -> "Stimulus":
+        """Validate a decoded stimulus document.
+
+        Raises:
+            StimulusError: schema violation, naming the key path.
+        """
+        def bad(path, value, expected):
+            return StimulusError(f"{source}: {path}: got {json.dumps(value)}; expected {expected}")
+        if not isinstance(data, dict) or not isinstance(data.get("stimuli"), list):
+            raise bad("<root>", data if not isinstance(data, dict) else data.get("stimuli"),
+                      'an object {"stimuli": [...]}')
+        out = []
+        for i, e in enumerate(data["stimuli"]):
+            p = f"stimuli[{i}]"
+            if not isinstance(e, dict):
+                raise bad(p, e, "an object")
+            b = e.get("bursts")
+            if not (isinstance(b, list) and len(b) == 2 and all(isinstance(x, int) and not
+                    isinstance(x, bool) for x in b) and 1 <= b[0] <= b[1]):
+                raise bad(p + ".bursts", b, "[first, last] burst numbers with 1 <= first <= last")
+            if not isinstance(e.get("area"), str):
+                raise bad(p + ".area", e.get("area"), "a cortical area id as spelled in the genome")
+            vox = e.get("voxels")
+            if not (isinstance(vox, list) and all(isinstance(v, list) and len(v) == 3 and
+                    all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in v)
+                    for v in vox)):
+                raise bad(p + ".voxels", vox, "a list of [x, y, z] non-negative integers")
+            kind = e.get("kind", "force")
+            if kind not in ("force", "inject"):
+                raise bad(p + ".kind", kind, '"force" or "inject"')
+            entry = {"bursts": list(b), "area": e["area"], "voxels": [list(v) for v in vox],
+                     "kind": kind}
+            if kind == "inject":
+                val = e.get("value")
+                if not (isinstance(val, (int, float)) and not isinstance(val, bool)
+                        and math.isfinite(val)):
+                    raise bad(p + ".value", val, "a finite number (the injected potential)")
+                entry["value"] = float(val)
+            out.append(entry)
+        return cls(tuple(out), source)
+
+    def to_json(self) -> dict[str, Any]:
+        """The file form."""
+        return {"stimuli": [dict(e) for e in self.entries]}
+
+    def last_burst(self) -> int:
+        """Largest burst number any entry touches (0 if empty)."""
+        return max((e["bursts"][1] for e in self.entries), default=0)
+
+    def compile(self, model, bursts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per-burst CSR arrays for executors.
+
+        Args:
+            model: :class:`~feagi_embed.quantize.Model`.
+            bursts: number of bursts to cover (burst numbers 1…bursts).
+
+        Returns:
+            ``(ptr, neuron, value, kind)``: int64 ``[bursts+1]``, uint32, int32 (q(value), 0 for
+            force), uint8 (``KIND_INJECT``/``KIND_FORCE``); entries of burst b are
+            ``ptr[b-1] … ptr[b]-1`` in file order.
+
+        Raises:
+            StimulusError: unknown area, voxel outside the area, value too large for the model.
+        """
+        from .quantize import q
+
+        rows: list[list[tuple[int, int, int]]] = [[] for _ in range(bursts)]
+        for i, e in enumerate(self.entries):
+            try:
+                a = model.area_index(e["area"])
+            except KeyError:
+                raise StimulusError(f"{self.source}: stimuli[{i}].area: got {json.dumps(e['area'])}; "
+                                    "expected a cortical area of the genome") from None
+            w, h, d = model.meta["dims"][a]
+            npv = model.meta["npv"][a]
+            first = int(model.area_first[a])
+            if e["kind"] == "inject":
+                if abs(e["value"]) > model.meta["max_sensory"]:
+                    raise StimulusError(
+                        f"{self.source}: stimuli[{i}].value: got {e['value']}; expected |value| <= "
+                        f"{model.meta['max_sensory']} (the model's sensory budget)")
+                qv = int(q(e["value"], model.frac_bits))
+                if qv == 0:
+                    continue  # FEAGI drops p == 0 (npu.rs::inject_sensory_xyzp_by_id)
+            else:
+                qv = 0
+            kind = KIND_INJECT if e["kind"] == "inject" else KIND_FORCE
+            for j, (x, y, z) in enumerate(e["voxels"]):
+                if not (x < w and y < h and z < d):
+                    raise StimulusError(f"{self.source}: stimuli[{i}].voxels[{j}]: got {[x, y, z]}; "
+                                        f"expected a voxel inside {e['area']} ({w}x{h}x{d})")
+                nid = first + ((x * h + y) * d + z) * npv + (npv - 1)  # last neuron of the voxel
+                for b in range(e["bursts"][0], min(e["bursts"][1], bursts) + 1):
+                    rows[b - 1].append((nid, qv, kind))
+        counts = np.array([len(r) for r in rows], np.int64)
+        ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        flat = [x for r in rows for x in r]
+        neuron = np.array([x[0] for x in flat], np.uint32)
+        value = np.array([x[1] for x in flat], np.int32)
+        kind = np.array([x[2] for x in flat], np.uint8)
+        return ptr, neuron, value, kind

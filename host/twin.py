@@ -1,0 +1,378 @@
+"""The host twin on CPU: numba implementation of one burst, exactly ``docs/model.md`` §3.
+
+State is dense structure-of-arrays (V int32, refractory countdown and consecutive count uint16); the
+fire candidate list (FCL) is a flag array plus a list; synapses are CSR by source neuron. Bursts run
+in batches inside one compiled call; digests (``docs/model.md`` §4) are computed on the host with
+zlib's CRC-32 from the fired ids and state arrays.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numba as nb
+import numpy as np
+
+from ..quantize import EXC_ALWAYS, EXC_NEVER, Model
+from ..stimulus import KIND_FORCE, Stimulus
+
+_M32 = np.uint64(0xFFFFFFFF)
+#: fire-candidate flag bits
+CAND, FORCED, BLOCKED, FIRED, PREV_FIRED = 1, 2, 4, 8, 16
+
+
+@nb.njit(cache=True, inline="always")
+def pcg_hash(s):
+    """PCG-RXS-M-XS 32-bit output hash (``feagi-npu/neural/src/utils.rs``); s: uint64 < 2^32."""
+    s = (s * np.uint64(747796405) + np.uint64(2891336453)) & _M32
+    w = (((s >> ((s >> np.uint64(28)) + np.uint64(4))) ^ s) * np.uint64(277803737)) & _M32
+    return (w >> np.uint64(22)) ^ w
+
+
+@nb.njit(cache=True, inline="always")
+def excitability_passes(nid, burst, mode, t):
+    if mode == EXC_ALWAYS:
+        return True
+    if mode == EXC_NEVER:
+        return False
+    seed = (np.uint64(nid) * np.uint64(2654435761)
+            + (np.uint64(burst) & _M32) * np.uint64(1597334677)) & _M32
+    return pcg_hash(seed) < np.uint64(t)
+
+
+@nb.njit(cache=True, inline="always")
+def sat32(v):
+    if v > 2147483647:
+        return 2147483647
+    if v < -2147483648:
+        return -2147483648
+    return v
+
+
+@nb.njit(cache=True)
+def run_bursts(first_burst, n_bursts, frac_bits, power, large_brain, psp_max,
+               threshold, neuron_area, a_lim, a_k, a_exc_mode, a_exc_t, a_refr, a_snooze, a_cfl,
+               a_mp_acc, a_mp_driven, syn_ptr, syn_dst, syn_c, syn_w, fanout,
+               st_ptr, st_nrn, st_val, st_kind,
+               V, cd, cc, acc, flag, cand, forced, prev, fq, fq_v, fq_len, refl, refl_len,
+               out_ids, out_v, out_counts):
+    """Run ``n_bursts`` bursts starting at burst number ``first_burst``.
+
+    Mutates the state arrays in place. ``flag`` bits: CAND (in the FCL), FORCED, BLOCKED
+    (refractory: input discarded), FIRED; ``forced`` lists this burst's force-fired neurons;
+    ``prev[0]`` holds the number of previous-burst candidates stored in ``prev[1:]``; ``fq``/``fq_v``
+    the previous burst's fire queue (ids, V at fire) of length ``fq_len[0]``; ``refl`` the neurons
+    with a running refractory countdown. Fired ids of burst i go to ``out_ids`` (appended, sorted),
+    their V at fire to ``out_v``, counts to ``out_counts[i]``. Stops early when ``out_ids`` might
+    overflow. Returns ``(ids written, bursts run)``.
+    """
+    n_out = 0
+    one = np.int64(1) << frac_bits
+    n_neurons = threshold.shape[0]
+    forced_v = np.int32(100 << frac_bits)  # the engine reports a forced neuron's V as 100
+    psp_cap = np.int64(psp_max) << frac_bits
+    for bi in range(n_bursts):
+        if n_out + n_neurons > out_ids.shape[0]:
+            return n_out, bi  # output buffer could overflow: the caller continues in a new call
+        burst = first_burst + bi
+        n_cand = 0
+        n_forced = 0
+        # 2. sensory injections; force-fire stimuli only join this burst's fire queue (oracle:
+        #    a forced fire changes no state: no V reset, no refractory, no consecutive count)
+        for s in range(st_ptr[bi], st_ptr[bi + 1]):
+            i = st_nrn[s]
+            if st_kind[s] == KIND_FORCE:
+                if flag[i] & FORCED == 0:
+                    flag[i] |= FORCED
+                    forced[n_forced] = i
+                    n_forced += 1
+            else:
+                if flag[i] & CAND == 0:
+                    flag[i] |= CAND
+                    cand[n_cand] = i
+                    n_cand += 1
+                acc[i] = np.int32(acc[i] + st_val[s])
+        # 3. power
+        if power >= 0:
+            if flag[power] & CAND == 0:
+                flag[power] |= CAND
+                cand[n_cand] = power
+                n_cand += 1
+            acc[power] = np.int32(acc[power] + one)
+        # 4. membrane reset of mp_charge_accumulation = false neurons (V can only be non-zero for
+        #    neurons that were candidates last burst, so resetting those equals a full reset)
+        if large_brain:
+            for j in range(fq_len[0]):
+                i = fq[j]
+                if not a_mp_acc[neuron_area[i]]:
+                    V[i] = 0
+        else:
+            # oracle: neurons in the previous fire queue are not reset (matters for force-fired
+            # neurons, which keep their V)
+            for j in range(fq_len[0]):
+                flag[fq[j]] |= PREV_FIRED
+            for j in range(prev[0]):
+                i = prev[1 + j]
+                if flag[i] & PREV_FIRED == 0 and not a_mp_acc[neuron_area[i]]:
+                    V[i] = 0
+            for j in range(fq_len[0]):
+                flag[fq[j]] &= ~PREV_FIRED
+        # 5. propagation from the previous burst's fire queue
+        for j in range(fq_len[0]):
+            src = fq[j]
+            area = neuron_area[src]
+            driven = a_mp_driven[area]
+            if driven:
+                # oracle: PSP = max(V at fire, 0), neither rounded nor clamped to 255 (V 300 gives
+                # 300, V 2.5 gives 2.5); capped at the compile-time bound of the overflow proof
+                vf = np.int64(fq_v[j])
+                if vf < 0:
+                    vf = 0
+                if vf > psp_cap:
+                    vf = psp_cap
+                n = np.int64(fanout[src])
+            for k in range(syn_ptr[src], syn_ptr[src + 1]):
+                t = syn_dst[k]
+                if driven:
+                    w = np.int64(syn_w[k])
+                    aw = w if w >= 0 else -w
+                    mag = (2 * aw * vf + n) // (2 * n)
+                    c = mag if w >= 0 else -mag
+                else:
+                    c = np.int64(syn_c[k])
+                if flag[t] & CAND == 0:
+                    flag[t] |= CAND
+                    cand[n_cand] = t
+                    n_cand += 1
+                acc[t] = np.int32(acc[t] + c)
+        # 6a. refractory countdown of every neuron, every burst
+        w_i = 0
+        for j in range(refl_len[0]):
+            i = refl[j]
+            if flag[i] & CAND:
+                flag[i] |= BLOCKED  # input discarded
+            if flag[i] & FORCED:  # oracle: a force-fired neuron's countdown pauses that burst
+                refl[w_i] = i
+                w_i += 1
+                continue
+            cd[i] -= 1
+            area = neuron_area[i]
+            lim_l = a_cfl[area]
+            if cd[i] == 0:
+                if lim_l != 0 and lim_l != 65535 and cc[i] >= lim_l:
+                    cc[i] = 0
+            else:
+                refl[w_i] = i
+                w_i += 1
+        refl_len[0] = w_i
+        # 6b–g. dynamics of the candidates
+        n_fired = 0
+        for j in range(n_cand):
+            i = cand[j]
+            fired = False
+            if flag[i] & BLOCKED == 0:
+                area = neuron_area[i]
+                a_in = np.int64(acc[i])
+                if a_in < 0:  # oracle: a burst's summed input is floored at 0
+                    a_in = 0
+                v = sat32(np.int64(V[i]) + a_in)
+                L = a_cfl[area]
+                finite = L != 0 and L != 65535
+                in_window = threshold[i] <= v and v <= a_lim[area]
+                if in_window and cc[i] >= L:
+                    cc[i] = 0
+                    V[i] = v
+                elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                    fired = True
+                    vfire = v
+                    V[i] = 0
+                else:
+                    if finite:
+                        cc[i] = 0
+                    V[i] = sat32((v * np.int64(a_k[area]) + 32768) >> 16)
+            if fired:
+                area = neuron_area[i]
+                if cc[i] < 65535:
+                    cc[i] += 1
+                L = a_cfl[area]
+                if L != 0 and L != 65535 and cc[i] >= L:
+                    r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                    cd[i] = 65535 if r > 65535 else r
+                else:
+                    cd[i] = a_refr[area]
+                if cd[i] > 0:
+                    refl[refl_len[0]] = i
+                    refl_len[0] += 1
+                flag[i] |= FIRED
+                out_ids[n_out + n_fired] = i
+                out_v[n_out + n_fired] = vfire
+                n_fired += 1
+        for j in range(n_forced):
+            i = forced[j]
+            if flag[i] & FIRED == 0:
+                out_ids[n_out + n_fired] = i
+                out_v[n_out + n_fired] = forced_v
+                n_fired += 1
+            flag[i] = 0
+        # fired set sorted by id; becomes next burst's fire queue
+        seg = out_ids[n_out:n_out + n_fired]
+        order = np.argsort(seg, kind="mergesort")
+        ids_sorted = seg[order].copy()
+        v_sorted = out_v[n_out:n_out + n_fired][order].copy()
+        out_ids[n_out:n_out + n_fired] = ids_sorted
+        out_v[n_out:n_out + n_fired] = v_sorted
+        for j in range(n_fired):
+            fq[j] = ids_sorted[j]
+            fq_v[j] = v_sorted[j]
+        fq_len[0] = n_fired
+        out_counts[bi] = n_fired
+        n_out += n_fired
+        # clear the FCL; remember this burst's candidates for the next membrane reset
+        for j in range(n_cand):
+            i = cand[j]
+            acc[i] = 0
+            flag[i] = 0
+            prev[1 + j] = i
+        prev[0] = n_cand
+    return n_out, n_bursts
+
+
+@dataclass
+class Trace:
+    """What every target reports (``docs/model.md`` §4).
+
+    Attributes:
+        fired: per burst, uint32 array of fired neuron ids (ascending); index 0 = burst 1.
+        fired_v: per burst, int32 membrane potential at fire (fixed point, F fractional bits).
+        burst_crc: uint32 ``[B]`` CRC-32 of ``[b, count, ids…]`` (u32 LE).
+        state_crc: ``{burst: crc}`` CRC-32 of V (int32 LE), cd (u16 LE), cc (u16 LE) after that burst.
+        watch: per burst, int64 ``[len(watch), 3]`` of ``(V, cd, cc)`` of watched neurons.
+    """
+
+    fired: list[np.ndarray] = field(default_factory=list)
+    fired_v: list[np.ndarray] = field(default_factory=list)
+    burst_crc: list[int] = field(default_factory=list)
+    state_crc: dict[int, int] = field(default_factory=dict)
+    watch: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def bursts(self) -> int:
+        """Number of bursts recorded."""
+        return len(self.fired)
+
+    @property
+    def final_digest(self) -> int:
+        """CRC-32 chained over all burst digests (u32 LE), the ``E`` line of the device protocol."""
+        return zlib.crc32(np.asarray(self.burst_crc, np.uint32).astype("<u4").tobytes())
+
+
+def burst_digest(burst: int, ids: np.ndarray) -> int:
+    """CRC-32 over little-endian u32 words ``[b, count, id_1 … id_count]``."""
+    words = np.concatenate(([burst, len(ids)], ids)).astype("<u4")
+    return zlib.crc32(words.tobytes())
+
+
+def state_digest(V: np.ndarray, cd: np.ndarray, cc: np.ndarray) -> int:
+    """CRC-32 over V (int32 LE), then cd (u16 LE), then cc (u16 LE)."""
+    crc = zlib.crc32(V.astype("<i4").tobytes())
+    crc = zlib.crc32(cd.astype("<u2").tobytes(), crc)
+    return zlib.crc32(cc.astype("<u2").tobytes(), crc)
+
+
+class Twin:
+    """Stateful numba executor of a :class:`~feagi_embed.quantize.Model`.
+
+    Example::
+
+        twin = Twin(model)
+        trace = twin.run(120, stimulus, state_every=10)
+    """
+
+    def __init__(self, model: Model):
+        self.model = model
+        n = model.n_neurons
+        self.V = np.zeros(n, np.int32)
+        self.cd = np.zeros(n, np.uint16)
+        self.cc = np.zeros(n, np.uint16)
+        self._acc = np.zeros(n, np.int32)
+        self._flag = np.zeros(n, np.uint8)
+        self._cand = np.zeros(n + 1, np.uint32)
+        self._forced = np.zeros(n + 1, np.uint32)
+        self._prev = np.zeros(n + 1, np.int64)
+        self._fq = np.zeros(n + 1, np.uint32)
+        self._fq_v = np.zeros(n + 1, np.int32)
+        self._fq_len = np.zeros(1, np.int64)
+        self._refl = np.zeros(n + 1, np.uint32)
+        self._refl_len = np.zeros(1, np.int64)
+        self.burst = 0
+        cap = max(4 * n, 1 << 16)  # fired-id buffer: a call stops before it could overflow
+        self._out_ids = np.empty(cap, np.uint32)
+        self._out_v = np.empty(cap, np.int32)
+
+    def state_digest(self) -> int:
+        """CRC-32 of the current state (``docs/model.md`` §4)."""
+        return state_digest(self.V, self.cd, self.cc)
+
+    def run(self, bursts: int, stimulus: Stimulus | None = None, *, state_every: int = 0,
+            batch: int = 256, watch: np.ndarray | None = None) -> Trace:
+        """Run ``bursts`` bursts (continuing from the current state).
+
+        Args:
+            bursts: number of bursts to run.
+            stimulus: schedule by absolute burst number (burst 1 is the first ever run).
+            state_every: record a state digest every K bursts (0: only after the last burst).
+            batch: bursts per compiled call (a state digest forces a batch boundary).
+            watch: neuron ids whose ``(V, cd, cc)`` to record after every burst (into
+                ``trace.watch``; forces one burst per call).
+
+        Returns:
+            :class:`Trace` of the bursts run.
+        """
+        m = self.model
+        stim = stimulus or Stimulus()
+        end = self.burst + bursts
+        st_ptr, st_nrn, st_val, st_kind = stim.compile(m, end)
+        trace = Trace()
+        done = 0
+        if watch is not None:
+            watch = np.asarray(watch, np.int64)
+            batch = 1
+        while done < bursts:
+            step = min(batch, bursts - done)
+            if state_every:
+                to_next = state_every - (self.burst % state_every)
+                step = min(step, to_next)
+            b0 = self.burst + 1
+            lo, hi = int(st_ptr[b0 - 1]), int(st_ptr[b0 - 1 + step])
+            ptr = (st_ptr[b0 - 1:b0 + step] - lo).astype(np.int64)
+            out_ids = self._out_ids
+            out_v = self._out_v
+            counts = np.zeros(step, np.int64)
+            n, step = run_bursts(
+                b0, step, m.frac_bits, m.meta["power_neuron"], m.meta["large_brain"],
+                m.meta["mp_psp_max"],
+                m.threshold, m.neuron_area, m.area_limit, m.area_leak_k, m.area_exc_mode,
+                m.area_exc_t, m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc,
+                m.area_mp_driven, m.syn_ptr, m.syn_dst, m.syn_c, m.syn_w, m.fanout, ptr,
+                st_nrn[lo:hi], st_val[lo:hi], st_kind[lo:hi], self.V, self.cd, self.cc,
+                self._acc, self._flag, self._cand, self._forced, self._prev, self._fq, self._fq_v,
+                self._fq_len, self._refl, self._refl_len, out_ids, out_v, counts)
+            pos = 0
+            for i in range(step):
+                b = b0 + i
+                ids = out_ids[pos:pos + counts[i]].copy()
+                trace.fired.append(ids)
+                trace.fired_v.append(out_v[pos:pos + counts[i]].copy())
+                trace.burst_crc.append(burst_digest(b, ids))
+                pos += counts[i]
+            assert pos == n
+            self.burst += step
+            done += step
+            if watch is not None:
+                trace.watch.append(np.stack([self.V[watch].astype(np.int64), self.cd[watch],
+                                             self.cc[watch]], axis=1))
+            if state_every and self.burst % state_every == 0:
+                trace.state_crc[self.burst] = self.state_digest()
+        trace.state_crc[self.burst] = self.state_digest()
+        return trace
