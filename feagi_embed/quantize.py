@@ -119,7 +119,12 @@ class Model:
         syn_c: int32 ``[S]`` contribution C = q(w·psp·sign / n) (for non mp-driven sources).
         syn_w: int32 ``[S]`` signed weight (``−w`` for inhibitory), for mp-driven sources.
         fanout: int32 ``[N]`` divisor n per source (1 when the area has uniform PSP).
-        power_input: P = q(1.0).
+        area_psp, area_degen: int32 ``[A]`` q(PSP) and q(degeneration): areas with a non-zero
+            degeneration keep a per-neuron PSP that drops by it after every fire (contributions
+            then computed at run time like mp-driven ones).
+        area_psp_f32, area_degen_f32, threshold_f32, area_limit_f32 (f32 max when none), area_leak_f32 (``f32(1 − leak)``),
+            syn_c_f32: the real f32 values FEAGI computes with, for the float reference.
+        report: the quantization report (:func:`quantization_report`).
     """
 
     frac_bits: int
@@ -143,9 +148,20 @@ class Model:
     fanout: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
 
+    area_psp: np.ndarray = None
+    area_degen: np.ndarray = None
+    area_psp_f32: np.ndarray = None
+    area_degen_f32: np.ndarray = None
+    threshold_f32: np.ndarray = None
+    area_limit_f32: np.ndarray = None
+    area_leak_f32: np.ndarray = None
+    syn_c_f32: np.ndarray = None
+
     ARRAYS = ("area_first", "neuron_area", "threshold", "area_limit", "area_leak_k",
               "area_exc_mode", "area_exc_t", "area_refractory", "area_snooze", "area_cfl",
-              "area_mp_acc", "area_mp_driven", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout")
+              "area_mp_acc", "area_mp_driven", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout",
+              "area_psp", "area_degen", "area_psp_f32", "area_degen_f32",
+              "threshold_f32", "area_limit_f32", "area_leak_f32", "syn_c_f32")
 
     @property
     def n_neurons(self) -> int:
@@ -315,6 +331,8 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
         "simulation_timestep": c.genome.physiology.simulation_timestep,
         "max_sensory": max_sensory,
         "mp_psp_max": int(bounds["mp_psp_max"]),
+        "degen_psp_max": int(math.ceil(max([a.postsynaptic_current for a in areas
+                                            if a.degeneration] or [0.0]))),
     }
     model = Model(
         frac_bits=f, meta=meta, area_first=c.area_first.astype(np.int64),
@@ -330,7 +348,17 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
         area_mp_acc=np.array([a.mp_charge_accumulation for a in areas], bool),
         area_mp_driven=np.array([a.mp_driven_psp for a in areas], bool),
         syn_ptr=syn_ptr.astype(np.int64), syn_dst=c.synapse_dst[order].astype(np.uint32),
-        syn_c=syn_c, syn_w=syn_w, fanout=fan.astype(np.int32))
+        syn_c=syn_c, syn_w=syn_w, fanout=fan.astype(np.int32),
+        threshold_f32=c.threshold.astype(np.float32),
+        area_limit_f32=np.array([a.threshold_limit or np.finfo(np.float32).max for a in areas],
+                                np.float32),
+        area_leak_f32=np.array([np.float32(1) - np.float32(a.leak_coefficient) for a in areas],
+                               np.float32),
+        syn_c_f32=contrib[order].astype(np.float32),
+        area_psp=np.array([int(q(a.postsynaptic_current, f)) for a in areas], np.int32),
+        area_degen=np.array([int(q(a.degeneration, f)) for a in areas], np.int32),
+        area_psp_f32=np.array([a.postsynaptic_current for a in areas], np.float32),
+        area_degen_f32=np.array([a.degeneration for a in areas], np.float32))
     model.report = quantization_report(c, model, contrib[order], syn_src, bounds)
     return model
 
@@ -377,6 +405,11 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
             lq = int(m.area_limit[i]) / scale
             entry["limit"] = {"real": float(np.float32(a.threshold_limit)), "quantized": lq,
                               "rel_error": _rel_err([np.float32(a.threshold_limit)], [lq])}
+        if a.degeneration:
+            dq = int(m.area_degen[i]) / scale
+            entry["degeneration"] = {"real": float(np.float32(a.degeneration)), "quantized": dq,
+                                     "rel_error": _rel_err([np.float32(a.degeneration)], [dq])}
+            lossless &= entry["degeneration"]["rel_error"] == 0
         if a.mp_driven_psp:
             entry["contributions"] = [{"note": "mp-driven PSP: computed at run time"}]
         else:

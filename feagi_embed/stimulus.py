@@ -107,16 +107,18 @@ class Stimulus:
         """Largest burst number any entry touches (0 if empty)."""
         return max((e["bursts"][1] for e in self.entries), default=0)
 
-    def compile(self, model, bursts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def compile(self, model, bursts: int, real: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-burst CSR arrays for executors.
 
         Args:
             model: :class:`~feagi_embed.quantize.Model`.
             bursts: number of bursts to cover (burst numbers 1…bursts).
+            real: values as float32 real numbers (float reference) instead of q(value).
 
         Returns:
-            ``(ptr, neuron, value, kind)``: int64 ``[bursts+1]``, uint32, int32 (q(value), 0 for
-            force), uint8 (``KIND_INJECT``/``KIND_FORCE``); entries of burst b are
+            ``(ptr, neuron, value, kind)``: int64 ``[bursts+1]``, uint32, int32 q(value) (float32
+            with ``real``; 0 for force), uint8 (``KIND_INJECT``/``KIND_FORCE``); entries of burst b are
             ``ptr[b-1] … ptr[b]-1`` in file order.
 
         Raises:
@@ -139,9 +141,9 @@ class Stimulus:
                     raise StimulusError(
                         f"{self.source}: stimuli[{i}].value: got {e['value']}; expected |value| <= "
                         f"{model.meta['max_sensory']} (the model's sensory budget)")
-                qv = int(q(e["value"], model.frac_bits))
-                if qv == 0:
+                if e["value"] == 0:
                     continue  # FEAGI drops p == 0 (npu.rs::inject_sensory_xyzp_by_id)
+                qv = float(np.float32(e["value"])) if real else int(q(e["value"], model.frac_bits))
             else:
                 qv = 0
             kind = KIND_INJECT if e["kind"] == "inject" else KIND_FORCE
@@ -156,6 +158,6 @@ class Stimulus:
         ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
         flat = [x for r in rows for x in r]
         neuron = np.array([x[0] for x in flat], np.uint32)
-        value = np.array([x[1] for x in flat], np.int32)
+        value = np.array([x[1] for x in flat], np.float32 if real else np.int32)
         kind = np.array([x[2] for x in flat], np.uint8)
         return ptr, neuron, value, kind

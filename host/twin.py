@@ -50,28 +50,90 @@ def sat32(v):
     return v
 
 
+# ---------------------------------------------------------------- arithmetic of the two modes
+# Fixed point (the normative model, docs/model.md §2): V int32 with F fractional bits.
+@nb.njit(cache=True, inline="always")
+def fx_integrate(v, a, accumulate_charge):
+    """V + input, saturated; with charge accumulation a negative summed input is ignored (oracle:
+    V 1 + input −2 stays 1), without it a negative input is kept (gesture_recognition: V −30)."""
+    a = np.int64(a)
+    if accumulate_charge and a < 0:
+        a = 0
+    return sat32(np.int64(v) + a)
+
+
+@nb.njit(cache=True, inline="always")
+def fx_leak(v, k):
+    """sat32(floor((V·K + 2^15) / 2^16)): exact in 64-bit integers."""
+    return sat32((np.int64(v) * np.int64(k) + 32768) >> 16)
+
+
+@nb.njit(cache=True, inline="always")
+def fx_accumulate(acc_t, c):
+    """int32 wrapping addition (order independent; the overflow proof says it never wraps)."""
+    return np.int32(np.int64(acc_t) + np.int64(c))
+
+
+@nb.njit(cache=True, inline="always")
+def fx_mp_contribution(w, vfire, n, cap):
+    """mp-driven PSP: round_half_away(w · clamp(V at fire, 0, cap) / n), integers only."""
+    vf = np.int64(vfire)
+    if vf < 0:
+        vf = 0
+    if vf > cap:
+        vf = cap
+    aw = np.int64(w) if w >= 0 else -np.int64(w)
+    mag = (2 * aw * vf + n) // (2 * n)
+    return mag if w >= 0 else -mag
+
+
+# Float reference: the same rules in f32, with FEAGI's arithmetic.
+@nb.njit(cache=True, inline="always")
+def fl_integrate(v, a, accumulate_charge):
+    if accumulate_charge and a < 0:
+        return np.float32(v)
+    return np.float32(v + a)
+
+
+@nb.njit(cache=True, inline="always")
+def fl_leak(v, k):
+    return np.float32(v * k)
+
+
+@nb.njit(cache=True, inline="always")
+def fl_accumulate(acc_t, c):
+    return np.float32(acc_t + c)
+
+
+@nb.njit(cache=True, inline="always")
+def fl_mp_contribution(w, vfire, n, cap):
+    base = np.float32(w) * (vfire if vfire > 0 else np.float32(0))
+    return np.float32(base / np.float32(n)) if n > 1 else np.float32(base)
+
+
 @nb.njit(cache=True)
-def run_bursts(first_burst, n_bursts, frac_bits, power, large_brain, psp_max,
+def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_brain,
                threshold, neuron_area, a_lim, a_k, a_exc_mode, a_exc_t, a_refr, a_snooze, a_cfl,
-               a_mp_acc, a_mp_driven, syn_ptr, syn_dst, syn_c, syn_w, fanout,
+               a_mp_acc, a_mp_driven, a_degen, syn_ptr, syn_dst, syn_c, syn_w, fanout,
                st_ptr, st_nrn, st_val, st_kind,
-               V, cd, cc, acc, flag, cand, forced, prev, fq, fq_v, fq_len, refl, refl_len,
-               out_ids, out_v, out_counts):
-    """Run ``n_bursts`` bursts starting at burst number ``first_burst``.
+               V, cd, cc, psp, acc, flag, cand, forced, prev, fq, fq_v, fq_len, refl, refl_len,
+               out_ids, out_v, out_counts,
+               integrate, leak, accumulate, mp_contribution):
+    """Run ``n_bursts`` bursts starting at burst number ``first_burst`` (docs/model.md §3).
+
+    The arithmetic is passed in (``fx_*`` for the fixed-point model with int32 V/thresholds/
+    contributions, ``fl_*`` for the f32 float reference); the rules are shared.
 
     Mutates the state arrays in place. ``flag`` bits: CAND (in the FCL), FORCED, BLOCKED
-    (refractory: input discarded), FIRED; ``forced`` lists this burst's force-fired neurons;
-    ``prev[0]`` holds the number of previous-burst candidates stored in ``prev[1:]``; ``fq``/``fq_v``
-    the previous burst's fire queue (ids, V at fire) of length ``fq_len[0]``; ``refl`` the neurons
-    with a running refractory countdown. Fired ids of burst i go to ``out_ids`` (appended, sorted),
-    their V at fire to ``out_v``, counts to ``out_counts[i]``. Stops early when ``out_ids`` might
-    overflow. Returns ``(ids written, bursts run)``.
+    (refractory: input discarded), FIRED, PREV_FIRED; ``forced`` lists this burst's force-fired
+    neurons; ``prev[0]`` holds the number of previous-burst candidates stored in ``prev[1:]``;
+    ``fq``/``fq_v`` the previous burst's fire queue (ids, V at fire) of length ``fq_len[0]``; ``refl``
+    the neurons with a running refractory countdown. Fired ids of burst i go to ``out_ids``
+    (appended, sorted), their V at fire to ``out_v``, counts to ``out_counts[i]``. Stops early when
+    ``out_ids`` might overflow. Returns ``(ids written, bursts run)``.
     """
     n_out = 0
-    one = np.int64(1) << frac_bits
     n_neurons = threshold.shape[0]
-    forced_v = np.int32(100 << frac_bits)  # the engine reports a forced neuron's V as 100
-    psp_cap = np.int64(psp_max) << frac_bits
     for bi in range(n_bursts):
         if n_out + n_neurons > out_ids.shape[0]:
             return n_out, bi  # output buffer could overflow: the caller continues in a new call
@@ -92,24 +154,23 @@ def run_bursts(first_burst, n_bursts, frac_bits, power, large_brain, psp_max,
                     flag[i] |= CAND
                     cand[n_cand] = i
                     n_cand += 1
-                acc[i] = np.int32(acc[i] + st_val[s])
+                acc[i] = accumulate(acc[i], st_val[s])
         # 3. power
         if power >= 0:
             if flag[power] & CAND == 0:
                 flag[power] |= CAND
                 cand[n_cand] = power
                 n_cand += 1
-            acc[power] = np.int32(acc[power] + one)
-        # 4. membrane reset of mp_charge_accumulation = false neurons (V can only be non-zero for
-        #    neurons that were candidates last burst, so resetting those equals a full reset)
+            acc[power] = accumulate(acc[power], power_in)
+        # 4. membrane reset of mp_charge_accumulation = false neurons. V can only be non-zero for
+        #    neurons that were candidates last burst, so resetting those equals FEAGI's full pass.
         if large_brain:
             for j in range(fq_len[0]):
                 i = fq[j]
                 if not a_mp_acc[neuron_area[i]]:
                     V[i] = 0
         else:
-            # oracle: neurons in the previous fire queue are not reset (matters for force-fired
-            # neurons, which keep their V)
+            # oracle: neurons in the previous fire queue are not reset (force-fired ones keep V)
             for j in range(fq_len[0]):
                 flag[fq[j]] |= PREV_FIRED
             for j in range(prev[0]):
@@ -123,42 +184,36 @@ def run_bursts(first_burst, n_bursts, frac_bits, power, large_brain, psp_max,
             src = fq[j]
             area = neuron_area[src]
             driven = a_mp_driven[area]
-            if driven:
-                # oracle: PSP = max(V at fire, 0), neither rounded nor clamped to 255 (V 300 gives
-                # 300, V 2.5 gives 2.5); capped at the compile-time bound of the overflow proof
-                vf = np.int64(fq_v[j])
-                if vf < 0:
-                    vf = 0
-                if vf > psp_cap:
-                    vf = psp_cap
-                n = np.int64(fanout[src])
+            degen = a_degen[area] != 0
             for k in range(syn_ptr[src], syn_ptr[src + 1]):
                 t = syn_dst[k]
                 if driven:
-                    w = np.int64(syn_w[k])
-                    aw = w if w >= 0 else -w
-                    mag = (2 * aw * vf + n) // (2 * n)
-                    c = mag if w >= 0 else -mag
+                    # oracle: PSP = max(V at fire, 0), neither rounded nor clamped to 255
+                    c = mp_contribution(syn_w[k], fq_v[j], fanout[src], psp_cap)
+                elif degen:
+                    c = mp_contribution(syn_w[k], psp[src], fanout[src], psp_cap)
                 else:
-                    c = np.int64(syn_c[k])
+                    c = syn_c[k]
                 if flag[t] & CAND == 0:
                     flag[t] |= CAND
                     cand[n_cand] = t
                     n_cand += 1
-                acc[t] = np.int32(acc[t] + c)
-        # 6a. refractory countdown of every neuron, every burst
+                acc[t] = accumulate(acc[t], c)
+            if degen:  # oracle: each fire lowers the neuron's PSP by the degeneration, floor 0
+                p_new = psp[src] - a_degen[area]
+                psp[src] = p_new if p_new > 0 else 0
+        # 6a. refractory countdown of every neuron, every burst; input during it is discarded
         w_i = 0
         for j in range(refl_len[0]):
             i = refl[j]
             if flag[i] & CAND:
-                flag[i] |= BLOCKED  # input discarded
+                flag[i] |= BLOCKED
             if flag[i] & FORCED:  # oracle: a force-fired neuron's countdown pauses that burst
                 refl[w_i] = i
                 w_i += 1
                 continue
             cd[i] -= 1
-            area = neuron_area[i]
-            lim_l = a_cfl[area]
+            lim_l = a_cfl[neuron_area[i]]
             if cd[i] == 0:
                 if lim_l != 0 and lim_l != 65535 and cc[i] >= lim_l:
                     cc[i] = 0
@@ -170,32 +225,19 @@ def run_bursts(first_burst, n_bursts, frac_bits, power, large_brain, psp_max,
         n_fired = 0
         for j in range(n_cand):
             i = cand[j]
-            fired = False
-            if flag[i] & BLOCKED == 0:
-                area = neuron_area[i]
-                a_in = np.int64(acc[i])
-                if a_in < 0:  # oracle: a burst's summed input is floored at 0
-                    a_in = 0
-                v = sat32(np.int64(V[i]) + a_in)
-                L = a_cfl[area]
-                finite = L != 0 and L != 65535
-                in_window = threshold[i] <= v and v <= a_lim[area]
-                if in_window and cc[i] >= L:
-                    cc[i] = 0
-                    V[i] = v
-                elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
-                    fired = True
-                    vfire = v
-                    V[i] = 0
-                else:
-                    if finite:
-                        cc[i] = 0
-                    V[i] = sat32((v * np.int64(a_k[area]) + 32768) >> 16)
-            if fired:
-                area = neuron_area[i]
+            if flag[i] & BLOCKED:
+                continue
+            area = neuron_area[i]
+            v = integrate(V[i], acc[i], a_mp_acc[area])
+            L = a_cfl[area]
+            in_window = threshold[i] <= v and v <= a_lim[area]
+            if in_window and cc[i] >= L:
+                cc[i] = 0
+                V[i] = v
+            elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                V[i] = 0
                 if cc[i] < 65535:
                     cc[i] += 1
-                L = a_cfl[area]
                 if L != 0 and L != 65535 and cc[i] >= L:
                     r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
                     cd[i] = 65535 if r > 65535 else r
@@ -206,8 +248,12 @@ def run_bursts(first_burst, n_bursts, frac_bits, power, large_brain, psp_max,
                     refl_len[0] += 1
                 flag[i] |= FIRED
                 out_ids[n_out + n_fired] = i
-                out_v[n_out + n_fired] = vfire
+                out_v[n_out + n_fired] = v
                 n_fired += 1
+            else:
+                if L != 0 and L != 65535:
+                    cc[i] = 0
+                V[i] = leak(v, a_k[area])
         for j in range(n_forced):
             i = forced[j]
             if flag[i] & FIRED == 0:
@@ -244,10 +290,12 @@ class Trace:
 
     Attributes:
         fired: per burst, uint32 array of fired neuron ids (ascending); index 0 = burst 1.
-        fired_v: per burst, int32 membrane potential at fire (fixed point, F fractional bits).
+        fired_v: per burst, membrane potential at fire (int32 fixed point with F fractional bits,
+            or float32 in float mode).
         burst_crc: uint32 ``[B]`` CRC-32 of ``[b, count, ids…]`` (u32 LE).
         state_crc: ``{burst: crc}`` CRC-32 of V (int32 LE), cd (u16 LE), cc (u16 LE) after that burst.
-        watch: per burst, int64 ``[len(watch), 3]`` of ``(V, cd, cc)`` of watched neurons.
+        watch: per burst, float64 ``[len(watch), 3]`` of ``(V, cd, cc)`` of watched neurons (V in
+            model units: fixed-point integer or f32 value).
     """
 
     fired: list[np.ndarray] = field(default_factory=list)
@@ -274,8 +322,8 @@ def burst_digest(burst: int, ids: np.ndarray) -> int:
 
 
 def state_digest(V: np.ndarray, cd: np.ndarray, cc: np.ndarray) -> int:
-    """CRC-32 over V (int32 LE), then cd (u16 LE), then cc (u16 LE)."""
-    crc = zlib.crc32(V.astype("<i4").tobytes())
+    """CRC-32 over V (int32 LE; f32 bits in float mode), then cd (u16 LE), then cc (u16 LE)."""
+    crc = zlib.crc32(V.astype("<i4" if V.dtype.kind == "i" else "<f4").tobytes())
     crc = zlib.crc32(cd.astype("<u2").tobytes(), crc)
     return zlib.crc32(cc.astype("<u2").tobytes(), crc)
 
@@ -283,32 +331,59 @@ def state_digest(V: np.ndarray, cd: np.ndarray, cc: np.ndarray) -> int:
 class Twin:
     """Stateful numba executor of a :class:`~feagi_embed.quantize.Model`.
 
+    Args:
+        model: the quantized model.
+        mode: ``"fixed"`` (the normative fixed-point model every target implements) or
+            ``"float"`` (the same rules in f32 with FEAGI's arithmetic, for fidelity studies;
+            ``V`` is then float32 and digests hash its bits).
+
     Example::
 
         twin = Twin(model)
         trace = twin.run(120, stimulus, state_every=10)
     """
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, mode: str = "fixed"):
+        if mode not in ("fixed", "float"):
+            raise ValueError(f"mode {mode!r}: expected 'fixed' or 'float'")
         self.model = model
+        self.mode = mode
         n = model.n_neurons
-        self.V = np.zeros(n, np.int32)
+        vt = np.int32 if mode == "fixed" else np.float32
+        self.V = np.zeros(n, vt)
         self.cd = np.zeros(n, np.uint16)
         self.cc = np.zeros(n, np.uint16)
-        self._acc = np.zeros(n, np.int32)
+        self._acc = np.zeros(n, vt)
         self._flag = np.zeros(n, np.uint8)
         self._cand = np.zeros(n + 1, np.uint32)
         self._forced = np.zeros(n + 1, np.uint32)
         self._prev = np.zeros(n + 1, np.int64)
         self._fq = np.zeros(n + 1, np.uint32)
-        self._fq_v = np.zeros(n + 1, np.int32)
+        self._fq_v = np.zeros(n + 1, vt)
         self._fq_len = np.zeros(1, np.int64)
         self._refl = np.zeros(n + 1, np.uint32)
         self._refl_len = np.zeros(1, np.int64)
         self.burst = 0
         cap = max(4 * n, 1 << 16)  # fired-id buffer: a call stops before it could overflow
         self._out_ids = np.empty(cap, np.uint32)
-        self._out_v = np.empty(cap, np.int32)
+        self._out_v = np.empty(cap, vt)
+        m = model
+        if mode == "fixed":
+            self._params = (m.threshold, m.neuron_area, m.area_limit, m.area_leak_k)
+            self._syn_c = m.syn_c
+            cap = max(m.meta["mp_psp_max"], m.meta["degen_psp_max"])
+            self._scalars = (np.int64(1) << m.frac_bits, np.int32(100 << m.frac_bits),
+                             np.int64(cap) << m.frac_bits)
+            self._fns = (fx_integrate, fx_leak, fx_accumulate, fx_mp_contribution)
+            self._degen, psp0 = m.area_degen, m.area_psp
+        else:
+            self._params = (m.threshold_f32, m.neuron_area, m.area_limit_f32, m.area_leak_f32)
+            self._syn_c = m.syn_c_f32
+            self._scalars = (np.float32(1.0), np.float32(100.0), np.float32(np.inf))
+            self._fns = (fl_integrate, fl_leak, fl_accumulate, fl_mp_contribution)
+            self._degen, psp0 = m.area_degen_f32, m.area_psp_f32
+        #: per-neuron PSP of degenerating areas (others unused)
+        self.psp = np.where(self._degen != 0, psp0, 0)[m.neuron_area].astype(vt)
 
     def state_digest(self) -> int:
         """CRC-32 of the current state (``docs/model.md`` §4)."""
@@ -332,12 +407,14 @@ class Twin:
         m = self.model
         stim = stimulus or Stimulus()
         end = self.burst + bursts
-        st_ptr, st_nrn, st_val, st_kind = stim.compile(m, end)
+        st_ptr, st_nrn, st_val, st_kind = stim.compile(m, end, real=self.mode == "float")
         trace = Trace()
         done = 0
         if watch is not None:
             watch = np.asarray(watch, np.int64)
             batch = 1
+        power_in, forced_v, psp_cap = self._scalars
+        thr, area, lim, leak = self._params
         while done < bursts:
             step = min(batch, bursts - done)
             if state_every:
@@ -350,14 +427,14 @@ class Twin:
             out_v = self._out_v
             counts = np.zeros(step, np.int64)
             n, step = run_bursts(
-                b0, step, m.frac_bits, m.meta["power_neuron"], m.meta["large_brain"],
-                m.meta["mp_psp_max"],
-                m.threshold, m.neuron_area, m.area_limit, m.area_leak_k, m.area_exc_mode,
-                m.area_exc_t, m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc,
-                m.area_mp_driven, m.syn_ptr, m.syn_dst, m.syn_c, m.syn_w, m.fanout, ptr,
-                st_nrn[lo:hi], st_val[lo:hi], st_kind[lo:hi], self.V, self.cd, self.cc,
-                self._acc, self._flag, self._cand, self._forced, self._prev, self._fq, self._fq_v,
-                self._fq_len, self._refl, self._refl_len, out_ids, out_v, counts)
+                b0, step, m.meta["power_neuron"], power_in, forced_v, psp_cap,
+                m.meta["large_brain"], thr, area, lim, leak, m.area_exc_mode, m.area_exc_t,
+                m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc, m.area_mp_driven,
+                self._degen, m.syn_ptr, m.syn_dst, self._syn_c, m.syn_w, m.fanout, ptr,
+                st_nrn[lo:hi], st_val[lo:hi], st_kind[lo:hi], self.V, self.cd, self.cc, self.psp,
+                self._acc, self._flag,
+                self._cand, self._forced, self._prev, self._fq, self._fq_v, self._fq_len,
+                self._refl, self._refl_len, out_ids, out_v, counts, *self._fns)
             pos = 0
             for i in range(step):
                 b = b0 + i
@@ -370,7 +447,7 @@ class Twin:
             self.burst += step
             done += step
             if watch is not None:
-                trace.watch.append(np.stack([self.V[watch].astype(np.int64), self.cd[watch],
+                trace.watch.append(np.stack([self.V[watch].astype(np.float64), self.cd[watch],
                                              self.cc[watch]], axis=1))
             if state_every and self.burst % state_every == 0:
                 trace.state_crc[self.burst] = self.state_digest()

@@ -38,7 +38,7 @@ def load_fixture(path: Path) -> dict:
         return json.load(f)
 
 
-def run_fixture(fx: dict):
+def run_fixture(fx: dict, mode: str = "fixed"):
     if "genome_file" in fx:
         g = load_genome(GENOMES / fx["genome_file"])
     else:
@@ -53,7 +53,7 @@ def run_fixture(fx: dict):
         x, y, z = map(int, xyz.split(","))
         _, h, d = model.meta["dims"][a]
         ids.append(int(model.area_first[a]) + ((x * h + y) * d + z) * model.meta["npv"][a] + int(k))
-    twin = Twin(model)
+    twin = Twin(model, mode)
     trace = twin.run(fx["bursts_recorded"], stim, watch=np.array(ids, np.int64) if ids else None)
     return model, trace, watch_keys
 
@@ -68,16 +68,17 @@ def forced_by_burst(fx: dict) -> dict[int, set]:
     return out
 
 
-def same_potential(model, ours: float, engine: float) -> bool:
-    """Exact (in f32) when the quantization report says lossless; else within quantization error."""
-    if model.report["lossless"]:
+def same_potential(model, ours: float, engine: float, exact: bool) -> bool:
+    """Exact (in f32) for the float reference and lossless models; else within quantization error."""
+    if exact:
         return np.float32(ours) == np.float32(engine)
     return abs(ours - engine) <= 16.0 / (1 << model.frac_bits) + 1e-3 * abs(engine)
 
 
-def compare(fx: dict, check_mp: bool = True) -> None:
-    model, trace, watch_keys = run_fixture(fx)
-    scale = float(1 << model.frac_bits)
+def compare(fx: dict, mode: str = "fixed") -> None:
+    model, trace, watch_keys = run_fixture(fx, mode)
+    scale = float(1 << model.frac_bits) if mode == "fixed" else 1.0
+    exact = mode == "float" or model.report["lossless"]
     forced = forced_by_burst(fx)
     ids_b64 = model.meta["ids"]
     for i, b in enumerate(fx["bursts"]):
@@ -89,31 +90,59 @@ def compare(fx: dict, check_mp: bool = True) -> None:
         assert set(ours) == set(theirs), (
             f"{fx['name']} burst {burst}: engine-only {sorted(set(theirs) - set(ours))[:5]}, "
             f"twin-only {sorted(set(ours) - set(theirs))[:5]}")
-        if check_mp:
-            for key, mp in theirs.items():
-                if key in forced.get(burst, set()):
-                    continue
-                assert same_potential(model, ours[key], mp), (fx["name"], burst, key, ours[key], mp)
+        for key, mp in theirs.items():
+            if key in forced.get(burst, set()):
+                continue
+            assert same_potential(model, ours[key], mp, exact), (fx["name"], burst, key, ours[key], mp)
         for j, key in enumerate(watch_keys):
             if key not in b.get("watch", {}):
                 continue
             mp, cd, cc = b["watch"][key]
             v, our_cd, our_cc = trace.watch[i][j]
-            assert same_potential(model, v / scale, mp) and (our_cd, our_cc) == (cd, cc), (
+            assert same_potential(model, v / scale, mp, exact) and (our_cd, our_cc) == (cd, cc), (
                 f"{fx['name']} burst {burst} {key}: twin V/cd/cc = {v / scale}/{our_cd}/{our_cc}, "
                 f"engine {mp}/{cd}/{cc}")
 
 
-@pytest.mark.parametrize("path", [p for p in CONFORMANCE
-                                  if p.name.split(".")[0] not in STATISTICAL], ids=lambda p: p.name)
-def test_conformance_case_equals_engine(path):
-    compare(load_fixture(path))
+#: fixed-point cases whose firing legitimately differs from the engine, with the cause
+#: (documented in docs/feagi-compatibility.md); the float reference must still match them exactly.
+FIXED_POINT_DIVERGENCE = {
+    "psp_nonuniform": "a 1/3 fan-out share is not representable: 3·q(1/3) = 1 − 2^-F misses a "
+                      "threshold of 1 that FEAGI's f32 sum (0.33333334·3 = 1.0) reaches",
+}
 
 
-@pytest.mark.parametrize("path", TRACES, ids=lambda p: p.name)
-def test_real_genome_trace_equals_engine(path):
-    compare(load_fixture(path))
+def _cases(paths):
+    out = []
+    for p in paths:
+        name = p.name.split(".")[0]
+        if name in STATISTICAL:
+            continue
+        marks = ([pytest.mark.xfail(reason=FIXED_POINT_DIVERGENCE[name], strict=True)]
+                 if name in FIXED_POINT_DIVERGENCE else [])
+        out.append(pytest.param(p, marks=marks, id=name))
+    return out
 
+
+@pytest.mark.parametrize("path", _cases(CONFORMANCE))
+def test_conformance_case_fixed_point_equals_engine(path):
+    compare(load_fixture(path), "fixed")
+
+
+@pytest.mark.parametrize("path", [p for p in CONFORMANCE if p.name.split(".")[0] not in STATISTICAL],
+                         ids=lambda p: p.name.split(".")[0])
+def test_conformance_case_float_reference_equals_engine(path):
+    compare(load_fixture(path), "float")
+
+
+@pytest.mark.parametrize("path", _cases(TRACES))
+def test_real_genome_trace_fixed_point_equals_engine(path):
+    compare(load_fixture(path), "fixed")
+
+
+@pytest.mark.parametrize("path", TRACES, ids=lambda p: p.name.split(".")[0])
+def test_real_genome_trace_float_reference_equals_engine(path):
+    compare(load_fixture(path), "float")
 
 def test_excitability_firing_rate_matches_engine_statistically():
     """FEAGI's excitability draw is keyed by its run-specific neuron ids, so only rates compare:

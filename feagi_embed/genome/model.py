@@ -111,6 +111,9 @@ class CorticalArea:
         consecutive_fire_limit: max consecutive fires (u16); 0 means unlimited.
         snooze_period: extra refractory bursts after hitting the consecutive limit (u16).
         is_memory: ``memory-b`` gene (memory areas are not executed by feagi-embed).
+        degeneration: ``de_gen-f``: after every fire of a neuron, the PSP its synapses carry
+            drops by this amount (f32 subtraction, floored at 0). FEAGI's source marks it unused,
+            but the release engine applies it (oracle: power PSP 500 − 0.01 per fire).
         mappings: outgoing cortical mappings, destinations in ascending base64-ID order (the
             engine's processing order).
         is_core: True for the engine's 1-neuron core areas (``___power`` …).
@@ -136,6 +139,7 @@ class CorticalArea:
     consecutive_fire_limit: int
     snooze_period: int
     is_memory: bool = False
+    degeneration: float = 0.0
     mappings: tuple[CorticalMapping, ...] = ()
     is_core: bool = False
     declared_in_genome: bool = True

@@ -33,7 +33,7 @@ AREA_DEFAULTS: dict[str, Any] = {
     "threshold_increment_z": 0.0, "threshold_limit": 0.0, "refractory_period": 0,
     "leak_coefficient": 0.0, "excitability": 1.0, "postsynaptic_current": 1.0,
     "psp_uniform_distribution": False, "mp_charge_accumulation": False, "mp_driven_psp": False,
-    "consecutive_fire_limit": 0, "snooze_period": 0, "is_memory": False,
+    "consecutive_fire_limit": 0, "snooze_period": 0, "is_memory": False, "degeneration": 0.0,
     "cortical_mapping_dst": {},
 }
 
@@ -379,6 +379,7 @@ class _Parser:
             psp_uniform_distribution=v["psp_uniform_distribution"],
             mp_charge_accumulation=v["mp_charge_accumulation"], mp_driven_psp=v["mp_driven_psp"],
             consecutive_fire_limit=cfl, snooze_period=snooze, is_memory=bool(v["is_memory"]),
+            degeneration=float(v["degeneration"]),
             mappings=mappings, is_core=is_core, declared_in_genome=declared)
 
     # -------------------------------------------------------------- mappings
