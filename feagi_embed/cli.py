@@ -19,6 +19,13 @@ from .errors import FeagiEmbedError
 DEFAULT_GENOME = "essential_genome"
 
 
+def console():
+    """A rich console; wide when output is not a terminal (logs, pipes) so tables do not wrap."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def bundled_genomes() -> list[str]:
     """Names (file stems) of the real FEAGI genomes shipped with feagi-embed."""
     d = resources.files("feagi_embed") / "genomes"
@@ -68,8 +75,6 @@ def inspect(genome: str | None, as_json: bool, strict: bool) -> None:
     Per cortical area: id, name, type, dims, neurons per voxel, neurons, synapses out/in and the
     key neuron parameters; totals; warnings.
     """
-    from rich.console import Console
-
     from .connectome import develop
     from .genome import load_genome
     from .inspect import inspect_report, render_inspect
@@ -82,7 +87,7 @@ def inspect(genome: str | None, as_json: bool, strict: bool) -> None:
         json.dump(report, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        render_inspect(report, Console())
+        render_inspect(report, console())
 
 
 def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
@@ -103,7 +108,6 @@ def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
     """Quantize GENOME to the fixed-point model and print the quantization report."""
-    from rich.console import Console
     from rich.table import Table
 
     from .quantize import report_rows
@@ -123,7 +127,7 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
         t.add_column(col)
     for row in report_rows(rep):
         t.add_row(*row)
-    Console().print(t)
+    console().print(t)
     if out:
         click.echo(f"model written to {out}")
 
@@ -143,7 +147,6 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
 def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bits, as_json,
             strict) -> None:
     """Run GENOME for N bursts on the host twin; print fired counts per area and digests."""
-    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
@@ -182,7 +185,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                                                             key=lambda kv: -len(kv[1]))[:6])
         t.add_row(str(b["burst"]), str(b["count"]), per, b["digest"],
                   rep["state_digests"].get(str(b["burst"]), ""))
-    Console().print(t)
+    console().print(t)
     click.echo(f"final digest {rep['final_digest']}  ({len(names)} areas, "
                f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses)")
     if raster:

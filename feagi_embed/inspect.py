@@ -97,7 +97,16 @@ def render_inspect(report: dict[str, Any], console) -> None:
     console.print(t)
     if report["warnings"]:
         console.print(f"[yellow]{len(report['warnings'])} warning(s)[/yellow] "
-                      "(FEAGI drops or rewrites these; --strict makes them errors):")
+                      "(FEAGI drops or rewrites these; --strict makes them errors; --json lists "
+                      "each with its key path):")
+        groups: dict[tuple[str, str], list[str]] = {}
         for w in report["warnings"]:
-            console.print(f"  warning {w['path']}: {w['message']} [{w['code']}]",
-                          highlight=False, markup=False)
+            groups.setdefault((w["code"], _generic(w["message"])), []).append(w["path"])
+        for (code, message), paths in groups.items():
+            where = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
+            console.print(f"  warning [{code}] {where}: {message}", highlight=False, markup=False)
+
+
+def _generic(message: str) -> str:
+    """A warning message without its value part, for grouping identical warnings."""
+    return message.split(" (value ")[0]

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import Diagnostics, GenomeError
-from .cortical_id import CORE_AREA_IDS, CorticalID, resolve_genome_ids
+from .cortical_id import CORE_AREA_IDS, CorticalID, brain_regions_rejection, resolve_genome_ids
 from .genes import GENES, IGNORED_KNOWN
 from .model import CorticalArea, CorticalMapping, Genome, MappingRule, Morphology, Physiology
 
@@ -110,6 +110,11 @@ class _Parser:
             raise self.err(["blueprint"], "<hierarchical blueprint>",
                            "a flat blueprint with keys like \"_____10c-<ID>-cx-<gene>-<t>\" "
                            "(FEAGI flat 2.x or 3.0 format)")
+        verdict = brain_regions_rejection(d.get("brain_regions"))
+        if verdict:
+            raise self.err(["brain_regions"], "<brain regions>",
+                           f"brain regions the release engine accepts ({verdict}; region keys "
+                           "that are not UUIDs are renamed, so parent links to them break)")
         title = d.get("genome_title", "")
         title = title if isinstance(title, str) else ""
         morphologies = self.parse_morphologies(d.get("neuron_morphologies", {}))
@@ -224,7 +229,7 @@ class _Parser:
             value = bp[key]
             parts = key.split("-")
             path = ("blueprint", key)
-            if len(parts) != 5 or not parts[1]:
+            if len(parts) != 5 or parts[0] != "_____10c" or not parts[1]:
                 self.warn("unknown-key", path, "not a gene key \"_____10c-<ID>-<cx|nx>-<gene>-<t>\"; "
                           "FEAGI ignores it", value)
                 continue
