@@ -136,7 +136,7 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
 @click.argument("genome", required=False)
 @click.option("--bursts", "-n", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--stimulus", "stimulus_file", type=click.Path(exists=True, dir_okay=False),
-              help="Stimulus JSON (see docs/stimulus.md).")
+              help="Stimulus JSON (format: docs/stimulus.md).")
 @click.option("--backend", type=click.Choice(["numba"]), default="numba", show_default=True)
 @click.option("--raster", type=click.Path(dir_okay=False), help="Write a spike raster PNG.")
 @click.option("--state-every", type=click.IntRange(0), default=10, show_default=True,

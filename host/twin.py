@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
+from numba import literally
 
 from ..quantize import EXC_ALWAYS, EXC_NEVER, Model
 from ..stimulus import KIND_FORCE, Stimulus
@@ -51,64 +52,60 @@ def sat32(v):
 
 
 # ---------------------------------------------------------------- arithmetic of the two modes
-# Fixed point (the normative model, docs/model.md §2): V int32 with F fractional bits.
+# ``floating`` is a compile-time literal: False = the normative fixed-point model (docs/model.md §2,
+# V int32 with F fractional bits), True = the float reference (same rules in f32, FEAGI's
+# arithmetic). numba prunes the other branch, so the fixed-point path never touches floats.
 @nb.njit(cache=True, inline="always")
-def fx_integrate(v, a, accumulate_charge):
-    """V + input, saturated; with charge accumulation a negative summed input is ignored (oracle:
-    V 1 + input −2 stays 1), without it a negative input is kept (gesture_recognition: V −30)."""
-    a = np.int64(a)
-    if accumulate_charge and a < 0:
-        a = 0
-    return sat32(np.int64(v) + a)
-
-
-@nb.njit(cache=True, inline="always")
-def fx_leak(v, k):
-    """sat32(floor((V·K + 2^15) / 2^16)): exact in 64-bit integers."""
-    return sat32((np.int64(v) * np.int64(k) + 32768) >> 16)
-
-
-@nb.njit(cache=True, inline="always")
-def fx_accumulate(acc_t, c):
-    """int32 wrapping addition (order independent; the overflow proof says it never wraps)."""
-    return np.int32(np.int64(acc_t) + np.int64(c))
+def integrate(v, a, accumulate_charge, floating):
+    """V + input. With charge accumulation a negative summed input is ignored (oracle: V 1 +
+    input −2 stays 1); without it the negative input is kept (gesture_recognition: V −30)."""
+    if floating:
+        if accumulate_charge and a < 0:
+            return np.float32(v)
+        return np.float32(v + a)
+    else:
+        a64 = np.int64(a)
+        if accumulate_charge and a64 < 0:
+            a64 = 0
+        return sat32(np.int64(v) + a64)
 
 
 @nb.njit(cache=True, inline="always")
-def fx_mp_contribution(w, vfire, n, cap):
-    """mp-driven PSP: round_half_away(w · clamp(V at fire, 0, cap) / n), integers only."""
-    vf = np.int64(vfire)
-    if vf < 0:
-        vf = 0
-    if vf > cap:
-        vf = cap
-    aw = np.int64(w) if w >= 0 else -np.int64(w)
-    mag = (2 * aw * vf + n) // (2 * n)
-    return mag if w >= 0 else -mag
-
-
-# Float reference: the same rules in f32, with FEAGI's arithmetic.
-@nb.njit(cache=True, inline="always")
-def fl_integrate(v, a, accumulate_charge):
-    if accumulate_charge and a < 0:
-        return np.float32(v)
-    return np.float32(v + a)
+def leak(v, k, floating):
+    """Fixed: sat32(floor((V·K + 2^15) / 2^16)), exact in 64-bit integers. Float: V·f32(1 − leak)."""
+    if floating:
+        return np.float32(v * k)
+    else:
+        return sat32((np.int64(v) * np.int64(k) + 32768) >> 16)
 
 
 @nb.njit(cache=True, inline="always")
-def fl_leak(v, k):
-    return np.float32(v * k)
+def accumulate(acc_t, c, floating):
+    """FCL sum. Fixed: int32 wrapping addition (order independent; proven never to wrap)."""
+    if floating:
+        return np.float32(acc_t + c)
+    else:
+        return np.int32(np.int64(acc_t) + np.int64(c))
 
 
 @nb.njit(cache=True, inline="always")
-def fl_accumulate(acc_t, c):
-    return np.float32(acc_t + c)
+def runtime_contribution(w, psp, n, cap, floating):
+    """Contribution of a run-time PSP (mp-driven V at fire, or a degenerating PSP): w·max(psp, 0)/n.
 
-
-@nb.njit(cache=True, inline="always")
-def fl_mp_contribution(w, vfire, n, cap):
-    base = np.float32(w) * (vfire if vfire > 0 else np.float32(0))
-    return np.float32(base / np.float32(n)) if n > 1 else np.float32(base)
+    Fixed: round_half_away(w · clamp(psp, 0, cap) / n) in integers. Float: FEAGI's
+    ``f32(w)·psp / f32(n)`` (no division when n = 1)."""
+    if floating:
+        base = np.float32(w) * (psp if psp > 0 else np.float32(0))
+        return np.float32(base / np.float32(n)) if n > 1 else np.float32(base)
+    else:
+        p = np.int64(psp)
+        if p < 0:
+            p = 0
+        if p > cap:
+            p = cap
+        aw = np.int64(w) if w >= 0 else -np.int64(w)
+        mag = (2 * aw * p + n) // (2 * n)
+        return mag if w >= 0 else -mag
 
 
 @nb.njit(cache=True)
@@ -117,12 +114,11 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                a_mp_acc, a_mp_driven, a_degen, syn_ptr, syn_dst, syn_c, syn_w, fanout,
                st_ptr, st_nrn, st_val, st_kind,
                V, cd, cc, psp, acc, flag, cand, forced, prev, fq, fq_v, fq_len, refl, refl_len,
-               out_ids, out_v, out_counts,
-               integrate, leak, accumulate, mp_contribution):
+               out_ids, out_v, out_counts, floating):
     """Run ``n_bursts`` bursts starting at burst number ``first_burst`` (docs/model.md §3).
 
-    The arithmetic is passed in (``fx_*`` for the fixed-point model with int32 V/thresholds/
-    contributions, ``fl_*`` for the f32 float reference); the rules are shared.
+    ``floating`` (a compile-time literal) selects the arithmetic: fixed point (int32 V, thresholds,
+    contributions) or the f32 float reference; the rules are shared.
 
     Mutates the state arrays in place. ``flag`` bits: CAND (in the FCL), FORCED, BLOCKED
     (refractory: input discarded), FIRED, PREV_FIRED; ``forced`` lists this burst's force-fired
@@ -132,6 +128,7 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
     (appended, sorted), their V at fire to ``out_v``, counts to ``out_counts[i]``. Stops early when
     ``out_ids`` might overflow. Returns ``(ids written, bursts run)``.
     """
+    literally(floating)
     n_out = 0
     n_neurons = threshold.shape[0]
     for bi in range(n_bursts):
@@ -154,14 +151,14 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                     flag[i] |= CAND
                     cand[n_cand] = i
                     n_cand += 1
-                acc[i] = accumulate(acc[i], st_val[s])
+                acc[i] = accumulate(acc[i], st_val[s], floating)
         # 3. power
         if power >= 0:
             if flag[power] & CAND == 0:
                 flag[power] |= CAND
                 cand[n_cand] = power
                 n_cand += 1
-            acc[power] = accumulate(acc[power], power_in)
+            acc[power] = accumulate(acc[power], power_in, floating)
         # 4. membrane reset of mp_charge_accumulation = false neurons. V can only be non-zero for
         #    neurons that were candidates last burst, so resetting those equals FEAGI's full pass.
         if large_brain:
@@ -189,16 +186,16 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                 t = syn_dst[k]
                 if driven:
                     # oracle: PSP = max(V at fire, 0), neither rounded nor clamped to 255
-                    c = mp_contribution(syn_w[k], fq_v[j], fanout[src], psp_cap)
+                    c = runtime_contribution(syn_w[k], fq_v[j], fanout[src], psp_cap, floating)
                 elif degen:
-                    c = mp_contribution(syn_w[k], psp[src], fanout[src], psp_cap)
+                    c = runtime_contribution(syn_w[k], psp[src], fanout[src], psp_cap, floating)
                 else:
                     c = syn_c[k]
                 if flag[t] & CAND == 0:
                     flag[t] |= CAND
                     cand[n_cand] = t
                     n_cand += 1
-                acc[t] = accumulate(acc[t], c)
+                acc[t] = accumulate(acc[t], c, floating)
             if degen:  # oracle: each fire lowers the neuron's PSP by the degeneration, floor 0
                 p_new = psp[src] - a_degen[area]
                 psp[src] = p_new if p_new > 0 else 0
@@ -228,7 +225,7 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
             if flag[i] & BLOCKED:
                 continue
             area = neuron_area[i]
-            v = integrate(V[i], acc[i], a_mp_acc[area])
+            v = integrate(V[i], acc[i], a_mp_acc[area], floating)
             L = a_cfl[area]
             in_window = threshold[i] <= v and v <= a_lim[area]
             if in_window and cc[i] >= L:
@@ -253,7 +250,7 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
             else:
                 if L != 0 and L != 65535:
                     cc[i] = 0
-                V[i] = leak(v, a_k[area])
+                V[i] = leak(v, a_k[area], floating)
         for j in range(n_forced):
             i = forced[j]
             if flag[i] & FIRED == 0:
@@ -282,6 +279,10 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
             prev[1 + j] = i
         prev[0] = n_cand
     return n_out, n_bursts
+
+
+#: compiled kernel entry points by signature (see :meth:`Twin._call`)
+_ENTRY_POINTS: dict = {}
 
 
 @dataclass
@@ -374,13 +375,11 @@ class Twin:
             cap = max(m.meta["mp_psp_max"], m.meta["degen_psp_max"])
             self._scalars = (np.int64(1) << m.frac_bits, np.int32(100 << m.frac_bits),
                              np.int64(cap) << m.frac_bits)
-            self._fns = (fx_integrate, fx_leak, fx_accumulate, fx_mp_contribution)
             self._degen, psp0 = m.area_degen, m.area_psp
         else:
             self._params = (m.threshold_f32, m.neuron_area, m.area_limit_f32, m.area_leak_f32)
             self._syn_c = m.syn_c_f32
             self._scalars = (np.float32(1.0), np.float32(100.0), np.float32(np.inf))
-            self._fns = (fl_integrate, fl_leak, fl_accumulate, fl_mp_contribution)
             self._degen, psp0 = m.area_degen_f32, m.area_psp_f32
         #: per-neuron PSP of degenerating areas (others unused)
         self.psp = np.where(self._degen != 0, psp0, 0)[m.neuron_area].astype(vt)
@@ -388,6 +387,19 @@ class Twin:
     def state_digest(self) -> int:
         """CRC-32 of the current state (``docs/model.md`` §4)."""
         return state_digest(self.V, self.cd, self.cc)
+
+    def _call(self, *args):
+        """Call the kernel. numba's dispatch of a literal-specialised function re-types the call
+        every time (~0.5 s); after the first call we call the compiled overload directly."""
+        sig = tuple(nb.typeof(a) for a in args[:-1]) + (nb.types.literal(args[-1]),)
+        entry = _ENTRY_POINTS.get(sig)
+        if entry is None:
+            result = run_bursts(*args)
+            overload = run_bursts.overloads.get(sig)
+            if overload is not None:
+                _ENTRY_POINTS[sig] = overload.entry_point
+            return result
+        return entry(*args)
 
     def run(self, bursts: int, stimulus: Stimulus | None = None, *, state_every: int = 0,
             batch: int = 256, watch: np.ndarray | None = None) -> Trace:
@@ -426,7 +438,7 @@ class Twin:
             out_ids = self._out_ids
             out_v = self._out_v
             counts = np.zeros(step, np.int64)
-            n, step = run_bursts(
+            n, step = self._call(
                 b0, step, m.meta["power_neuron"], power_in, forced_v, psp_cap,
                 m.meta["large_brain"], thr, area, lim, leak, m.area_exc_mode, m.area_exc_t,
                 m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc, m.area_mp_driven,
@@ -434,7 +446,7 @@ class Twin:
                 st_nrn[lo:hi], st_val[lo:hi], st_kind[lo:hi], self.V, self.cd, self.cc, self.psp,
                 self._acc, self._flag,
                 self._cand, self._forced, self._prev, self._fq, self._fq_v, self._fq_len,
-                self._refl, self._refl_len, out_ids, out_v, counts, *self._fns)
+                self._refl, self._refl_len, out_ids, out_v, counts, self.mode == "float")
             pos = 0
             for i in range(step):
                 b = b0 + i

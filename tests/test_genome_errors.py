@@ -154,3 +154,17 @@ def test_cli_strict_turns_warnings_into_errors(tmp_path):
     assert CliRunner().invoke(main, ["inspect", str(p)]).exit_code == 0
     r = CliRunner().invoke(main, ["inspect", "--strict", str(p)])
     assert r.exit_code == 2 and "snooze-i" in r.output
+
+
+def test_unnamed_area_is_rejected_like_the_engine(tmp_path):
+    # oracle: the release engine refuses a genome with an empty or missing area name
+    g = ok_genome()
+    del g["blueprint"]["_____10c-c__aaa-cx-__name-t"]
+    e = error_of(tmp_path, g)
+    assert e.key_path == ("blueprint", "_____10c-c__aaa-cx-__name-t")
+
+
+def test_version_must_be_one_the_release_engine_accepts(tmp_path):
+    g = ok_genome()
+    g["version"] = "2.5"
+    assert error_of(tmp_path, g).key_path == ("version",)

@@ -42,7 +42,7 @@ import base64
 import binascii
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Literal, Mapping
 
 __all__ = [
@@ -70,9 +70,9 @@ class CorticalID:
 
     Properties: ``b64`` (12-char standard base64 with ``=``, FEAGI's external form), ``kind``
     (``"core" | "custom" | "memory" | "ipu" | "opu"`` from byte 0). ``str(cid)`` is ``b64``.
-    Ordering (``<``) compares ``raw`` bytewise, which is also the order of the engine's base64
-    strings only for IDs of the same first byte; use ``sorted(ids, key=lambda c: c.b64)`` for the
-    engine's base64-sorted order.
+    Ordering (``<``) compares ``raw`` bytewise. The engine often iterates in the order of the
+    base64 *strings*, which differs (``"X19f…"`` < ``"Y19f…"`` < ``"aXN2…"``); use
+    ``sorted(ids, key=lambda c: c.b64)`` for that.
 
     Raises:
         ValueError: ``raw`` is not 8 bytes or byte 0 is not a valid type byte (FEAGI:
@@ -272,6 +272,20 @@ SUPPORTED_IO_UNITS: Mapping[str, Mapping[str, CorticalID]] = {
         ("ang", 7), ("aud", 10), ("cnt", 1), ("gaz", 2), ("ifs", 1), ("img", 9), ("mis", 10),
         ("mot", 5), ("pos", 11), ("pse", 1), ("ptr", 3), ("seg", 10), ("ten", 10))},
 }
+
+#: Display names of the release's IO unit types (``GET /v1/cortical_area/ipu/types``, ``opu/types``).
+_UNIT_NAMES = {
+    "iagp": "Analog GPIO Sensor", "iaud": "Audio Input", "ibat": "Battery Sensor",
+    "icnt": "Count Input", "icpo": "Cartesian Position Sensor", "idgp": "Digital GPIO Sensor",
+    "idpt": "Depth Map", "iimg": "Simple Vision", "iinf": "Infrared Sensor",
+    "imis": "Miscellaneous Input", "ipro": "Proximity Sensor", "irim": "Raw IMU",
+    "iseg": "Object Segmentation", "ishk": "Shock sensor", "isim": "Smart IMU",
+    "isvi": "Segmented Vision", "isvm": "Servo Encoder", "iten": "Text Input (English)",
+    "oang": "Angular Pointer", "oaud": "Audio Output", "ocnt": "Count Output",
+    "ogaz": "Gaze Control", "oifs": "Image Enhancements", "oimg": "Simple Vision",
+    "omis": "Miscellaneous Output", "omot": "Rotary Motor", "opos": "Pose Estimation",
+    "opse": "Positional Servo", "optr": "Spatial Pointer", "oseg": "Object Segmentation",
+    "oten": "Text Output (English)"}
 
 #: IPU shorthand endings (characters 3-5) that the release migration leaves untouched, without a
 #: warning (oracle observation over all lowercase endings: only these two; they are HEAD's
@@ -512,8 +526,9 @@ def _resolve(ids: Iterable[str], version: str, names: Mapping[str, str] | None,
             if target is not None and target.raw not in used:
                 used.add(target.raw)
                 st.raw, st.action, st.post_migration = target.raw, "migrated", target.b64
-                st.message = (f"FEAGI migrates {label(s)} to the {dom} unit '{s[0]}{ending}' "
-                              f"(group 0): {_describe(target.raw)}. FEAGI: Legacy {dom} shorthand "
+                unit = s[0] + ending
+                st.message = (f"FEAGI migrates {label(s)} to the {dom} unit '{unit}' "
+                              f"({_UNIT_NAMES.get(unit, '?')}, group 0): {_describe(target.raw)}. FEAGI: Legacy {dom} shorthand "
                               f"'{s}' matched supported IO type → '{target.b64}'")
                 continue
             if s[0] == "i" and ending in _KEPT_IPU_ENDINGS:

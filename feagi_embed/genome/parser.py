@@ -21,7 +21,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import Diagnostics, GenomeError
-from .cortical_id import CORE_AREA_IDS, CorticalID, brain_regions_rejection, resolve_genome_ids
+from .cortical_id import (ACCEPTED_VERSIONS, CORE_AREA_IDS, CorticalID, brain_regions_rejection,
+                          resolve_destination_keys, resolve_genome_ids)
 from .genes import GENES, IGNORED_KNOWN
 from .model import CorticalArea, CorticalMapping, Genome, MappingRule, Morphology, Physiology
 
@@ -98,9 +99,10 @@ class _Parser:
         version = d.get("version")
         if "version" not in d:
             raise self.err(["version"], None, "a version string such as \"2.1\" or \"3.0\"")
-        if not isinstance(version, str) or not (version.startswith("2.") or version == "3.0"):
+        if not isinstance(version, str) or version not in ACCEPTED_VERSIONS:
             raise self.err(["version"], version,
-                           "a version string starting with \"2.\" or equal to \"3.0\" (FEAGI rejects others)")
+                           f"one of {', '.join(repr(v) for v in ACCEPTED_VERSIONS)} (the FEAGI "
+                           "release engine rejects other versions)")
         if "blueprint" not in d:
             raise self.err(["blueprint"], None, "an object of cortical-area genes")
         bp = d["blueprint"]
@@ -252,8 +254,13 @@ class _Parser:
                           f"FEAGI keeps this (sorted-last) value")
             genes[aid][gene.prop] = (self.check_gene(gene, value, path), path)
 
-        resolution = resolve_genome_ids(order, version,
-                                        {a: g["name"][0] for a, g in genes.items() if "name" in g})
+        names = {a: g["name"][0] for a, g in genes.items() if "name" in g}
+        dst_keys = [k for g in genes.values() if "cortical_mapping_dst" in g
+                    for k in g["cortical_mapping_dst"][0]]
+        resolution = resolve_genome_ids(order, version, names, dst_keys=dst_keys)
+        # destination keys migrate together with the blueprint IDs (oracle: a destination-only
+        # 'i__pro' becomes the proximity unit)
+        dst_resolution = resolve_destination_keys(dst_keys, version, order, names)
         by_id: dict[CorticalID, tuple[str, dict]] = {}
         for aid in order:
             res = resolution[aid]
@@ -265,15 +272,17 @@ class _Parser:
                 continue
             if res.action in ("renamed", "migrated") and res.message:
                 self.warn("id-migrated", path, res.message, aid)
+            if not names.get(aid):
+                raise self.err(("blueprint", f"_____10c-{aid}-cx-__name-t"), names.get(aid),
+                               "a non-empty area name (gene '__name-t'; the FEAGI release engine "
+                               "rejects genomes with unnamed areas)")
             if res.cortical_id in by_id:
                 self.warn("duplicate-area", path,
                           f"{aid!r} and {by_id[res.cortical_id][0]!r} both become "
                           f"{res.cortical_id}; FEAGI keeps one", aid)
             by_id[res.cortical_id] = (aid, genes[aid])
 
-        # Destination spelling → ID (any blueprint ID or any base64 ID of a created area).
-        dst_lookup = {aid: resolution[aid].cortical_id for aid in order
-                      if resolution[aid].cortical_id is not None}
+        dst_lookup = {k: r.cortical_id for k, r in dst_resolution.items()}
         known = set(by_id) | set(CORE_AREA_IDS)
 
         areas = []
@@ -393,13 +402,7 @@ class _Parser:
         for dkey, rules in dstmap.items():
             dp = tuple(path) + (dkey,)
             cid = dst_lookup.get(dkey)
-            if cid is None:
-                try:
-                    cand = CorticalID.from_b64(dkey)
-                except ValueError:
-                    cand = None
-                cid = cand if cand in known else None
-            if cid is None:
+            if cid not in known:
                 self.warn("mapping-dropped", dp,
                           f"destination {dkey!r} is not a cortical area FEAGI creates; FEAGI skips "
                           "these rules", dkey)
