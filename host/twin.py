@@ -465,3 +465,14 @@ class Twin:
                 trace.state_crc[self.burst] = self.state_digest()
         trace.state_crc[self.burst] = self.state_digest()
         return trace
+
+
+def run(model: Model, stimulus: Stimulus | None = None, bursts: int = 100, *,
+        mode: str = "fixed", state_every: int = 0) -> Trace:
+    """Run a model from its initial state for ``bursts`` bursts (convenience for
+    ``Twin(model, mode).run(...)``).
+
+    Returns:
+        :class:`Trace`: per-burst sorted fired ids, burst CRC-32s, state CRC-32s.
+    """
+    return Twin(model, mode).run(bursts, stimulus, state_every=state_every)

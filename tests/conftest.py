@@ -14,9 +14,21 @@ GENOMES = ROOT / "feagi_embed" / "genomes"
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def genome_names() -> list[str]:
-    """Stems of every bundled real genome."""
-    return sorted(p.stem for p in GENOMES.glob("*.json"))
+TEST_GENOMES = FIXTURES / "genomes"
+
+
+def genome_names(with_test_genomes: bool = False) -> list[str]:
+    """Stems of every bundled real genome (plus tests/fixtures/genomes, e.g. a 3.0 conversion)."""
+    names = [p.stem for p in GENOMES.glob("*.json")]
+    if with_test_genomes:
+        names += [p.stem for p in TEST_GENOMES.glob("*.json")]
+    return sorted(names)
+
+
+def genome_path(name: str) -> Path:
+    """File of a bundled or test genome by stem."""
+    p = GENOMES / f"{name}.json"
+    return p if p.exists() else TEST_GENOMES / f"{name}.json"
 
 
 @lru_cache(maxsize=None)
@@ -36,5 +48,5 @@ def developed(name: str):
     from feagi_embed.connectome import develop
     from feagi_embed.genome import load_genome
 
-    g = load_genome(GENOMES / f"{name}.json")
+    g = load_genome(genome_path(name))
     return g, develop(g)

@@ -15,10 +15,10 @@ import pytest
 from feagi_embed.errors import GenomeError
 from feagi_embed.genome import load_genome
 
-from .conftest import GENOMES, connectome_fixture, developed, genome_names
+from .conftest import connectome_fixture, developed, genome_names, genome_path
 
-ACCEPTED = [n for n in genome_names() if connectome_fixture(n)["accepted"]]
-REJECTED = [n for n in genome_names() if not connectome_fixture(n)["accepted"]]
+ACCEPTED = [n for n in genome_names(True) if connectome_fixture(n)["accepted"]]
+REJECTED = [n for n in genome_names(True) if not connectome_fixture(n)["accepted"]]
 
 
 def synapse_multiset(c) -> Counter:
@@ -95,6 +95,16 @@ def test_area_parameters_equal_engine(name):
 @pytest.mark.parametrize("name", REJECTED)
 def test_rejected_genomes_are_rejected_with_clear_message(name):
     with pytest.raises(GenomeError) as e:
-        load_genome(GENOMES / f"{name}.json")
+        load_genome(genome_path(name))
     msg = str(e.value)
     assert f"{name}.json" in msg and "expected" in msg
+
+
+def test_v3_genome_matches_its_2x_original():
+    """essential_genome converted to FEAGI 3.0 (base64 IDs, object rules): the engine builds the
+    same connectome (fixture), and so do we."""
+    _, c2 = developed("essential_genome")
+    _, c3 = developed("essential_genome_v3")
+    assert c3.genome.version == "3.0"
+    assert synapse_multiset(c2) == synapse_multiset(c3)
+    assert [a.cortical_id for a in c2.areas] == [a.cortical_id for a in c3.areas]
