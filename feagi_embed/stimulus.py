@@ -126,7 +126,8 @@ class Stimulus:
         """
         from .quantize import q
 
-        rows: list[list[tuple[int, int, int]]] = [[] for _ in range(bursts)]
+        vdtype = np.float32 if real else np.int32
+        parts_b, parts_n, parts_v, parts_k = [], [], [], []
         for i, e in enumerate(self.entries):
             try:
                 a = model.area_index(e["area"])
@@ -135,7 +136,6 @@ class Stimulus:
                                     "expected a cortical area of the genome") from None
             w, h, d = model.meta["dims"][a]
             npv = model.meta["npv"][a]
-            first = int(model.area_first[a])
             if e["kind"] == "inject":
                 if abs(e["value"]) > model.meta["max_sensory"]:
                     raise StimulusError(
@@ -146,18 +146,30 @@ class Stimulus:
                 qv = float(np.float32(e["value"])) if real else int(q(e["value"], model.frac_bits))
             else:
                 qv = 0
-            kind = KIND_INJECT if e["kind"] == "inject" else KIND_FORCE
-            for j, (x, y, z) in enumerate(e["voxels"]):
-                if not (x < w and y < h and z < d):
-                    raise StimulusError(f"{self.source}: stimuli[{i}].voxels[{j}]: got {[x, y, z]}; "
-                                        f"expected a voxel inside {e['area']} ({w}x{h}x{d})")
-                nid = first + ((x * h + y) * d + z) * npv + (npv - 1)  # last neuron of the voxel
-                for b in range(e["bursts"][0], min(e["bursts"][1], bursts) + 1):
-                    rows[b - 1].append((nid, qv, kind))
-        counts = np.array([len(r) for r in rows], np.int64)
-        ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        flat = [x for r in rows for x in r]
-        neuron = np.array([x[0] for x in flat], np.uint32)
-        value = np.array([x[1] for x in flat], np.float32 if real else np.int32)
-        kind = np.array([x[2] for x in flat], np.uint8)
-        return ptr, neuron, value, kind
+            vox = np.asarray(e["voxels"], np.int64).reshape(-1, 3)
+            bad = np.nonzero((vox[:, 0] >= w) | (vox[:, 1] >= h) | (vox[:, 2] >= d))[0]
+            if len(bad):
+                j = int(bad[0])
+                raise StimulusError(f"{self.source}: stimuli[{i}].voxels[{j}]: got "
+                                    f"{vox[j].tolist()}; expected a voxel inside {e['area']} "
+                                    f"({w}x{h}x{d})")
+            # the last neuron of each voxel (FEAGI's coordinate lookup keeps the highest id)
+            nid = (int(model.area_first[a]) + ((vox[:, 0] * h + vox[:, 1]) * d + vox[:, 2]) * npv
+                   + (npv - 1))
+            b0, b1 = e["bursts"][0], min(e["bursts"][1], bursts)
+            if b1 < b0:
+                continue
+            nb_ = b1 - b0 + 1
+            parts_b.append(np.repeat(np.arange(b0, b1 + 1, dtype=np.int64), len(nid)))
+            parts_n.append(np.tile(nid, nb_))
+            parts_v.append(np.full(nb_ * len(nid), qv, vdtype))
+            parts_k.append(np.full(nb_ * len(nid), KIND_INJECT if e["kind"] == "inject"
+                                   else KIND_FORCE, np.uint8))
+        if not parts_b:
+            return (np.zeros(bursts + 1, np.int64), np.empty(0, np.uint32), np.empty(0, vdtype),
+                    np.empty(0, np.uint8))
+        b = np.concatenate(parts_b)
+        order = np.argsort(b, kind="stable")  # by burst, then file order
+        ptr = np.concatenate(([0], np.cumsum(np.bincount(b - 1, minlength=bursts)))).astype(np.int64)
+        return (ptr, np.concatenate(parts_n)[order].astype(np.uint32),
+                np.concatenate(parts_v)[order], np.concatenate(parts_k)[order])
