@@ -1,0 +1,23 @@
+/* feagi_hal.h - the contract between the feagi runtime and the per-family HAL (firmware/hal/).
+ *
+ * The runtime writes text with feagi_hal_putc/feagi_hal_puts; main() returns an int exit code that
+ * the HAL hands to the emulator (semihosting SYS_EXIT_EXTENDED on ARM/RISC-V, simcall on Xtensa,
+ * GPIOR1 + sleep on AVR, the process exit status natively). feagi_hal_cycles() returns a cycle or
+ * retired-instruction counter where the target has a deterministic one, else 0.
+ * Families: native, cortexm, riscv_virt, xtensa_lx106, avr (selected by the build, one .c each). */
+#ifndef FEAGI_HAL_H
+#define FEAGI_HAL_H
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+void feagi_hal_putc(char c);
+void feagi_hal_puts(const char *s);
+void feagi_hal_put_hex32(uint32_t x);   /* 8 lowercase hex digits, no prefix */
+void feagi_hal_put_dec32(int32_t x);
+uint32_t feagi_hal_cycles(void);
+void feagi_hal_exit(int code);           /* ends the run now with this exit code */
+#ifdef __cplusplus
+}
+#endif
+#endif
