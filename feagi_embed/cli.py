@@ -192,6 +192,38 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
         click.echo(f"raster written to {raster}")
 
 
+@main.command("boards")
+@click.option("--json", "as_json", is_flag=True, help="Print the board table as JSON.")
+def list_boards_cmd(as_json: bool) -> None:
+    """List the supported boards with their memory budgets and how CI runs them."""
+    from rich.table import Table
+
+    from .boards import list_boards, load_board
+
+    boards = [load_board(n) for n in list_boards()]
+    if as_json:
+        json.dump([{"name": b.name, "mcu": b.mcu, "architecture": b.architecture,
+                    "flash_bytes": b.flash_bytes, "ram_bytes": b.ram_bytes,
+                    "regions": {r.name: {"bytes": r.bytes, "kind": r.kind}
+                                for r in b.regions.values()},
+                    "platformio": {"platform": b.pio_platform, "board": b.pio_board},
+                    "stand_in": b.stand_in or None} for b in boards], sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return
+    t = Table(title="boards", title_justify="left")
+    for col in ("board", "MCU", "arch", "flash", "RAM regions", "PlatformIO board", "emulated as"):
+        t.add_column(col)
+    for b in boards:
+        ram = ", ".join(f"{r.name} {r.bytes // 1024} KiB" for r in b.regions.values()
+                        if r.kind != "flash")
+        emu = b.emulator.get("machine") or b.emulator.get("kind", "-") if b.emulator else "-"
+        if b.stand_in:
+            emu += " (stand-in)"
+        t.add_row(b.name, b.mcu, b.architecture, f"{b.flash_bytes // 1024} KiB", ram,
+                  b.pio_board or "-", emu)
+    console().print(t)
+
+
 @main.command("genomes")
 def list_genomes() -> None:
     """List the real FEAGI genomes bundled with feagi-embed."""

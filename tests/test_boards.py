@@ -115,3 +115,18 @@ def test_name_must_match_file(tmp_path):
     p = _write(tmp_path, "other", _valid_text("uno"))
     with pytest.raises(BoardError, match="name: got 'uno'"):
         load_board(p)
+
+
+def test_cli_boards_lists_every_board():
+    import json
+
+    from click.testing import CliRunner
+
+    from feagi_embed.boards import list_boards
+    from feagi_embed.cli import main
+
+    r = CliRunner().invoke(main, ["boards", "--json"])
+    assert r.exit_code == 0
+    names = [b["name"] for b in json.loads(r.output)]
+    assert names == list_boards()
+    assert {"esp32", "esp32c3", "stm32f4", "uno", "mega2560", "rp2040", "native"} <= set(names)
