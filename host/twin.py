@@ -365,6 +365,8 @@ class Twin:
         self._refl = np.zeros(n + 1, np.uint32)
         self._refl_len = np.zeros(1, np.int64)
         self.burst = 0
+        self._entry = None
+        self._sched = None
         cap = max(4 * n, 1 << 16)  # fired-id buffer: a call stops before it could overflow
         self._out_ids = np.empty(cap, np.uint32)
         self._out_v = np.empty(cap, vt)
@@ -390,16 +392,30 @@ class Twin:
 
     def _call(self, *args):
         """Call the kernel. numba's dispatch of a literal-specialised function re-types the call
-        every time (~0.5 s); after the first call we call the compiled overload directly."""
+        every time (~0.5 s); after the first call we call the compiled overload directly (the
+        argument types never change within one Twin)."""
+        if self._entry is not None:
+            return self._entry(*args)
         sig = tuple(nb.typeof(a) for a in args[:-1]) + (nb.types.literal(args[-1]),)
         entry = _ENTRY_POINTS.get(sig)
         if entry is None:
             result = run_bursts(*args)
             overload = run_bursts.overloads.get(sig)
             if overload is not None:
-                _ENTRY_POINTS[sig] = overload.entry_point
+                _ENTRY_POINTS[sig] = self._entry = overload.entry_point
             return result
+        self._entry = entry
         return entry(*args)
+
+    def _schedule(self, stim: Stimulus, end: int):
+        """Compiled stimulus (cached per stimulus: chunked runs do not recompile it)."""
+        cached = self._sched
+        if cached is not None and cached[0] is stim and cached[1] >= end:
+            return cached[2]
+        horizon = max(end, stim.last_burst())
+        arrays = stim.compile(self.model, horizon, real=self.mode == "float")
+        self._sched = (stim, horizon, arrays)
+        return arrays
 
     def run(self, bursts: int, stimulus: Stimulus | None = None, *, state_every: int = 0,
             batch: int = 256, watch: np.ndarray | None = None) -> Trace:
@@ -419,7 +435,7 @@ class Twin:
         m = self.model
         stim = stimulus or Stimulus()
         end = self.burst + bursts
-        st_ptr, st_nrn, st_val, st_kind = stim.compile(m, end, real=self.mode == "float")
+        st_ptr, st_nrn, st_val, st_kind = self._schedule(stim, end)
         trace = Trace()
         done = 0
         if watch is not None:

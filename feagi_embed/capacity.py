@@ -1,0 +1,330 @@
+"""Memory layout of a :class:`~feagi_embed.quantize.Model` for the C runtime, and capacity checks.
+
+:func:`layout` chooses the C type of every array from its value range (GeNN style: neuron ids by N,
+synapse offsets by S, contributions by their range), keeps per-area parameters per area (thresholds
+per neuron only for areas with a threshold gradient; refractory countdowns only for areas with a
+refractory period or snooze, V-at-fire only for mp-driven areas, PSP only for degenerating areas, synapse weights and fan-outs only when some area needs run-time PSPs), places
+constants in flash and state in RAM, and attributes bytes to cortical areas. :func:`check_fit`
+refuses a plan that does not fit a board with requested / available / missing bytes per region and
+the biggest areas. ``firmware/feagi_runtime.c`` allocates exactly the RAM arrays listed here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import FeagiEmbedError
+
+#: flag bits of ``area_flags`` (must match firmware/feagi_runtime.c)
+AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT = 1, 2, 4, 8
+#: ``area_thr_base`` / base offsets meaning "none"
+NO_BASE = 0xFFFFFFFF
+DEFAULT_QUEUE_LEN = 16
+
+_SIZES = {"uint8_t": 1, "int8_t": 1, "uint16_t": 2, "int16_t": 2, "uint32_t": 4, "int32_t": 4}
+_UNSIGNED = [("uint8_t", 2**8 - 1), ("uint16_t", 2**16 - 1), ("uint32_t", 2**32 - 1)]
+_SIGNED = [("int8_t", 2**7), ("int16_t", 2**15), ("int32_t", 2**31)]
+
+
+class CapacityError(FeagiEmbedError):
+    """The model does not fit the board (or a width cannot hold a value)."""
+
+
+def unsigned_type(max_value: int) -> str:
+    """Narrowest unsigned C type holding 0…max_value."""
+    for name, top in _UNSIGNED:
+        if max_value <= top:
+            return name
+    raise CapacityError(f"value {max_value} does not fit uint32_t")
+
+
+def signed_type(lo: int, hi: int) -> str:
+    """Narrowest signed C type holding lo…hi."""
+    for name, half in _SIGNED:
+        if -half <= lo and hi <= half - 1:
+            return name
+    raise CapacityError(f"range [{lo}, {hi}] does not fit int32_t")
+
+
+def ctype_size(ctype: str) -> int:
+    """Bytes of a fixed-width C type."""
+    return _SIZES[ctype]
+
+
+@dataclass
+class ArraySpec:
+    """One C array.
+
+    Attributes:
+        name: C identifier suffix (the array is ``feagi_<name>``; RAM arrays live in the runtime).
+        ctype: fixed-width C type.
+        values: the data (flash arrays) or a zero array of the right length (RAM state).
+        region: ``"flash"`` or ``"ram"``.
+        per_area: bytes attributed to each area (index → bytes), or None (shared).
+        doc: one-line description for the generated code.
+    """
+
+    name: str
+    ctype: str
+    values: np.ndarray
+    region: str
+    per_area: dict[int, int] | None = None
+    doc: str = ""
+
+    @property
+    def length(self) -> int:
+        return len(self.values)
+
+    @property
+    def nbytes(self) -> int:
+        return self.length * ctype_size(self.ctype)
+
+
+@dataclass
+class MemoryPlan:
+    """Layout of a model for the C runtime.
+
+    Attributes:
+        arrays: every array, flash constants first.
+        typedefs: C typedef name → C type (``feagi_nid_t`` …).
+        constants: ``FEAGI_*`` macro name → int value.
+        flash_bytes, ram_bytes: totals per region.
+        per_area: area name → ``{"flash": bytes, "ram": bytes, "neurons": n, "synapses_out": s}``.
+    """
+
+    arrays: list[ArraySpec]
+    typedefs: dict[str, str]
+    constants: dict[str, int]
+    flash_bytes: int
+    ram_bytes: int
+    per_area: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def array(self, name: str) -> ArraySpec:
+        for a in self.arrays:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes,
+                "typedefs": dict(self.typedefs),
+                "arrays": [{"name": a.name, "ctype": a.ctype, "length": a.length,
+                            "region": a.region, "bytes": a.nbytes} for a in self.arrays],
+                "areas": self.per_area}
+
+
+def _area_counts(model, per_neuron_bytes: float, counts: np.ndarray) -> dict[int, int]:
+    return {a: math.ceil(per_neuron_bytes * int(c)) for a, c in enumerate(counts) if c}
+
+
+def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
+    """Choose C types and regions for every array of ``model``.
+
+    Args:
+        model: :class:`~feagi_embed.quantize.Model`.
+        queue_len: capacity of the runtime's injection/force-fire queue (entries per burst).
+
+    Returns:
+        :class:`MemoryPlan`.
+    """
+    m = model
+    n, s = m.n_neurons, m.n_synapses
+    n_areas = len(m.area_first) - 1
+    first = np.asarray(m.area_first, np.int64)
+    counts = np.diff(first)
+    area_of_neuron = np.repeat(np.arange(n_areas), counts)
+    syn_ptr = np.asarray(m.syn_ptr, np.int64)
+    syn_out = np.diff(syn_ptr)
+    syn_per_area = np.bincount(area_of_neuron, weights=syn_out, minlength=n_areas).astype(np.int64)
+
+    mp_driven = np.asarray(m.area_mp_driven, bool)
+    degen = np.asarray(m.area_degen) != 0
+    runtime_psp = bool((mp_driven | degen).any())
+    kinds = m.meta.get("kinds", ["custom"] * n_areas)
+    dims = np.asarray(m.meta["dims"], np.int64).reshape(n_areas, 3)
+    npv = np.asarray(m.meta["npv"], np.int64)
+
+    # per-area threshold: uniform areas keep one value, gradient areas their neurons' values
+    thr = np.asarray(m.threshold, np.int64)
+    area_thr = np.zeros(n_areas, np.int64)
+    thr_base = np.full(n_areas, NO_BASE, np.int64)
+    thr_parts = []
+    pos = 0
+    for a in range(n_areas):
+        seg = thr[first[a]:first[a + 1]]
+        if len(seg) == 0:
+            continue
+        if (seg == seg[0]).all():
+            area_thr[a] = seg[0]
+        else:
+            thr_base[a] = pos
+            thr_parts.append(seg)
+            pos += len(seg)
+    thr_nrn = np.concatenate(thr_parts) if thr_parts else np.zeros(0, np.int64)
+
+    def bases(mask):
+        base = np.full(n_areas, NO_BASE, np.int64)
+        total = 0
+        for a in range(n_areas):
+            if mask[a]:
+                base[a] = total
+                total += int(counts[a])
+        return base, total
+
+    mpd_base, n_mpd = bases(mp_driven)
+    cfl = np.asarray(m.area_cfl, np.int64)
+    need_cd = (np.asarray(m.area_refractory) > 0) | ((np.asarray(m.area_snooze) > 0)
+                                                      & (cfl != 0) & (cfl != 65535))
+    cd_base, n_cd = bases(need_cd)
+    degen_base, n_degen = bases(degen)
+    flags = ((np.asarray(m.area_mp_acc, bool) * AF_MP_ACC) | (mp_driven * AF_MP_DRIVEN)
+             | (degen * AF_DEGEN)
+             | (np.array([k == "opu" for k in kinds], bool) * AF_OUTPUT)).astype(np.int64)
+
+    nid_t = unsigned_type(max(n - 1, 0))
+    first_t = unsigned_type(n)
+    sptr_t = unsigned_type(s)
+    area_t = unsigned_type(max(n_areas - 1, 0))
+    syn_c = np.asarray(m.syn_c, np.int64)
+    # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k exactly in
+    # a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
+    nz = syn_c[syn_c != 0]
+    c_shift = 0
+    if len(nz):
+        low = np.bitwise_and(np.abs(nz), -np.abs(nz))  # lowest set bit of each value
+        c_shift = min(int(np.log2(int(low.min()))), 30)
+    syn_c = syn_c >> c_shift  # exact: every value is a multiple of 2^c_shift
+    c_t = signed_type(int(syn_c.min()) if s else 0, int(syn_c.max()) if s else 0)
+
+    arrays: list[ArraySpec] = []
+
+    def flash(name, ctype, values, doc, per_area=None):
+        v = np.asarray(values, np.int64)
+        if len(v) == 0:
+            v = np.zeros(1, np.int64)  # C has no empty arrays
+        arrays.append(ArraySpec(name, ctype, v, "flash", per_area, doc))
+
+    def ram(name, ctype, length, doc, per_area=None):
+        arrays.append(ArraySpec(name, ctype, np.zeros(max(length, 1), np.int64), "ram", per_area,
+                                doc))
+
+    def per_neuron(size):
+        return _area_counts(m, size, counts)
+
+    flash("area_first", first_t, first, "first neuron id per area (+ N)")
+    dim_t = unsigned_type(int(max(dims.max(initial=1), npv.max(initial=1))))
+    flash("area_w", dim_t, dims[:, 0], "dims x")
+    flash("area_h", dim_t, dims[:, 1], "dims y")
+    flash("area_d", dim_t, dims[:, 2], "dims z")
+    flash("area_npv", dim_t, npv, "neurons per voxel")
+    flash("area_flags", "uint8_t", flags, "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output")
+    flash("area_thr", "int32_t", area_thr, "uniform threshold ceil(thr*2^F)")
+    flash("area_thr_base", "uint32_t", thr_base, "offset into thr (gradient areas) or 0xFFFFFFFF")
+    flash("area_limit", "int32_t", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
+    flash("area_leak_k", "int32_t", m.area_leak_k, "leak factor K (65536: no leak)")
+    flash("area_exc_mode", "uint8_t", m.area_exc_mode, "0 always, 1 never, 2 threshold")
+    flash("area_exc_t", "uint32_t", m.area_exc_t, "excitability threshold T")
+    flash("area_refr", "uint16_t", m.area_refractory, "refractory period R")
+    flash("area_snooze", "uint16_t", m.area_snooze, "snooze period S")
+    flash("area_cfl", "uint16_t", m.area_cfl, "consecutive fire limit L (65535: unlimited)")
+    flash("area_mpd_base", "uint32_t", mpd_base, "offset into V-at-fire (mp-driven areas)")
+    flash("area_degen_base", "uint32_t", degen_base, "offset into PSP state (degenerating areas)")
+    flash("area_cd_base", "uint32_t", cd_base, "offset into cd (areas with R or a snooze)")
+    flash("area_psp", "int32_t", np.where(degen, m.area_psp, 0), "initial q(PSP) of degenerating areas")
+    flash("area_degen", "int32_t", np.where(degen, m.area_degen, 0), "q(degeneration)")
+    thr_t = "int32_t"
+    thr_attr = {a: int(counts[a]) * 4 for a in range(n_areas) if thr_base[a] != NO_BASE}
+    flash("thr", thr_t, thr_nrn, "per-neuron thresholds of gradient areas", thr_attr)
+    # CSR offsets only for areas with outgoing synapses: count+1 absolute offsets per such area
+    sp_base = np.full(n_areas, NO_BASE, np.int64)
+    sp_parts = []
+    total = 0
+    for a in range(n_areas):
+        if syn_per_area[a] > 0:
+            sp_base[a] = total
+            sp_parts.append(syn_ptr[first[a]:first[a + 1] + 1])
+            total += int(counts[a]) + 1
+    sp = np.concatenate(sp_parts) if sp_parts else np.zeros(0, np.int64)
+    flash("area_sp_base", "uint32_t", sp_base, "offset into syn_ptr (areas with synapses) or 0xFFFFFFFF")
+    flash("syn_ptr", sptr_t, sp, "CSR offsets of outgoing synapses by source (count+1 per area)",
+          {a: (int(counts[a]) + 1) * ctype_size(sptr_t) for a in range(n_areas)
+           if sp_base[a] != NO_BASE})
+    flash("syn_dst", nid_t, m.syn_dst, "synapse targets",
+          {a: int(c) * ctype_size(nid_t) for a, c in enumerate(syn_per_area) if c})
+    flash("syn_c", c_t, syn_c, "contribution q(w*psp*sign/n) / FEAGI_SYN_C_SCALE",
+          {a: int(c) * ctype_size(c_t) for a, c in enumerate(syn_per_area) if c})
+    if runtime_psp:
+        w = np.asarray(m.syn_w, np.int64)
+        w_t = signed_type(int(w.min()) if s else 0, int(w.max()) if s else 0)
+        fan = np.asarray(m.fanout, np.int64)
+        fan_t = unsigned_type(int(fan.max(initial=1)))
+        flash("syn_w", w_t, w, "signed weight (run-time PSP sources)",
+              {a: int(c) * ctype_size(w_t) for a, c in enumerate(syn_per_area) if c})
+        flash("fanout", fan_t, fan, "fan-out divisor n", per_neuron(ctype_size(fan_t)))
+
+    words = (n + 31) // 32
+    ram("v", "int32_t", n, "membrane potential", per_neuron(4))
+    ram("cc", "uint16_t", n, "consecutive fire count", per_neuron(2))
+    ram("cd", "uint16_t", n_cd, "refractory countdown (areas with R > 0 or a snooze)",
+        {a: int(counts[a]) * 2 for a in range(n_areas) if need_cd[a]})
+    ram("acc", "int32_t", n, "FCL accumulator", per_neuron(4))
+    ram("bits", "uint32_t", 4 * words, "bitmaps: candidate, forced, blocked, fired",
+        per_neuron(0.5))
+    ram("vfire", "int32_t", n_mpd, "V at fire (mp-driven areas)",
+        {a: int(counts[a]) * 4 for a in range(n_areas) if mp_driven[a]})
+    ram("psp", "int32_t", n_degen, "PSP (degenerating areas)",
+        {a: int(counts[a]) * 4 for a in range(n_areas) if degen[a]})
+    ram("queue", "uint8_t", queue_len * 9, "injection/force queue (id u32, value i32, kind u8)")
+
+    cap = max(int(m.meta.get("mp_psp_max", 0)), int(m.meta.get("degen_psp_max", 0))) << m.frac_bits
+    power = m.meta.get("power_neuron", -1)
+    power = -1 if power is None else int(power)
+    constants = {
+        "FEAGI_N": n, "FEAGI_S": s, "FEAGI_A": n_areas, "FEAGI_F": int(m.frac_bits),
+        "FEAGI_POWER_NEURON": power if power is not None and power >= 0 else -1,
+        "FEAGI_POWER_IN": 1 << m.frac_bits, "FEAGI_FORCED_V": 100 << m.frac_bits,
+        "FEAGI_LARGE_BRAIN": int(bool(m.meta.get("large_brain", False))),
+        "FEAGI_PSP_CAP": cap, "FEAGI_HAS_RUNTIME_PSP": int(runtime_psp),
+        "FEAGI_N_MPD": n_mpd, "FEAGI_N_DEGEN": n_degen, "FEAGI_N_THR": len(thr_nrn),
+        "FEAGI_N_CD": n_cd, "FEAGI_SYN_C_SCALE": 1 << c_shift, "FEAGI_N_SP": len(sp), "FEAGI_QUEUE_LEN": int(queue_len),
+    }
+    typedefs = {"feagi_nid_t": nid_t, "feagi_sptr_t": sptr_t, "feagi_area_t": area_t,
+                "feagi_c_t": c_t}
+    flash_bytes = sum(a.nbytes for a in arrays if a.region == "flash")
+    ram_bytes = sum(a.nbytes for a in arrays if a.region == "ram")
+    names = m.meta.get("names") or [str(i) for i in range(n_areas)]
+    per_area: dict[str, dict[str, int]] = {}
+    for a in range(n_areas):
+        key = names[a] if names.count(names[a]) == 1 else f"{names[a]}#{a}"
+        per_area[key] = {"flash": 0, "ram": 0, "neurons": int(counts[a]),
+                         "synapses_out": int(syn_per_area[a])}
+    keys = list(per_area)
+    for arr in arrays:
+        for a, b in (arr.per_area or {}).items():
+            per_area[keys[a]][arr.region] += b
+    return MemoryPlan(arrays, typedefs, constants, flash_bytes, ram_bytes, per_area)
+
+
+def check_fit(plan: MemoryPlan, ram_budget: int, flash_budget: int, board_name: str = "board",
+              *, top: int = 5) -> None:
+    """Refuse a plan that exceeds the board's RAM or flash budget.
+
+    Raises:
+        CapacityError: message with requested / available / missing bytes per region that does
+            not fit, and the ``top`` biggest cortical areas of that region.
+    """
+    lines = []
+    for region, used, avail in (("ram", plan.ram_bytes, ram_budget),
+                                ("flash", plan.flash_bytes, flash_budget)):
+        if used > avail:
+            lines.append(f"  {region}: requested {used} B, available {avail} B, "
+                         f"missing {used - avail} B")
+            biggest = sorted(plan.per_area.items(), key=lambda kv: -kv[1][region])[:top]
+            lines.append("    biggest areas: " + ", ".join(
+                f"{k} ({v[region]} B, {v['neurons']} neurons)" for k, v in biggest))
+    if lines:
+        raise CapacityError(f"model does not fit {board_name}:\n" + "\n".join(lines))

@@ -1,0 +1,343 @@
+"""The C runtime (firmware/) compiled natively reproduces the numba twin bit for bit.
+
+Independent expectation: the fixed-point twin (host/twin.py), itself pinned to the FEAGI release
+engine by tests/test_oracle_traces.py. For real genomes (the force-fire schedules of
+tests/fixtures/traces plus injections of our own, positive and negative) and every conformance
+micro-genome, the generated model + runtime is compiled with the host gcc
+(-std=c99 -Wall -Wextra -Werror -pedantic -O2), run, and every burst digest, state digest and the
+final digest of its device protocol output must equal the twin's. One genome also runs under
+AddressSanitizer + UndefinedBehaviorSanitizer, and the large-brain reset path is forced on a small
+genome.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from feagi_embed.host.twin import Twin
+
+from feagi_embed.capacity import CapacityError, check_fit, layout
+from feagi_embed.codegen import FIRMWARE_DIR, emit_c_model, stimulus_queue_len
+from feagi_embed.connectome import develop
+from feagi_embed.genome import load_genome
+from feagi_embed.quantize import quantize
+from feagi_embed.stimulus import Stimulus
+
+from .conftest import FIXTURES, GENOMES
+
+GCC = shutil.which("gcc")
+pytestmark = pytest.mark.skipif(GCC is None, reason="host gcc not installed")
+
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+BURSTS = 120
+STATE_EVERY = 10
+#: the brief's six, then every other genome with an oracle trace (32-bit ids: taffy_bot,
+#: blender_ap; no synapses: barebones_genome; degeneration: autopilot_static_1, …)
+REAL_GENOMES = ["essential_genome", "webots_basic", "learning_v1_1b", "gesture_recognition_12_1",
+                "test_timer", "logic_and_gate"]
+REAL_GENOMES += sorted({p.name[:-len(".json.gz")] for p in (FIXTURES / "traces").glob("*.json.gz")}
+                       - set(REAL_GENOMES))
+CONFORMANCE = sorted(p.name[:-len(".json.gz")] for p in (FIXTURES / "conformance").glob("*.json.gz"))
+
+
+@cache
+def _fixture(path: Path) -> dict:
+    with gzip.open(path, "rt") as f:
+        return json.load(f)
+
+
+def _inject_entries(model) -> list[dict]:
+    """Injections of our own: positive then negative values into the first input (else custom)
+    area, so sensory input, negative input with/without charge accumulation and the queue are
+    exercised on every real genome."""
+    kinds = model.meta["kinds"]
+    first = np.asarray(model.area_first)
+    pick = None
+    for want in ("ipu", "custom"):
+        for a, k in enumerate(kinds):
+            if k == want and first[a + 1] > first[a]:
+                pick = a
+                break
+        if pick is not None:
+            break
+    if pick is None:
+        return []
+    area = model.meta["genome_ids"][pick]
+    w, h, d = model.meta["dims"][pick]
+    vox = [[0, 0, 0], [w - 1, h - 1, d - 1]]
+    return [
+        {"area": area, "bursts": [3, 40], "kind": "inject", "voxels": vox, "value": 7.25},
+        {"area": area, "bursts": [30, 35], "kind": "inject", "voxels": vox[:1], "value": 200.0},
+        {"area": area, "bursts": [50, 60], "kind": "inject", "voxels": vox, "value": -2.5},
+    ]
+
+
+@cache
+def _case(name: str):
+    """(model, stimulus, genome path, sha256) of a real genome or a conformance case."""
+    if (GENOMES / f"{name}.json").exists():
+        fx = _fixture(FIXTURES / "traces" / f"{name}.json.gz")
+        g = load_genome(GENOMES / f"{name}.json")
+        model = quantize(develop(g))
+        doc = {"stimuli": list(fx["stimulus"]["stimuli"]) + _inject_entries(model)}
+        return model, Stimulus.from_json(doc, name), f"{name}.json", fx.get("genome_sha256", "")
+    fx = _fixture(FIXTURES / "conformance" / f"{name}.json.gz")
+    g = load_genome(fx["genome"], name=fx["name"])
+    model = quantize(develop(g))
+    return model, Stimulus.from_json(fx["stimulus"], name), f"{name} (conformance)", \
+        fx.get("genome_sha256", "")
+
+
+def build_and_run(model, stim, out: Path, *, sanitize: bool = False, bursts: int = BURSTS,
+                  state_every: int = STATE_EVERY, genome: str = "?", sha: str = "") -> str:
+    plan = layout(model, queue_len=stimulus_queue_len(model, stim, bursts))
+    emit_c_model(model, plan, out, genome_path=genome, genome_sha256=sha, board="native",
+                 stimulus=stim, bursts=bursts, state_every=state_every)
+    fw = FIRMWARE_DIR
+    exe = out / "fw"
+    cmd = [GCC, *CFLAGS, *(SANITIZE if sanitize else []), "-I", str(out), "-I", str(fw),
+           "-I", str(fw / "hal"), str(out / "main.c"), str(out / "feagi_model.c"),
+           str(fw / "feagi_runtime.c"), str(fw / "hal" / "hal_native.c"),
+           str(fw / "hal" / "hal_common.c"), "-o", str(exe)]
+    r = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    assert r.returncode == 0, f"gcc failed:\n{r.stderr[-4000:]}"
+    r = subprocess.run(check=False, args=[str(exe)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"firmware exited {r.returncode}:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}"
+    return r.stdout
+
+
+def parse_protocol(text: str):
+    bursts, states, end = {}, {}, None
+    for line in text.splitlines():
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "B":
+            bursts[int(f[1])] = (int(f[2]), int(f[3], 16))
+        elif f[0] == "S":
+            states[int(f[1])] = int(f[2], 16)
+        elif f[0] == "E":
+            end = (int(f[1]), int(f[2], 16))
+    return bursts, states, end
+
+
+def assert_same_as_twin(model, stim, text: str, bursts: int = BURSTS,
+                        state_every: int = STATE_EVERY) -> None:
+    trace = Twin(model).run(bursts, stim, state_every=state_every)
+    got_b, got_s, end = parse_protocol(text)
+    for b in range(1, bursts + 1):
+        want = (len(trace.fired[b - 1]), trace.burst_crc[b - 1])
+        got = got_b.get(b)
+        assert got == want, (
+            f"first diverging burst {b}: C (count, crc) {got}, twin {want}; twin fired ids "
+            f"{trace.fired[b - 1][:20].tolist()}")
+    for b, crc in sorted(trace.state_crc.items()):
+        assert got_s.get(b) == crc, (
+            f"state digest after burst {b}: C {got_s.get(b)}, twin {crc} (bursts before it agree)")
+    assert end == (bursts, trace.final_digest)
+
+
+@pytest.mark.parametrize("name", REAL_GENOMES)
+def test_real_genome_native_equals_twin(name, tmp_path):
+    model, stim, genome, sha = _case(name)
+    text = build_and_run(model, stim, tmp_path, genome=genome, sha=sha)
+    assert_same_as_twin(model, stim, text)
+
+
+@pytest.mark.parametrize("name", CONFORMANCE)
+def test_conformance_native_equals_twin(name, tmp_path):
+    model, stim, genome, sha = _case(name)
+    text = build_and_run(model, stim, tmp_path, genome=genome, sha=sha, state_every=1)
+    assert_same_as_twin(model, stim, text, state_every=1)
+
+
+@pytest.mark.parametrize("name", ["gesture_recognition_12_1", "taffy_bot", "mp_driven_psp", "degeneration",
+                                  "force_fire_interactions"])
+def test_sanitizers(name, tmp_path):
+    model, stim, genome, sha = _case(name)
+    text = build_and_run(model, stim, tmp_path, sanitize=True, genome=genome, sha=sha)
+    assert_same_as_twin(model, stim, text)
+
+
+@pytest.mark.parametrize("name", ["mp_accumulation_false", "force_fire_mp_acc_false", "test_timer"])
+def test_large_brain_reset_path(name, tmp_path):
+    """The ≥1,000,000-neuron reset rule, forced on a small model: C and twin still agree."""
+    model, stim, genome, sha = _case(name)
+    big = dataclasses.replace(model, meta=dict(model.meta, large_brain=True))
+    text = build_and_run(big, stim, tmp_path, genome=genome, sha=sha, state_every=1)
+    assert_same_as_twin(big, stim, text, state_every=1)
+
+
+def test_generated_files_banner_and_layout(tmp_path):
+    model, stim, genome, sha = _case("test_timer")
+    plan = layout(model, queue_len=stimulus_queue_len(model, stim, 20))
+    files = emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha,
+                         stimulus=stim, bursts=20, board="native")
+    import feagi_embed
+    for p in files:
+        head = p.read_text().splitlines()[:6]
+        text = "\n".join(head)
+        assert f"feagi-embed {feagi_embed.__version__}" in text and "DO NOT EDIT" in text
+        assert "test_timer" in text and "board: native" in text
+    assert plan.typedefs["feagi_nid_t"] == "uint8_t"  # 109 neurons
+    assert plan.flash_bytes == sum(a.nbytes for a in plan.arrays if a.region == "flash")
+    assert sum(v["ram"] for v in plan.per_area.values()) <= plan.ram_bytes
+
+
+def test_hand_edited_capacity_is_caught(tmp_path):
+    """Editing a constant of the generated header so it no longer matches the data stops gcc."""
+    model, _, genome, sha = _case("logic_and_gate")
+    plan = layout(model)
+    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha)
+    h = tmp_path / "feagi_model.h"
+    text = h.read_text()
+    n = model.n_neurons
+    h.write_text(text.replace(f"#define FEAGI_N {n}\n", f"#define FEAGI_N {n + 1}\n", 1))
+    r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-c", "-I", str(tmp_path), str(tmp_path / "feagi_model.c"),
+                        "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
+    assert r.returncode != 0 and "n_vs_area_sizes" in r.stderr
+    h.write_text(text.replace(f"#define FEAGI_N {n}\n", "#define FEAGI_N 70000L\n", 1))
+    r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-c", "-I", str(tmp_path), str(tmp_path / "feagi_model.c"),
+                        "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
+    assert r.returncode != 0 and "does not fit feagi_nid_t" in r.stderr
+
+
+def test_check_fit_refuses_with_numbers():
+    model, _, _, _ = _case("essential_genome")
+    plan = layout(model)
+    with pytest.raises(CapacityError) as e:
+        check_fit(plan, 2048, 32768, "uno")
+    msg = str(e.value)
+    assert f"requested {plan.ram_bytes} B, available 2048 B, missing {plan.ram_bytes - 2048} B" in msg
+    assert "biggest areas" in msg and "uno" in msg
+    check_fit(plan, plan.ram_bytes, plan.flash_bytes, "exact")
+
+
+CROSS = {
+    "avr": ["avr-gcc", "-mmcu=atmega2560"],
+    "cortex-m4": ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb"],
+    "rv32imc": ["riscv64-unknown-elf-gcc", "-march=rv32imc", "-mabi=ilp32", "-ffreestanding"],
+    "xtensa-lx106": ["xtensa-lx106-elf-gcc", "-ffreestanding"],
+}
+
+
+@pytest.mark.parametrize("target", sorted(CROSS))
+@pytest.mark.parametrize("name", ["test_timer", "mp_driven_psp", "degeneration", "refractory"])
+def test_cross_compiles_warning_free(target, name, tmp_path):
+    """The same runtime and generated sources compile warning-free for the MCU families
+    (AVR: 16-bit int and PROGMEM; Cortex-M4; RV32IMC; Xtensa LX106). Running them is the
+    emulator tests' job."""
+    cc = CROSS[target]
+    if shutil.which(cc[0]) is None:
+        pytest.skip(f"{cc[0]} not installed")
+    model, stim, genome, sha = _case(name)
+    plan = layout(model, queue_len=stimulus_queue_len(model, stim, 20))
+    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha, board=target,
+                 stimulus=stim, bursts=20, state_every=5)
+    fw = FIRMWARE_DIR
+    for src in (tmp_path / "feagi_model.c", fw / "feagi_runtime.c", tmp_path / "main.c"):
+        r = subprocess.run(check=False, args=[*cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Os",
+                            "-I", str(tmp_path), "-I", str(fw), "-I", str(fw / "hal"), "-c",
+                            str(src), "-o", str(tmp_path / "o.o")], capture_output=True, text=True)
+        assert r.returncode == 0, f"{target} {src.name}:\n{r.stderr[-3000:]}"
+
+
+def test_coordinate_api_and_on_fire_hook(tmp_path):
+    """feagi_inject / feagi_force_fire by (area, x, y, z) and the output-area hook: a hand-written
+    driver equals the twin run with the same schedule as a stimulus file; the hook reports exactly
+    the twin's fired neurons of output (OPU) areas, by coordinates, in id order."""
+    from feagi_embed.quantize import q
+    model, _, genome, sha = _case("essential_genome")
+    ids = model.meta["genome_ids"]
+    kinds = model.meta["kinds"]
+    opu = [a for a, k in enumerate(kinds) if k == "opu"]
+    assert opu, "essential_genome has output areas"
+    vision = ids.index("iic400")
+    # (burst first, burst last, kind, area, voxel, value)
+    sched = [(2, 4, "force", opu[0], (1, 0, 3), 0.0), (6, 6, "force", opu[-1], (7, 0, 0), 0.0),
+             (1, 12, "inject", vision, (5, 6, 1), 100.0), (3, 5, "inject", vision, (0, 0, 0), -4.5),
+             (8, 9, "force", vision, (127, 127, 2), 0.0)]
+    bursts = 20
+    stim = Stimulus.from_json({"stimuli": [
+        {"area": ids[a], "bursts": [b0, b1], "kind": kind, "voxels": [list(v)],
+         **({"value": val} if kind == "inject" else {})}
+        for b0, b1, kind, a, v, val in sched]}, "coords")
+    plan = layout(model)
+    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha)
+    calls = []
+    for b0, b1, kind, a, (x, y, z), val in sched:
+        call = (f"feagi_force_fire({a}u, {x}u, {y}u, {z}u)" if kind == "force" else
+                f"feagi_inject({a}u, {x}u, {y}u, {z}u, {int(q(val, model.frac_bits))}L)")
+        calls.append(f"        if (b >= {b0}u && b <= {b1}u && {call} != 0) return 2;")
+    (tmp_path / "main.c").write_text("\n".join([
+        "#include <stdio.h>", '#include "feagi_runtime.h"', "static unsigned long cur;",
+        "static void hook(uint16_t a, uint16_t x, uint16_t y, uint16_t z, uint16_t k)",
+        '{ printf("O %lu %u %u %u %u %u\\n", cur, a, x, y, z, k); }',
+        "int main(void)", "{", "    uint32_t b;", "    feagi_init();", "    feagi_set_on_fire(hook);",
+        f"    for (b = 1u; b <= {bursts}u; b++) {{", "        cur = b;", *calls,
+        "        (void)feagi_burst();", "        feagi_trace_burst();", "    }",
+        "    feagi_trace_state();", "    feagi_trace_end();", "    return 0;", "}", ""]))
+    fw = FIRMWARE_DIR
+    exe = tmp_path / "drv"
+    r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-I", str(tmp_path), "-I", str(fw), "-I", str(fw / "hal"),
+                        str(tmp_path / "main.c"), str(tmp_path / "feagi_model.c"),
+                        str(fw / "feagi_runtime.c"), str(fw / "hal" / "hal_native.c"),
+                        str(fw / "hal" / "hal_common.c"), "-o", str(exe)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = subprocess.run(check=False, args=[str(exe)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert_same_as_twin(model, stim, r.stdout, bursts=bursts, state_every=0)
+    trace = Twin(model).run(bursts, stim)
+    first = np.asarray(model.area_first)
+    want = []
+    for b, fired in enumerate(trace.fired, start=1):
+        for i in fired.tolist():
+            a = int(np.searchsorted(first, i, side="right") - 1)
+            if kinds[a] != "opu":
+                continue
+            _, h, d = model.meta["dims"][a]
+            npv = model.meta["npv"][a]
+            rr = i - int(first[a])
+            vox = rr // npv
+            want.append((b, a, vox // (h * d), (vox // d) % h, vox % d, rr % npv))
+    got = [tuple(map(int, line.split()[1:])) for line in r.stdout.splitlines()
+           if line.startswith("O ")]
+    assert got == want and len(want) >= 4
+
+
+@pytest.mark.parametrize("name", ["logic_and_gate", "degeneration", "refractory"])
+def test_avr_simavr_equals_twin(name, tmp_path):
+    """Smoke run on an emulated ATmega2560 (16-bit int, PROGMEM reads) with the simavr CLI: the
+    protocol lines equal the twin. (The CLI prints UART on stderr in ANSI colour with '.' for
+    CR/LF and always exits 0, hence the parsing; the emulator suite uses a libsimavr harness.)"""
+    import re
+    if shutil.which("avr-gcc") is None or shutil.which("simavr") is None:
+        pytest.skip("avr-gcc/simavr not installed")
+    model, stim, genome, sha = _case(name)
+    plan = layout(model, queue_len=stimulus_queue_len(model, stim, BURSTS))
+    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha, board="mega2560",
+                 stimulus=stim, bursts=BURSTS, state_every=STATE_EVERY)
+    fw = FIRMWARE_DIR
+    elf = tmp_path / "fw.elf"
+    r = subprocess.run(check=False, args=[
+        "avr-gcc", "-mmcu=atmega2560", "-DF_CPU=16000000UL", "-std=c99", "-Wall", "-Wextra",
+        "-Werror", "-pedantic", "-Os", "-I", str(tmp_path), "-I", str(fw), "-I", str(fw / "hal"),
+        str(tmp_path / "main.c"), str(tmp_path / "feagi_model.c"), str(fw / "feagi_runtime.c"),
+        str(fw / "hal" / "hal_avr.c"), str(fw / "hal" / "hal_common.c"), "-o", str(elf)],
+        capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = subprocess.run(check=False, args=["simavr", "-m", "atmega2560", "-f", "16000000", str(elf)],
+                       capture_output=True, text=True, timeout=120)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", r.stderr).replace(".", "\n")
+    assert "E " in text, f"no end line from simavr:\n{r.stderr[-2000:]}"
+    assert_same_as_twin(model, stim, text)
