@@ -192,6 +192,74 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
         click.echo(f"raster written to {raster}")
 
 
+@main.command("build")
+@click.argument("genome", required=False)
+@click.option("--board", "-b", required=True, help="Board id (feagi-embed boards).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Project folder (default: ./<genome>-<board>).")
+@click.option("--test-stimulus", type=click.Path(exists=True, dir_okay=False),
+              help="Stimulus JSON compiled into the test main (docs/stimulus.md).")
+@click.option("--bursts", type=click.IntRange(1), default=None,
+              help="Bursts the generated main runs (default: the stimulus length or 100).")
+@click.option("--frac-bits", type=int, default=None, help="Force F (checked for overflow).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict) -> None:
+    """Compile GENOME into a PlatformIO project (C firmware) for a board.
+
+    The memory plan is checked against the board's RAM and flash before any file is written; a
+    model that does not fit is refused with the requested, available and missing bytes.
+    """
+    from .boards import load_board
+    from .build import build_project
+    from .stimulus import Stimulus
+
+    b = load_board(board)
+    model = _load_model(genome, strict, frac_bits)
+    stim = Stimulus.load(test_stimulus) if test_stimulus else None
+    name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
+    res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts)
+    click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
+               f"RAM {res.plan.ram_bytes:,} B ({len(res.files)} files; `make run` builds it with "
+               "the local cross toolchain and runs it in the emulator)")
+
+
+@main.command("report")
+@click.argument("genome", required=False)
+@click.option("--board", "-b", required=True, help="Board id (feagi-embed boards).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def report_cmd(genome, board, as_json, strict) -> None:
+    """Memory report of GENOME on a board: bytes per region and per cortical area."""
+    from rich.table import Table
+
+    from .boards import load_board
+    from .build import plan_for, report
+
+    b = load_board(board)
+    model = _load_model(genome, strict, None)
+    rep = report(model, b, plan_for(model, b))
+    if as_json:
+        json.dump(rep, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        t = Table(title=f"{b.name}: {'fits' if rep['fits'] else 'DOES NOT FIT'}",
+                  title_justify="left")
+        for col in ("region", "used", "available", "missing"):
+            t.add_column(col, justify="right")
+        for r, v in rep["regions"].items():
+            t.add_row(r, f"{v['used']:,}", f"{v['available']:,}",
+                      f"{max(0, v['used'] - v['available']):,}")
+        console().print(t)
+        a = Table(title="largest cortical areas", title_justify="left")
+        for col in ("area", "neurons", "ram", "flash"):
+            a.add_column(col, justify="right")
+        for ar in sorted(rep["areas"], key=lambda x: -(x["ram"] + x["flash"]))[:12]:
+            a.add_row(ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}", f"{ar['flash']:,}")
+        console().print(a)
+    if not rep["fits"]:
+        sys.exit(2)
+
+
 @main.command("boards")
 @click.option("--json", "as_json", is_flag=True, help="Print the board table as JSON.")
 def list_boards_cmd(as_json: bool) -> None:

@@ -1,0 +1,111 @@
+"""``feagi-embed build`` / ``report``: genome → checked memory plan → PlatformIO project folder."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .boards import Board, load_board
+from .capacity import MemoryPlan, check_fit, layout
+from .codegen import FIRMWARE_DIR, emit_c_model, stimulus_queue_len
+from .quantize import Model
+from .stimulus import Stimulus
+from .targets.project import render_project_files
+
+#: bursts the generated demo/test ``main.c`` runs when no test stimulus gives a length
+DEFAULT_TEST_BURSTS = 100
+
+
+def ram_budget(board: Board) -> int:
+    """RAM a fixed-size model may use: the statically allocatable RAM regions of the board
+    (``kind = "ram"``; heap regions such as ESP32's ``dram_heap`` need allocation at boot, which the
+    generated runtime does not do yet)."""
+    regions = board.regions_of_kind("ram")
+    return sum(r.bytes for r in regions) if regions else board.ram_bytes
+
+
+@dataclass
+class BuildResult:
+    """What :func:`build_project` wrote: the project folder, the plan and the budgets."""
+
+    out_dir: Path
+    plan: MemoryPlan
+    board: Board
+    files: list[Path]
+
+
+def plan_for(model: Model, board: Board, stimulus: Stimulus | None = None,
+             bursts: int | None = None) -> MemoryPlan:
+    """Memory plan of ``model`` (stimulus queue sized for the test schedule, if any)."""
+    if stimulus is not None:
+        return layout(model, queue_len=stimulus_queue_len(model, stimulus, bursts or 1))
+    return layout(model)
+
+
+def report(model: Model, board: Board, plan: MemoryPlan) -> dict[str, Any]:
+    """Memory report: ``{"board", "fits", "regions": {"ram"|"flash": {"used", "available"}},
+    "arrays": [...], "areas": [...]}`` (bytes, predicted from the plan)."""
+    ram, flash = ram_budget(board), board.flash_bytes
+    js = plan.to_json()
+    return {
+        "board": board.name,
+        "fits": plan.ram_bytes <= ram and plan.flash_bytes <= flash,
+        "regions": {"ram": {"used": plan.ram_bytes, "available": ram},
+                    "flash": {"used": plan.flash_bytes, "available": flash}},
+        "arrays": js["arrays"],
+        "areas": [dict(v, name=k) for k, v in js["areas"].items()],
+        "frac_bits": model.frac_bits,
+    }
+
+
+def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
+                  stimulus: Stimulus | None = None, bursts: int | None = None,
+                  state_every: int = 10) -> BuildResult:
+    """Write a PlatformIO project (plus a plain Makefile) for ``board``.
+
+    Layout: ``platformio.ini``, ``Makefile``, ``README.md``, ``include/feagi_model.h`` (+
+    ``feagi_test_stimulus.h``), ``src/feagi_model.c``, ``src/main.c`` (runs the test stimulus, or
+    ``DEFAULT_TEST_BURSTS`` bursts without input, printing the device protocol),
+    ``lib/feagi_runtime/`` (runtime + library manifests), ``hal/`` (bare-metal HAL for the Makefile).
+
+    Raises:
+        CapacityError: the model does not fit the board (nothing is written).
+        BoardError: unknown board.
+    """
+    b = board if isinstance(board, Board) else load_board(board)
+    stim = stimulus or Stimulus()
+    n = int(bursts or max(stim.last_burst(), DEFAULT_TEST_BURSTS))
+    plan = plan_for(model, b, stim, n)
+    check_fit(plan, ram_budget(b), b.flash_bytes, b.name)  # before any file is written
+    out = Path(out_dir)
+    genome = model.meta["genome"]
+    sha = model.meta["genome_sha256"]
+    with tempfile.TemporaryDirectory() as tmp:
+        emitted = emit_c_model(model, plan, tmp, genome_path=genome, genome_sha256=sha,
+                               board=b.name, stimulus=stim, bursts=n, state_every=state_every,
+                               ram_budget=ram_budget(b), flash_budget=b.flash_bytes,
+                               with_main=True)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for p in emitted:
+            dest = out / ("include" if p.suffix == ".h" else "src") / p.name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, dest)
+            written.append(dest)
+    lib = out / "lib" / "feagi_runtime" / "src"
+    lib.mkdir(parents=True, exist_ok=True)
+    for name in ("feagi_runtime.c", "feagi_runtime.h"):
+        shutil.copyfile(FIRMWARE_DIR / name, lib / name)
+        written.append(lib / name)
+    files = render_project_files(b, {"genome_name": Path(genome).name, "genome_sha256": sha,
+                                     "tool_version": __version__})
+    for rel, text in files.items():
+        p = out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+        written.append(p)
+    return BuildResult(out, plan, b, written)

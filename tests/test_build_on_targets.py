@@ -1,0 +1,103 @@
+"""`feagi-embed build` projects run on every emulated board and equal the numba twin bit for bit.
+
+Independent expectation: the twin's burst and state digests (itself checked against the FEAGI
+engine in test_oracle_traces.py). Tools missing → skip, unless FEAGI_EMBED_REQUIRE_TOOLS=1 (CI).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from feagi_embed.boards import load_board
+from feagi_embed.build import build_project
+from feagi_embed.capacity import CapacityError
+from feagi_embed.cli import main
+from feagi_embed.connectome import develop
+from feagi_embed.genome import load_genome
+from feagi_embed.host.twin import Twin
+from feagi_embed.quantize import quantize
+from feagi_embed.stimulus import Stimulus
+from feagi_embed.targets import missing_build_tools, missing_run_tools, run_on_target
+
+from .conftest import FIXTURES, GENOMES
+
+REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
+#: boards with an emulator here (esp32 runs on the lx106 stand-in core)
+BOARDS = ["native", "stm32f4", "esp32c3", "esp32", "rp2040", "mega2560"]
+GENOMES_SMALL = ["test_timer", "logic_and_gate", "webots_pioneer2"]
+
+
+def parse_protocol(text: str) -> tuple[list[int], dict[int, int], int]:
+    bursts, states, final = [], {}, None
+    for line in text.splitlines():
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "B":
+            bursts.append(int(f[3], 16))
+        elif f[0] == "S":
+            states[int(f[1])] = int(f[2], 16)
+        elif f[0] == "E":
+            final = int(f[2], 16)
+    return bursts, states, final
+
+
+@pytest.mark.parametrize("genome", GENOMES_SMALL)
+@pytest.mark.parametrize("board", BOARDS)
+def test_generated_project_runs_bit_exact_on_emulator(board, genome, tmp_path):
+    b = load_board(board)
+    missing = missing_build_tools(b) + missing_run_tools(b)
+    if missing:
+        if REQUIRE:
+            pytest.fail(f"{board}: missing {missing}")
+        pytest.skip(f"{board}: missing {missing}")
+    with gzip.open(FIXTURES / "traces" / f"{genome}.json.gz", "rt") as f:
+        stim = Stimulus.from_json(json.load(f)["stimulus"])
+    model = quantize(develop(load_genome(GENOMES / f"{genome}.json")))
+    bursts, every = 60, 10
+    res = build_project(model, b, tmp_path / "proj", stimulus=stim, bursts=bursts,
+                        state_every=every)
+    proj = res.out_dir
+    r = run_on_target(b, [proj / "src", proj / "lib" / "feagi_runtime" / "src"],
+                      [proj / "include", proj / "lib" / "feagi_runtime" / "src"],
+                      out_dir=tmp_path / "build", timeout=120,
+                      extra_cflags=["-Werror", "-pedantic"])
+    assert r.run is not None and not r.run.timed_out, r.run and r.run.stderr
+    assert r.exit_code == 0, (r.stdout[-500:], r.run.stderr[-500:])
+    got_b, got_s, got_final = parse_protocol(r.stdout)
+    tr = Twin(model).run(bursts, stim, state_every=every)
+    first = next((i + 1 for i, (x, y) in enumerate(zip(got_b, tr.burst_crc)) if x != y), None)
+    assert first is None and len(got_b) == bursts, f"{board}: first diverging burst {first}"
+    assert got_s == tr.state_crc
+    assert got_final == tr.final_digest
+
+
+def test_build_refuses_what_does_not_fit_before_writing(tmp_path):
+    model = quantize(develop(load_genome(GENOMES / "essential_genome.json")))
+    with pytest.raises(CapacityError) as e:
+        build_project(model, "uno", tmp_path / "p")
+    msg = str(e.value)
+    assert "requested" in msg and "available" in msg and "missing" in msg and "vision_C" in msg
+    assert not (tmp_path / "p").exists()
+
+
+def test_cli_build_and_report(tmp_path):
+    out = tmp_path / "proj"
+    r = CliRunner().invoke(main, ["build", "test_timer", "--board", "esp32c3", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    ini = (out / "platformio.ini").read_text()
+    assert "esp32" in ini and (out / "include" / "feagi_model.h").exists()
+    head = (out / "include" / "feagi_model.h").read_text()[:600]
+    assert "feagi-embed" in head and "test_timer.json" in head
+    r = CliRunner().invoke(main, ["report", "essential_genome", "--board", "uno", "--json"])
+    assert r.exit_code == 2
+    rep = json.loads(r.output)
+    assert rep["fits"] is False and rep["regions"]["ram"]["used"] > rep["regions"]["ram"]["available"]
+    r = CliRunner().invoke(main, ["build", "essential_genome", "--board", "uno",
+                                  "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "missing" in r.output and "Traceback" not in r.output
