@@ -109,3 +109,77 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         p.write_text(text)
         written.append(p)
     return BuildResult(out, plan, b, written)
+
+
+def parse_protocol(text: str) -> tuple[list[int], dict[int, int], int | None]:
+    """Device protocol lines (docs/model.md §4) → (burst digests, {burst: state digest}, final)."""
+    bursts: list[int] = []
+    states: dict[int, int] = {}
+    final = None
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0] == "B":
+            bursts.append(int(f[3], 16))
+        elif len(f) >= 3 and f[0] == "S":
+            states[int(f[1])] = int(f[2], 16)
+        elif len(f) >= 3 and f[0] == "E":
+            final = int(f[2], 16)
+    return bursts, states, final
+
+
+def compare_digests(reference, bursts: list[int], states: dict[int, int]) -> tuple[bool, Any]:
+    """``(equal, first_divergence)`` of a target's digests against a twin :class:`Trace`;
+    ``first_divergence`` is ``{"burst": b, "what": "burst digest" | "state digest" | "missing"}``."""
+    for i, ref in enumerate(reference.burst_crc):
+        if i >= len(bursts):
+            return False, {"burst": i + 1, "what": "missing"}
+        if bursts[i] != ref:
+            return False, {"burst": i + 1, "what": "burst digest"}
+    for b, ref in sorted(reference.state_crc.items()):
+        if states.get(b) != ref:
+            return False, {"burst": b, "what": "state digest"}
+    return True, None
+
+
+def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: int,
+           work_dir: str | Path, state_every: int = 10) -> list[dict[str, Any]]:
+    """Run the twin and every target this machine can run for ``board`` (native build, the board's
+    emulator), and compare all burst and state digests with the fixed-point twin.
+
+    Returns:
+        ``[{"name", "bursts", "equal", "first_divergence", "detail"}]``; the twin is the reference.
+    """
+    from .host.twin import Twin
+    from .targets import missing_build_tools, missing_run_tools, run_on_target
+
+    b = board if isinstance(board, Board) else load_board(board)
+    stim = stimulus or Stimulus()
+    ref = Twin(model).run(bursts, stim, state_every=state_every)
+    rows = [{"name": "twin (numba, fixed point)", "bursts": bursts, "equal": True,
+             "first_divergence": None, "detail": "reference"}]
+    flt = Twin(model, "float").run(bursts, stim, state_every=state_every)
+    eq = flt.burst_crc == ref.burst_crc
+    rows.append({"name": "twin (numba, f32 reference)", "bursts": bursts, "equal": eq,
+                 "first_divergence": None if eq else compare_digests(ref, flt.burst_crc, {})[1],
+                 "detail": "bursts only (state is f32)" + ("" if model.report.get("lossless")
+                                                           else "; model is lossy")})
+    proj = build_project(model, b, Path(work_dir) / "project", stimulus=stim, bursts=bursts,
+                         state_every=state_every).out_dir
+    targets = ["native"] + ([b.name] if b.name != "native" else [])
+    for t in targets:
+        tb = load_board(t)
+        missing = missing_build_tools(tb) + missing_run_tools(tb)
+        name = f"{t} ({tb.emulator_kind if tb.architecture != 'native' else 'host gcc'})"
+        if missing:
+            rows.append({"name": name, "bursts": 0, "equal": None, "first_divergence": None,
+                         "detail": f"not run: missing {', '.join(missing)}"})
+            continue
+        r = run_on_target(tb, [proj / "src", proj / "lib" / "feagi_runtime" / "src"],
+                          [proj / "include", proj / "lib" / "feagi_runtime" / "src"],
+                          out_dir=Path(work_dir) / f"build-{t}", timeout=600)
+        got_b, got_s, _ = parse_protocol(r.stdout)
+        eq, first = compare_digests(ref, got_b, got_s)
+        detail = f"{r.metric_kind}: {r.metric:,}" if r.metric else ""
+        rows.append({"name": name, "bursts": len(got_b), "equal": eq, "first_divergence": first,
+                     "detail": detail})
+    return rows

@@ -260,6 +260,46 @@ def report_cmd(genome, board, as_json, strict) -> None:
         sys.exit(2)
 
 
+@main.command("verify")
+@click.argument("genome", required=False)
+@click.option("--board", "-b", default="native", show_default=True, help="Board id.")
+@click.option("--bursts", "-n", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--stimulus", "stimulus_file", type=click.Path(exists=True, dir_okay=False),
+              help="Stimulus JSON (docs/stimulus.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
+    """Run GENOME on the twin and every target available here; compare every digest."""
+    import tempfile
+
+    from rich.table import Table
+
+    from .boards import load_board
+    from .build import verify
+    from .stimulus import Stimulus
+
+    b = load_board(board)
+    model = _load_model(genome, strict, None)
+    stim = Stimulus.load(stimulus_file) if stimulus_file else None
+    with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
+        rows = verify(model, b, stim, bursts, tmp)
+    if as_json:
+        json.dump({"targets": rows}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        t = Table(title=f"verify {b.name}, {bursts} bursts", title_justify="left")
+        for col in ("target", "bursts", "digests equal?", "first divergence", "detail"):
+            t.add_column(col)
+        for r in rows:
+            eq = "-" if r["equal"] is None else ("yes" if r["equal"] else "NO")
+            fd = r["first_divergence"]
+            t.add_row(r["name"], str(r["bursts"]), eq,
+                      f"burst {fd['burst']} ({fd['what']})" if fd else "", r["detail"])
+        console().print(t)
+    if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
+        sys.exit(1)
+
+
 @main.command("boards")
 @click.option("--json", "as_json", is_flag=True, help="Print the board table as JSON.")
 def list_boards_cmd(as_json: bool) -> None:

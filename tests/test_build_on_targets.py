@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from feagi_embed.boards import load_board
-from feagi_embed.build import build_project
+from feagi_embed.build import build_project, parse_protocol
 from feagi_embed.capacity import CapacityError
 from feagi_embed.cli import main
 from feagi_embed.connectome import develop
@@ -30,21 +30,6 @@ REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
 #: boards with an emulator here (esp32 runs on the lx106 stand-in core)
 BOARDS = ["native", "stm32f4", "esp32c3", "esp32", "rp2040", "mega2560"]
 GENOMES_SMALL = ["test_timer", "logic_and_gate", "webots_pioneer2"]
-
-
-def parse_protocol(text: str) -> tuple[list[int], dict[int, int], int]:
-    bursts, states, final = [], {}, None
-    for line in text.splitlines():
-        f = line.split()
-        if not f:
-            continue
-        if f[0] == "B":
-            bursts.append(int(f[3], 16))
-        elif f[0] == "S":
-            states[int(f[1])] = int(f[2], 16)
-        elif f[0] == "E":
-            final = int(f[2], 16)
-    return bursts, states, final
 
 
 @pytest.mark.parametrize("genome", GENOMES_SMALL)
@@ -101,3 +86,12 @@ def test_cli_build_and_report(tmp_path):
     r = CliRunner().invoke(main, ["build", "essential_genome", "--board", "uno",
                                   "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "missing" in r.output and "Traceback" not in r.output
+
+
+def test_cli_verify_json(tmp_path):
+    r = CliRunner().invoke(main, ["verify", "test_timer", "--board", "native", "-n", "30", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)["targets"]
+    assert {"name", "bursts", "equal", "first_divergence"} <= set(rows[0])
+    native = next(x for x in rows if x["name"].startswith("native"))
+    assert native["equal"] is True and native["bursts"] == 30
