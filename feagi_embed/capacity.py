@@ -20,7 +20,7 @@ import numpy as np
 from .errors import FeagiEmbedError
 
 #: flag bits of ``area_flags`` (must match firmware/feagi_runtime.c)
-AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT = 1, 2, 4, 8
+AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16 = 1, 2, 4, 8, 16
 #: ``area_thr_base`` / base offsets meaning "none"
 NO_BASE = 0xFFFFFFFF
 DEFAULT_QUEUE_LEN = 16
@@ -181,9 +181,18 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
                                                       & (cfl != 0) & (cfl != 65535))
     cd_base, n_cd = bases(need_cd)
     degen_base, n_degen = bases(degen)
+    # consecutive fire count: a neuron fires only while cc < L (cc >= L in the window resets it
+    # to 0 instead) and cc only grows by that +1, other writes set 0, force-fire leaves it alone:
+    # cc <= L always, so areas with L <= 255 (L = 0 included: cc stays 0) keep cc in uint8_t.
+    # Unlimited areas (L = 65535) count up to 65535 and keep uint16_t.
+    cc16 = cfl > 255
+    cc8_base, n_cc8 = bases(~cc16)
+    cc16_base, n_cc16 = bases(cc16)
+    cc_base = np.where(cc16, cc16_base, cc8_base)
     flags = ((np.asarray(m.area_mp_acc, bool) * AF_MP_ACC) | (mp_driven * AF_MP_DRIVEN)
              | (degen * AF_DEGEN)
-             | (np.array([k == "opu" for k in kinds], bool) * AF_OUTPUT)).astype(np.int64)
+             | (np.array([k == "opu" for k in kinds], bool) * AF_OUTPUT)
+             | (cc16 * AF_CC16)).astype(np.int64)
 
     nid_t = unsigned_type(max(n - 1, 0))
     first_t = unsigned_type(n)
@@ -221,7 +230,7 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
     flash("area_h", dim_t, dims[:, 1], "dims y")
     flash("area_d", dim_t, dims[:, 2], "dims z")
     flash("area_npv", dim_t, npv, "neurons per voxel")
-    flash("area_flags", "uint8_t", flags, "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output")
+    flash("area_flags", "uint8_t", flags, "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16")
     flash("area_thr", "int32_t", area_thr, "uniform threshold ceil(thr*2^F)")
     flash("area_thr_base", "uint32_t", thr_base, "offset into thr (gradient areas) or 0xFFFFFFFF")
     flash("area_limit", "int32_t", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
@@ -234,6 +243,7 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
     flash("area_mpd_base", "uint32_t", mpd_base, "offset into V-at-fire (mp-driven areas)")
     flash("area_degen_base", "uint32_t", degen_base, "offset into PSP state (degenerating areas)")
     flash("area_cd_base", "uint32_t", cd_base, "offset into cd (areas with R or a snooze)")
+    flash("area_cc_base", "uint32_t", cc_base, "offset into cc8 (L <= 255) or cc16 (AF_CC16)")
     flash("area_psp", "int32_t", np.where(degen, m.area_psp, 0), "initial q(PSP) of degenerating areas")
     flash("area_degen", "int32_t", np.where(degen, m.area_degen, 0), "q(degeneration)")
     thr_t = "int32_t"
@@ -268,10 +278,35 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
 
     words = (n + 31) // 32
     ram("v", "int32_t", n, "membrane potential", per_neuron(4))
-    ram("cc", "uint16_t", n, "consecutive fire count", per_neuron(2))
+    ram("cc8", "uint8_t", n_cc8, "consecutive fire count (areas with L <= 255)",
+        {a: int(counts[a]) for a in range(n_areas) if not cc16[a] and counts[a]})
+    ram("cc16", "uint16_t", n_cc16, "consecutive fire count (areas with L unlimited)",
+        {a: int(counts[a]) * 2 for a in range(n_areas) if cc16[a] and counts[a]})
     ram("cd", "uint16_t", n_cd, "refractory countdown (areas with R > 0 or a snooze)",
         {a: int(counts[a]) * 2 for a in range(n_areas) if need_cd[a]})
-    ram("acc", "int32_t", n, "FCL accumulator", per_neuron(4))
+    # FCL accumulator: dense for every neuron except the longest run [hole_lo, hole_hi) of
+    # neurons that no synapse targets. Such a neuron only receives input from the injection
+    # queue (at most queue_len entries per burst) and the power neuron (one), so at most
+    # queue_len + 1 distinct hole neurons are candidates in a burst; the runtime keeps their
+    # sums in a side list of (id, acc) of exactly that capacity (same wrap32 sums, same order).
+    hole_lo = hole_hi = 0
+    if n:
+        targeted = np.zeros(n, bool)
+        targeted[np.asarray(m.syn_dst, np.int64)] = True
+        edges = np.flatnonzero(np.diff(np.concatenate(([1], targeted.astype(np.int8), [1]))))
+        runs = edges.reshape(-1, 2)  # [start, end) of untargeted runs
+        if len(runs):
+            best = int(np.argmax(runs[:, 1] - runs[:, 0]))
+            hole_lo, hole_hi = int(runs[best, 0]), int(runs[best, 1])
+    n_acc = n - (hole_hi - hole_lo)
+    side_len = queue_len + 1
+    in_hole = np.zeros(n, bool)
+    in_hole[hole_lo:hole_hi] = True
+    acc_counts = np.bincount(area_of_neuron[~in_hole], minlength=n_areas) if n else counts * 0
+    ram("acc", "int32_t", n_acc, "FCL accumulator (neurons outside the untargeted hole)",
+        {a: int(c) * 4 for a, c in enumerate(acc_counts) if c})
+    ram("side_id", "uint32_t", side_len, "FCL side list ids (hole neurons)")
+    ram("side_acc", "int32_t", side_len, "FCL side list sums (hole neurons)")
     ram("bits", "uint32_t", 4 * words, "bitmaps: candidate, forced, blocked, fired",
         per_neuron(0.5))
     ram("vfire", "int32_t", n_mpd, "V at fire (mp-driven areas)",
@@ -290,7 +325,9 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
         "FEAGI_LARGE_BRAIN": int(bool(m.meta.get("large_brain", False))),
         "FEAGI_PSP_CAP": cap, "FEAGI_HAS_RUNTIME_PSP": int(runtime_psp),
         "FEAGI_N_MPD": n_mpd, "FEAGI_N_DEGEN": n_degen, "FEAGI_N_THR": len(thr_nrn),
-        "FEAGI_N_CD": n_cd, "FEAGI_SYN_C_SCALE": 1 << c_shift, "FEAGI_N_SP": len(sp), "FEAGI_QUEUE_LEN": int(queue_len),
+        "FEAGI_N_CD": n_cd, "FEAGI_N_CC8": n_cc8, "FEAGI_N_CC16": n_cc16, "FEAGI_SYN_C_SCALE": 1 << c_shift, "FEAGI_N_SP": len(sp), "FEAGI_QUEUE_LEN": int(queue_len),
+        "FEAGI_HOLE_LO": hole_lo, "FEAGI_HOLE_HI": hole_hi, "FEAGI_N_ACC": n_acc,
+        "FEAGI_SIDE_LEN": side_len,
     }
     typedefs = {"feagi_nid_t": nid_t, "feagi_sptr_t": sptr_t, "feagi_area_t": area_t,
                 "feagi_c_t": c_t}

@@ -8,7 +8,7 @@
  * C / 2^k in the narrowest signed type, k = the common power of two of all C; signed weight and
  * fan-out only when some area needs run-time PSPs). There is no per-neuron area array: scans run
  * in ascending id order and advance an area cursor (binary search over area_first otherwise). RAM,
- * all static: V int32, cc uint16 and the FCL accumulator acc int32 per neuron; four bitmaps
+ * all static: V int32, cc uint16 and the FCL accumulator acc int32 per neuron outside the untargeted hole (+ a side list); four bitmaps
  * (candidate, forced, blocked, fired; 0.5 B/neuron) instead of id lists, so the fired set comes out
  * sorted without a sort; cd uint16 only for neurons of areas with a refractory period or snooze
  * (the digest hashes 0 for the others, which never leave 0); V-at-fire only for mp-driven areas, the
@@ -31,6 +31,7 @@
 #define AF_MP_DRIVEN 2u
 #define AF_DEGEN 4u
 #define AF_OUTPUT 8u
+#define AF_CC16 16u
 
 #define EXC_ALWAYS 0u
 #define EXC_NEVER 1u
@@ -49,9 +50,24 @@
 #define BM_SET(m, i) (st_bits[(m) * BM_WORDS + ((i) >> 5)] |= BM_MASK(i))
 
 static int32_t st_v[FEAGI_N];
-static uint16_t st_cc[FEAGI_N];
+/* consecutive fire count, per area uint8_t (L <= 255: cc <= L always, capacity.py) or uint16_t */
+static uint8_t st_cc8[FEAGI_N_CC8 > 0 ? FEAGI_N_CC8 : 1];
+static uint16_t st_cc16[FEAGI_N_CC16 > 0 ? FEAGI_N_CC16 : 1];
 static uint16_t st_cd[FEAGI_N_CD > 0 ? FEAGI_N_CD : 1];
-static int32_t st_acc[FEAGI_N];
+/* FCL accumulator. Dense for all neurons except the hole [FEAGI_HOLE_LO, FEAGI_HOLE_HI): the
+ * longest run of neurons that no synapse targets (capacity.py). A hole neuron can only become a
+ * candidate through the queue (at most FEAGI_QUEUE_LEN entries per burst) or as the power neuron
+ * (one), so at most FEAGI_QUEUE_LEN + 1 distinct hole neurons are candidates in a burst: their
+ * sums live in the side list side_id/side_acc (cleared every burst), summed with the same wrap32
+ * additions in the same order, so the result is identical to a dense accumulator. */
+#define HOLE_W ((uint32_t)FEAGI_HOLE_HI - (uint32_t)FEAGI_HOLE_LO)
+#define SIDE_LEN ((uint32_t)FEAGI_QUEUE_LEN + 1u)
+static int32_t st_acc[FEAGI_N_ACC > 0 ? FEAGI_N_ACC : 1];
+#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+static uint32_t side_id[SIDE_LEN];
+static int32_t side_acc[SIDE_LEN];
+static uint32_t n_side;
+#endif
 static uint32_t st_bits[4u * BM_WORDS];
 static int32_t st_vfire[FEAGI_N_MPD > 0 ? FEAGI_N_MPD : 1];
 static int32_t st_psp[FEAGI_N_DEGEN > 0 ? FEAGI_N_DEGEN : 1];
@@ -157,11 +173,45 @@ static uint16_t area_of(uint32_t i)
 
 static int finite_limit(uint16_t l) { return l != 0u && l != U16_MAX_; }
 
+/* cc of neuron i of area a */
+static uint16_t cc_get(uint16_t a, uint32_t i)
+{
+    uint32_t k = (uint32_t)FEAGI_GET_AREA_CC_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_CC16) != 0u) return st_cc16[k];
+    return st_cc8[k];
+}
+
+static void cc_set(uint16_t a, uint32_t i, uint16_t v)
+{
+    uint32_t k = (uint32_t)FEAGI_GET_AREA_CC_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_CC16) != 0u) st_cc16[k] = v;
+    else st_cc8[k] = (uint8_t)v; /* v <= L <= 255 */
+}
+
 /* ------------------------------------------------------------------ sets */
+/* the accumulator of neuron i (a hole neuron gets a zeroed side-list slot on first use; the
+ * capacity SIDE_LEN cannot be exceeded, see st_acc) */
+static int32_t *acc_ref(uint32_t i)
+{
+#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+    if (i - (uint32_t)FEAGI_HOLE_LO < HOLE_W) { /* FEAGI_HOLE_LO <= i < FEAGI_HOLE_HI */
+        uint32_t j;
+        for (j = 0; j < n_side; j++)
+            if (side_id[j] == i) return &side_acc[j];
+        side_id[n_side] = i;
+        side_acc[n_side] = 0;
+        return &side_acc[n_side++];
+    }
+    if (i >= (uint32_t)FEAGI_HOLE_HI) return &st_acc[i - HOLE_W];
+#endif
+    return &st_acc[i];
+}
+
 static void add_cand(uint32_t i, int32_t c)
 {
+    int32_t *p = acc_ref(i);
     BM_SET(BM_CAND, i);
-    st_acc[i] = wrap32((uint32_t)st_acc[i] + (uint32_t)c);
+    *p = wrap32((uint32_t)*p + (uint32_t)c);
 }
 
 /* next member >= i of bitmap m, or FEAGI_N (ascending scans of a set) */
@@ -203,9 +253,13 @@ void feagi_init(void)
     uint16_t a;
     for (i = 0; i < (uint32_t)FEAGI_N; i++) {
         st_v[i] = 0;
-        st_cc[i] = 0;
-        st_acc[i] = 0;
     }
+    for (i = 0; i < (uint32_t)(FEAGI_N_CC8 > 0 ? FEAGI_N_CC8 : 1); i++) st_cc8[i] = 0u;
+    for (i = 0; i < (uint32_t)(FEAGI_N_CC16 > 0 ? FEAGI_N_CC16 : 1); i++) st_cc16[i] = 0u;
+    for (i = 0; i < (uint32_t)(FEAGI_N_ACC > 0 ? FEAGI_N_ACC : 1); i++) st_acc[i] = 0;
+#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+    n_side = 0;
+#endif
     for (i = 0; i < (uint32_t)(FEAGI_N_CD > 0 ? FEAGI_N_CD : 1); i++) st_cd[i] = 0;
     for (i = 0; i < 4u * BM_WORDS; i++) st_bits[i] = 0u;
     for (a = 0; a < (uint16_t)FEAGI_A; a++) {
@@ -323,13 +377,16 @@ uint32_t feagi_burst(void)
         a = area_advance(a, i);
         if ((FEAGI_GET_AREA_FLAGS(a) & AF_MP_ACC) == 0u) st_v[i] = 0;
     }
-    for (i = bm_next(BM_CAND, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_CAND, i + 1u)) st_acc[i] = 0;
+    for (i = bm_next(BM_CAND, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_CAND, i + 1u)) *acc_ref(i) = 0;
 #else
     for (i = bm_next(BM_CAND, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_CAND, i + 1u)) {
         a = area_advance(a, i);
         if (!BM_GET(BM_FIRED, i) && (FEAGI_GET_AREA_FLAGS(a) & AF_MP_ACC) == 0u) st_v[i] = 0;
-        st_acc[i] = 0;
+        *acc_ref(i) = 0;
     }
+#endif
+#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+    n_side = 0;
 #endif
     bm_clear(BM_CAND);
     bm_clear(BM_FORCED);
@@ -402,7 +459,7 @@ uint32_t feagi_burst(void)
             if (BM_GET(BM_CAND, i)) BM_SET(BM_BLOCKED, i);
             if (BM_GET(BM_FORCED, i)) continue;
             (*cd)--;
-            if (*cd == 0u && finite_limit(l) && st_cc[i] >= l) st_cc[i] = 0;
+            if (*cd == 0u && finite_limit(l) && cc_get(a, i) >= l) cc_set(a, i, 0u);
         }
     }
 #endif
@@ -413,18 +470,19 @@ uint32_t feagi_burst(void)
         uint8_t fl;
         int64_t in;
         int32_t v;
-        uint16_t l;
+        uint16_t l, cc;
         int in_window;
         a = area_advance(a, i);
         if (BM_GET(BM_BLOCKED, i)) continue;
         fl = FEAGI_GET_AREA_FLAGS(a);
-        in = st_acc[i];
+        in = *acc_ref(i);
         if ((fl & AF_MP_ACC) != 0u && in < 0) in = 0;
         v = sat32((int64_t)st_v[i] + in);
         l = (uint16_t)FEAGI_GET_AREA_CFL(a);
         in_window = threshold_of(i, a) <= v && v <= (int32_t)FEAGI_GET_AREA_LIMIT(a);
-        if (in_window && st_cc[i] >= l) {
-            st_cc[i] = 0;
+        cc = cc_get(a, i);
+        if (in_window && cc >= l) {
+            cc_set(a, i, 0u);
             st_v[i] = v;
         } else if (in_window && (FEAGI_GET_AREA_EXC_MODE(a) == EXC_ALWAYS ||
                                  (FEAGI_GET_AREA_EXC_MODE(a) != EXC_NEVER &&
@@ -432,10 +490,11 @@ uint32_t feagi_burst(void)
                                       (uint32_t)FEAGI_GET_AREA_EXC_T(a)))) {
             uint32_t base = (uint32_t)FEAGI_GET_AREA_CD_BASE(a);
             st_v[i] = 0;
-            if (st_cc[i] < U16_MAX_) st_cc[i]++;
+            if (cc < U16_MAX_) cc++;
+            cc_set(a, i, cc);
             if (base != NO_BASE) {
                 uint16_t cd;
-                if (finite_limit(l) && st_cc[i] >= l) {
+                if (finite_limit(l) && cc >= l) {
                     uint32_t r = (uint32_t)FEAGI_GET_AREA_REFR(a) + (uint32_t)FEAGI_GET_AREA_SNOOZE(a);
                     cd = (uint16_t)(r > U16_MAX_ ? U16_MAX_ : r);
                 } else {
@@ -447,7 +506,7 @@ uint32_t feagi_burst(void)
             n_fired++;
             set_vfire(a, i, v);
         } else {
-            if (finite_limit(l)) st_cc[i] = 0;
+            if (finite_limit(l)) cc_set(a, i, 0u);
             st_v[i] = leak(v, (int32_t)FEAGI_GET_AREA_LEAK_K(a));
         }
     }
@@ -490,7 +549,13 @@ uint32_t feagi_state_digest(void)
             for (i = 0; i < n; i++) c = crc_raw_u16(c, base == NO_BASE ? 0u : st_cd[base + i]);
         }
     }
-    for (i = 0; i < (uint32_t)FEAGI_N; i++) c = crc_raw_u16(c, st_cc[i]);
+    {
+        uint16_t a = 0;
+        for (i = 0; i < (uint32_t)FEAGI_N; i++) {
+            a = area_advance(a, i);
+            c = crc_raw_u16(c, cc_get(a, i));
+        }
+    }
     return ~c;
 }
 

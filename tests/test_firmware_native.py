@@ -341,3 +341,43 @@ def test_avr_simavr_equals_twin(name, tmp_path):
     text = re.sub(r"\x1b\[[0-9;]*m", "", r.stderr).replace(".", "\n")
     assert "E " in text, f"no end line from simavr:\n{r.stderr[-2000:]}"
     assert_same_as_twin(model, stim, text)
+
+
+def test_ram_layout_narrow_cc_and_accumulator_hole():
+    """cc is uint8_t for areas with L <= 255 and the dense accumulator skips the longest run of
+    neurons no synapse targets (their sums live in a side list of queue_len + 1 entries), so
+    essential_genome (128x128x3 vision area) fits the ESP32-C3's 320 KB."""
+    model, _, _, _ = _case("essential_genome")
+    plan = layout(model)
+    c = plan.constants
+    lo, hi = c["FEAGI_HOLE_LO"], c["FEAGI_HOLE_HI"]
+    dst = np.asarray(model.syn_dst)
+    assert hi - lo >= 49152 and not ((dst >= lo) & (dst < hi)).any()
+    assert plan.array("acc").length == model.n_neurons - (hi - lo)
+    assert plan.array("side_acc").length == c["FEAGI_QUEUE_LEN"] + 1
+    cfl = np.asarray(model.area_cfl)
+    counts = np.diff(np.asarray(model.area_first))
+    assert c["FEAGI_N_CC8"] == int(counts[cfl <= 255].sum())
+    assert c["FEAGI_N_CC8"] + c["FEAGI_N_CC16"] == model.n_neurons
+    assert plan.ram_bytes <= 327680
+
+
+def test_accumulator_side_list_full_equals_twin(tmp_path):
+    """Fill the side list of the untargeted hole (vision area of essential_genome): every burst
+    as many queued injections as the queue holds, repeated voxels (same id twice in a burst),
+    negative values, under ASan/UBSan; the digests must equal the twin's."""
+    model, _, genome, sha = _case("essential_genome")
+    first = np.asarray(model.area_first)
+    a = int(np.argmax(np.diff(first)))
+    area = model.meta["genome_ids"][a]
+    w, h, d = model.meta["dims"][a]
+    vox = [[x, y, z] for x, y, z in ((0, 0, 0), (w - 1, h - 1, d - 1), (1, 2, 0), (5, 5, 1),
+                                     (w - 1, 0, 2), (0, h - 1, 1))]
+    stim = Stimulus.from_json({"stimuli": [
+        {"area": area, "bursts": [2, 30], "kind": "inject", "voxels": vox, "value": 3.0},
+        {"area": area, "bursts": [4, 30], "kind": "inject", "voxels": vox[:3], "value": 250.0},
+        {"area": area, "bursts": [10, 20], "kind": "inject", "voxels": vox[2:], "value": -7.5},
+        {"area": area, "bursts": [12, 25], "kind": "force", "voxels": vox[4:]},
+    ]}, "side_list")
+    text = build_and_run(model, stim, tmp_path, sanitize=True, bursts=40, genome=genome, sha=sha)
+    assert_same_as_twin(model, stim, text, bursts=40)
