@@ -1,0 +1,61 @@
+"""Memory footprint of the C firmware layout for every shared genome, and which boards it fits.
+
+Usage: python3 bench/bench_memory.py [--json-out FILE]   (prints Markdown tables)
+
+Bytes are predicted by feagi_embed.capacity.layout (the same plan `feagi-embed report` prints and
+the generated header checks); RAM per neuron and flash per synapse are totals divided by counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from feagi_embed.boards import list_boards, load_board
+from feagi_embed.build import plan_for, ram_budget
+from feagi_embed.connectome import develop
+from feagi_embed.errors import FeagiEmbedError
+from feagi_embed.genome import load_genome
+from feagi_embed.quantize import quantize
+
+GENOMES = Path(__file__).resolve().parent.parent / "feagi_embed" / "genomes"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json-out")
+    args = ap.parse_args()
+    boards = [load_board(b) for b in list_boards() if b != "native"]
+    rows = []
+    for path in sorted(GENOMES.glob("*.json")):
+        try:
+            model = quantize(develop(load_genome(path)))
+        except FeagiEmbedError:
+            continue
+        plan = plan_for(model, load_board("native"))
+        fits = {b.name: plan.ram_bytes <= ram_budget(b) and plan.flash_bytes <= b.flash_bytes
+                for b in boards}
+        rows.append({"genome": path.stem, "neurons": model.n_neurons, "synapses": model.n_synapses,
+                     "ram": plan.ram_bytes, "flash": plan.flash_bytes, "fits": fits})
+    print("| genome | neurons | synapses | RAM B | flash B | RAM B/neuron | flash B/synapse | fits |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        fb = (r["flash"] / r["synapses"]) if r["synapses"] else 0
+        print(f"| {r['genome']} | {r['neurons']:,} | {r['synapses']:,} | {r['ram']:,} | "
+              f"{r['flash']:,} | {r['ram'] / r['neurons']:.2f} | {fb:.2f} | "
+              f"{', '.join(b for b, ok in r['fits'].items() if ok) or '-'} |")
+    print()
+    print("| board | RAM budget B | flash budget B | largest shared genome that fits (neurons) |")
+    print("|---|---:|---:|---|")
+    for b in boards:
+        ok = [r for r in rows if r["fits"][b.name]]
+        best = max(ok, key=lambda r: r["neurons"]) if ok else None
+        print(f"| {b.name} | {ram_budget(b):,} | {b.flash_bytes:,} | "
+              f"{best['genome'] + ' (' + format(best['neurons'], ',') + ')' if best else '-'} |")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
