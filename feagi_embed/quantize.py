@@ -226,13 +226,14 @@ def _contributions_real(c: Connectome) -> tuple[np.ndarray, np.ndarray]:
     return contrib, fan
 
 
-def choose_frac_bits(c: Connectome, contrib: np.ndarray, max_sensory: float,
+def choose_frac_bits(c: Connectome, contrib: np.ndarray, fanout: np.ndarray, max_sensory: float,
                      requested: int | None = None) -> tuple[int, dict[str, float]]:
     """Pick F (MODEL §5): the largest value in [0, 16] for which every neuron's worst-case per-burst
     input and every |threshold|, |limit| stay below 2^30 after scaling.
 
     Args:
         contrib: f32 ``[S]`` real contributions (mp-driven sources are budgeted at ``mp_psp_max``).
+        fanout: int32 ``[N]`` divisor n per source neuron (from :func:`_contributions_real`).
         requested: ``--frac-bits``; checked, not searched.
 
     Returns:
@@ -243,9 +244,7 @@ def choose_frac_bits(c: Connectome, contrib: np.ndarray, max_sensory: float,
     """
     src_driven = c.area_param("mp_driven_psp", bool)
     mp_driven = src_driven[c.synapse_src]
-    n_out = np.bincount(c.synapse_src, minlength=c.n_neurons)
-    uniform = c.area_param("psp_uniform_distribution", bool)[c.synapse_src]
-    fan = np.where(uniform | (n_out[c.synapse_src] <= 1), 1, n_out[c.synapse_src])
+    fan = fanout[c.synapse_src]
     fan_in_cnt = np.bincount(c.synapse_dst, minlength=c.n_neurons)
 
     def fan_in_sum(psp_cap: float) -> np.ndarray:
@@ -308,7 +307,7 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
         QuantizationError: no representable format, or ``frac_bits`` invalid.
     """
     contrib, fan = _contributions_real(c)
-    f, bounds = choose_frac_bits(c, contrib, max_sensory, frac_bits)
+    f, bounds = choose_frac_bits(c, contrib, fan, max_sensory, frac_bits)
     order = np.argsort(c.synapse_src, kind="stable")
     syn_src = c.synapse_src[order]
     syn_ptr = np.concatenate(([0], np.cumsum(np.bincount(syn_src, minlength=c.n_neurons))))
