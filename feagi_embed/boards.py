@@ -68,12 +68,27 @@ class UnknownBoardError(BoardError):
 
 @dataclass(frozen=True)
 class Region:
-    """One memory region of a board budget (``kind``: flash, ram or heap)."""
+    """One memory region of a board budget (``kind``: flash, ram or heap).
+
+    Attributes:
+        bytes: size of the region.
+        reserve: bytes of it the framework (ESP-IDF, Arduino core, RTOS tasks) keeps for itself;
+            the model may use ``bytes - reserve`` (:attr:`usable`).
+        max_block: heap regions: the largest single allocation the heap can serve (0: no limit
+            beyond the region).
+    """
 
     name: str
     bytes: int
     kind: str
     note: str = ""
+    reserve: int = 0
+    max_block: int = 0
+
+    @property
+    def usable(self) -> int:
+        """Bytes the model may take (``bytes - reserve``)."""
+        return max(self.bytes - self.reserve, 0)
 
 
 @dataclass(frozen=True)
@@ -182,7 +197,15 @@ def _parse(path: Path) -> Board:
             raise BoardError(file, f"regions.{rname}", rdata, "a table with bytes and kind")
         kind = r.choice(f"regions.{rname}.kind", REGION_KINDS)
         size = r.positive(f"regions.{rname}.bytes", allow_zero=(kind == "heap"))
-        regions[rname] = Region(rname, size, kind, r.get(f"regions.{rname}.note", str, "a string", ""))
+        reserve = r.get(f"regions.{rname}.reserve", int, "bytes (an integer >= 0)", 0)
+        if reserve < 0 or reserve > size:
+            raise BoardError(file, f"regions.{rname}.reserve", reserve,
+                             f"0 <= reserve <= bytes ({size})")
+        max_block = r.get(f"regions.{rname}.max_block", int, "bytes (an integer >= 0)", 0)
+        if max_block < 0:
+            raise BoardError(file, f"regions.{rname}.max_block", max_block, "an integer >= 0")
+        regions[rname] = Region(rname, size, kind, r.get(f"regions.{rname}.note", str, "a string", ""),
+                                reserve, max_block)
     if not any(x.kind == "flash" for x in regions.values()):
         raise BoardError(file, "regions", sorted(regions), "at least one region with kind = \"flash\"")
     if not any(x.kind == "ram" for x in regions.values()):

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import __version__
 from .boards import Board, load_board
-from .capacity import MemoryPlan, check_fit, layout
+from .capacity import MemoryPlan, check_fit, layout, place_state
 from .codegen import FIRMWARE_DIR, emit_c_model, stimulus_queue_len
 from .quantize import Model
 from .stimulus import Stimulus
@@ -21,11 +23,20 @@ DEFAULT_TEST_BURSTS = 100
 
 
 def ram_budget(board: Board) -> int:
-    """RAM a fixed-size model may use: the statically allocatable RAM regions of the board
-    (``kind = "ram"``; heap regions such as ESP32's ``dram_heap`` need allocation at boot, which the
-    generated runtime does not do yet)."""
+    """Static RAM a fixed-size model may use: the board's ``kind = "ram"`` regions less what the
+    framework reserves (bytes)."""
     regions = board.regions_of_kind("ram")
-    return sum(r.bytes for r in regions) if regions else board.ram_bytes
+    return sum(r.usable for r in regions) if regions else board.ram_bytes
+
+
+def heap_budget(board: Board) -> tuple[int, int]:
+    """Boot-time heap the model may take (``kind = "heap"`` regions such as ESP32's
+    ``dram_heap``, less the framework's reserve) and the largest single block, in bytes
+    (``(0, 0)`` for boards without a heap region)."""
+    regions = board.regions_of_kind("heap")
+    usable = sum(r.usable for r in regions)
+    block = max((r.max_block or r.usable for r in regions), default=0)
+    return usable, block
 
 
 @dataclass
@@ -40,22 +51,93 @@ class BuildResult:
 
 def plan_for(model: Model, board: Board, stimulus: Stimulus | None = None,
              bursts: int | None = None) -> MemoryPlan:
-    """Memory plan of ``model`` (stimulus queue sized for the test schedule, if any)."""
-    if stimulus is not None:
-        return layout(model, queue_len=stimulus_queue_len(model, stimulus, bursts or 1))
-    return layout(model)
+    """Memory plan of ``model`` for ``board`` (stimulus queue sized for the test schedule, if any).
+
+    Tries, in order, until one fits: all state static with int32 membrane potentials; the same
+    with the largest arrays on the boot-time heap (boards with a heap region); 16-bit membrane
+    potentials where :func:`~feagi_embed.capacity.narrow_v_proof` proves them (static, then with
+    the heap). Returns the last plan when none fits (:func:`check_fit` then explains why).
+    """
+    q = stimulus_queue_len(model, stimulus, bursts or 1) if stimulus is not None else None
+    static, (heap, block) = ram_budget(board), heap_budget(board)
+    plan = None
+    for narrow in (False, True):
+        plan = layout(model, narrow_v=narrow) if q is None else layout(model, queue_len=q,
+                                                                       narrow_v=narrow)
+        if narrow and not plan.narrow_v:
+            break
+        for use_heap in (False, True):
+            place_state(plan, static, heap if use_heap else 0, block)
+            if _fits(plan, board):
+                return plan
+    assert plan is not None
+    return plan
+
+
+def _fits(plan: MemoryPlan, board: Board) -> bool:
+    heap, block = heap_budget(board)
+    return (plan.static_bytes <= ram_budget(board) and plan.flash_bytes <= board.flash_bytes
+            and plan.heap_bytes <= heap
+            and all(a.nbytes <= block for a in plan.arrays if a.name in plan.heap))
+
+
+def check_plan(plan: MemoryPlan, board: Board) -> None:
+    """:func:`~feagi_embed.capacity.check_fit` with the board's static, heap and flash budgets.
+
+    Raises:
+        CapacityError: requested / available / missing bytes per region.
+    """
+    heap, block = heap_budget(board)
+    check_fit(plan, ram_budget(board), board.flash_bytes, board.name, heap_budget=heap,
+              heap_block=block)
+
+
+def check_stimulus(model: Model, plan: MemoryPlan, stimulus: Stimulus | None, bursts: int,
+                   board: str = "board") -> None:
+    """Check that a stimulus only injects values the plan can hold.
+
+    Areas with 16-bit membrane potentials (``plan.narrow_v``) accept sensory values that are
+    multiples of their ``sensory_step``; the firmware refuses others at run time.
+
+    Raises:
+        StimulusError: names the burst, area, value and the allowed step.
+    """
+    if stimulus is None or not plan.narrow_v:
+        return
+    from .stimulus import KIND_FORCE, StimulusError
+    ptr, nrn, val, kind = stimulus.compile(model, bursts)
+    names = model.meta.get("names", [])
+    first = np.asarray(model.area_first, np.int64)
+    keys = list(plan.per_area)
+    for key, proof in plan.narrow_v.items():
+        a = keys.index(key)
+        mask = (nrn >= first[a]) & (nrn < first[a + 1]) & (kind != KIND_FORCE)
+        bad = mask & ((val.astype(np.int64) & ((1 << proof.shift) - 1)) != 0)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            b = int(np.searchsorted(ptr, j, side="right"))
+            raise StimulusError(
+                f"stimulus injects {val[j] / (1 << model.frac_bits):.4g} into area "
+                f"{names[a] if a < len(names) else a} at burst {b}, but on {board} that area's "
+                f"membrane potential is stored in 16 bits: sensory values must be multiples of "
+                f"{proof.sensory_step:g} (at most {model.meta.get('max_sensory', 255):g})")
 
 
 def report(model: Model, board: Board, plan: MemoryPlan) -> dict[str, Any]:
     """Memory report: ``{"board", "fits", "regions": {"ram"|"flash": {"used", "available"}},
     "arrays": [...], "areas": [...]}`` (bytes, predicted from the plan)."""
     ram, flash = ram_budget(board), board.flash_bytes
+    heap, block = heap_budget(board)
     js = plan.to_json()
+    regions = {"ram": {"used": plan.static_bytes, "available": ram}}
+    if heap:
+        regions["heap"] = {"used": plan.heap_bytes, "available": heap, "largest_block": block}
+    regions["flash"] = {"used": plan.flash_bytes, "available": flash}
     return {
         "board": board.name,
-        "fits": plan.ram_bytes <= ram and plan.flash_bytes <= flash,
-        "regions": {"ram": {"used": plan.ram_bytes, "available": ram},
-                    "flash": {"used": plan.flash_bytes, "available": flash}},
+        "fits": _fits(plan, board),
+        "regions": regions,
+        "narrow_v": js["narrow_v"],
         "arrays": js["arrays"],
         "areas": [dict(v, name=k) for k, v in js["areas"].items()],
         "frac_bits": model.frac_bits,
@@ -80,7 +162,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     stim = stimulus or Stimulus()
     n = int(bursts or max(stim.last_burst(), DEFAULT_TEST_BURSTS))
     plan = plan_for(model, b, stim, n)
-    check_fit(plan, ram_budget(b), b.flash_bytes, b.name)  # before any file is written
+    check_plan(plan, b)  # before any file is written
+    check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
     genome = model.meta["genome"]
     sha = model.meta["genome_sha256"]
@@ -88,7 +171,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         emitted = emit_c_model(model, plan, tmp, genome_path=genome, genome_sha256=sha,
                                board=b.name, stimulus=stim, bursts=n, state_every=state_every,
                                ram_budget=ram_budget(b), flash_budget=b.flash_bytes,
-                               with_main=True)
+                               heap_budget=heap_budget(b)[0], with_main=True)
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for p in emitted:

@@ -20,10 +20,12 @@ import numpy as np
 from .errors import FeagiEmbedError
 
 #: flag bits of ``area_flags`` (must match firmware/feagi_runtime.c)
-AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16 = 1, 2, 4, 8, 16
+AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16, AF_V16 = 1, 2, 4, 8, 16, 32
 #: ``area_thr_base`` / base offsets meaning "none"
 NO_BASE = 0xFFFFFFFF
 DEFAULT_QUEUE_LEN = 16
+#: RAM arrays the runtime can take from the heap at boot (STATE_ARRAY in feagi_runtime.c)
+HEAP_CAPABLE = frozenset({"v32", "v16", "cc8", "cc16", "cd", "acc", "bits", "vfire", "psp"})
 
 _SIZES = {"uint8_t": 1, "int8_t": 1, "uint16_t": 2, "int16_t": 2, "uint32_t": 4, "int32_t": 4}
 _UNSIGNED = [("uint8_t", 2**8 - 1), ("uint16_t", 2**16 - 1), ("uint32_t", 2**32 - 1)]
@@ -94,6 +96,10 @@ class MemoryPlan:
         constants: ``FEAGI_*`` macro name → int value.
         flash_bytes, ram_bytes: totals per region.
         per_area: area name → ``{"flash": bytes, "ram": bytes, "neurons": n, "synapses_out": s}``.
+        narrow_v: area name → :class:`NarrowV` for areas whose membrane potential is stored in
+            16 bits (empty unless laid out with ``narrow_v=True``).
+        heap: names of RAM arrays taken from the board's heap once at boot (see
+            :func:`place_state`; empty: all RAM state is static).
     """
 
     arrays: list[ArraySpec]
@@ -102,6 +108,18 @@ class MemoryPlan:
     flash_bytes: int
     ram_bytes: int
     per_area: dict[str, dict[str, int]] = field(default_factory=dict)
+    narrow_v: dict[str, "NarrowV"] = field(default_factory=dict)
+    heap: set[str] = field(default_factory=set)
+
+    @property
+    def heap_bytes(self) -> int:
+        """RAM bytes allocated from the heap at boot."""
+        return sum(a.nbytes for a in self.arrays if a.region == "ram" and a.name in self.heap)
+
+    @property
+    def static_bytes(self) -> int:
+        """RAM bytes allocated statically (``.bss``)."""
+        return self.ram_bytes - self.heap_bytes
 
     def array(self, name: str) -> ArraySpec:
         for a in self.arrays:
@@ -111,22 +129,124 @@ class MemoryPlan:
 
     def to_json(self) -> dict[str, Any]:
         return {"flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes,
+                "static_bytes": self.static_bytes, "heap_bytes": self.heap_bytes,
                 "typedefs": dict(self.typedefs),
                 "arrays": [{"name": a.name, "ctype": a.ctype, "length": a.length,
-                            "region": a.region, "bytes": a.nbytes} for a in self.arrays],
-                "areas": self.per_area}
+                            "region": ("heap" if a.name in self.heap else a.region),
+                            "bytes": a.nbytes} for a in self.arrays],
+                "areas": self.per_area,
+                "narrow_v": {k: v.to_json() for k, v in self.narrow_v.items()}}
+
+
+@dataclass(frozen=True)
+class NarrowV:
+    """Proof that an area's membrane potential fits 16 bits (see :func:`narrow_v_proof`).
+
+    Attributes:
+        shift: V is always a multiple of 2^shift; it is stored as ``V >> shift`` in uint16.
+        v_max: largest V that can be stored (fixed point, units 2^-F); ``v_max >> shift <= 65535``.
+        input_max: largest positive summed input of one burst (fixed point).
+        sensory_step: real value of 2^shift: sensory values injected into the area must be
+            multiples of it (and at most the model's ``max_sensory`` in magnitude).
+    """
+
+    shift: int
+    v_max: int
+    input_max: int
+    sensory_step: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"shift": self.shift, "v_max": self.v_max, "input_max": self.input_max,
+                "sensory_step": self.sensory_step}
+
+
+def narrow_v_proof(model) -> dict[int, NarrowV]:
+    """Areas whose membrane potential provably fits 16 bits (stored as ``V >> shift`` in uint16).
+
+    The proof (``docs/model.md`` §3) holds for an area with charge accumulation (a negative summed
+    input is ignored, so ``V >= 0``), leak factor K = 1 or 0 (leak keeps V or zeroes it: V stays a
+    sum of inputs), excitability always, a consecutive fire limit >= 1 and no run-time (mp-driven or
+    degenerating) input synapses. Then a stored V is 0 (fired), below the threshold (not in the
+    window), or an in-window V blocked once by the consecutive limit: ``V <= thr_max - 1 + A``
+    with ``A`` the largest summed positive input of one burst (static contributions + power +
+    ``q(max_sensory)``); the next input fires it (its transient ``V + A`` must stay within the
+    firing window: ``limit >= thr_max - 1 + 2A``). Every input is a multiple of 2^shift when the
+    contributions are, and when sensory values are multiples of ``2^(shift - F)``: the runtime and
+    the build refuse other injections into such an area.
+
+    Args:
+        model: :class:`~feagi_embed.quantize.Model`.
+
+    Returns:
+        area index → :class:`NarrowV` (only areas that qualify).
+    """
+    m = model
+    f = int(m.frac_bits)
+    first = np.asarray(m.area_first, np.int64)
+    n_areas = len(first) - 1
+    n = int(m.n_neurons)
+    area_of = np.repeat(np.arange(n_areas), np.diff(first))
+    ptr = np.asarray(m.syn_ptr, np.int64)
+    dst = np.asarray(m.syn_dst, np.int64)
+    c = np.asarray(m.syn_c, np.int64)
+    src_area = np.repeat(area_of, np.diff(ptr[:n + 1])) if len(dst) else np.zeros(0, np.int64)
+    runtime = (np.asarray(m.area_mp_driven, bool) | (np.asarray(m.area_degen) != 0))
+    dst_area = area_of[dst] if len(dst) else np.zeros(0, np.int64)
+    pos_in = np.zeros(n, np.int64)
+    np.add.at(pos_in, dst, np.maximum(c, 0))
+    power = m.meta.get("power_neuron")
+    power = -1 if power is None else int(power)
+    q_sensory = int(np.round(float(m.meta.get("max_sensory", 255.0)) * (1 << f)))
+    thr = np.asarray(m.threshold, np.int64)
+    out: dict[int, NarrowV] = {}
+    for a in range(n_areas):
+        lo, hi = int(first[a]), int(first[a + 1])
+        if hi == lo or not m.area_mp_acc[a] or int(m.area_exc_mode[a]) != 0:
+            continue
+        if int(m.area_leak_k[a]) not in (0, 1 << 16) or int(m.area_cfl[a]) < 1:
+            continue
+        into = dst_area == a
+        if runtime[src_area[into]].any():
+            continue
+        # the common power of two of every input (contributions, power, sensory 2^shift)
+        tz = 30
+        vals = c[into]
+        vals = vals[vals != 0]
+        if len(vals):
+            low = np.bitwise_and(np.abs(vals), -np.abs(vals))
+            tz = min(tz, int(np.log2(int(low.min()))))
+        has_power = lo <= power < hi
+        if has_power:
+            tz = min(tz, f)
+        a_max = int(pos_in[lo:hi].max()) + (1 << f if has_power else 0) + q_sensory
+        thr_max = int(thr[lo:hi].max())
+        v_max = max(thr_max - 1, 0) + a_max
+        if thr_max - 1 + 2 * a_max >= 2**31 - 1:
+            continue
+        if int(m.area_limit[a]) < thr_max - 1 + 2 * a_max:
+            continue
+        shift = 0
+        while (v_max >> shift) > 65535:
+            shift += 1
+        if shift > tz:
+            continue
+        out[a] = NarrowV(shift, v_max, a_max, 2.0 ** (shift - f))
+    return out
 
 
 def _area_counts(model, per_neuron_bytes: float, counts: np.ndarray) -> dict[int, int]:
     return {a: math.ceil(per_neuron_bytes * int(c)) for a, c in enumerate(counts) if c}
 
 
-def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
+def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False) -> MemoryPlan:
     """Choose C types and regions for every array of ``model``.
 
     Args:
         model: :class:`~feagi_embed.quantize.Model`.
         queue_len: capacity of the runtime's injection/force-fire queue (entries per burst).
+        narrow_v: store the membrane potential of every area that :func:`narrow_v_proof` admits
+            in 16 bits (``V >> shift``, uint16); sensory values injected into those areas are then
+            restricted to multiples of the area's ``sensory_step``.
 
     Returns:
         :class:`MemoryPlan`.
@@ -189,10 +309,16 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
     cc8_base, n_cc8 = bases(~cc16)
     cc16_base, n_cc16 = bases(cc16)
     cc_base = np.where(cc16, cc16_base, cc8_base)
+    proofs = narrow_v_proof(m) if narrow_v else {}
+    v16 = np.array([a in proofs for a in range(n_areas)], bool)
+    v_shift = np.array([proofs[a].shift if a in proofs else 0 for a in range(n_areas)], np.int64)
+    v32_base, n_v32 = bases(~v16)
+    v16_base, n_v16 = bases(v16)
+    v_base = np.where(v16, v16_base, v32_base)
     flags = ((np.asarray(m.area_mp_acc, bool) * AF_MP_ACC) | (mp_driven * AF_MP_DRIVEN)
              | (degen * AF_DEGEN)
              | (np.array([k == "opu" for k in kinds], bool) * AF_OUTPUT)
-             | (cc16 * AF_CC16)).astype(np.int64)
+             | (cc16 * AF_CC16) | (v16 * AF_V16)).astype(np.int64)
 
     nid_t = unsigned_type(max(n - 1, 0))
     first_t = unsigned_type(n)
@@ -230,7 +356,8 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
     flash("area_h", dim_t, dims[:, 1], "dims y")
     flash("area_d", dim_t, dims[:, 2], "dims z")
     flash("area_npv", dim_t, npv, "neurons per voxel")
-    flash("area_flags", "uint8_t", flags, "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16")
+    flash("area_flags", "uint8_t", flags,
+          "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16")
     flash("area_thr", "int32_t", area_thr, "uniform threshold ceil(thr*2^F)")
     flash("area_thr_base", "uint32_t", thr_base, "offset into thr (gradient areas) or 0xFFFFFFFF")
     flash("area_limit", "int32_t", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
@@ -244,6 +371,8 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
     flash("area_degen_base", "uint32_t", degen_base, "offset into PSP state (degenerating areas)")
     flash("area_cd_base", "uint32_t", cd_base, "offset into cd (areas with R or a snooze)")
     flash("area_cc_base", "uint32_t", cc_base, "offset into cc8 (L <= 255) or cc16 (AF_CC16)")
+    flash("area_v_base", "uint32_t", v_base, "offset into v32, or into v16 (AF_V16 areas)")
+    flash("area_v_shift", "uint8_t", v_shift, "AF_V16 areas: V = v16 << shift")
     flash("area_psp", "int32_t", np.where(degen, m.area_psp, 0), "initial q(PSP) of degenerating areas")
     flash("area_degen", "int32_t", np.where(degen, m.area_degen, 0), "q(degeneration)")
     thr_t = "int32_t"
@@ -277,7 +406,10 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
         flash("fanout", fan_t, fan, "fan-out divisor n", per_neuron(ctype_size(fan_t)))
 
     words = (n + 31) // 32
-    ram("v", "int32_t", n, "membrane potential", per_neuron(4))
+    ram("v32", "int32_t", n_v32, "membrane potential (int32 areas)",
+        {a: int(counts[a]) * 4 for a in range(n_areas) if not v16[a] and counts[a]})
+    ram("v16", "uint16_t", n_v16, "membrane potential >> shift (areas proven to fit 16 bits)",
+        {a: int(counts[a]) * 2 for a in range(n_areas) if v16[a] and counts[a]})
     ram("cc8", "uint8_t", n_cc8, "consecutive fire count (areas with L <= 255)",
         {a: int(counts[a]) for a in range(n_areas) if not cc16[a] and counts[a]})
     ram("cc16", "uint16_t", n_cc16, "consecutive fire count (areas with L unlimited)",
@@ -327,7 +459,9 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
         "FEAGI_N_MPD": n_mpd, "FEAGI_N_DEGEN": n_degen, "FEAGI_N_THR": len(thr_nrn),
         "FEAGI_N_CD": n_cd, "FEAGI_N_CC8": n_cc8, "FEAGI_N_CC16": n_cc16, "FEAGI_SYN_C_SCALE": 1 << c_shift, "FEAGI_N_SP": len(sp), "FEAGI_QUEUE_LEN": int(queue_len),
         "FEAGI_HOLE_LO": hole_lo, "FEAGI_HOLE_HI": hole_hi, "FEAGI_N_ACC": n_acc,
-        "FEAGI_SIDE_LEN": side_len,
+        "FEAGI_SIDE_LEN": side_len, "FEAGI_N_V32": n_v32, "FEAGI_N_V16": n_v16,
+        "FEAGI_MAX_SENSORY_Q": int(np.round(float(m.meta.get("max_sensory", 255.0))
+                                            * (1 << m.frac_bits))),
     }
     typedefs = {"feagi_nid_t": nid_t, "feagi_sptr_t": sptr_t, "feagi_area_t": area_t,
                 "feagi_c_t": c_t}
@@ -343,25 +477,65 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MemoryPlan:
     for arr in arrays:
         for a, b in (arr.per_area or {}).items():
             per_area[keys[a]][arr.region] += b
-    return MemoryPlan(arrays, typedefs, constants, flash_bytes, ram_bytes, per_area)
+    narrow = {keys[a]: p for a, p in proofs.items()}
+    return MemoryPlan(arrays, typedefs, constants, flash_bytes, ram_bytes, per_area, narrow)
+
+
+def place_state(plan: MemoryPlan, static_avail: int, heap_avail: int = 0,
+                heap_block: int = 0) -> None:
+    """Decide which RAM arrays are taken from the heap once at boot (sets ``plan.heap``).
+
+    All state stays static when it fits ``static_avail`` or the board has no heap budget.
+    Otherwise the arrays are placed largest first: into static RAM while they fit, else onto the
+    heap (an array larger than ``heap_block`` stays static, so :func:`check_fit` reports it).
+
+    Args:
+        plan: the memory plan (modified in place).
+        static_avail: bytes of statically allocatable RAM the model may use.
+        heap_avail: bytes of boot-time heap the model may use (0: none).
+        heap_block: largest single heap allocation (0: no limit beyond ``heap_avail``).
+    """
+    plan.heap = set()
+    if plan.ram_bytes <= static_avail or heap_avail <= 0:
+        return
+    left = static_avail
+    for a in sorted((a for a in plan.arrays if a.region == "ram"), key=lambda a: -a.nbytes):
+        if (a.nbytes <= left or a.name not in HEAP_CAPABLE
+                or (heap_block and a.nbytes > heap_block)):
+            left -= a.nbytes
+        else:
+            plan.heap.add(a.name)
 
 
 def check_fit(plan: MemoryPlan, ram_budget: int, flash_budget: int, board_name: str = "board",
-              *, top: int = 5) -> None:
-    """Refuse a plan that exceeds the board's RAM or flash budget.
+              *, heap_budget: int = 0, heap_block: int = 0, top: int = 5) -> None:
+    """Refuse a plan that exceeds the board's RAM, heap or flash budget.
+
+    Args:
+        plan: the memory plan (``plan.heap`` from :func:`place_state`).
+        ram_budget: static RAM the model may use (bytes).
+        flash_budget: flash the model may use (bytes).
+        heap_budget, heap_block: boot-time heap the model may use and its largest block.
 
     Raises:
         CapacityError: message with requested / available / missing bytes per region that does
             not fit, and the ``top`` biggest cortical areas of that region.
     """
     lines = []
-    for region, used, avail in (("ram", plan.ram_bytes, ram_budget),
-                                ("flash", plan.flash_bytes, flash_budget)):
+    checks = [("ram", "ram", plan.static_bytes, ram_budget)]
+    if plan.heap:
+        checks.append(("heap", "ram", plan.heap_bytes, heap_budget))
+    checks.append(("flash", "flash", plan.flash_bytes, flash_budget))
+    for region, attr, used, avail in checks:
         if used > avail:
             lines.append(f"  {region}: requested {used} B, available {avail} B, "
                          f"missing {used - avail} B")
-            biggest = sorted(plan.per_area.items(), key=lambda kv: -kv[1][region])[:top]
+            biggest = sorted(plan.per_area.items(), key=lambda kv: -kv[1][attr])[:top]
             lines.append("    biggest areas: " + ", ".join(
-                f"{k} ({v[region]} B, {v['neurons']} neurons)" for k, v in biggest))
+                f"{k} ({v[attr]} B, {v['neurons']} neurons)" for k, v in biggest))
+    for a in plan.arrays:
+        if a.name in plan.heap and heap_block and a.nbytes > heap_block:
+            lines.append(f"  heap block: {a.name} requested {a.nbytes} B in one block, "
+                         f"available {heap_block} B, missing {a.nbytes - heap_block} B")
     if lines:
         raise CapacityError(f"model does not fit {board_name}:\n" + "\n".join(lines))

@@ -218,9 +218,25 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict) -> N
     stim = Stimulus.load(test_stimulus) if test_stimulus else None
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts)
+    heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
-               f"RAM {res.plan.ram_bytes:,} B ({len(res.files)} files; `make run` builds it with "
-               "the local cross toolchain and runs it in the emulator)")
+               f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "
+               "`make run` builds it with the local cross toolchain and runs it in the emulator)")
+    _print_narrow_notes(res.plan.narrow_v)
+
+
+def _print_narrow_notes(narrow: dict) -> None:
+    """Tell the user which areas keep 16-bit membrane potentials and what that asks of inputs."""
+    if not narrow:
+        return
+    steps: dict[float, list[str]] = {}
+    for name, p in narrow.items():
+        step = p.sensory_step if hasattr(p, "sensory_step") else p["sensory_step"]
+        steps.setdefault(step, []).append(name)
+    for step, names in steps.items():
+        click.echo(f"note: 16-bit membrane potentials in {', '.join(names)}: sensory values "
+                   f"injected there must be multiples of {step:g} (feagi_inject returns "
+                   "FEAGI_ERR_VALUE otherwise)")
 
 
 @main.command("report")
@@ -256,6 +272,7 @@ def report_cmd(genome, board, as_json, strict) -> None:
         for ar in sorted(rep["areas"], key=lambda x: -(x["ram"] + x["flash"]))[:12]:
             a.add_row(ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}", f"{ar['flash']:,}")
         console().print(a)
+        _print_narrow_notes(rep.get("narrow_v", {}))
     if not rep["fits"]:
         sys.exit(2)
 

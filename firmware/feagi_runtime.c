@@ -8,7 +8,9 @@
  * C / 2^k in the narrowest signed type, k = the common power of two of all C; signed weight and
  * fan-out only when some area needs run-time PSPs). There is no per-neuron area array: scans run
  * in ascending id order and advance an area cursor (binary search over area_first otherwise). RAM,
- * all static: V int32, cc uint16 and the FCL accumulator acc int32 per neuron outside the untargeted hole (+ a side list); four bitmaps
+ * static or (arrays the capacity plan puts on the heap, FEAGI_HEAP_<NAME>) taken once at boot: V
+ * int32 per area, or V >> shift in uint16 where capacity.narrow_v_proof proves it exact; cc uint8
+ * (L <= 255) or uint16 and the FCL accumulator acc int32 per neuron outside the untargeted hole (+ a side list); four bitmaps
  * (candidate, forced, blocked, fired; 0.5 B/neuron) instead of id lists, so the fired set comes out
  * sorted without a sort; cd uint16 only for neurons of areas with a refractory period or snooze
  * (the digest hashes 0 for the others, which never leave 0); V-at-fire only for mp-driven areas, the
@@ -32,6 +34,7 @@
 #define AF_DEGEN 4u
 #define AF_OUTPUT 8u
 #define AF_CC16 16u
+#define AF_V16 32u
 
 #define EXC_ALWAYS 0u
 #define EXC_NEVER 1u
@@ -49,11 +52,21 @@
 #define BM_GET(m, i) ((st_bits[(m) * BM_WORDS + ((i) >> 5)] & BM_MASK(i)) != 0u)
 #define BM_SET(m, i) (st_bits[(m) * BM_WORDS + ((i) >> 5)] |= BM_MASK(i))
 
-static int32_t st_v[FEAGI_N];
+/* State arrays: static (.bss), or a pointer filled once by feagi_init() from the HAL's heap when
+ * the capacity plan put the array on the heap (FEAGI_HEAP_<NAME> = 1 in feagi_model.h). */
+#define LEN1(n) ((n) > 0 ? (n) : 1)
+#define STATE_ARRAY(heap, type, name, len) STATE_ARRAY_(heap, type, name, len)
+#define STATE_ARRAY_(heap, type, name, len) STATE_ARRAY_##heap(type, name, len)
+#define STATE_ARRAY_0(type, name, len) static type name[len]
+#define STATE_ARRAY_1(type, name, len) static type *name
+/* membrane potential: int32, or V >> shift in uint16 for areas proven to fit (AF_V16: there
+ * 0 <= V <= v_max and V is a multiple of 2^shift, capacity.narrow_v_proof) */
+STATE_ARRAY(FEAGI_HEAP_V32, int32_t, st_v32, LEN1(FEAGI_N_V32));
+STATE_ARRAY(FEAGI_HEAP_V16, uint16_t, st_v16, LEN1(FEAGI_N_V16));
 /* consecutive fire count, per area uint8_t (L <= 255: cc <= L always, capacity.py) or uint16_t */
-static uint8_t st_cc8[FEAGI_N_CC8 > 0 ? FEAGI_N_CC8 : 1];
-static uint16_t st_cc16[FEAGI_N_CC16 > 0 ? FEAGI_N_CC16 : 1];
-static uint16_t st_cd[FEAGI_N_CD > 0 ? FEAGI_N_CD : 1];
+STATE_ARRAY(FEAGI_HEAP_CC8, uint8_t, st_cc8, LEN1(FEAGI_N_CC8));
+STATE_ARRAY(FEAGI_HEAP_CC16, uint16_t, st_cc16, LEN1(FEAGI_N_CC16));
+STATE_ARRAY(FEAGI_HEAP_CD, uint16_t, st_cd, LEN1(FEAGI_N_CD));
 /* FCL accumulator. Dense for all neurons except the hole [FEAGI_HOLE_LO, FEAGI_HOLE_HI): the
  * longest run of neurons that no synapse targets (capacity.py). A hole neuron can only become a
  * candidate through the queue (at most FEAGI_QUEUE_LEN entries per burst) or as the power neuron
@@ -62,15 +75,15 @@ static uint16_t st_cd[FEAGI_N_CD > 0 ? FEAGI_N_CD : 1];
  * additions in the same order, so the result is identical to a dense accumulator. */
 #define HOLE_W ((uint32_t)FEAGI_HOLE_HI - (uint32_t)FEAGI_HOLE_LO)
 #define SIDE_LEN ((uint32_t)FEAGI_QUEUE_LEN + 1u)
-static int32_t st_acc[FEAGI_N_ACC > 0 ? FEAGI_N_ACC : 1];
+STATE_ARRAY(FEAGI_HEAP_ACC, int32_t, st_acc, LEN1(FEAGI_N_ACC));
 #if FEAGI_HOLE_HI > FEAGI_HOLE_LO
 static uint32_t side_id[SIDE_LEN];
 static int32_t side_acc[SIDE_LEN];
 static uint32_t n_side;
 #endif
-static uint32_t st_bits[4u * BM_WORDS];
-static int32_t st_vfire[FEAGI_N_MPD > 0 ? FEAGI_N_MPD : 1];
-static int32_t st_psp[FEAGI_N_DEGEN > 0 ? FEAGI_N_DEGEN : 1];
+STATE_ARRAY(FEAGI_HEAP_BITS, uint32_t, st_bits, 4u * BM_WORDS);
+STATE_ARRAY(FEAGI_HEAP_VFIRE, int32_t, st_vfire, LEN1(FEAGI_N_MPD));
+STATE_ARRAY(FEAGI_HEAP_PSP, int32_t, st_psp, LEN1(FEAGI_N_DEGEN));
 static uint32_t q_id[FEAGI_QUEUE_LEN];
 static int32_t q_val[FEAGI_QUEUE_LEN];
 static uint8_t q_kind[FEAGI_QUEUE_LEN];
@@ -188,6 +201,30 @@ static void cc_set(uint16_t a, uint32_t i, uint16_t v)
     else st_cc8[k] = (uint8_t)v; /* v <= L <= 255 */
 }
 
+/* V of neuron i of area a (an AF_V16 area stores V >> shift in uint16; exact there) */
+static int32_t v_get(uint16_t a, uint32_t i)
+{
+    uint32_t k = (uint32_t)FEAGI_GET_AREA_V_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
+#if FEAGI_N_V16 > 0
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u)
+        return (int32_t)((uint32_t)st_v16[k] << FEAGI_GET_AREA_V_SHIFT(a));
+#endif
+    return st_v32[k];
+}
+
+static void v_set(uint16_t a, uint32_t i, int32_t v)
+{
+    uint32_t k = (uint32_t)FEAGI_GET_AREA_V_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
+#if FEAGI_N_V16 > 0
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u) {
+        /* 0 <= v <= v_max and v % 2^shift == 0 (capacity.narrow_v_proof) */
+        st_v16[k] = (uint16_t)((uint32_t)v >> FEAGI_GET_AREA_V_SHIFT(a));
+        return;
+    }
+#endif
+    st_v32[k] = v;
+}
+
 /* ------------------------------------------------------------------ sets */
 /* the accumulator of neuron i (a hole neuron gets a zeroed side-list slot on first use; the
  * capacity SIDE_LEN cannot be exceeded, see st_acc) */
@@ -247,13 +284,30 @@ static uint16_t area_advance(uint16_t a, uint32_t i)
 }
 
 /* ------------------------------------------------------------------ API */
-void feagi_init(void)
+#define STATE_ALLOC(heap, name, len) STATE_ALLOC_(heap, name, len)
+#define STATE_ALLOC_(heap, name, len) STATE_ALLOC_##heap(name, len)
+#define STATE_ALLOC_0(name, len)
+#define STATE_ALLOC_1(name, len)                                                              \
+    if (name == 0) {                                                                         \
+        name = feagi_hal_alloc_once((uint32_t)sizeof(name[0]) * (uint32_t)(len));            \
+        if (name == 0) return FEAGI_ERR_HEAP;                                                \
+    }
+
+int8_t feagi_init(void)
 {
     uint32_t i;
     uint16_t a;
-    for (i = 0; i < (uint32_t)FEAGI_N; i++) {
-        st_v[i] = 0;
-    }
+    STATE_ALLOC(FEAGI_HEAP_V32, st_v32, LEN1(FEAGI_N_V32))
+    STATE_ALLOC(FEAGI_HEAP_V16, st_v16, LEN1(FEAGI_N_V16))
+    STATE_ALLOC(FEAGI_HEAP_CC8, st_cc8, LEN1(FEAGI_N_CC8))
+    STATE_ALLOC(FEAGI_HEAP_CC16, st_cc16, LEN1(FEAGI_N_CC16))
+    STATE_ALLOC(FEAGI_HEAP_CD, st_cd, LEN1(FEAGI_N_CD))
+    STATE_ALLOC(FEAGI_HEAP_ACC, st_acc, LEN1(FEAGI_N_ACC))
+    STATE_ALLOC(FEAGI_HEAP_BITS, st_bits, 4u * BM_WORDS)
+    STATE_ALLOC(FEAGI_HEAP_VFIRE, st_vfire, LEN1(FEAGI_N_MPD))
+    STATE_ALLOC(FEAGI_HEAP_PSP, st_psp, LEN1(FEAGI_N_DEGEN))
+    for (i = 0; i < (uint32_t)LEN1(FEAGI_N_V32); i++) st_v32[i] = 0;
+    for (i = 0; i < (uint32_t)LEN1(FEAGI_N_V16); i++) st_v16[i] = 0;
     for (i = 0; i < (uint32_t)(FEAGI_N_CC8 > 0 ? FEAGI_N_CC8 : 1); i++) st_cc8[i] = 0u;
     for (i = 0; i < (uint32_t)(FEAGI_N_CC16 > 0 ? FEAGI_N_CC16 : 1); i++) st_cc16[i] = 0u;
     for (i = 0; i < (uint32_t)(FEAGI_N_ACC > 0 ? FEAGI_N_ACC : 1); i++) st_acc[i] = 0;
@@ -274,14 +328,15 @@ void feagi_init(void)
     burst_no = 0;
     last_digest = 0;
     final_crc = 0;
+    return 0;
 }
 
 void feagi_set_on_fire(feagi_on_fire_fn fn) { on_fire = fn; }
 
 static int8_t enqueue(uint32_t id, int32_t v, uint8_t kind)
 {
-    if (id >= (uint32_t)FEAGI_N) return -1;
-    if (n_queue >= (uint32_t)FEAGI_QUEUE_LEN) return -2;
+    if (id >= (uint32_t)FEAGI_N) return FEAGI_ERR_INDEX;
+    if (n_queue >= (uint32_t)FEAGI_QUEUE_LEN) return FEAGI_ERR_QUEUE;
     q_id[n_queue] = id;
     q_val[n_queue] = v;
     q_kind[n_queue] = kind;
@@ -289,7 +344,31 @@ static int8_t enqueue(uint32_t id, int32_t v, uint8_t kind)
     return 0;
 }
 
-int8_t feagi_inject_id(uint32_t id, int32_t value_q) { return enqueue(id, value_q, 0u); }
+/* sensory values the model's proofs cover: |value| <= max_sensory, and multiples of 2^shift for
+ * areas with 16-bit membrane potentials */
+static int8_t check_value(uint32_t id, int32_t value_q)
+{
+    if (value_q > (int32_t)FEAGI_MAX_SENSORY_Q || value_q < -(int32_t)FEAGI_MAX_SENSORY_Q)
+        return FEAGI_ERR_VALUE;
+#if FEAGI_N_V16 > 0
+    {
+        uint16_t a = area_of(id);
+        if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u &&
+            ((uint32_t)value_q & ((1u << FEAGI_GET_AREA_V_SHIFT(a)) - 1u)) != 0u)
+            return FEAGI_ERR_VALUE;
+    }
+#else
+    (void)id;
+#endif
+    return 0;
+}
+
+int8_t feagi_inject_id(uint32_t id, int32_t value_q)
+{
+    if (id >= (uint32_t)FEAGI_N) return FEAGI_ERR_INDEX;
+    if (check_value(id, value_q) != 0) return FEAGI_ERR_VALUE;
+    return enqueue(id, value_q, 0u);
+}
 int8_t feagi_force_fire_id(uint32_t id) { return enqueue(id, 0, 1u); }
 
 static int8_t voxel_id(uint16_t area, uint16_t x, uint16_t y, uint16_t z, uint32_t *id)
@@ -310,9 +389,9 @@ static int8_t voxel_id(uint16_t area, uint16_t x, uint16_t y, uint16_t z, uint32
 int8_t feagi_inject(uint16_t area, uint16_t x, uint16_t y, uint16_t z, int32_t value_q)
 {
     uint32_t id;
-    if (voxel_id(area, x, y, z, &id) != 0) return -1;
+    if (voxel_id(area, x, y, z, &id) != 0) return FEAGI_ERR_INDEX;
     if (value_q == 0) return 0;
-    return enqueue(id, value_q, 0u);
+    return feagi_inject_id(id, value_q);
 }
 
 int8_t feagi_force_fire(uint16_t area, uint16_t x, uint16_t y, uint16_t z)
@@ -375,13 +454,13 @@ uint32_t feagi_burst(void)
 #if FEAGI_LARGE_BRAIN
     for (i = bm_next(BM_FIRED, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_FIRED, i + 1u)) {
         a = area_advance(a, i);
-        if ((FEAGI_GET_AREA_FLAGS(a) & AF_MP_ACC) == 0u) st_v[i] = 0;
+        if ((FEAGI_GET_AREA_FLAGS(a) & AF_MP_ACC) == 0u) v_set(a, i, 0);
     }
     for (i = bm_next(BM_CAND, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_CAND, i + 1u)) *acc_ref(i) = 0;
 #else
     for (i = bm_next(BM_CAND, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_CAND, i + 1u)) {
         a = area_advance(a, i);
-        if (!BM_GET(BM_FIRED, i) && (FEAGI_GET_AREA_FLAGS(a) & AF_MP_ACC) == 0u) st_v[i] = 0;
+        if (!BM_GET(BM_FIRED, i) && (FEAGI_GET_AREA_FLAGS(a) & AF_MP_ACC) == 0u) v_set(a, i, 0);
         *acc_ref(i) = 0;
     }
 #endif
@@ -477,19 +556,19 @@ uint32_t feagi_burst(void)
         fl = FEAGI_GET_AREA_FLAGS(a);
         in = *acc_ref(i);
         if ((fl & AF_MP_ACC) != 0u && in < 0) in = 0;
-        v = sat32((int64_t)st_v[i] + in);
+        v = sat32((int64_t)v_get(a, i) + in);
         l = (uint16_t)FEAGI_GET_AREA_CFL(a);
         in_window = threshold_of(i, a) <= v && v <= (int32_t)FEAGI_GET_AREA_LIMIT(a);
         cc = cc_get(a, i);
         if (in_window && cc >= l) {
             cc_set(a, i, 0u);
-            st_v[i] = v;
+            v_set(a, i, v);
         } else if (in_window && (FEAGI_GET_AREA_EXC_MODE(a) == EXC_ALWAYS ||
                                  (FEAGI_GET_AREA_EXC_MODE(a) != EXC_NEVER &&
                                   pcg_hash(i * 2654435761u + burst * 1597334677u) <
                                       (uint32_t)FEAGI_GET_AREA_EXC_T(a)))) {
             uint32_t base = (uint32_t)FEAGI_GET_AREA_CD_BASE(a);
-            st_v[i] = 0;
+            v_set(a, i, 0);
             if (cc < U16_MAX_) cc++;
             cc_set(a, i, cc);
             if (base != NO_BASE) {
@@ -507,7 +586,7 @@ uint32_t feagi_burst(void)
             set_vfire(a, i, v);
         } else {
             if (finite_limit(l)) cc_set(a, i, 0u);
-            st_v[i] = leak(v, (int32_t)FEAGI_GET_AREA_LEAK_K(a));
+            v_set(a, i, leak(v, (int32_t)FEAGI_GET_AREA_LEAK_K(a)));
         }
     }
     /* 7. forced neurons join the fired set (once; V at fire = 100) */
@@ -540,7 +619,13 @@ uint32_t feagi_state_digest(void)
 {
     uint32_t c = 0xFFFFFFFFu;
     uint32_t i;
-    for (i = 0; i < (uint32_t)FEAGI_N; i++) c = crc_raw_u32(c, (uint32_t)st_v[i]);
+    {
+        uint16_t a = 0;
+        for (i = 0; i < (uint32_t)FEAGI_N; i++) {
+            a = area_advance(a, i);
+            c = crc_raw_u32(c, (uint32_t)v_get(a, i));
+        }
+    }
     {
         uint16_t a;
         for (a = 0; a < (uint16_t)FEAGI_A; a++) {

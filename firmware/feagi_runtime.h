@@ -14,12 +14,21 @@ extern "C" {
  * in ascending id order. (x, y, z, k) are the neuron's voxel coordinates and index inside it. */
 typedef void (*feagi_on_fire_fn)(uint16_t area, uint16_t x, uint16_t y, uint16_t z, uint16_t k);
 
-/* Reset all state (V, counters, PSPs, queues, digests) to the model's initial state; burst = 0. */
-void feagi_init(void);
+/* Error codes of feagi_init / feagi_inject* / feagi_force_fire*. */
+#define FEAGI_ERR_INDEX (-1) /* bad area, voxel or neuron id */
+#define FEAGI_ERR_QUEUE (-2) /* injection queue full for this burst */
+#define FEAGI_ERR_VALUE (-3) /* |value| > the model's max sensory value, or not a multiple of the
+                              * sensory step of an area with 16-bit membrane potentials */
+#define FEAGI_ERR_HEAP (-4)  /* feagi_init: the heap could not supply the state arrays */
+
+/* Reset all state (V, counters, PSPs, queues, digests) to the model's initial state; burst = 0.
+ * The first call also takes the state arrays placed on the heap (FEAGI_HEAP_BYTES > 0) from
+ * feagi_hal_alloc_once(); returns 0 or FEAGI_ERR_HEAP. */
+int8_t feagi_init(void);
 /* Run one burst (number feagi_burst_number()+1); returns the number of neurons fired. */
 uint32_t feagi_burst(void);
 /* Schedule sensory input q(value) (fixed point, F fractional bits) for the next burst, to the last
- * neuron of voxel (x, y, z) of `area`. Returns 0, or -1 (bad area/voxel), -2 (queue full).
+ * neuron of voxel (x, y, z) of `area`. Returns 0, or FEAGI_ERR_INDEX / _QUEUE / _VALUE.
  * feagi_inject drops value_q == 0 (FEAGI drops p == 0); feagi_inject_id queues it as given. */
 int8_t feagi_inject(uint16_t area, uint16_t x, uint16_t y, uint16_t z, int32_t value_q);
 /* Schedule a force-fire of voxel (x, y, z) of `area` for the next burst (same returns). */

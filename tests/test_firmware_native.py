@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from feagi_embed.host.twin import Twin
 
-from feagi_embed.capacity import CapacityError, check_fit, layout
+from feagi_embed.capacity import CapacityError, check_fit, layout, narrow_v_proof, place_state
 from feagi_embed.codegen import FIRMWARE_DIR, emit_c_model, stimulus_queue_len
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
@@ -98,8 +98,12 @@ def _case(name: str):
 
 
 def build_and_run(model, stim, out: Path, *, sanitize: bool = False, bursts: int = BURSTS,
-                  state_every: int = STATE_EVERY, genome: str = "?", sha: str = "") -> str:
-    plan = layout(model, queue_len=stimulus_queue_len(model, stim, bursts))
+                  state_every: int = STATE_EVERY, genome: str = "?", sha: str = "",
+                  narrow_v: bool = False, heap: bool = False) -> str:
+    plan = layout(model, queue_len=stimulus_queue_len(model, stim, bursts), narrow_v=narrow_v)
+    if heap:  # force the big state arrays onto the boot-time heap (malloc natively)
+        place_state(plan, plan.ram_bytes // 4, plan.ram_bytes)
+        assert plan.heap
     emit_c_model(model, plan, out, genome_path=genome, genome_sha256=sha, board="native",
                  stimulus=stim, bursts=bursts, state_every=state_every)
     fw = FIRMWARE_DIR
@@ -381,3 +385,132 @@ def test_accumulator_side_list_full_equals_twin(tmp_path):
     ]}, "side_list")
     text = build_and_run(model, stim, tmp_path, sanitize=True, bursts=40, genome=genome, sha=sha)
     assert_same_as_twin(model, stim, text, bursts=40)
+
+
+# ------------------------------------------------------------------ 16-bit V and heap placement
+def _narrow_stimulus(model, name: str) -> Stimulus:
+    """The trace's force-fires plus integer-valued injections (multiples of every sensory step)."""
+    fx = _fixture(FIXTURES / "traces" / f"{name}.json.gz")
+    entries = [dict(e, value=float(np.trunc(e["value"]))) for e in _inject_entries(model)]
+    return Stimulus.from_json({"stimuli": list(fx["stimulus"]["stimuli"]) + entries}, name)
+
+
+@pytest.mark.parametrize("name", ["essential_genome", "webots_basic", "learning_v1_1b",
+                                  "visual_pathway_v1"])
+def test_narrow_v_and_heap_state_equal_twin(name, tmp_path):
+    """Areas stored as int16 V >> shift and state arrays taken from the heap at boot give the
+    twin's digests (the narrowing is exact, not an approximation)."""
+    model = _case(name)[0]
+    stim = _narrow_stimulus(model, name)
+    proofs = narrow_v_proof(model)
+    if name == "essential_genome":  # the 49K-neuron vision area must qualify (ESP32 fit)
+        names = model.meta["names"]
+        assert any(names[a] == "vision_C" for a in proofs)
+    out = build_and_run(model, stim, tmp_path, narrow_v=True, heap=True, genome=f"{name}.json")
+    ref = Twin(model).run(BURSTS, stim, state_every=STATE_EVERY)
+    bursts, states, end = parse_protocol(out)
+    assert [bursts[b][1] for b in sorted(bursts)] == ref.burst_crc
+    assert states == ref.state_crc
+    assert end[1] == ref.final_digest
+
+
+def _stress_model():
+    from .genome_builder import area_genes, genome
+    g = genome(
+        area_genes("c__inp", "inp", dims=(4, 2, 1), **{
+            "fire_t-f": 3.0, "mp_acc-b": True, "c_fr_c-i": 2, "leak_c-f": 0.0,
+            "pstcr_-f": 2.0, "pspuni-b": True,
+            "dstmap-d": {"c__out": [["projector", [1, 1, 1], 1, False]]}}),
+        area_genes("c__out", "out", dims=(4, 2, 1), **{
+            "fire_t-f": 5.0, "mp_acc-b": True, "c_fr_c-i": 1, "leak_c-f": 0.0}),
+        area_genes("c__lky", "leaky", dims=(2, 1, 1), **{
+            "fire_t-f": 1.0, "mp_acc-b": True, "leak_c-f": 0.5}))
+    return quantize(develop(load_genome(g)))
+
+
+def test_narrow_v_proof_hand_computed():
+    """inp: thr 3.0, no leak, L = 2, only injections (≤ 255): A = q(255), V ≤ q(3) - 1 + A =
+    q(258) - 1 = 16908287 at F = 16; >> 8 = 66047 > 65535, >> 9 = 33023: shift 9 (uint16),
+    sensory step 2^-7. The leaky area (K = 0.5) does not qualify."""
+    m = _stress_model()
+    assert m.frac_bits == 16
+    proofs = narrow_v_proof(m)
+    names = m.meta["names"]
+    by_name = {names[a]: p for a, p in proofs.items()}
+    assert "leaky" not in by_name
+    inp = by_name["inp"]
+    assert inp.input_max == 255 << 16
+    assert inp.v_max == (3 << 16) - 1 + (255 << 16)
+    assert inp.shift == 9 and inp.sensory_step == 2.0 ** -7
+    assert (inp.v_max >> inp.shift) <= 65535 < (inp.v_max >> (inp.shift - 1))
+    out = by_name["out"]   # projector: one source per target, C = q(2.0)
+    assert out.input_max == (2 << 16) + (255 << 16)
+
+
+def test_narrow_v_stress_random_injections_at_the_bound(tmp_path):
+    """Random injections up to ±max_sensory (multiples of the step) every burst, with the
+    consecutive-limit block that lets V reach the proof's bound: native C (int16 V) = twin."""
+    m = _stress_model()
+    rng = np.random.default_rng(7)
+    inp = list(m.meta["names"]).index("inp")
+    step = narrow_v_proof(m)[inp].sensory_step
+    stimuli = []
+    for b in range(1, 201):
+        for x in range(4):
+            if x < 2:
+                # 255 every burst: fire, fire, blocked by L = 2 with V = q(255) stored, fire with
+                # the transient 2*q(255): the stored V reaches the largest value it can hold
+                v = 255.0
+            else:
+                v = float(rng.choice([255.0, 254.0, 0.5, 3.0 - step, step, -255.0,
+                                      float(rng.integers(-255 * 64, 255 * 64)) * step]))
+            if v != 0:
+                stimuli.append({"bursts": [b, b], "area": "c__inp", "voxels": [[x, int(b % 2), 0]],
+                                "kind": "inject", "value": v})
+    stim = Stimulus.from_json({"stimuli": stimuli}, "stress")
+    out = build_and_run(m, stim, tmp_path, narrow_v=True, bursts=200, state_every=1)
+    ref = Twin(m).run(200, stim, state_every=1)
+    bursts, states, _ = parse_protocol(out)
+    assert [bursts[b][1] for b in sorted(bursts)] == ref.burst_crc
+    assert states == ref.state_crc
+    # sanity: the stimulus really drives the stored V of inp to q(255) (uint16 >> 7 would wrap)
+    tw = Twin(m)
+    lo, hi = int(m.area_first[inp]), int(m.area_first[inp + 1])
+    peak = 0
+    for _ in range(200):
+        tw.run(1, stim)
+        peak = max(peak, int(tw.V[lo:hi].max()))
+    assert peak == 255 << 16
+
+
+def test_runtime_refuses_sensory_values_outside_the_proof(tmp_path):
+    """feagi_inject_id returns FEAGI_ERR_VALUE for |value| > max_sensory and, in an int16-V area,
+    for a value that is not a multiple of the step; valid values are queued (0)."""
+    m = _stress_model()
+    plan = layout(m, narrow_v=True)
+    names = list(m.meta["names"])
+    shift = narrow_v_proof(m)[names.index("inp")].shift
+    inp = int(m.area_first[names.index("inp")])      # an int16-V neuron
+    leaky = int(m.area_first[names.index("leaky")])  # an int32-V neuron
+    emit_c_model(m, plan, tmp_path, genome_path="stress", genome_sha256="")
+    main = tmp_path / "main.c"
+    main.write_text("\n".join([
+        '#include <stdio.h>', '#include "feagi_runtime.h"',
+        "int main(void)", "{",
+        "    if (feagi_init() != 0) return 9;",
+        "    printf(\"%d %d %d %d %d %d\\n\",",
+        f"        feagi_inject_id({inp}u, {1 << shift}), feagi_inject_id({inp}u, {(1 << shift) + 1}),",
+        f"        feagi_inject_id({inp}u, {255 << 16}),",
+        f"        feagi_inject_id({leaky}u, {(255 << 16) + (1 << shift)}),",
+        f"        feagi_inject_id({leaky}u, {(1 << shift) + 1}), feagi_inject_id({m.n_neurons}u, 1));",
+        "    return 0;", "}", ""]))
+    fw = FIRMWARE_DIR
+    exe = tmp_path / "fw"
+    r = subprocess.run([GCC, *CFLAGS, "-I", str(tmp_path), "-I", str(fw), "-I", str(fw / "hal"),
+                        str(main), str(tmp_path / "feagi_model.c"), str(fw / "feagi_runtime.c"),
+                        str(fw / "hal" / "hal_native.c"), str(fw / "hal" / "hal_common.c"),
+                        "-o", str(exe)], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    got = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+    # int32-V areas accept any value within max_sensory
+    assert got == ["0", "-3", "0", "-3", "0", "-1"]

@@ -113,7 +113,7 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
                  genome_sha256: str, board: str = "native", stimulus=None,
                  bursts: int | None = None, state_every: int = 0,
                  ram_budget: int | None = None, flash_budget: int | None = None,
-                 with_main: bool | None = None) -> list[Path]:
+                 heap_budget: int | None = None, with_main: bool | None = None) -> list[Path]:
     """Write the generated C sources into ``out_dir``.
 
     Args:
@@ -122,8 +122,10 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
         stimulus, bursts: a :class:`~feagi_embed.stimulus.Stimulus` compiled for ``bursts`` bursts
             into ``feagi_test_stimulus.h``; with them a test ``main.c`` is written that prints the
             device protocol (state digest every ``state_every`` bursts and after the last).
-        ram_budget, flash_budget: checked with :func:`~feagi_embed.capacity.check_fit` before any
-            file is written, and repeated as ``#error`` checks in the header.
+        ram_budget, flash_budget, heap_budget: static RAM, flash and boot-time heap budgets,
+            checked with :func:`~feagi_embed.capacity.check_fit` before any file is written and
+            repeated as ``#error`` checks in the header (arrays in ``plan.heap`` are allocated
+            from the heap by ``feagi_init``).
         with_main: write ``main.c`` (default: when a stimulus/bursts is given).
 
     Returns:
@@ -133,8 +135,9 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
         CapacityError: the plan does not fit the budgets (nothing written).
     """
     if ram_budget is not None or flash_budget is not None:
-        check_fit(plan, ram_budget if ram_budget is not None else plan.ram_bytes,
-                  flash_budget if flash_budget is not None else plan.flash_bytes, board)
+        check_fit(plan, ram_budget if ram_budget is not None else plan.static_bytes,
+                  flash_budget if flash_budget is not None else plan.flash_bytes, board,
+                  heap_budget=heap_budget or 0)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     env = _env()
@@ -151,8 +154,9 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
             "rd": _RD[ctype_size(a.ctype)], "doc": a.doc, "bytes": a.nbytes,
             "lines": format_values(a.values, a.ctype, label_of.get(a.name)),
         })
-    ram_arrays = [{"name": a.name, "ctype": a.ctype, "length": a.length, "bytes": a.nbytes,
-                   "doc": a.doc} for a in plan.arrays if a.region == "ram"]
+    ram_arrays = [{"name": a.name, "upper": a.name.upper(), "ctype": a.ctype,
+                   "length": a.length, "bytes": a.nbytes, "doc": a.doc,
+                   "heap": a.name in plan.heap} for a in plan.arrays if a.region == "ram"]
     consts = dict(plan.constants)
     names = model.meta.get("names", [])
     ids = model.meta.get("genome_ids", names)
@@ -168,8 +172,10 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
         "version": __version__, "board": board, "consts": consts,
         "psp_cap": int(consts.pop("FEAGI_PSP_CAP")), "typedefs": plan.typedefs,
         "flash_arrays": flash_arrays, "ram_arrays": ram_arrays,
-        "flash_bytes": plan.flash_bytes, "ram_bytes": plan.ram_bytes,
+        "flash_bytes": plan.flash_bytes, "ram_bytes": plan.static_bytes,
+        "heap_bytes": plan.heap_bytes, "heap_budget": heap_budget if plan.heap else None,
         "ram_budget": ram_budget, "flash_budget": flash_budget, "areas": areas,
+        "narrow": [{"name": k, **v.to_json()} for k, v in plan.narrow_v.items()],
         "nid_max": {"uint8_t": 255, "uint16_t": 65535, "uint32_t": 4294967295}[
             plan.typedefs["feagi_nid_t"]],
         "sptr_max": {"uint8_t": 255, "uint16_t": 65535, "uint32_t": 4294967295}[

@@ -2,6 +2,26 @@
  * gcc may emit calls to them for struct copies and array initialisation even in freestanding
  * code. Built with -fno-tree-loop-distribute-patterns so these loops do not call themselves. */
 #include <stddef.h>
+#include <stdint.h>
+#include "feagi_hal.h"
+
+/* feagi_hal_alloc_once for bare metal: a bump allocator over the RAM between the end of .bss and
+ * the stack (the linker scripts define __bss_end and __stack_top; FEAGI_HAL_STACK_MARGIN bytes
+ * below __stack_top are left to the stack). */
+#ifndef FEAGI_HAL_STACK_MARGIN
+#define FEAGI_HAL_STACK_MARGIN 16384u
+#endif
+extern uint32_t __bss_end, __stack_top;
+void *feagi_hal_alloc_once(uint32_t bytes)
+{
+    static uintptr_t next;
+    uintptr_t p, limit = (uintptr_t)&__stack_top - (uintptr_t)FEAGI_HAL_STACK_MARGIN;
+    if (next == 0u) next = (uintptr_t)&__bss_end;
+    p = (next + 7u) & ~(uintptr_t)7u;
+    if (p > limit || (uintptr_t)bytes > limit - p) return 0;
+    next = p + bytes;
+    return (void *)p;
+}
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

@@ -1,0 +1,141 @@
+"""The essential genome fits a classic ESP32: 16-bit membrane potentials where proven, state arrays
+beyond ESP-IDF's 160 KB static-DRAM limit taken from the heap at boot, bit-exact on the emulated
+Xtensa stand-in core.
+
+Independent expectations: the board's cited budgets (boards/esp32.toml), hand-computed byte
+counts, and the numba twin's digests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from feagi_embed.boards import BoardError, load_board
+from feagi_embed.build import (build_project, check_plan, heap_budget, parse_protocol, plan_for,
+                               ram_budget)
+from feagi_embed.capacity import CapacityError, layout, place_state
+from feagi_embed.cli import main
+from feagi_embed.connectome import develop
+from feagi_embed.genome import load_genome
+from feagi_embed.host.twin import Twin
+from feagi_embed.quantize import quantize
+from feagi_embed.stimulus import Stimulus, StimulusError
+from feagi_embed.targets import missing_build_tools, missing_run_tools, run_on_target
+
+from .conftest import GENOMES
+
+REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
+ESSENTIAL = GENOMES / "essential_genome.json"
+
+
+@pytest.fixture(scope="module")
+def essential():
+    return quantize(develop(load_genome(ESSENTIAL)))
+
+
+def _vision_stimulus() -> Stimulus:
+    """Camera-like input into the 128x128x3 vision area (multiples of its 1/256 step, including
+    sub-threshold values that must accumulate) plus the peripheral areas that drive motors."""
+    return Stimulus.from_json({"stimuli": [
+        {"bursts": [1, 30], "area": "iic400", "kind": "inject", "value": 255,
+         "voxels": [[0, 0, 0], [5, 5, 1], [127, 127, 2], [64, 3, 0], [10, 100, 2]]},
+        {"bursts": [3, 12], "area": "iic400", "kind": "inject", "value": 0.0390625,
+         "voxels": [[1, 1, 0], [2, 2, 0], [3, 3, 0]]},
+        {"bursts": [4, 40], "area": "iic400", "kind": "inject", "value": 37.5,
+         "voxels": [[6, 6, 0], [7, 7, 1]]},
+        {"bursts": [2, 2], "area": "iic100", "kind": "force", "voxels": [[12, 4, 0]]},
+        {"bursts": [5, 25], "area": "iic700", "kind": "inject", "value": 200,
+         "voxels": [[6, 12, 2], [13, 15, 2]]},
+    ]}, "vision")
+
+
+def test_essential_plan_for_esp32(essential):
+    """Wide int32 state (305 KB) cannot fit 136 KB static + 136 KB heap; the plan narrows the
+    nine vision areas (55,296 neurons, uint16 V) and moves the 8-bit consecutive counts to the
+    heap."""
+    b = load_board("esp32")
+    assert ram_budget(b) == 163_840 - 24_576
+    assert heap_budget(b) == (163_840 - 24_576, 110_000)
+    wide = layout(essential)
+    assert wide.ram_bytes > ram_budget(b) + heap_budget(b)[0]
+    plan = plan_for(essential, b)
+    check_plan(plan, b)
+    names = essential.meta["names"]
+    vision = sorted(n for n in names if n.startswith("vision_"))
+    assert sorted(plan.narrow_v) == vision
+    assert plan.array("v16").nbytes == 2 * (128 * 128 * 3 + 8 * 16 * 16 * 3)
+    assert plan.heap == {"cc8"}
+    assert plan.static_bytes <= ram_budget(b) and plan.heap_bytes <= heap_budget(b)[0]
+    # boards without a static limit keep the exact wide layout
+    assert not plan_for(essential, load_board("esp32c3")).narrow_v
+
+
+def test_heap_block_limit_is_checked(essential):
+    plan = layout(essential, narrow_v=True)
+    place_state(plan, 10_000, 400_000)          # tiny static RAM: v16 (110,592 B) goes to the heap
+    assert "v16" in plan.heap
+    from feagi_embed.capacity import check_fit
+    with pytest.raises(CapacityError) as e:
+        check_fit(plan, 10_000, 2**20, "toy", heap_budget=400_000, heap_block=100_000)
+    msg = str(e.value)
+    assert "heap block: v16 requested 110592 B in one block, available 100000 B, missing 10592 B" in msg
+
+
+def test_stimulus_outside_the_sensory_step_is_refused(essential, tmp_path):
+    stim = Stimulus.from_json({"stimuli": [{"bursts": [3, 3], "area": "iic400", "kind": "inject",
+                                            "value": 0.3, "voxels": [[1, 1, 0]]}]}, "bad")
+    with pytest.raises(StimulusError) as e:
+        build_project(essential, "esp32", tmp_path / "p", stimulus=stim, bursts=5)
+    assert "vision_C" in str(e.value) and "multiples of 0.00390625" in str(e.value)
+    assert not (tmp_path / "p").exists()
+
+
+def test_cli_build_esp32_essential_writes_project(tmp_path):
+    r = CliRunner().invoke(main, ["build", str(ESSENTIAL), "--board", "esp32", "--out",
+                                  str(tmp_path / "p")])
+    assert r.exit_code == 0, r.output
+    assert "heap at boot" in r.output and "multiples of 0.00390625" in r.output
+    hdr = (tmp_path / "p" / "include" / "feagi_model.h").read_text()
+    assert "#define FEAGI_HEAP_CC8 1" in hdr and "#define FEAGI_HEAP_V16 0" in hdr
+    assert (tmp_path / "p" / "platformio.ini").exists()
+
+
+def test_essential_runs_bit_exact_on_the_esp32_stand_in(essential, tmp_path):
+    b = load_board("esp32")
+    missing = missing_build_tools(b) + missing_run_tools(b)
+    if missing:
+        if REQUIRE:
+            pytest.fail(f"esp32: missing {missing}")
+        pytest.skip(f"esp32: missing {missing}")
+    stim, bursts, every = _vision_stimulus(), 50, 10
+    res = build_project(essential, b, tmp_path / "proj", stimulus=stim, bursts=bursts,
+                        state_every=every)
+    assert res.plan.heap and res.plan.narrow_v
+    proj = res.out_dir
+    r = run_on_target(b, [proj / "src", proj / "lib" / "feagi_runtime" / "src"],
+                      [proj / "include", proj / "lib" / "feagi_runtime" / "src"],
+                      out_dir=tmp_path / "build", timeout=300,
+                      extra_cflags=["-Werror", "-pedantic"])
+    assert r.exit_code == 0, (r.stdout[-500:], r.run.stderr[-500:] if r.run else "")
+    got_b, got_s, got_final = parse_protocol(r.stdout)
+    tr = Twin(essential).run(bursts, stim, state_every=every)
+    assert sum(len(f) for f in tr.fired) > 50  # the vision input really drives firing
+    first = next((i + 1 for i, (x, y) in enumerate(zip(got_b, tr.burst_crc)) if x != y), None)
+    assert first is None and len(got_b) == bursts, f"first diverging burst {first}"
+    assert got_s == tr.state_crc and got_final == tr.final_digest
+
+
+@pytest.mark.parametrize("text,key,value", [
+    ('[regions.extra]\nbytes = 100\nkind = "heap"\nreserve = 200\n', "regions.extra.reserve", 200),
+    ('[regions.extra]\nbytes = 100\nkind = "heap"\nmax_block = -1\n', "regions.extra.max_block",
+     -1),
+])
+def test_board_region_reserve_and_block_are_validated(tmp_path, text, key, value):
+    from .test_boards import _valid_text, _write
+    p = _write(tmp_path, "bad", _valid_text("bad") + "\n" + text)
+    with pytest.raises(BoardError) as e:
+        load_board(p)
+    assert e.value.key == key and e.value.value == value and "bad.toml" in str(e.value)
