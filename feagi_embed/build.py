@@ -171,7 +171,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         emitted = emit_c_model(model, plan, tmp, genome_path=genome, genome_sha256=sha,
                                board=b.name, stimulus=stim, bursts=n, state_every=state_every,
                                ram_budget=ram_budget(b), flash_budget=b.flash_bytes,
-                               heap_budget=heap_budget(b)[0], with_main=True)
+                               heap_budget=heap_budget(b)[0], with_main=True,
+                               arduino=b.pio_framework == "arduino")
         out.mkdir(parents=True, exist_ok=True)
         written = []
         for p in emitted:
@@ -181,9 +182,11 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
             written.append(dest)
     lib = out / "lib" / "feagi_runtime" / "src"
     lib.mkdir(parents=True, exist_ok=True)
-    for name in ("feagi_runtime.c", "feagi_runtime.h"):
-        shutil.copyfile(FIRMWARE_DIR / name, lib / name)
-        written.append(lib / name)
+    for src in (FIRMWARE_DIR / "feagi_runtime.c", FIRMWARE_DIR / "feagi_runtime.h",
+                FIRMWARE_DIR / "hal" / "feagi_hal.h"):
+        # the HAL contract ships with the library too: PlatformIO does not see hal/
+        shutil.copyfile(src, lib / src.name)
+        written.append(lib / src.name)
     files = render_project_files(b, {"genome_name": Path(genome).name, "genome_sha256": sha,
                                      "tool_version": __version__})
     for rel, text in files.items():

@@ -113,7 +113,8 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
                  genome_sha256: str, board: str = "native", stimulus=None,
                  bursts: int | None = None, state_every: int = 0,
                  ram_budget: int | None = None, flash_budget: int | None = None,
-                 heap_budget: int | None = None, with_main: bool | None = None) -> list[Path]:
+                 heap_budget: int | None = None, with_main: bool | None = None,
+                 arduino: bool = False, monitor_speed: int = 115200) -> list[Path]:
     """Write the generated C sources into ``out_dir``.
 
     Args:
@@ -127,6 +128,10 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
             repeated as ``#error`` checks in the header (arrays in ``plan.heap`` are allocated
             from the heap by ``feagi_init``).
         with_main: write ``main.c`` (default: when a stimulus/bursts is given).
+        arduino: also write ``feagi_arduino.cpp``: the HAL on the Arduino core and a
+            ``setup()``/``loop()`` sketch running one burst per simulation timestep (PlatformIO's
+            ``framework = arduino``; ``main.c`` compiles to nothing there).
+        monitor_speed: Serial baud rate of the Arduino sketch.
 
     Returns:
         Paths written.
@@ -213,6 +218,15 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
         if with_main is None or with_main:
             p = out / "main.c"
             p.write_text(env.get_template("main.c.j2").render(**sctx))
+            written.append(p)
+        if arduino:
+            dt = float(model.meta.get("simulation_timestep") or 0.025)
+            p = out / "feagi_arduino.cpp"
+            p.write_text(env.get_template("feagi_arduino.cpp.j2").render(
+                **sctx, timestep=f"{dt:g}", burst_period_us=max(int(round(dt * 1e6)), 1),
+                monitor_speed=int(monitor_speed),
+                banner_a=banner(genome_path, genome_sha256, board,
+                                "feagi_arduino.cpp - HAL and sketch for the Arduino framework")))
             written.append(p)
     return written
 
