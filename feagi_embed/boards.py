@@ -74,8 +74,11 @@ class Region:
         bytes: size of the region.
         reserve: bytes of it the framework (ESP-IDF, Arduino core, RTOS tasks) keeps for itself;
             the model may use ``bytes - reserve`` (:attr:`usable`).
-        max_block: heap regions: the largest single allocation the heap can serve (0: no limit
-            beyond the region).
+        max_block: the largest single array the region can hold: heap regions, the largest
+            allocation the heap can serve; flash on AVR, 32,767 B (avr-gcc objects are limited
+            by its 16-bit size_t). 0: no limit beyond the region.
+        data_limit: flash regions: bytes of constant data the runtime's reads can reach (AVR
+            ``pgm_read_*`` use 16-bit addresses: the first 64 KB). 0: all of it.
     """
 
     name: str
@@ -84,6 +87,7 @@ class Region:
     note: str = ""
     reserve: int = 0
     max_block: int = 0
+    data_limit: int = 0
 
     @property
     def usable(self) -> int:
@@ -204,8 +208,11 @@ def _parse(path: Path) -> Board:
         max_block = r.get(f"regions.{rname}.max_block", int, "bytes (an integer >= 0)", 0)
         if max_block < 0:
             raise BoardError(file, f"regions.{rname}.max_block", max_block, "an integer >= 0")
+        data_limit = r.get(f"regions.{rname}.data_limit", int, "bytes (an integer >= 0)", 0)
+        if data_limit < 0:
+            raise BoardError(file, f"regions.{rname}.data_limit", data_limit, "an integer >= 0")
         regions[rname] = Region(rname, size, kind, r.get(f"regions.{rname}.note", str, "a string", ""),
-                                reserve, max_block)
+                                reserve, max_block, data_limit)
     if not any(x.kind == "flash" for x in regions.values()):
         raise BoardError(file, "regions", sorted(regions), "at least one region with kind = \"flash\"")
     if not any(x.kind == "ram" for x in regions.values()):

@@ -39,6 +39,15 @@ def heap_budget(board: Board) -> tuple[int, int]:
     return usable, block
 
 
+def flash_limits(board: Board) -> tuple[int, int]:
+    """``(addressable constant bytes, largest constant array)`` of the board's flash regions
+    (0 where unlimited), e.g. ``(65308, 32767)`` on the ATmega2560."""
+    regions = board.regions_of_kind("flash")
+    data = min((r.data_limit for r in regions if r.data_limit), default=0)
+    block = min((r.max_block for r in regions if r.max_block), default=0)
+    return data, block
+
+
 @dataclass
 class BuildResult:
     """What :func:`build_project` wrote: the project folder, the plan and the budgets."""
@@ -76,9 +85,12 @@ def plan_for(model: Model, board: Board, stimulus: Stimulus | None = None,
 
 def _fits(plan: MemoryPlan, board: Board) -> bool:
     heap, block = heap_budget(board)
+    data, array_max = flash_limits(board)
     return (plan.static_bytes <= ram_budget(board) and plan.flash_bytes <= board.flash_bytes
-            and plan.heap_bytes <= heap
-            and all(a.nbytes <= block for a in plan.arrays if a.name in plan.heap))
+            and plan.heap_bytes <= heap and (not data or plan.flash_bytes <= data)
+            and all(a.nbytes <= block for a in plan.arrays if a.name in plan.heap)
+            and all(a.nbytes <= array_max for a in plan.arrays
+                    if array_max and a.region == "flash"))
 
 
 def check_plan(plan: MemoryPlan, board: Board) -> None:
@@ -88,8 +100,9 @@ def check_plan(plan: MemoryPlan, board: Board) -> None:
         CapacityError: requested / available / missing bytes per region.
     """
     heap, block = heap_budget(board)
+    data, array_max = flash_limits(board)
     check_fit(plan, ram_budget(board), board.flash_bytes, board.name, heap_budget=heap,
-              heap_block=block)
+              heap_block=block, flash_data_limit=data, flash_array_max=array_max)
 
 
 def check_stimulus(model: Model, plan: MemoryPlan, stimulus: Stimulus | None, bursts: int,
@@ -132,7 +145,10 @@ def report(model: Model, board: Board, plan: MemoryPlan) -> dict[str, Any]:
     regions = {"ram": {"used": plan.static_bytes, "available": ram}}
     if heap:
         regions["heap"] = {"used": plan.heap_bytes, "available": heap, "largest_block": block}
-    regions["flash"] = {"used": plan.flash_bytes, "available": flash}
+    data, array_max = flash_limits(board)
+    regions["flash"] = {"used": plan.flash_bytes, "available": min(flash, data or flash)}
+    if array_max:
+        regions["flash"]["largest_array"] = array_max
     return {
         "board": board.name,
         "fits": _fits(plan, board),
@@ -170,7 +186,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     with tempfile.TemporaryDirectory() as tmp:
         emitted = emit_c_model(model, plan, tmp, genome_path=genome, genome_sha256=sha,
                                board=b.name, stimulus=stim, bursts=n, state_every=state_every,
-                               ram_budget=ram_budget(b), flash_budget=b.flash_bytes,
+                               ram_budget=ram_budget(b),
+                               flash_budget=min(b.flash_bytes, flash_limits(b)[0] or b.flash_bytes),
                                heap_budget=heap_budget(b)[0], with_main=True,
                                arduino=b.pio_framework == "arduino")
         out.mkdir(parents=True, exist_ok=True)

@@ -508,7 +508,8 @@ def place_state(plan: MemoryPlan, static_avail: int, heap_avail: int = 0,
 
 
 def check_fit(plan: MemoryPlan, ram_budget: int, flash_budget: int, board_name: str = "board",
-              *, heap_budget: int = 0, heap_block: int = 0, top: int = 5) -> None:
+              *, heap_budget: int = 0, heap_block: int = 0, flash_data_limit: int = 0,
+              flash_array_max: int = 0, top: int = 5) -> None:
     """Refuse a plan that exceeds the board's RAM, heap or flash budget.
 
     Args:
@@ -516,6 +517,9 @@ def check_fit(plan: MemoryPlan, ram_budget: int, flash_budget: int, board_name: 
         ram_budget: static RAM the model may use (bytes).
         flash_budget: flash the model may use (bytes).
         heap_budget, heap_block: boot-time heap the model may use and its largest block.
+        flash_data_limit: bytes of model constants the runtime can address (AVR near
+            ``pgm_read_*``: 64 KB); 0: no limit beyond ``flash_budget``.
+        flash_array_max: largest single constant array (avr-gcc: 32,767 B); 0: no limit.
 
     Raises:
         CapacityError: message with requested / available / missing bytes per region that does
@@ -526,6 +530,8 @@ def check_fit(plan: MemoryPlan, ram_budget: int, flash_budget: int, board_name: 
     if plan.heap:
         checks.append(("heap", "ram", plan.heap_bytes, heap_budget))
     checks.append(("flash", "flash", plan.flash_bytes, flash_budget))
+    if flash_data_limit and flash_data_limit < flash_budget:
+        checks.append(("flash (addressable data)", "flash", plan.flash_bytes, flash_data_limit))
     for region, attr, used, avail in checks:
         if used > avail:
             lines.append(f"  {region}: requested {used} B, available {avail} B, "
@@ -534,6 +540,9 @@ def check_fit(plan: MemoryPlan, ram_budget: int, flash_budget: int, board_name: 
             lines.append("    biggest areas: " + ", ".join(
                 f"{k} ({v[attr]} B, {v['neurons']} neurons)" for k, v in biggest))
     for a in plan.arrays:
+        if a.region == "flash" and flash_array_max and a.nbytes > flash_array_max:
+            lines.append(f"  flash array: {a.name} requested {a.nbytes} B in one object, "
+                         f"available {flash_array_max} B, missing {a.nbytes - flash_array_max} B")
         if a.name in plan.heap and heap_block and a.nbytes > heap_block:
             lines.append(f"  heap block: {a.name} requested {a.nbytes} B in one block, "
                          f"available {heap_block} B, missing {a.nbytes - heap_block} B")

@@ -139,3 +139,27 @@ def test_board_region_reserve_and_block_are_validated(tmp_path, text, key, value
     with pytest.raises(BoardError) as e:
         load_board(p)
     assert e.value.key == key and e.value.value == value and "bad.toml" in str(e.value)
+
+
+def test_avr_flash_limits_refuse_unaddressable_constants(tmp_path):
+    """ATmega2560: 253,952 B of flash, but near pgm_read_* reach only the first 64 KB and one
+    avr-gcc object is at most 32,767 B. 150 x 150 all-to-all synapses (22,500: syn_dst 45,000 B)
+    fit the flash total and the 8 KB SRAM, so only these two limits can refuse them."""
+    from .genome_builder import area_genes, genome
+    morph = {"all": {"type": "patterns", "parameters": {
+        "patterns": [[["*", "*", "*"], ["*", "*", "*"]]]}}}
+    g = genome(area_genes("c__src", "src", dims=(150, 1, 1), **{
+                   "dstmap-d": {"c__dst": [["all", [1, 1, 1], 1, False]]}}),
+               area_genes("c__dst", "dst", dims=(150, 1, 1)), morphologies=morph)
+    model = quantize(develop(load_genome(g)))
+    assert model.n_synapses == 150 * 150
+    plan = plan_for(model, load_board("mega2560"))
+    assert plan.flash_bytes < 253_952 and plan.static_bytes < 8_192
+    with pytest.raises(CapacityError) as e:
+        build_project(model, "mega2560", tmp_path / "p")
+    msg = str(e.value)
+    syn_dst = plan.array("syn_dst").nbytes
+    assert f"flash array: syn_dst requested {syn_dst} B in one object, available 32767 B" in msg
+    assert (f"flash (addressable data): requested {plan.flash_bytes} B, available 65308 B, "
+            f"missing {plan.flash_bytes - 65308} B") in msg
+    assert not (tmp_path / "p").exists()
