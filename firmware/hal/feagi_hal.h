@@ -17,6 +17,10 @@ void feagi_hal_put_hex32(uint32_t x);   /* 8 lowercase hex digits, no prefix */
 void feagi_hal_put_dec32(int32_t x);
 uint32_t feagi_hal_cycles(void);
 void feagi_hal_exit(int code);           /* ends the run now with this exit code */
+/* Timing mark for benchmarks: 1 starts a region, 2 ends it. AVR writes GPIOR2 (the avr_run harness
+ * prints each region's cycles); elsewhere an out-of-line no-op whose entry the QEMU icount plugin
+ * watches (run_elf(..., mark=address of feagi_hal_mark)). */
+void feagi_hal_mark(uint8_t m);
 #ifdef __cplusplus
 }
 #endif
