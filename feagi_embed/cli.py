@@ -343,7 +343,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
     from rich.table import Table
 
     from .boards import load_board
-    from .build import verify
+    from .build import describe_divergence, verify
     from .stimulus import Stimulus
 
     b = load_board(board)
@@ -360,9 +360,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
             t.add_column(col)
         for r in rows:
             eq = "-" if r["equal"] is None else ("yes" if r["equal"] else "NO")
-            fd = r["first_divergence"]
-            t.add_row(r["name"], str(r["bursts"]), eq,
-                      f"burst {fd['burst']} ({fd['what']})" if fd else "", r["detail"])
+            t.add_row(r["name"], str(r["bursts"]), eq, describe_divergence(r["first_divergence"]), r["detail"])
         console().print(t)
     if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
         sys.exit(1)
