@@ -39,6 +39,7 @@ import argparse
 import datetime
 import json
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -455,8 +456,11 @@ def main(argv=None) -> None:
                                        check=False).stdout.splitlines()[:1],
                 "compilers": compiler_versions({r["board"] for r in rows} | set(probes)),
                 "command": " ".join(["python3", "bench/bench_cycles.py", *(argv or sys.argv[1:])])}
-        Path(args.json_out).write_text(json.dumps({"meta": meta, "probes": list(probes.values()), "rows": rows,
-                                                   "skipped": skipped}, indent=1))
+        text = json.dumps({"meta": meta, "probes": list(probes.values()), "rows": rows, "skipped": skipped},
+                          indent=1)
+        # one line per numeric list (per-burst costs and counts)
+        text = re.sub(r"\[\n\s*([-0-9.eE,\n ]+?)\n\s*\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+        Path(args.json_out).write_text(text + "\n")
 
 
 if __name__ == "__main__":
