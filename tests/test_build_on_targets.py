@@ -148,3 +148,10 @@ def test_large_genome_runs_bit_exact_on_qemu(genome, board, tmp_path):
     assert first is None and len(got_b) == bursts, f"{genome} on {board}: first diverging burst {first}"
     assert got_s == tr.state_crc and len(got_s) == bursts // every
     assert got_final == tr.final_digest
+
+
+@pytest.mark.parametrize("genome", ["test_timer", "logic_and_gate"])
+def test_small_genome_runs_bit_exact_on_uno(genome, tmp_path):
+    """The ATmega328P (2 KB RAM) under simavr, for the genomes whose RAM fits with the runtime's own
+    overhead (webots_pioneer2's 1,936 B plan passes the 2,048 B check but does not link)."""
+    test_generated_project_runs_bit_exact_on_emulator("uno", genome, tmp_path)
