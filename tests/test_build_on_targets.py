@@ -155,3 +155,19 @@ def test_small_genome_runs_bit_exact_on_uno(genome, tmp_path):
     """The ATmega328P (2 KB RAM) under simavr, for the genomes whose RAM fits with the runtime's own
     overhead (webots_pioneer2's 1,936 B plan passes the 2,048 B check but does not link)."""
     test_generated_project_runs_bit_exact_on_emulator("uno", genome, tmp_path)
+
+
+@pytest.mark.xfail(strict=True, reason="capacity.py budgets neither the runtime's own RAM (~135 B on AVR) nor a "
+                   "stack reserve: autopilot_static_1 (1,813 B plan, 1,948 B static RAM) leaves ~100 B of stack "
+                   "on the uno and its state digests come out corrupted. Remove the mark once the check refuses it.")
+def test_uno_refuses_or_runs_autopilot_static_1_exactly(tmp_path):
+    b = load_board("uno")
+    missing = missing_build_tools(b) + missing_run_tools(b)
+    if missing:
+        if REQUIRE:
+            pytest.fail(f"uno: missing {missing}")
+        pytest.skip(f"uno: missing {missing}")
+    try:
+        test_generated_project_runs_bit_exact_on_emulator("uno", "autopilot_static_1", tmp_path)
+    except CapacityError:
+        return  # refused before writing: fine
