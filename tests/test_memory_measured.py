@@ -96,3 +96,7 @@ def test_cli_report_compile_json(tmp_path):
     assert {a["status"] for a in rep["arrays"]} <= {"exact", "dropped"}
     r2 = CliRunner().invoke(main, ["report", "webots_pioneer2", "--board", "native", "--elf", str(tmp_path)])
     assert r2.exit_code == 2  # a folder is not an ELF file (click refuses it)
+    txt = tmp_path / "not.elf"
+    txt.write_text("hello")
+    r3 = CliRunner().invoke(main, ["report", "webots_pioneer2", "--board", "native", "--elf", str(txt)])
+    assert r3.exit_code == 2 and "not a readable ELF file" in r3.output and "Traceback" not in r3.output
