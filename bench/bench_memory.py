@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from feagi_embed.boards import list_boards, load_board
-from feagi_embed.build import plan_for, ram_budget
+from feagi_embed.build import _fits, heap_budget, plan_for, ram_budget
 from feagi_embed.connectome import develop
 from feagi_embed.errors import FeagiEmbedError
 from feagi_embed.genome import load_genome
@@ -34,8 +34,8 @@ def main() -> None:
         except FeagiEmbedError:
             continue
         plan = plan_for(model, load_board("native"))
-        fits = {b.name: plan.ram_bytes <= ram_budget(b) and plan.flash_bytes <= b.flash_bytes
-                for b in boards}
+        # each board gets its own plan (16-bit V and heap placement only where a board needs them)
+        fits = {b.name: _fits(plan_for(model, b), b) for b in boards}
         rows.append({"genome": path.stem, "neurons": model.n_neurons, "synapses": model.n_synapses,
                      "ram": plan.ram_bytes, "flash": plan.flash_bytes, "fits": fits})
     print("| genome | neurons | synapses | RAM B | flash B | RAM B/neuron | flash B/synapse | fits |")
@@ -46,12 +46,12 @@ def main() -> None:
               f"{r['flash']:,} | {r['ram'] / r['neurons']:.2f} | {fb:.2f} | "
               f"{', '.join(b for b, ok in r['fits'].items() if ok) or '-'} |")
     print()
-    print("| board | RAM budget B | flash budget B | largest shared genome that fits (neurons) |")
-    print("|---|---:|---:|---|")
+    print("| board | static RAM B | boot heap B | flash budget B | largest shared genome that fits (neurons) |")
+    print("|---|---:|---:|---:|---|")
     for b in boards:
         ok = [r for r in rows if r["fits"][b.name]]
         best = max(ok, key=lambda r: r["neurons"]) if ok else None
-        print(f"| {b.name} | {ram_budget(b):,} | {b.flash_bytes:,} | "
+        print(f"| {b.name} | {ram_budget(b):,} | {heap_budget(b)[0]:,} | {b.flash_bytes:,} | "
               f"{best['genome'] + ' (' + format(best['neurons'], ',') + ')' if best else '-'} |")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=1))

@@ -230,9 +230,68 @@ def parse_protocol(text: str) -> tuple[list[int], dict[int, int], int | None]:
     return bursts, states, final
 
 
+def parse_fired_ids(text: str) -> dict[int, list[int]]:
+    """Diagnostic ``I <b> <id> ...`` lines (firmware built with ``-DFEAGI_TRACE_IDS``) →
+    ``{burst: [fired neuron ids, ascending]}``. Other lines are ignored."""
+    out: dict[int, list[int]] = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0] == "I":
+            out[int(f[1])] = [int(x) for x in f[2:]]
+    return out
+
+
+def first_differing_neuron(model: Model, reference, fired: dict[int, list[int]] | list,
+                           burst: int) -> dict[str, Any] | None:
+    """The lowest neuron id whose firing in ``burst`` differs between the twin ``reference``
+    (:class:`Trace`) and a target's fired ids (``{burst: ids}`` as from :func:`parse_fired_ids`, or
+    a per-burst list such as another ``Trace.fired``), named as docs/model.md §4 asks.
+
+    Returns:
+        ``{"id", "area" (genome id), "area_name", "x", "y", "z", "k", "twin_fired", "target_fired"}``,
+        or ``None`` when the fired sets of that burst are equal (or the target did not report it).
+    """
+    import numpy as np
+
+    from .runner import neuron_coords
+
+    if isinstance(fired, dict):
+        if burst not in fired:
+            return None
+        got = set(fired[burst])
+    else:
+        if burst > len(fired):
+            return None
+        got = {int(i) for i in fired[burst - 1]}
+    ref = {int(i) for i in reference.fired[burst - 1]}
+    diff = sorted(ref ^ got)
+    if not diff:
+        return None
+    i = diff[0]
+    area, x, y, z, k = (int(v[0]) for v in neuron_coords(model, np.array([i], np.int64)))
+    names = model.meta.get("names") or []
+    return {"id": i, "area": model.meta["genome_ids"][area],
+            "area_name": names[area] if area < len(names) else "", "x": x, "y": y, "z": z, "k": k,
+            "twin_fired": i in ref, "target_fired": i in got}
+
+
+def describe_divergence(first: dict[str, Any] | None) -> str:
+    """One line for a ``first_divergence`` dict: burst, what differs and, when known, the neuron."""
+    if not first:
+        return ""
+    text = f"burst {first['burst']} ({first['what']})"
+    n = first.get("neuron")
+    if n:
+        text += (f", neuron {n['id']} = {n['area']} ({n['area_name']}) x={n['x']} y={n['y']} z={n['z']} "
+                 f"k={n['k']}: twin {'fired' if n['twin_fired'] else 'silent'}, "
+                 f"target {'fired' if n['target_fired'] else 'silent'}")
+    return text
+
+
 def compare_digests(reference, bursts: list[int], states: dict[int, int]) -> tuple[bool, Any]:
     """``(equal, first_divergence)`` of a target's digests against a twin :class:`Trace`;
-    ``first_divergence`` is ``{"burst": b, "what": "burst digest" | "state digest" | "missing"}``."""
+    ``first_divergence`` is ``{"burst": b, "what": "burst digest" | "state digest" | "missing"}``
+    (:func:`verify` adds ``"neuron"``, see :func:`first_differing_neuron`)."""
     for i, ref in enumerate(reference.burst_crc):
         if i >= len(bursts):
             return False, {"burst": i + 1, "what": "missing"}
@@ -249,6 +308,10 @@ def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: 
     """Run the twin and every target this machine can run for ``board`` (native build, the board's
     emulator), and compare all burst and state digests with the fixed-point twin.
 
+    A target whose burst digests differ is built and run again with ``-DFEAGI_TRACE_IDS`` (the
+    generated main then also prints each burst's fired ids), and ``first_divergence["neuron"]``
+    names the first differing neuron (:func:`first_differing_neuron`).
+
     Returns:
         ``[{"name", "bursts", "equal", "first_divergence", "detail"}]``; the twin is the reference.
     """
@@ -262,8 +325,11 @@ def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: 
              "first_divergence": None, "detail": "reference"}]
     flt = Twin(model, "float").run(bursts, stim, state_every=state_every)
     eq = flt.burst_crc == ref.burst_crc
+    first_f = None if eq else compare_digests(ref, flt.burst_crc, {})[1]
+    if first_f and first_f["what"] == "burst digest":
+        first_f["neuron"] = first_differing_neuron(model, ref, flt.fired, first_f["burst"])
     rows.append({"name": "twin (numba, f32 reference)", "bursts": bursts, "equal": eq,
-                 "first_divergence": None if eq else compare_digests(ref, flt.burst_crc, {})[1],
+                 "first_divergence": first_f,
                  "detail": "bursts only (state is f32)" + ("" if model.report.get("lossless")
                                                            else "; model is lossy")})
     proj = build_project(model, b, Path(work_dir) / "project", stimulus=stim, bursts=bursts,
@@ -277,12 +343,19 @@ def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: 
             rows.append({"name": name, "bursts": 0, "equal": None, "first_divergence": None,
                          "detail": f"not run: missing {', '.join(missing)}"})
             continue
-        r = run_on_target(tb, [proj / "src", proj / "lib" / "feagi_runtime" / "src"],
-                          [proj / "include", proj / "lib" / "feagi_runtime" / "src"],
-                          out_dir=Path(work_dir) / f"build-{t}", timeout=600)
+        srcs = [proj / "src", proj / "lib" / "feagi_runtime" / "src"]
+        incs = [proj / "include", proj / "lib" / "feagi_runtime" / "src"]
+        r = run_on_target(tb, srcs, incs, out_dir=Path(work_dir) / f"build-{t}", timeout=600)
         got_b, got_s, _ = parse_protocol(r.stdout)
         eq, first = compare_digests(ref, got_b, got_s)
         detail = f"{r.metric_kind}: {r.metric:,}" if r.metric else ""
+        if first and first["what"] == "burst digest":
+            # re-run that target with the fired ids printed (I lines) to name the neuron
+            r2 = run_on_target(tb, srcs, incs, defines={"FEAGI_TRACE_IDS": None},
+                               out_dir=Path(work_dir) / f"build-{t}-ids", timeout=600)
+            first["neuron"] = first_differing_neuron(model, ref, parse_fired_ids(r2.stdout), first["burst"])
+            if parse_protocol(r2.stdout)[0] != got_b:
+                detail += "; the diagnostic re-run printed other burst digests (not reproducible?)"
         rows.append({"name": name, "bursts": len(got_b), "equal": eq, "first_divergence": first,
                      "detail": detail})
     return rows

@@ -439,6 +439,12 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False)
         {a: int(c) * 4 for a, c in enumerate(acc_counts) if c})
     ram("side_id", "uint32_t", side_len, "FCL side list ids (hole neurons)")
     ram("side_acc", "int32_t", side_len, "FCL side list sums (hole neurons)")
+    # open-addressing index id -> side-list slot (load <= 1/2), so finding a hole neuron's sum is
+    # O(1) instead of a linear search (a camera frame injects hundreds of hole neurons per burst)
+    side_hash_bits = max(int(2 * side_len - 1).bit_length(), 1)
+    side_hash = 1 << side_hash_bits
+    side_t = unsigned_type(side_len)
+    ram("side_slot", side_t, side_hash, "FCL side list index: hash(id) -> slot + 1 (0: empty)")
     ram("bits", "uint32_t", 4 * words, "bitmaps: candidate, forced, blocked, fired",
         per_neuron(0.5))
     ram("vfire", "int32_t", n_mpd, "V at fire (mp-driven areas)",
@@ -459,12 +465,13 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False)
         "FEAGI_N_MPD": n_mpd, "FEAGI_N_DEGEN": n_degen, "FEAGI_N_THR": len(thr_nrn),
         "FEAGI_N_CD": n_cd, "FEAGI_N_CC8": n_cc8, "FEAGI_N_CC16": n_cc16, "FEAGI_SYN_C_SCALE": 1 << c_shift, "FEAGI_N_SP": len(sp), "FEAGI_QUEUE_LEN": int(queue_len),
         "FEAGI_HOLE_LO": hole_lo, "FEAGI_HOLE_HI": hole_hi, "FEAGI_N_ACC": n_acc,
-        "FEAGI_SIDE_LEN": side_len, "FEAGI_N_V32": n_v32, "FEAGI_N_V16": n_v16,
+        "FEAGI_SIDE_LEN": side_len, "FEAGI_SIDE_HASH_BITS": side_hash_bits,
+        "FEAGI_N_V32": n_v32, "FEAGI_N_V16": n_v16,
         "FEAGI_MAX_SENSORY_Q": int(np.round(float(m.meta.get("max_sensory", 255.0))
                                             * (1 << m.frac_bits))),
     }
     typedefs = {"feagi_nid_t": nid_t, "feagi_sptr_t": sptr_t, "feagi_area_t": area_t,
-                "feagi_c_t": c_t}
+                "feagi_c_t": c_t, "feagi_side_t": side_t}
     flash_bytes = sum(a.nbytes for a in arrays if a.region == "flash")
     ram_bytes = sum(a.nbytes for a in arrays if a.region == "ram")
     names = m.meta.get("names") or [str(i) for i in range(n_areas)]

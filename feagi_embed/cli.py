@@ -203,7 +203,10 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
               help="Bursts the generated main runs (default: the stimulus length or 100).")
 @click.option("--frac-bits", type=int, default=None, help="Force F (checked for overflow).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict) -> None:
+@click.option("--compile", "do_compile", is_flag=True,
+              help="Also build it with the local cross toolchain (OUT/build/) and print predicted vs "
+                   "measured bytes (`feagi-embed report --elf` gives the full table).")
+def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile) -> None:
     """Compile GENOME into a PlatformIO project (C firmware) for a board.
 
     The memory plan is checked against the board's RAM and flash before any file is written; a
@@ -222,6 +225,18 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict) -> N
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "
                "`make run` builds it with the local cross toolchain and runs it in the emulator)")
+    if do_compile:
+        from .targets.memreport import compile_project, measured_memory
+
+        elf = compile_project(res.out_dir, b, res.out_dir / "build")
+        m = measured_memory(res.plan, elf)
+        for r, v in m["regions"].items():
+            click.echo(f"{r}: predicted arrays {v['predicted']:,} B, measured arrays {v['measured_arrays']:,} B "
+                       f"({v['dropped']:,} B unused in this build), ELF total {v['measured']:,} B "
+                       f"(runtime overhead {v['runtime_overhead']:,} B)")
+        bad = [a["name"] for a in m["arrays"] if a["status"] == "differs"]
+        click.echo(f"built {elf}" + (f"; arrays whose size differs from the plan: {', '.join(bad)}" if bad else
+                                    "; every array in the ELF has its predicted size"))
     _print_narrow_notes(res.plan.narrow_v)
 
 
@@ -244,34 +259,87 @@ def _print_narrow_notes(narrow: dict) -> None:
 @click.option("--board", "-b", required=True, help="Board id (feagi-embed boards).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def report_cmd(genome, board, as_json, strict) -> None:
-    """Memory report of GENOME on a board: bytes per region and per cortical area."""
+@click.option("--elf", "elf_path", type=click.Path(exists=True, dir_okay=False),
+              help="Firmware ELF built from this genome and board: add bytes measured from it.")
+@click.option("--compile", "do_compile", is_flag=True,
+              help="Build the project with the local cross toolchain and add bytes measured from its ELF.")
+@click.option("--test-stimulus", type=click.Path(exists=True, dir_okay=False),
+              help="The stimulus the firmware was built with (sizes the input queue as `build` does).")
+@click.option("--bursts", type=click.IntRange(1), default=None,
+              help="Bursts of the test main (as given to `build`).")
+def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts) -> None:
+    """Memory report of GENOME on a board: bytes per region and per cortical area.
+
+    Predicted from the capacity plan; with --elf or --compile also measured from the ELF
+    (pyelftools): every plan array's symbol, region totals and the runtime's own overhead.
+    """
+    import tempfile
+    from pathlib import Path
+
     from rich.table import Table
 
     from .boards import load_board
-    from .build import plan_for, report
+    from .build import DEFAULT_TEST_BURSTS, build_project, plan_for, report
+    from .stimulus import Stimulus
+    from .targets.memreport import compile_project, measured_memory, merge_into_report
 
     b = load_board(board)
     model = _load_model(genome, strict, None)
-    rep = report(model, b, plan_for(model, b))
+    if elf_path and do_compile:
+        raise click.UsageError("give either --elf or --compile, not both")
+    stim = Stimulus.load(test_stimulus) if test_stimulus else None
+    if stim is not None or bursts is not None:
+        s = stim or Stimulus()
+        n = int(bursts or max(s.last_burst(), DEFAULT_TEST_BURSTS))
+        plan = plan_for(model, b, s, n)
+    else:
+        plan = plan_for(model, b)
+    rep = report(model, b, plan)
+    if rep["fits"] and (elf_path or do_compile):
+        if do_compile:
+            with tempfile.TemporaryDirectory(prefix="feagi-report-") as tmp:
+                res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts)
+                elf = compile_project(res.out_dir, b, Path(tmp) / "build")
+                merge_into_report(rep, measured_memory(res.plan, elf))
+                rep["elf"]["path"] = None  # built in a temporary folder
+        else:
+            merge_into_report(rep, measured_memory(plan, elf_path))
     if as_json:
         json.dump(rep, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         t = Table(title=f"{b.name}: {'fits' if rep['fits'] else 'DOES NOT FIT'}",
                   title_justify="left")
-        for col in ("region", "used", "available", "missing"):
+        measured = "elf" in rep
+        cols = ("region", "used", "available", "missing")
+        if measured:
+            cols += ("measured arrays", "measured (ELF)", "runtime overhead")
+        for col in cols:
             t.add_column(col, justify="right")
         for r, v in rep["regions"].items():
-            t.add_row(r, f"{v['used']:,}", f"{v['available']:,}",
-                      f"{max(0, v['used'] - v['available']):,}")
+            row = [r, f"{v['used']:,}", f"{v['available']:,}", f"{max(0, v['used'] - v['available']):,}"]
+            if measured:
+                row += [f"{v['measured_arrays']:,}", f"{v['measured']:,}", f"{v['runtime_overhead']:,}"]
+            t.add_row(*row)
         console().print(t)
         a = Table(title="largest cortical areas", title_justify="left")
-        for col in ("area", "neurons", "ram", "flash"):
+        for col in ("area", "neurons", "ram", "flash") + (("ram measured", "flash measured") if measured else ()):
             a.add_column(col, justify="right")
         for ar in sorted(rep["areas"], key=lambda x: -(x["ram"] + x["flash"]))[:12]:
-            a.add_row(ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}", f"{ar['flash']:,}")
+            row = [ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}", f"{ar['flash']:,}"]
+            if measured:
+                row += [f"{ar['ram_measured']:,}", f"{ar['flash_measured']:,}"]
+            a.add_row(*row)
         console().print(a)
+        if measured:
+            arr = Table(title="arrays: predicted vs measured (ELF symbols)", title_justify="left")
+            for col in ("array", "region", "type", "predicted", "measured", "status"):
+                arr.add_column(col, justify="right")
+            for x in rep["arrays"]:
+                status = x["status"] + (" (placeholder)" if x.get("placeholder") and x["status"] == "dropped"
+                                        else " (unused in this build)" if x["status"] == "dropped" else "")
+                arr.add_row(x["name"], x["region"], x["ctype"], f"{x['bytes']:,}", f"{x['measured']:,}", status)
+            console().print(arr)
         _print_narrow_notes(rep.get("narrow_v", {}))
     if not rep["fits"]:
         sys.exit(2)
@@ -292,7 +360,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
     from rich.table import Table
 
     from .boards import load_board
-    from .build import verify
+    from .build import describe_divergence, verify
     from .stimulus import Stimulus
 
     b = load_board(board)
@@ -309,9 +377,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
             t.add_column(col)
         for r in rows:
             eq = "-" if r["equal"] is None else ("yes" if r["equal"] else "NO")
-            fd = r["first_divergence"]
-            t.add_row(r["name"], str(r["bursts"]), eq,
-                      f"burst {fd['burst']} ({fd['what']})" if fd else "", r["detail"])
+            t.add_row(r["name"], str(r["bursts"]), eq, describe_divergence(r["first_divergence"]), r["detail"])
         console().print(t)
     if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
         sys.exit(1)

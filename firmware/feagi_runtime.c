@@ -77,8 +77,10 @@ STATE_ARRAY(FEAGI_HEAP_CD, uint16_t, st_cd, LEN1(FEAGI_N_CD));
 #define SIDE_LEN ((uint32_t)FEAGI_QUEUE_LEN + 1u)
 STATE_ARRAY(FEAGI_HEAP_ACC, int32_t, st_acc, LEN1(FEAGI_N_ACC));
 #if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+#define SIDE_HASH ((uint32_t)1u << FEAGI_SIDE_HASH_BITS) /* >= 2 * SIDE_LEN: load <= 1/2 */
 static uint32_t side_id[SIDE_LEN];
 static int32_t side_acc[SIDE_LEN];
+static feagi_side_t side_slot[SIDE_HASH]; /* open addressing: hash(id) -> slot + 1, 0 empty */
 static uint32_t n_side;
 #endif
 STATE_ARRAY(FEAGI_HEAP_BITS, uint32_t, st_bits, 4u * BM_WORDS);
@@ -232,16 +234,33 @@ static int32_t *acc_ref(uint32_t i)
 {
 #if FEAGI_HOLE_HI > FEAGI_HOLE_LO
     if (i - (uint32_t)FEAGI_HOLE_LO < HOLE_W) { /* FEAGI_HOLE_LO <= i < FEAGI_HOLE_HI */
-        uint32_t j;
-        for (j = 0; j < n_side; j++)
-            if (side_id[j] == i) return &side_acc[j];
-        side_id[n_side] = i;
-        side_acc[n_side] = 0;
-        return &side_acc[n_side++];
+        /* Fibonacci hashing on the top FEAGI_SIDE_HASH_BITS bits, linear probing */
+        uint32_t h = (uint32_t)(i * 2654435761u) >> (32u - (uint32_t)FEAGI_SIDE_HASH_BITS);
+        for (;;) {
+            uint32_t s = (uint32_t)side_slot[h];
+            if (s == 0u) {
+                side_slot[h] = (feagi_side_t)(n_side + 1u);
+                side_id[n_side] = i;
+                side_acc[n_side] = 0;
+                return &side_acc[n_side++];
+            }
+            if (side_id[s - 1u] == i) return &side_acc[s - 1u];
+            h = (h + 1u) & (SIDE_HASH - 1u);
+        }
     }
     if (i >= (uint32_t)FEAGI_HOLE_HI) return &st_acc[i - HOLE_W];
 #endif
     return &st_acc[i];
+}
+
+/* empty the side list and its index (start of a burst) */
+static void side_clear(void)
+{
+#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+    uint32_t j;
+    for (j = 0; j < SIDE_HASH; j++) side_slot[j] = 0u;
+    n_side = 0;
+#endif
 }
 
 static void add_cand(uint32_t i, int32_t c)
@@ -262,12 +281,17 @@ static uint32_t bm_next(uint8_t m, uint32_t i)
         if (++w >= BM_WORDS) return (uint32_t)FEAGI_N;
         bits = st_bits[m * BM_WORDS + w];
     }
+#if defined(__GNUC__)
+    /* count trailing zeros (unsigned long: int is 16 bits on AVR) */
+    return (w << 5) + (uint32_t)__builtin_ctzl((unsigned long)bits);
+#else
     i = w << 5;
     while ((bits & 1u) == 0u) {
         bits >>= 1;
         i++;
     }
     return i;
+#endif
 }
 
 static void bm_clear(uint8_t m)
@@ -311,9 +335,7 @@ int8_t feagi_init(void)
     for (i = 0; i < (uint32_t)(FEAGI_N_CC8 > 0 ? FEAGI_N_CC8 : 1); i++) st_cc8[i] = 0u;
     for (i = 0; i < (uint32_t)(FEAGI_N_CC16 > 0 ? FEAGI_N_CC16 : 1); i++) st_cc16[i] = 0u;
     for (i = 0; i < (uint32_t)(FEAGI_N_ACC > 0 ? FEAGI_N_ACC : 1); i++) st_acc[i] = 0;
-#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
-    n_side = 0;
-#endif
+    side_clear();
     for (i = 0; i < (uint32_t)(FEAGI_N_CD > 0 ? FEAGI_N_CD : 1); i++) st_cd[i] = 0;
     for (i = 0; i < 4u * BM_WORDS; i++) st_bits[i] = 0u;
     for (a = 0; a < (uint16_t)FEAGI_A; a++) {
@@ -464,9 +486,7 @@ uint32_t feagi_burst(void)
         *acc_ref(i) = 0;
     }
 #endif
-#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
-    n_side = 0;
-#endif
+    side_clear();
     bm_clear(BM_CAND);
     bm_clear(BM_FORCED);
     bm_clear(BM_BLOCKED);

@@ -126,6 +126,12 @@ def test_essential_runs_bit_exact_on_the_esp32_stand_in(essential, tmp_path):
     first = next((i + 1 for i, (x, y) in enumerate(zip(got_b, tr.burst_crc)) if x != y), None)
     assert first is None and len(got_b) == bursts, f"first diverging burst {first}"
     assert got_s == tr.state_crc and got_final == tr.final_digest
+    # the ELF holds every static state array at its predicted size; heap arrays only as pointers
+    from feagi_embed.targets.memreport import measured_memory
+    m = {a["name"]: a for a in measured_memory(res.plan, r.elf)["arrays"]}
+    assert m["cc8"]["status"] == "heap" and m["cc8"]["measured"] == 0
+    assert m["v16"]["status"] == "exact" and m["v16"]["measured"] == 110_592
+    assert m["bits"]["status"] == "exact"
 
 
 @pytest.mark.parametrize("text,key,value", [

@@ -396,7 +396,7 @@ def _narrow_stimulus(model, name: str) -> Stimulus:
 
 
 @pytest.mark.parametrize("name", ["essential_genome", "webots_basic", "learning_v1_1b",
-                                  "visual_pathway_v1"])
+                                  "visual_pathway_v1", "taffy_bot"])
 def test_narrow_v_and_heap_state_equal_twin(name, tmp_path):
     """Areas stored as int16 V >> shift and state arrays taken from the heap at boot give the
     twin's digests (the narrowing is exact, not an approximation)."""
@@ -514,3 +514,26 @@ def test_runtime_refuses_sensory_values_outside_the_proof(tmp_path):
     got = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
     # int32-V areas accept any value within max_sensory
     assert got == ["0", "-3", "0", "-3", "0", "-1"]
+
+
+def test_many_injections_into_the_accumulator_hole(tmp_path):
+    """A camera-like frame: 300 injections per burst into essential_genome's 128x128x3 vision area
+    (neurons no synapse targets: the side list and its hash index), repeated voxels included (their
+    inputs sum), values that fire and values that stay sub-threshold. Native C = twin."""
+    model = _case("essential_genome")[0]
+    rng = np.random.default_rng(3)
+    stimuli = []
+    for b in range(1, 41):
+        vox = rng.integers(0, [128, 128, 3], size=(300, 3))
+        vox[:20] = vox[20:40]  # the same neuron twice in one burst
+        vals = rng.choice([255.0, 0.05, 0.0390625, 37.5], size=300)
+        for v in np.unique(vals):
+            stimuli.append({"bursts": [b, b], "area": "iic400", "kind": "inject",
+                            "value": float(v), "voxels": vox[vals == v].tolist()})
+    stim = Stimulus.from_json({"stimuli": stimuli}, "frames")
+    out = build_and_run(model, stim, tmp_path, bursts=40, state_every=5)
+    ref = Twin(model).run(40, stim, state_every=5)
+    assert sum(len(f) for f in ref.fired) > 1000
+    bursts, states, end = parse_protocol(out)
+    assert [bursts[b][1] for b in sorted(bursts)] == ref.burst_crc
+    assert states == ref.state_crc

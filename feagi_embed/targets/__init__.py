@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feagi_embed.boards import Board
-from feagi_embed.targets.elfinfo import ElfSizes, elf_sizes
+from feagi_embed.targets.elfinfo import ElfSizes, Symbol, elf_sizes, elf_symbols
 from feagi_embed.targets.emulators import (
     RunResult,
     avr_run_harness,
@@ -42,9 +42,10 @@ from feagi_embed.targets.toolchain import (
 )
 
 __all__ = [
-    "BuildResult", "ElfSizes", "RunResult", "TargetError", "TargetResult", "ToolMissingError",
-    "avr_run_harness", "build_command", "build_elf", "can_build", "can_run", "elf_sizes", "firmware_dir",
-    "hal_dir", "icount_plugin", "missing_build_tools", "missing_run_tools", "run_elf", "run_on_target",
+    "BuildResult", "ElfSizes", "RunResult", "Symbol", "TargetError", "TargetResult", "ToolMissingError",
+    "avr_run_harness", "build_command", "build_elf", "can_build", "can_run", "elf_sizes", "elf_symbols",
+    "firmware_dir", "hal_dir", "icount_plugin", "missing_build_tools", "missing_run_tools", "run_elf",
+    "run_on_target",
 ]
 
 

@@ -87,3 +87,57 @@ def elf_sizes(elf: str | os.PathLike[str]) -> ElfSizes:
     except ELFError as e:
         raise FeagiEmbedError(f"{elf}: not a readable ELF file ({e})") from None
     return ElfSizes(tuple(secs), **totals)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One defined object or function symbol of an ELF (``addr`` without the Thumb bit)."""
+
+    name: str
+    addr: int
+    size: int
+    kind: str     # "object" or "func"
+    section: str  # name of the section it lies in ("" when absolute/undefined)
+    region: str   # "flash" (text/rodata) or "ram" (data/bss), "" for other sections
+
+
+def elf_symbols(elf: str | os.PathLike[str]) -> dict[str, Symbol]:
+    """Defined ``STT_OBJECT``/``STT_FUNC`` symbols of ``elf`` by name (pyelftools).
+
+    ``region`` follows :func:`elf_sizes`: symbols in text/rodata sections are flash, in data/bss
+    sections RAM (a ``.data`` object takes both: RAM, plus its initialiser in flash). Static
+    (file-local) symbols are included; when two share a name the larger is kept.
+
+    Raises:
+        FeagiEmbedError: pyelftools missing, not an ELF file, or no symbol table (stripped).
+    """
+    try:
+        from elftools.common.exceptions import ELFError
+        from elftools.elf.elffile import ELFFile
+        from elftools.elf.sections import SymbolTableSection
+    except ImportError as e:  # pragma: no cover
+        raise FeagiEmbedError("pyelftools is needed for ELF symbols: pip install pyelftools") from e
+    kinds = {s.name: s.kind for s in elf_sizes(elf).sections}
+    out: dict[str, Symbol] = {}
+    try:
+        with open(Path(elf), "rb") as f:
+            ef = ELFFile(f)
+            tab = ef.get_section_by_name(".symtab")
+            if not isinstance(tab, SymbolTableSection):
+                raise FeagiEmbedError(f"{elf}: no symbol table (stripped ELF?)")
+            arm = ef["e_machine"] == "EM_ARM"
+            for sym in tab.iter_symbols():
+                typ = sym["st_info"]["type"]
+                if typ not in ("STT_OBJECT", "STT_FUNC") or not isinstance(sym["st_shndx"], int):
+                    continue
+                sec = ef.get_section(sym["st_shndx"]).name
+                k = kinds.get(sec, "")
+                region = "flash" if k in ("text", "rodata") else "ram" if k in ("data", "bss") else ""
+                addr = sym["st_value"] & ~1 if arm and typ == "STT_FUNC" else sym["st_value"]
+                s = Symbol(sym.name, addr, sym["st_size"], "func" if typ == "STT_FUNC" else "object",
+                           sec, region)
+                if sym.name not in out or out[sym.name].size < s.size:
+                    out[sym.name] = s
+    except ELFError as e:
+        raise FeagiEmbedError(f"{elf}: not a readable ELF file ({e})") from None
+    return out

@@ -37,6 +37,9 @@ class RunResult:
         command: the emulator command line.
         seconds: wall time of the run.
         timed_out: the run hit the time (or cycle) limit.
+        regions: cost of each timed region, in order (``metric_kind`` units): on simavr the
+            GPIOR2 1 -> 2 regions (``feagi_hal_mark``); on QEMU the differences of consecutive
+            pairs of marks (``run_elf(..., mark=ADDR)``: marks 1-2, 3-4, ...). Empty otherwise.
     """
 
     stdout: str
@@ -47,6 +50,7 @@ class RunResult:
     command: tuple[str, ...]
     seconds: float
     timed_out: bool
+    regions: tuple[int, ...] = ()
 
 
 def cache_dir() -> Path:
@@ -103,7 +107,7 @@ def missing_run_tools(board: Board | str) -> list[str]:
 
 
 def qemu_command(board: Board, elf: Path, plugin: Path | None, log: Path | None,
-                 icount_range: tuple[int, int] | None = None) -> list[str]:
+                 icount_range: tuple[int, int] | None = None, mark: int | None = None) -> list[str]:
     """QEMU command line: no display/monitor/serial; semihosting console on stdout."""
     e = board.emulator
     cmd = [str(e["binary"]), "-M", str(e["machine"])]
@@ -119,6 +123,8 @@ def qemu_command(board: Board, elf: Path, plugin: Path | None, log: Path | None,
         arg = str(plugin)
         if icount_range:
             arg += f",lo={icount_range[0]:#x},hi={icount_range[1]:#x}"
+        if mark is not None:
+            arg += f",mark={mark:#x}"
         cmd += ["-plugin", arg, "-d", "plugin"]
         if log is not None:
             cmd += ["-D", str(log)]
@@ -139,12 +145,14 @@ def _run(cmd: list[str], timeout: float) -> tuple[str, str, int, bool, float]:
 
 def run_elf(board: Board | str, elf: str | os.PathLike[str], timeout: float = 60.0,
             max_cycles: int | None = None, icount: bool = True,
-            icount_range: tuple[int, int] | None = None) -> RunResult:
+            icount_range: tuple[int, int] | None = None, mark: int | None = None) -> RunResult:
     """Run ``elf`` on the board's emulator (or natively) with a wall-clock ``timeout``.
 
     ``max_cycles`` caps simavr runs (exit 124 when reached). ``icount`` loads the QEMU plugin;
     ``icount_range=(lo, hi)`` also counts instructions with lo <= pc < hi (reported in stderr as
-    ``icount_range_insns``).
+    ``icount_range_insns``). ``mark=ADDR`` (QEMU) logs the instruction count every time the
+    instruction at ADDR runs; consecutive pairs become :attr:`RunResult.regions` (on simavr the
+    regions come from GPIOR2 writes, see ``firmware/hal/avr_run.c``).
 
     Raises:
         ToolMissingError: the emulator is not installed.
@@ -167,15 +175,21 @@ def run_elf(board: Board | str, elf: str | os.PathLike[str], timeout: float = 60
                str(max_cycles if max_cycles is not None else 4_000_000_000)]
         out, err, rc, to, dt = _run(cmd, timeout)
         m = re.search(r"avr_run: cycles=(\d+)", err)
-        return RunResult(out, rc, int(m.group(1)) if m else None, "cycles", err, tuple(cmd), dt, to or rc == 124)
+        regions = tuple(int(x) for x in re.findall(r"avr_run: region=(\d+)", err))
+        return RunResult(out, rc, int(m.group(1)) if m else None, "cycles", err, tuple(cmd), dt, to or rc == 124,
+                         regions)
     plugin = icount_plugin() if icount else None
     with tempfile.TemporaryDirectory(prefix="feagi-qemu-") as td:
         log = Path(td) / "icount.log"
-        cmd = qemu_command(b, elf, plugin, log if plugin else None, icount_range)
+        if mark is not None and plugin is None:
+            raise TargetError("run_elf: mark= needs the icount plugin (icount=True)")
+        cmd = qemu_command(b, elf, plugin, log if plugin else None, icount_range, mark)
         out, err, rc, to, dt = _run(cmd, timeout)
         text = log.read_text(errors="replace") if log.exists() else ""
     m = re.search(r"icount_insns: (\d+)", text)
     if "icount_range_insns" in text:
         err += "".join(line + "\n" for line in text.splitlines() if line.startswith("icount_range_insns"))
+    marks = [int(x) for x in re.findall(r"icount_mark: (\d+)", text)]
+    regions = tuple(marks[i + 1] - marks[i] for i in range(0, len(marks) - 1, 2))
     return RunResult(out, rc, int(m.group(1)) if m else None, "instructions" if plugin else None,
-                     err, tuple(cmd), dt, to)
+                     err, tuple(cmd), dt, to, regions)

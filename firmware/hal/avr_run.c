@@ -4,7 +4,8 @@
  *   "avr_run: cycles=N marked_cycles=M state=done|crashed|timeout exit=E"
  * Exit status: the byte the firmware wrote to GPIOR1 before "cli; sleep" (see hal_avr.c),
  * 124 when MAX_CYCLES ran out, 126 when simavr reports a crash, 2 on usage errors.
- * GPIOR2 writes of 1 / 2 mark the start / end of a timed region (marked_cycles).
+ * GPIOR2 writes of 1 / 2 mark the start / end of a timed region (marked_cycles: the last one);
+ * every region also prints "avr_run: region=N" on stderr when it ends.
  * Build: gcc -O2 -I/usr/include/simavr avr_run.c -o avr_run -lsimavr -lelf */
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,7 +46,10 @@ static void on_gpior2(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
 {
     (void)param;
     if (v == 1) mark_begin = avr->cycle;
-    else if (v == 2) mark_end = avr->cycle;
+    else if (v == 2) {
+        mark_end = avr->cycle;
+        fprintf(stderr, "avr_run: region=%llu\n", (unsigned long long)(mark_end - mark_begin));
+    }
     avr->data[addr] = v;
 }
 

@@ -23,6 +23,10 @@ void feagi_hal_exit(int code);           /* ends the run now with this exit code
  * Arduino-ESP32, malloc natively, a bump allocator between .bss and the stack on bare metal.
  * Returns 0 when the memory is not available. */
 void *feagi_hal_alloc_once(uint32_t bytes);
+/* Timing mark for benchmarks: 1 starts a region, 2 ends it. AVR writes GPIOR2 (the avr_run harness
+ * prints each region's cycles); elsewhere an out-of-line no-op whose entry the QEMU icount plugin
+ * watches (run_elf(..., mark=address of feagi_hal_mark)). */
+void feagi_hal_mark(uint8_t m);
 #ifdef __cplusplus
 }
 #endif
