@@ -10,6 +10,7 @@ PKGS=(
   gcc-riscv64-unknown-elf qemu-system-misc  # esp32c3 (rv32imc on qemu virt); qemu-system-misc also has xtensa
   gcc-xtensa-lx106                      # esp32/esp32s3 stand-in: lx106 on qemu-system-xtensa -M sim
   gcc-avr binutils-avr avr-libc simavr libsimavr-dev libelf-dev  # uno / mega2560 on libsimavr
+  mesa-vulkan-drivers libvulkan1        # WGPU twin tests on the CPU (Mesa lavapipe Vulkan driver)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

@@ -1,0 +1,394 @@
+// feagi-embed GPU host twin: one burst of docs/model.md §3 (fixed point) as CUDA kernels.
+//
+// The same algorithm as kernels.wgsl, function for function (see host/gpu/common.py for the
+// buffers and the order of the kernels). Every kernel takes the same parameter list (KARGS) so the
+// host passes one tuple. Compiled by cupy (NVRTC) at run time; `nvcc -ptx` compile-checks it.
+
+#define CAND 1u
+#define FORCED 2u
+#define C_BURST 0
+#define C_BI 1
+#define C_FQ 2
+#define C_NCAND 3
+#define C_NFORCED 5
+#define C_NREFL 6
+#define C_OUTPOS 8
+#define C_S3_COUNT 9
+#define C_S3_BASE 10
+#define C_S3_BURST 11
+#define C_S3_BI 12
+#define C_SCRC 13
+#define A_LIM 0
+#define A_K 1
+#define A_EXC_MODE 2
+#define A_EXC_T 3
+#define A_REFR 4
+#define A_SNOOZE 5
+#define A_CFL 6
+#define A_MPACC 7
+#define A_DRIVEN 8
+#define A_DEGEN 9
+#define WGS 256
+
+#define KARGS                                                                                    \
+  unsigned *__restrict__ ctl, const int *__restrict__ thr, const unsigned *__restrict__ narea,   \
+      const int *__restrict__ apar, const unsigned *__restrict__ syn_ptr,                        \
+      const unsigned *__restrict__ syn_dst, const int *__restrict__ syn_c,                       \
+      const int *__restrict__ syn_w, const int *__restrict__ fanout, int *__restrict__ V,        \
+      unsigned *__restrict__ cd, unsigned *__restrict__ cc, int *__restrict__ psp,               \
+      int *__restrict__ acc, unsigned *__restrict__ flag, int *__restrict__ vfire,               \
+      unsigned *__restrict__ cand, unsigned *__restrict__ forced, unsigned *__restrict__ refl,   \
+      unsigned *__restrict__ fq, int *__restrict__ fqv, unsigned *__restrict__ nat,              \
+      unsigned *__restrict__ frc, unsigned *__restrict__ fqbits, unsigned *__restrict__ loc,     \
+      unsigned *__restrict__ blk, const unsigned *__restrict__ stim,                             \
+      unsigned *__restrict__ out_ids, int *__restrict__ out_v, unsigned *__restrict__ out_meta,  \
+      const unsigned *__restrict__ crctab, const unsigned n, const unsigned words,               \
+      const unsigned nblk, const unsigned power, const int power_in, const int forced_v,        \
+      const int psp_cap, const unsigned large, const unsigned record, const unsigned has_degen
+
+__device__ __forceinline__ int sat32(long long x) {
+  return x > 2147483647LL ? 2147483647 : (x < -2147483648LL ? (int)0x80000000u : (int)x);
+}
+
+// leak(V) = sat32(floor((V*K + 32768) / 65536)), exact in 64 bits
+__device__ __forceinline__ int leak(int v, int k) {
+  return sat32(((long long)v * (long long)k + 32768LL) >> 16);
+}
+
+// run-time contribution sign(w) * floor((2|w|P + n) / 2n), P = clamp(psp, 0, cap); the low 32
+// bits are what the wrapping accumulator adds
+__device__ __forceinline__ int runtime_c(int w, int psp, int n, int cap) {
+  long long p = psp < 0 ? 0 : (psp > cap ? cap : psp);
+  long long aw = w >= 0 ? (long long)w : -(long long)w;
+  unsigned long long mag = (unsigned long long)(2 * aw * p + n) / (unsigned long long)(2LL * n);
+  unsigned m32 = (unsigned)mag;
+  return w >= 0 ? (int)m32 : (int)(0u - m32);
+}
+
+__device__ __forceinline__ bool exc_pass(unsigned nid, unsigned burst, int mode, unsigned t) {
+  if (mode == 0) return true;
+  if (mode == 1) return false;
+  unsigned s = nid * 2654435761u + burst * 1597334677u;
+  s = s * 747796405u + 2891336453u;
+  unsigned w = ((s >> ((s >> 28) + 4u)) ^ s) * 277803737u;
+  return ((w >> 22) ^ w) < t;
+}
+
+// ---------------------------------------------------------------------------- CRC-32 helpers
+// crctab: [0, 256) zlib's table; 256 + 32*k + i: column i of the matrix advancing a raw CRC
+// register over 2^k zero bytes.
+__device__ unsigned crc_shift(const unsigned *__restrict__ crctab, unsigned r, unsigned nbytes) {
+  unsigned k = 0;
+  while (nbytes != 0u && r != 0u) {
+    if (nbytes & 1u) {
+      unsigned o = 0, x = r;
+      const unsigned *col = crctab + 256u + 32u * k;
+      while (x) {
+        o ^= __ldg(col + (__ffs(x) - 1));
+        x &= x - 1u;
+      }
+      r = o;
+    }
+    nbytes >>= 1;
+    k++;
+  }
+  return r;
+}
+
+__device__ __forceinline__ unsigned crc_u32(const unsigned *tab, unsigned r, unsigned w) {
+  unsigned c = r ^ w;
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  return c;
+}
+
+__device__ __forceinline__ unsigned crc_u16(const unsigned *tab, unsigned r, unsigned h) {
+  unsigned c = r ^ (h & 0xFFFFu);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  return c;
+}
+
+// inclusive block scan of 256 values (warp shuffles + one shared array)
+__device__ __forceinline__ unsigned block_scan(unsigned x, unsigned *sh, unsigned &total) {
+  const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
+#pragma unroll
+  for (int off = 1; off < 32; off <<= 1) {
+    unsigned t = __shfl_up_sync(0xFFFFFFFFu, x, off);
+    if (lane >= (unsigned)off) x += t;
+  }
+  if (lane == 31u) sh[warp] = x;
+  __syncthreads();
+  if (warp == 0) {
+    unsigned s = lane < WGS / 32 ? sh[lane] : 0u;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1) {
+      unsigned t = __shfl_up_sync(0xFFFFFFFFu, s, off);
+      if (lane >= (unsigned)off) s += t;
+    }
+    if (lane < WGS / 32) sh[lane] = s;
+  }
+  __syncthreads();
+  unsigned r = x + (warp ? sh[warp - 1] : 0u);
+  total = sh[WGS / 32 - 1];
+  __syncthreads();
+  return r;
+}
+
+extern "C" {
+
+__global__ void k_begin(KARGS) {
+  ctl[C_BI] = 0u;
+  ctl[C_OUTPOS] = 0u;
+}
+
+// acc[t] += c (wrapping); t joins the fire candidate list of parity p once
+__device__ __forceinline__ void add_input(unsigned *__restrict__ flag, int *__restrict__ acc,
+                                          unsigned *__restrict__ cand, unsigned *__restrict__ ctl,
+                                          unsigned n, unsigned t, int c, unsigned p) {
+  if ((*(volatile unsigned *)(flag + t) & CAND) == 0u) {
+    unsigned old = atomicOr(flag + t, CAND);
+    if ((old & CAND) == 0u) cand[p * n + atomicAdd(ctl + C_NCAND + p, 1u)] = t;
+  }
+  atomicAdd(acc + t, c);
+}
+
+__global__ void __launch_bounds__(WGS) k_in(KARGS) {
+  const unsigned gid = blockIdx.x * blockDim.x + threadIdx.x;
+  const unsigned stride = gridDim.x * blockDim.x;
+  const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], nfq = ctl[C_FQ];
+  const unsigned soff = stim[0], s0 = stim[1 + bi], nst = stim[2 + bi] - s0;
+  const unsigned npow = power != 0xFFFFFFFFu ? 1u : 0u;
+  const unsigned nreset = large ? nfq : ctl[C_NCAND + (p ^ 1u)];
+  const unsigned total = nst + npow + nreset;
+  for (unsigned j = gid; j < total; j += stride) {
+    if (j < nst) {  // 2. sensory injection / force-fire
+      const unsigned e = soff + 2u * (s0 + j), word = stim[e], i = word & 0x7FFFFFFFu;
+      if (word >> 31) {
+        unsigned old = atomicOr(flag + i, FORCED);
+        if ((old & FORCED) == 0u) {
+          forced[atomicAdd(ctl + C_NFORCED, 1u)] = i;
+          atomicOr(frc + (i >> 5), 1u << (i & 31u));
+        }
+      } else {
+        add_input(flag, acc, cand, ctl, n, i, (int)stim[e + 1], p);
+      }
+    } else if (j < nst + npow) {  // 3. power
+      add_input(flag, acc, cand, ctl, n, power, power_in, p);
+    } else {  // 4. membrane reset of mp_charge_accumulation = false neurons
+      const unsigned r = j - nst - npow;
+      if (large) {
+        const unsigned i = fq[r];
+        if (apar[narea[i] * 16u + A_MPACC] == 0) V[i] = 0;
+      } else {
+        const unsigned i = cand[(p ^ 1u) * n + r];
+        if (((fqbits[i >> 5] >> (i & 31u)) & 1u) == 0u && apar[narea[i] * 16u + A_MPACC] == 0)
+          V[i] = 0;
+      }
+    }
+  }
+  // 5. propagation: one warp per source of the previous fire queue
+  const unsigned lane = gid & 31u, gstride = stride >> 5;
+  for (unsigned q = gid >> 5; q < nfq; q += gstride) {
+    const unsigned src = fq[q], area = narea[src];
+    const bool driven = apar[area * 16u + A_DRIVEN] != 0, degen = apar[area * 16u + A_DEGEN] != 0;
+    const int pv = driven ? fqv[q] : (degen ? psp[src] : 0);
+    const int nf = fanout[src];
+    const unsigned k1 = syn_ptr[src + 1];
+    for (unsigned k = syn_ptr[src] + lane; k < k1; k += 32u) {
+      const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
+      add_input(flag, acc, cand, ctl, n, syn_dst[k], c, p);
+    }
+  }
+}
+
+__device__ __forceinline__ void push_refl(unsigned *ctl, unsigned *refl, unsigned n, unsigned i,
+                                          unsigned p) {
+  refl[(p ^ 1u) * n + atomicAdd(ctl + C_NREFL + (p ^ 1u), 1u)] = i;
+}
+
+// 6a. refractory countdown (i has cd > 0); a force-fired neuron's countdown pauses
+__device__ __forceinline__ void refractory(unsigned *ctl, unsigned *refl, unsigned *cd,
+                                           unsigned *cc, const int *apar, unsigned n, unsigned i,
+                                           unsigned f, unsigned area, unsigned p) {
+  if (f & FORCED) {
+    push_refl(ctl, refl, n, i, p);
+    return;
+  }
+  const unsigned c = cd[i] - 1u;
+  cd[i] = c;
+  if (c == 0u) {
+    const unsigned L = (unsigned)apar[area * 16u + A_CFL];
+    if (L != 0u && L != 65535u && cc[i] >= L) cc[i] = 0u;
+  } else {
+    push_refl(ctl, refl, n, i, p);
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
+  const unsigned gid = blockIdx.x * blockDim.x + threadIdx.x;
+  const unsigned stride = gridDim.x * blockDim.x;
+  const unsigned burst = ctl[C_BURST], p = burst & 1u;
+  const unsigned ncand = ctl[C_NCAND + p], nrefl = ctl[C_NREFL + p];
+  const unsigned ndeg = has_degen ? ctl[C_FQ] : 0u;
+  const unsigned total = ncand + nrefl + ndeg;
+  for (unsigned j = gid; j < total; j += stride) {
+    if (j < ncand) {
+      const unsigned i = cand[p * n + j], area = narea[i];
+      if (cd[i] > 0u) {
+        refractory(ctl, refl, cd, cc, apar, n, i, flag[i], area, p);
+        continue;
+      }
+      const int *ap = apar + area * 16u;
+      int a = acc[i];
+      if (ap[A_MPACC] != 0 && a < 0) a = 0;
+      const int v = sat32((long long)V[i] + a);
+      const unsigned L = (unsigned)ap[A_CFL];
+      const bool finite = L != 0u && L != 65535u;
+      const bool in_window = thr[i] <= v && v <= ap[A_LIM];
+      const unsigned c0 = cc[i];
+      if (in_window && c0 >= L) {
+        cc[i] = 0u;
+        V[i] = v;
+      } else if (in_window && exc_pass(i, burst, ap[A_EXC_MODE], (unsigned)ap[A_EXC_T])) {
+        V[i] = 0;
+        const unsigned c = min(c0 + 1u, 65535u);
+        cc[i] = c;
+        unsigned r = (unsigned)ap[A_REFR];
+        if (finite && c >= L) r = min(r + (unsigned)ap[A_SNOOZE], 65535u);
+        cd[i] = r;
+        if (r > 0u) push_refl(ctl, refl, n, i, p);
+        vfire[i] = v;
+        atomicOr(nat + (i >> 5), 1u << (i & 31u));
+      } else {
+        if (finite) cc[i] = 0u;
+        V[i] = leak(v, ap[A_K]);
+      }
+    } else if (j < ncand + nrefl) {
+      const unsigned i = refl[p * n + (j - ncand)], f = flag[i];
+      if ((f & CAND) == 0u) refractory(ctl, refl, cd, cc, apar, n, i, f, narea[i], p);
+    } else {  // degenerating sources lower their PSP after propagating (floor 0)
+      const unsigned src = fq[j - ncand - nrefl];
+      const int d = apar[narea[src] * 16u + A_DEGEN];
+      if (d != 0) psp[src] = max(psp[src] - d, 0);
+    }
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_scan1(KARGS) {
+  __shared__ unsigned sh[WGS / 32];
+  const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
+  const unsigned x = w < words ? (nat[w] | frc[w]) : 0u;
+  const unsigned c = __popc(x);
+  unsigned tot;
+  const unsigned incl = block_scan(c, sh, tot);
+  if (w < words) loc[w] = incl - c;
+  if (threadIdx.x == 0) blk[blockIdx.x] = tot;
+  // 1. clear the fire candidate list (acc, flags) for the next burst
+  const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
+  const unsigned total = ncand + ctl[C_NFORCED];
+  const unsigned stride = gridDim.x * blockDim.x;
+  for (unsigned j = w; j < total; j += stride) {
+    if (j < ncand) {
+      const unsigned i = cand[p * n + j];
+      acc[i] = 0;
+      flag[i] = 0u;
+    } else {
+      flag[forced[j - ncand]] = 0u;
+    }
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_scan2(KARGS) {
+  __shared__ unsigned sh[WGS / 32];
+  unsigned carry = 0;
+  for (unsigned base = 0; base < nblk; base += WGS) {
+    const unsigned k = base + threadIdx.x;
+    const unsigned c = k < nblk ? blk[k] : 0u;
+    unsigned tot;
+    const unsigned incl = block_scan(c, sh, tot);
+    if (k < nblk) blk[k] = carry + incl - c;
+    carry += tot;
+  }
+  if (threadIdx.x == 0) {
+    const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], base = ctl[C_OUTPOS];
+    ctl[C_S3_COUNT] = carry;
+    ctl[C_S3_BASE] = base;
+    ctl[C_S3_BURST] = burst;
+    ctl[C_S3_BI] = bi;
+    ctl[C_FQ] = carry;
+    if (record) ctl[C_OUTPOS] = base + carry;
+    out_meta[2 * bi] = carry;
+    out_meta[2 * bi + 1] = 0u;
+    ctl[C_NCAND + (p ^ 1u)] = 0u;
+    ctl[C_NREFL + p] = 0u;
+    ctl[C_NFORCED] = 0u;
+    ctl[C_BURST] = burst + 1u;
+    ctl[C_BI] = bi + 1u;
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
+  __shared__ unsigned tab[256];
+  tab[threadIdx.x] = crctab[threadIdx.x];
+  __syncthreads();
+  const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
+  if (w >= words) return;
+  const unsigned count = ctl[C_S3_COUNT], base = ctl[C_S3_BASE], bi = ctl[C_S3_BI];
+  const unsigned xn = nat[w], x = xn | frc[w];
+  fqbits[w] = x;
+  nat[w] = 0u;
+  frc[w] = 0u;
+  unsigned r = 0u;
+  if (x) {
+    // the fired ids of this word, ascending, at their place in the fire queue; their CRC
+    // contribution is the raw CRC of the run moved to the end of the message [b, count, ids]
+    unsigned pos = blk[blockIdx.x] + loc[w];
+    unsigned y = x;
+    while (y) {
+      const unsigned b = __ffs(y) - 1;
+      y &= y - 1u;
+      const unsigned id = w * 32u + b;
+      const int v = ((xn >> b) & 1u) ? vfire[id] : forced_v;
+      fq[pos] = id;
+      fqv[pos] = v;
+      if (record) {
+        out_ids[base + pos] = id;
+        out_v[base + pos] = v;
+      }
+      r = crc_u32(tab, r, id);
+      pos++;
+    }
+    r = crc_shift(crctab, r, 4u * (count - pos));
+  }
+  if (w == 0u) {
+    const unsigned burst = ctl[C_S3_BURST];
+    const unsigned h = crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
+    r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
+  }
+  if (r) atomicXor(out_meta + 2 * bi + 1, r);
+}
+
+// state digest: CRC-32 over V (i32 LE), cd (u16 LE), cc (u16 LE); 64 neurons per thread
+__global__ void __launch_bounds__(WGS) k_state(KARGS) {
+  __shared__ unsigned tab[256];
+  tab[threadIdx.x] = crctab[threadIdx.x];
+  __syncthreads();
+  const unsigned i0 = (blockIdx.x * blockDim.x + threadIdx.x) * 64u;
+  if (i0 >= n) return;
+  const unsigned i1 = min(i0 + 64u, n);
+  unsigned rv = 0, rd = 0, rc = 0;
+  for (unsigned i = i0; i < i1; i++) {
+    rv = crc_u32(tab, rv, (unsigned)V[i]);
+    rd = crc_u16(tab, rd, cd[i]);
+    rc = crc_u16(tab, rc, cc[i]);
+  }
+  unsigned r = crc_shift(crctab, rv, 4u * (n - i1) + 4u * n) ^
+               crc_shift(crctab, rd, 2u * (n - i1) + 2u * n) ^ crc_shift(crctab, rc, 2u * (n - i1));
+  if (i0 == 0u) r ^= crc_shift(crctab, 0xFFFFFFFFu, 8u * n) ^ 0xFFFFFFFFu;
+  if (r) atomicXor(ctl + C_SCRC, r);
+}
+
+}  // extern "C"
