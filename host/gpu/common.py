@@ -136,15 +136,17 @@ def pack_model(model: Model) -> dict[str, np.ndarray]:
     apar[:, 7] = m.area_mp_acc
     apar[:, 8] = m.area_mp_driven
     apar[:, 9] = m.area_degen
+    # np.asarray: no copy of the (large) synapse arrays when their dtype already fits
     return {
-        "thr": m.threshold.astype(np.int32),
+        "thr": np.asarray(m.threshold, np.int32),
         "narea": m.neuron_area.astype(np.uint32),
         "apar": (apar & 0xFFFFFFFF).astype(np.uint32).view(np.int32).ravel(),
         "syn_ptr": m.syn_ptr.astype(np.uint32),
-        "syn_dst": m.syn_dst.astype(np.uint32),
-        "syn_c": m.syn_c.astype(np.int32),
-        "syn_w": m.syn_w.astype(np.int32),
-        "fanout": m.fanout.astype(np.int32),
+        "syn_dst": np.asarray(m.syn_dst, np.uint32),
+        "syn_c": np.asarray(m.syn_c, np.int32),
+        # read only by run-time contributions (mp-driven or degenerating sources)
+        "syn_w": np.asarray(m.syn_w, np.int32) if needs_syn_w(m) else np.zeros(1, np.int32),
+        "fanout": np.asarray(m.fanout, np.int32),
         "psp": np.where(m.area_degen != 0, m.area_psp, 0)[m.neuron_area].astype(np.int32),
     }
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, initial_ctl, needs_syn_w,
+from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, initial_ctl,
                      prm_words)
 
 KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
@@ -179,8 +179,6 @@ class CudaTwin(GpuTwin):
         words = (n + 31) // 32
         self._words = words
         self._nblk = max(1, (words + WG - 1) // WG)
-        if not needs_syn_w(m):
-            arrays["syn_w"] = np.zeros(1, np.int32)
         arrays.update(crctab=self._tables, ctl=initial_ctl())
         with self._stream:
             self._buf = {k: cp.asarray(np.ascontiguousarray(v)) for k, v in arrays.items()}
@@ -198,6 +196,9 @@ class CudaTwin(GpuTwin):
             wi = w.view(np.int32)
             self._prm[rec] = tuple(wi[i] if i in (4, 5, 6) else w[i] for i in range(10))
         self._graphs = {}
+        self._pending = None
+        #: seconds the device spent on the batches run so far (CUDA events, launch to completion)
+        self.device_s = 0.0
         self._stream.synchronize()
 
     def _args(self, record):
@@ -226,7 +227,9 @@ class CudaTwin(GpuTwin):
 
     def _launch(self, step, record):
         s = self._stream
+        self._pending = self._cp.cuda.Event()
         if not self._use_graphs:
+            self._pending.record(s)
             with s:
                 self._enqueue(step, record)
             return
@@ -240,9 +243,20 @@ class CudaTwin(GpuTwin):
                 finally:
                     graph = s.end_capture()
             self._graphs[key] = graph
+        self._pending.record(s)
         graph.launch(stream=s)
 
+    def _account(self):
+        """Add the device time of the batch just read back to :attr:`device_s`."""
+        ev0, self._pending = self._pending, None
+        if ev0 is not None:
+            ev1 = self._cp.cuda.Event()
+            ev1.record(self._stream)
+            ev1.synchronize()
+            self.device_s += self._cp.cuda.get_elapsed_time(ev0, ev1) / 1e3
+
     def _read_out(self, step, record):
+        self._account()
         with self._stream:
             meta = self._buf["out_meta"][:2 * step].get(stream=self._stream).reshape(step, 2)
             counts, crcs = meta[:, 0], meta[:, 1]

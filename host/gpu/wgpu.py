@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .common import (BUFFERS, C_BI, C_SCRC, WG, GpuTwin, GpuUnavailable, initial_ctl, needs_syn_w,
+from .common import (BUFFERS, C_BI, C_SCRC, WG, GpuTwin, GpuUnavailable, initial_ctl,
                      prm_words)
 
 KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
@@ -122,8 +122,6 @@ class WgpuTwin(GpuTwin):
         words = (n + 31) // 32
         self._words = words
         self._nblk = max(1, (words + WG - 1) // WG)
-        if not needs_syn_w(m):
-            arrays["syn_w"] = np.zeros(1, np.int32)
         zeros_i = lambda k: np.zeros(k, np.int32)  # noqa: E731
         arrays.update(
             ctl=initial_ctl(), V=zeros_i(n), cd=zeros_i(n), cc=zeros_i(n),
@@ -154,7 +152,7 @@ class WgpuTwin(GpuTwin):
     def _make(self, data: np.ndarray, usage):
         if data.nbytes < 16:  # WebGPU bindings must not be empty
             data = np.concatenate([data.view(np.uint8), np.zeros(16 - data.nbytes, np.uint8)])
-        return self._dev.create_buffer_with_data(data=data.tobytes(), usage=usage)
+        return self._dev.create_buffer_with_data(data=memoryview(data).cast("B"), usage=usage)
 
     def _bind(self):
         """Bind groups per kernel and recording mode (recreated when a buffer is replaced)."""
