@@ -160,6 +160,7 @@ def main(argv=None):
     ap.add_argument("--warm", type=int, default=8)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", action="store_true", help="CUDA: also time every kernel")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
 
@@ -199,6 +200,7 @@ def main(argv=None):
             work.append((f"synthetic-{model.n_neurons // 1000}k-{model.n_synapses // 10**6}M",
                          f"force {100 * act:g}%", model, stim, args.synthetic_bursts, args.numba_bursts))
     rows = []
+    profiles = []
     for label, wl, model, stim, nb, nb_numba in work:
         log(f"{label} ({model.n_neurons:,} neurons, {model.n_synapses:,} synapses) {wl}:")
         ref = None
@@ -219,6 +221,16 @@ def main(argv=None):
                 counts = counts_of(model, trace, stim, first)
             rows.append({"model": label, "workload": wl, "neurons": model.n_neurons,
                          "synapses": model.n_synapses, **res})
+        if args.profile and "cuda" in names:
+            # per-kernel device time, kernels launched one by one (no graph) with events between
+            tw = backends.twin_class("cuda")(model, profile=True)
+            tw.run(args.warm, stim, record=False)
+            tw.kernel_s.clear()
+            tw.run(nb, stim, record=False)
+            prof = {k: 1e6 * v / nb for k, v in tw.kernel_s.items()}
+            profiles.append({"model": label, "workload": wl, "us_per_burst": prof})
+            log("    cuda kernels (us/burst, unfused launches): "
+                + ", ".join(f"{k} {v:.1f}" for k, v in prof.items()))
         ev, cand, fired = counts if counts else (float("nan"),) * 3
         for r in rows:
             if r["model"] == label and r["workload"] == wl:
@@ -244,7 +256,8 @@ def main(argv=None):
         with open(args.json_out, "w") as fh:
             json.dump({"tool": "bench/bench_gpu.py", "argv": sys.argv[1:] if argv is None else argv,
                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": info,
-                       "anchors_us": ANCHORS_US, "settings": vars(args), "results": rows},
+                       "anchors_us": ANCHORS_US, "settings": vars(args), "results": rows,
+                       "cuda_kernel_profile": profiles},
                       fh, indent=1)
         log(f"wrote {args.json_out}")
 

@@ -160,9 +160,13 @@ class CudaTwin(GpuTwin):
     backend = "cuda"
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
-                 grid: int | None = None):
-        self._use_graphs = graphs
+                 grid: int | None = None, profile: bool = False):
+        self._use_graphs = graphs and not profile
         self._grid = grid
+        #: ``profile=True``: kernels launched one by one with CUDA events between them;
+        #: seconds per kernel name accumulate here (read after a ``run``)
+        self.kernel_s: dict[str, float] | None = {} if profile else None
+        self._marks = []
         super().__init__(model, mode, batch=batch)
 
     def _alloc(self, arrays):
@@ -217,13 +221,19 @@ class CudaTwin(GpuTwin):
         args = self._args(record)
         k = self._k
         g, nb = self._grid, self._nblk
+        plan = [("k_in", g), ("k_dyn", g), ("k_scan1", nb), ("k_scan2", 1), ("k_scan3", nb)]
         k["k_begin"]((1,), (1,), args)
         for _ in range(step):
-            k["k_in"]((g,), (WG,), args)
-            k["k_dyn"]((g,), (WG,), args)
-            k["k_scan1"]((nb,), (WG,), args)
-            k["k_scan2"]((1,), (WG,), args)
-            k["k_scan3"]((nb,), (WG,), args)
+            for name, blocks in plan:
+                if self.kernel_s is not None:
+                    ev = self._cp.cuda.Event()
+                    ev.record(self._stream)
+                    self._marks.append((name, ev))
+                k[name]((blocks,), (WG,), args)
+        if self.kernel_s is not None:
+            ev = self._cp.cuda.Event()
+            ev.record(self._stream)
+            self._marks.append((None, ev))
 
     def _launch(self, step, record):
         s = self._stream
@@ -254,6 +264,11 @@ class CudaTwin(GpuTwin):
             ev1.record(self._stream)
             ev1.synchronize()
             self.device_s += self._cp.cuda.get_elapsed_time(ev0, ev1) / 1e3
+        marks, self._marks = self._marks, []
+        for (name, a), (_, b) in zip(marks, marks[1:]):
+            if name is not None:
+                dt = self._cp.cuda.get_elapsed_time(a, b) / 1e3
+                self.kernel_s[name] = self.kernel_s.get(name, 0.0) + dt
 
     def _read_out(self, step, record):
         self._account()

@@ -137,6 +137,21 @@ __device__ __forceinline__ unsigned block_scan(unsigned x, unsigned *sh, unsigne
   return r;
 }
 
+// warp-aggregated atomicAdd(ctr, 1): one atomic per group of converged lanes (the counters of the
+// candidate, forced and refractory lists are single words every appending thread hits)
+__device__ __forceinline__ unsigned agg_inc(unsigned *ctr) {
+  const unsigned act = __activemask();
+  const unsigned lane = threadIdx.x & 31u;
+  const unsigned leader = __ffs(act) - 1u;
+  unsigned base = 0u;
+  if (lane == leader) base = atomicAdd(ctr, (unsigned)__popc(act));
+  base = __shfl_sync(act, base, leader);
+  return base + (unsigned)__popc(act & ((1u << lane) - 1u));
+}
+
+// more candidates than this share of the neurons: k_dyn and the FCL clear run densely (coalesced)
+#define DENSE_SHIFT 3
+
 extern "C" {
 
 __global__ void k_begin(KARGS) {
@@ -150,7 +165,7 @@ __device__ __forceinline__ void add_input(unsigned *__restrict__ flag, int *__re
                                           unsigned n, unsigned t, int c, unsigned p) {
   if ((*(volatile unsigned *)(flag + t) & CAND) == 0u) {
     unsigned old = atomicOr(flag + t, CAND);
-    if ((old & CAND) == 0u) cand[p * n + atomicAdd(ctl + C_NCAND + p, 1u)] = t;
+    if ((old & CAND) == 0u) cand[p * n + agg_inc(ctl + C_NCAND + p)] = t;
   }
   atomicAdd(acc + t, c);
 }
@@ -169,7 +184,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
       if (word >> 31) {
         unsigned old = atomicOr(flag + i, FORCED);
         if ((old & FORCED) == 0u) {
-          forced[atomicAdd(ctl + C_NFORCED, 1u)] = i;
+          forced[agg_inc(ctl + C_NFORCED)] = i;
           atomicOr(frc + (i >> 5), 1u << (i & 31u));
         }
       } else {
@@ -206,7 +221,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
 
 __device__ __forceinline__ void push_refl(unsigned *ctl, unsigned *refl, unsigned n, unsigned i,
                                           unsigned p) {
-  refl[(p ^ 1u) * n + atomicAdd(ctl + C_NREFL + (p ^ 1u), 1u)] = i;
+  refl[(p ^ 1u) * n + agg_inc(ctl + C_NREFL + (p ^ 1u))] = i;
 }
 
 // 6a. refractory countdown (i has cd > 0); a force-fired neuron's countdown pauses
@@ -233,14 +248,20 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
   const unsigned burst = ctl[C_BURST], p = burst & 1u;
   const unsigned ncand = ctl[C_NCAND + p], nrefl = ctl[C_NREFL + p];
   const unsigned ndeg = has_degen ? ctl[C_FQ] : 0u;
-  const unsigned total = ncand + nrefl + ndeg;
+  // dense: every neuron once (refractory ones included), in id order; else the lists
+  const bool dense = ncand > (n >> DENSE_SHIFT);
+  const unsigned nlist = dense ? n : ncand + nrefl;
+  const unsigned total = nlist + ndeg;
   for (unsigned j = gid; j < total; j += stride) {
-    if (j < ncand) {
-      const unsigned i = cand[p * n + j], area = narea[i];
+    if (j < nlist && (dense || j < ncand)) {
+      const unsigned i = dense ? j : cand[p * n + j];
+      const unsigned f = flag[i];
       if (cd[i] > 0u) {
-        refractory(ctl, refl, cd, cc, apar, n, i, flag[i], area, p);
+        refractory(ctl, refl, cd, cc, apar, n, i, f, narea[i], p);
         continue;
       }
+      if ((f & CAND) == 0u) continue;
+      const unsigned area = narea[i];
       const int *ap = apar + area * 16u;
       int a = acc[i];
       if (ap[A_MPACC] != 0 && a < 0) a = 0;
@@ -266,11 +287,11 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
         if (finite) cc[i] = 0u;
         V[i] = leak(v, ap[A_K]);
       }
-    } else if (j < ncand + nrefl) {
+    } else if (j < nlist) {
       const unsigned i = refl[p * n + (j - ncand)], f = flag[i];
       if ((f & CAND) == 0u) refractory(ctl, refl, cd, cc, apar, n, i, f, narea[i], p);
     } else {  // degenerating sources lower their PSP after propagating (floor 0)
-      const unsigned src = fq[j - ncand - nrefl];
+      const unsigned src = fq[j - nlist];
       const int d = apar[narea[src] * 16u + A_DEGEN];
       if (d != 0) psp[src] = max(psp[src] - d, 0);
     }
@@ -288,8 +309,17 @@ __global__ void __launch_bounds__(WGS) k_scan1(KARGS) {
   if (threadIdx.x == 0) blk[blockIdx.x] = tot;
   // 1. clear the fire candidate list (acc, flags) for the next burst
   const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
-  const unsigned total = ncand + ctl[C_NFORCED];
   const unsigned stride = gridDim.x * blockDim.x;
+  if (ncand > (n >> DENSE_SHIFT)) {
+    for (unsigned i = w; i < n; i += stride) {
+      if (flag[i] != 0u) {
+        flag[i] = 0u;
+        acc[i] = 0;
+      }
+    }
+    return;
+  }
+  const unsigned total = ncand + ctl[C_NFORCED];
   for (unsigned j = w; j < total; j += stride) {
     if (j < ncand) {
       const unsigned i = cand[p * n + j];

@@ -45,6 +45,8 @@ const A_MPACC: u32 = 7u;
 const A_DRIVEN: u32 = 8u;
 const A_DEGEN: u32 = 9u;
 const INT_MAX: i32 = 2147483647;
+// more candidates than n >> DENSE_SHIFT: k_dyn and the FCL clear run densely (coalesced)
+const DENSE_SHIFT: u32 = 3u;
 
 fn int_min() -> i32 { return bitcast<i32>(0x80000000u); }
 
@@ -315,12 +317,17 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   let ncand = atomicLoad(&ctl[C_NCAND + p]);
   let nrefl = atomicLoad(&ctl[C_NREFL + p]);
   let ndeg = select(0u, atomicLoad(&ctl[C_FQ]), prm.has_degen != 0u);
-  let total = ncand + nrefl + ndeg;
+  // dense: every neuron once (refractory ones included), in id order; else the lists
+  let dense = ncand > (prm.n >> DENSE_SHIFT);
+  let nlist = select(ncand + nrefl, prm.n, dense);
+  let total = nlist + ndeg;
   for (var j = gid; j < total; j = j + stride) {
-    if (j < ncand) {
-      let i = cand[p * prm.n + j];
+    if (j < nlist && (dense || j < ncand)) {
+      let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
+      let f = flag[i];
       let area = narea[i];
-      if (cd[i] > 0u) { refractory(i, flag[i], area, p); continue; }
+      if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
+      if ((f & CAND) == 0u) { continue; }
       let ab = area * 16u;
       var a = acc[i];
       if (apar[ab + A_MPACC] != 0 && a < 0) { a = 0; }
@@ -346,13 +353,13 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
         if (finite) { cc[i] = 0u; }
         V[i] = leak(v, apar[ab + A_K]);
       }
-    } else if (j < ncand + nrefl) {
+    } else if (j < nlist) {
       let i = refl[p * prm.n + (j - ncand)];
       let f = flag[i];
       if ((f & CAND) == 0u) { refractory(i, f, narea[i], p); }
     } else {
       // degenerating sources lower their PSP after propagating (floor 0)
-      let src = fq[j - ncand - nrefl];
+      let src = fq[j - nlist];
       let d = apar[narea[src] * 16u + A_DEGEN];
       if (d != 0) { psp[src] = max(psp[src] - d, 0); }
     }
@@ -394,8 +401,14 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
   // 1. clear the fire candidate list (acc, flags) for the next burst
   let p = atomicLoad(&ctl[C_BURST]) & 1u;
   let ncand = atomicLoad(&ctl[C_NCAND + p]);
-  let total = ncand + atomicLoad(&ctl[C_NFORCED]);
   let stride = nwg.x * 256u;
+  if (ncand > (prm.n >> DENSE_SHIFT)) {
+    for (var i = w; i < prm.n; i = i + stride) {
+      if (flag[i] != 0u) { flag[i] = 0u; acc[i] = 0; }
+    }
+    return;
+  }
+  let total = ncand + atomicLoad(&ctl[C_NFORCED]);
   for (var j = w; j < total; j = j + stride) {
     if (j < ncand) {
       let i = cand[p * prm.n + j];
