@@ -62,8 +62,10 @@ class GpuUnavailable(FeagiEmbedError):
 
 # ----------------------------------------------------------------------------- CRC-32 tables
 def crc_tables() -> np.ndarray:
-    """uint32 ``[256 + 32·32]``: zlib's CRC-32 table, then for k = 0…31 the 32 columns of the
-    GF(2) matrix that advances a raw CRC register (init 0, no final xor) over 2^k zero bytes.
+    """uint32 ``[256 + 32·1024]``: zlib's CRC-32 table, then for k = 0…31 the GF(2) matrix that
+    advances a raw CRC register (init 0, no final xor) over 2^k zero bytes, as 4 byte tables of 256
+    entries (``M·r = T0[r & 255] ^ T1[r >> 8 & 255] ^ T2[r >> 16 & 255] ^ T3[r >> 24]``: four
+    independent loads instead of 32 dependent ones).
 
     With ``L(M)`` the raw register after message M (linear in M), zlib's
     ``crc32(M) = L(M) ^ shift(0xFFFFFFFF, len(M)) ^ 0xFFFFFFFF`` and
@@ -74,14 +76,21 @@ def crc_tables() -> np.ndarray:
         for _ in range(8):
             c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
         t[i] = c
-    cols = np.zeros((32, 32), np.uint32)
+    cols = np.zeros((32, 32), np.uint64)  # cols[k, i] = M_k · (1 << i)
     for i in range(32):
         r = 1 << i
-        cols[0, i] = t[r & 0xFF] ^ (r >> 8)
+        cols[0, i] = int(t[r & 0xFF]) ^ (r >> 8)
     for k in range(1, 32):
         for i in range(32):
             cols[k, i] = _matvec(cols[k - 1], int(cols[k - 1, i]))
-    return np.concatenate([t, cols.ravel()])
+    v = np.arange(256, dtype=np.uint64)
+    bytes_tab = np.zeros((32, 4, 256), np.uint64)
+    for k in range(32):
+        for b in range(4):
+            for bit in range(8):
+                bytes_tab[k, b] ^= np.where((v >> np.uint64(bit)) & np.uint64(1), cols[k, 8 * b + bit],
+                                            np.uint64(0))
+    return np.concatenate([t, bytes_tab.astype(np.uint32).ravel()])
 
 
 def _matvec(cols: np.ndarray, r: int) -> int:
@@ -100,7 +109,9 @@ def crc_shift(tables: np.ndarray, r: int, nbytes: int) -> int:
     k = 0
     while nbytes and r:
         if nbytes & 1:
-            r = _matvec(tables[256 + 32 * k:256 + 32 * (k + 1)], r)
+            b = 256 + 1024 * k
+            r = int(tables[b + (r & 0xFF)] ^ tables[b + 256 + ((r >> 8) & 0xFF)]
+                    ^ tables[b + 512 + ((r >> 16) & 0xFF)] ^ tables[b + 768 + (r >> 24)])
         nbytes >>= 1
         k += 1
     return r

@@ -189,7 +189,7 @@ class CudaTwin(GpuTwin):
             z = lambda k, dt=cp.int32: cp.zeros(max(k, 1), dt)  # noqa: E731
             u = cp.uint32
             self._buf.update(
-                V=z(n), cd=z(n, u), cc=z(n, u), acc=z(n), flag=z(n, u), vfire=z(n),
+                V=z(n), cd=z(n, u), cc=z(n, u), acc=z(n, cp.uint64), flag=z(n, u), vfire=z(n),
                 cand=z(2 * n, u), forced=z(n, u), refl=z(2 * n, u), fq=z(n, u), fqv=z(n),
                 nat=z(words, u), frc=z(words, u), fqbits=z(words, u), loc=z(words, u),
                 blk=z(self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
@@ -221,7 +221,7 @@ class CudaTwin(GpuTwin):
         args = self._args(record)
         k = self._k
         g, nb = self._grid, self._nblk
-        plan = [("k_in", g), ("k_dyn", g), ("k_scan1", nb), ("k_scan2", 1), ("k_scan3", nb)]
+        plan = [("k_in", g), ("k_dyn", g), ("k_scan1", max(nb, g)), ("k_scan2", 1), ("k_scan3", nb)]
         k["k_begin"]((1,), (1,), args)
         for _ in range(step):
             for name, blocks in plan:

@@ -36,7 +36,7 @@
       const unsigned *__restrict__ syn_dst, const int *__restrict__ syn_c,                       \
       const int *__restrict__ syn_w, const int *__restrict__ fanout, int *__restrict__ V,        \
       unsigned *__restrict__ cd, unsigned *__restrict__ cc, int *__restrict__ psp,               \
-      int *__restrict__ acc, unsigned *__restrict__ flag, int *__restrict__ vfire,               \
+      unsigned long long *__restrict__ acc, unsigned *__restrict__ flag, int *__restrict__ vfire,               \
       unsigned *__restrict__ cand, unsigned *__restrict__ forced, unsigned *__restrict__ refl,   \
       unsigned *__restrict__ fq, int *__restrict__ fqv, unsigned *__restrict__ nat,              \
       unsigned *__restrict__ frc, unsigned *__restrict__ fqbits, unsigned *__restrict__ loc,     \
@@ -75,19 +75,15 @@ __device__ __forceinline__ bool exc_pass(unsigned nid, unsigned burst, int mode,
 }
 
 // ---------------------------------------------------------------------------- CRC-32 helpers
-// crctab: [0, 256) zlib's table; 256 + 32*k + i: column i of the matrix advancing a raw CRC
-// register over 2^k zero bytes.
+// crctab: [0, 256) zlib's table; 256 + 1024*k + 256*b + v: the matrix advancing a raw CRC register
+// over 2^k zero bytes, applied to byte b of the register having value v.
 __device__ unsigned crc_shift(const unsigned *__restrict__ crctab, unsigned r, unsigned nbytes) {
   unsigned k = 0;
   while (nbytes != 0u && r != 0u) {
     if (nbytes & 1u) {
-      unsigned o = 0, x = r;
-      const unsigned *col = crctab + 256u + 32u * k;
-      while (x) {
-        o ^= __ldg(col + (__ffs(x) - 1));
-        x &= x - 1u;
-      }
-      r = o;
+      const unsigned *t = crctab + 256u + 1024u * k;
+      r = __ldg(t + (r & 0xFFu)) ^ __ldg(t + 256u + ((r >> 8) & 0xFFu)) ^
+          __ldg(t + 512u + ((r >> 16) & 0xFFu)) ^ __ldg(t + 768u + (r >> 24));
     }
     nbytes >>= 1;
     k++;
@@ -159,15 +155,14 @@ __global__ void k_begin(KARGS) {
   ctl[C_OUTPOS] = 0u;
 }
 
-// acc[t] += c (wrapping); t joins the fire candidate list of parity p once
-__device__ __forceinline__ void add_input(unsigned *__restrict__ flag, int *__restrict__ acc,
+// acc[t] += c (wrapping). acc is 64-bit: the low word is the int32 accumulator, the high word
+// counts the inputs (carries of the low word only add to it), so one atomic both accumulates and
+// tells whether t is a fire candidate; the first input appends t to the FCL of parity p.
+__device__ __forceinline__ void add_input(unsigned long long *__restrict__ acc,
                                           unsigned *__restrict__ cand, unsigned *__restrict__ ctl,
                                           unsigned n, unsigned t, int c, unsigned p) {
-  if ((*(volatile unsigned *)(flag + t) & CAND) == 0u) {
-    unsigned old = atomicOr(flag + t, CAND);
-    if ((old & CAND) == 0u) cand[p * n + agg_inc(ctl + C_NCAND + p)] = t;
-  }
-  atomicAdd(acc + t, c);
+  const unsigned long long old = atomicAdd(acc + t, (1ull << 32) | (unsigned)c);
+  if ((old >> 32) == 0ull) cand[p * n + agg_inc(ctl + C_NCAND + p)] = t;
 }
 
 __global__ void __launch_bounds__(WGS) k_in(KARGS) {
@@ -188,10 +183,10 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
           atomicOr(frc + (i >> 5), 1u << (i & 31u));
         }
       } else {
-        add_input(flag, acc, cand, ctl, n, i, (int)stim[e + 1], p);
+        add_input(acc, cand, ctl, n, i, (int)stim[e + 1], p);
       }
     } else if (j < nst + npow) {  // 3. power
-      add_input(flag, acc, cand, ctl, n, power, power_in, p);
+      add_input(acc, cand, ctl, n, power, power_in, p);
     } else {  // 4. membrane reset of mp_charge_accumulation = false neurons
       const unsigned r = j - nst - npow;
       if (large) {
@@ -214,7 +209,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
     const unsigned k1 = syn_ptr[src + 1];
     for (unsigned k = syn_ptr[src] + lane; k < k1; k += 32u) {
       const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
-      add_input(flag, acc, cand, ctl, n, syn_dst[k], c, p);
+      add_input(acc, cand, ctl, n, syn_dst[k], c, p);
     }
   }
 }
@@ -255,15 +250,15 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
   for (unsigned j = gid; j < total; j += stride) {
     if (j < nlist && (dense || j < ncand)) {
       const unsigned i = dense ? j : cand[p * n + j];
-      const unsigned f = flag[i];
       if (cd[i] > 0u) {
-        refractory(ctl, refl, cd, cc, apar, n, i, f, narea[i], p);
+        refractory(ctl, refl, cd, cc, apar, n, i, flag[i], narea[i], p);
         continue;
       }
-      if ((f & CAND) == 0u) continue;
+      const unsigned long long a64 = acc[i];
+      if ((a64 >> 32) == 0ull) continue;  // not a candidate (dense pass)
       const unsigned area = narea[i];
       const int *ap = apar + area * 16u;
-      int a = acc[i];
+      int a = (int)(unsigned)a64;
       if (ap[A_MPACC] != 0 && a < 0) a = 0;
       const int v = sat32((long long)V[i] + a);
       const unsigned L = (unsigned)ap[A_CFL];
@@ -288,8 +283,8 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
         V[i] = leak(v, ap[A_K]);
       }
     } else if (j < nlist) {
-      const unsigned i = refl[p * n + (j - ncand)], f = flag[i];
-      if ((f & CAND) == 0u) refractory(ctl, refl, cd, cc, apar, n, i, f, narea[i], p);
+      const unsigned i = refl[p * n + (j - ncand)];
+      if ((acc[i] >> 32) == 0ull) refractory(ctl, refl, cd, cc, apar, n, i, flag[i], narea[i], p);
     } else {  // degenerating sources lower their PSP after propagating (floor 0)
       const unsigned src = fq[j - nlist];
       const int d = apar[narea[src] * 16u + A_DEGEN];
@@ -301,30 +296,28 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
 __global__ void __launch_bounds__(WGS) k_scan1(KARGS) {
   __shared__ unsigned sh[WGS / 32];
   const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
-  const unsigned x = w < words ? (nat[w] | frc[w]) : 0u;
-  const unsigned c = __popc(x);
-  unsigned tot;
-  const unsigned incl = block_scan(c, sh, tot);
-  if (w < words) loc[w] = incl - c;
-  if (threadIdx.x == 0) blk[blockIdx.x] = tot;
+  if (blockIdx.x < nblk) {  // blocks past nblk only clear the FCL
+    const unsigned x = w < words ? (nat[w] | frc[w]) : 0u;
+    const unsigned c = __popc(x);
+    unsigned tot;
+    const unsigned incl = block_scan(c, sh, tot);
+    if (w < words) loc[w] = incl - c;
+    if (threadIdx.x == 0) blk[blockIdx.x] = tot;
+  }
   // 1. clear the fire candidate list (acc, flags) for the next burst
   const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
   const unsigned stride = gridDim.x * blockDim.x;
   if (ncand > (n >> DENSE_SHIFT)) {
     for (unsigned i = w; i < n; i += stride) {
-      if (flag[i] != 0u) {
-        flag[i] = 0u;
-        acc[i] = 0;
-      }
+      flag[i] = 0u;
+      acc[i] = 0ull;
     }
     return;
   }
   const unsigned total = ncand + ctl[C_NFORCED];
   for (unsigned j = w; j < total; j += stride) {
     if (j < ncand) {
-      const unsigned i = cand[p * n + j];
-      acc[i] = 0;
-      flag[i] = 0u;
+      acc[cand[p * n + j]] = 0ull;  // flags hold FORCED only (candidacy is in acc)
     } else {
       flag[forced[j - ncand]] = 0u;
     }

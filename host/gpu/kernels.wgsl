@@ -119,8 +119,8 @@ fn exc_pass(nid: u32, burst: u32, mode: i32, t: u32) -> bool {
 }
 
 //! crc
-// crctab: [0, 256) the zlib CRC-32 table; 256 + 32*k + i: column i of the GF(2) matrix that
-// advances a raw (init 0, no final xor) CRC register over 2^k zero bytes.
+// crctab: [0, 256) the zlib CRC-32 table; 256 + 1024*k + 256*b + v: the GF(2) matrix that advances
+// a raw CRC register over 2^k zero bytes, applied to byte b of the register having value v.
 @group(0) @binding(31) var<storage, read> crctab: array<u32>;
 var<workgroup> wtab: array<u32, 256>;
 
@@ -133,13 +133,9 @@ fn crc_shift(r0: u32, nbytes: u32) -> u32 {
   var k = 0u;
   while (n != 0u && r != 0u) {
     if ((n & 1u) != 0u) {
-      var o = 0u;
-      var x = r;
-      while (x != 0u) {
-        o = o ^ crctab[256u + 32u * k + firstTrailingBit(x)];
-        x = x & (x - 1u);
-      }
-      r = o;
+      let b = 256u + 1024u * k;
+      r = crctab[b + (r & 0xFFu)] ^ crctab[b + 256u + ((r >> 8u) & 0xFFu)]
+          ^ crctab[b + 512u + ((r >> 16u) & 0xFFu)] ^ crctab[b + 768u + (r >> 24u)];
     }
     n = n >> 1u;
     k = k + 1u;
@@ -384,20 +380,22 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let w = gid3.x;
   let lid = lid3.x;
-  var x = 0u;
-  if (w < prm.words) { x = nat[w] | frc[w]; }
-  let c = countOneBits(x);
-  sh[lid] = c;
-  workgroupBarrier();
-  for (var off = 1u; off < 256u; off = off << 1u) {
-    var t = 0u;
-    if (lid >= off) { t = sh[lid - off]; }
+  if (wid.x < prm.nblk) {  // workgroups past nblk only clear the FCL
+    var x = 0u;
+    if (w < prm.words) { x = nat[w] | frc[w]; }
+    let c = countOneBits(x);
+    sh[lid] = c;
     workgroupBarrier();
-    sh[lid] = sh[lid] + t;
-    workgroupBarrier();
+    for (var off = 1u; off < 256u; off = off << 1u) {
+      var t = 0u;
+      if (lid >= off) { t = sh[lid - off]; }
+      workgroupBarrier();
+      sh[lid] = sh[lid] + t;
+      workgroupBarrier();
+    }
+    if (w < prm.words) { loc[w] = sh[lid] - c; }
+    if (lid == 255u) { blk[wid.x] = sh[255]; }
   }
-  if (w < prm.words) { loc[w] = sh[lid] - c; }
-  if (lid == 255u) { blk[wid.x] = sh[255]; }
   // 1. clear the fire candidate list (acc, flags) for the next burst
   let p = atomicLoad(&ctl[C_BURST]) & 1u;
   let ncand = atomicLoad(&ctl[C_NCAND + p]);

@@ -179,7 +179,7 @@ class WgpuTwin(GpuTwin):
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
         g = self._groups
-        plan = [("k_in", self._grid), ("k_dyn", self._grid), ("k_scan1", self._nblk),
+        plan = [("k_in", self._grid), ("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
                 ("k_scan2", 1), ("k_scan3", self._nblk)]
         cp.set_pipeline(self._pipes["k_begin"][0])
         cp.set_bind_group(0, g[record, "k_begin"])
