@@ -199,7 +199,9 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
       }
     }
   }
-  // 5. propagation: one warp per source of the previous fire queue
+  // 5. propagation: one warp per source of the previous fire queue, in chunks of 4 x 32 synapses:
+  // four independent atomics in flight per lane, then one counter atomic per chunk for the
+  // targets that became candidates (the loops are warp-uniform: full-mask shuffles are safe)
   const unsigned lane = gid & 31u, gstride = stride >> 5;
   for (unsigned q = gid >> 5; q < nfq; q += gstride) {
     const unsigned src = fq[q], area = narea[src];
@@ -207,9 +209,37 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
     const int pv = driven ? fqv[q] : (degen ? psp[src] : 0);
     const int nf = fanout[src];
     const unsigned k1 = syn_ptr[src + 1];
-    for (unsigned k = syn_ptr[src] + lane; k < k1; k += 32u) {
-      const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
-      add_input(acc, cand, ctl, n, syn_dst[k], c, p);
+    for (unsigned k0 = syn_ptr[src]; k0 < k1; k0 += 128u) {
+      unsigned tgt[4];
+      unsigned isnew = 0u;
+#pragma unroll
+      for (int u = 0; u < 4; u++) {
+        const unsigned k = k0 + 32u * u + lane;
+        tgt[u] = 0u;
+        if (k < k1) {
+          const unsigned t = syn_dst[k];
+          const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
+          const unsigned long long old = atomicAdd(acc + t, (1ull << 32) | (unsigned)c);
+          tgt[u] = t;
+          if ((old >> 32) == 0ull) isnew |= 1u << u;
+        }
+      }
+      const unsigned cnt = __popc(isnew);
+      unsigned incl = cnt;
+#pragma unroll
+      for (int off = 1; off < 32; off <<= 1) {
+        const unsigned t = __shfl_up_sync(0xFFFFFFFFu, incl, off);
+        if (lane >= (unsigned)off) incl += t;
+      }
+      const unsigned total = __shfl_sync(0xFFFFFFFFu, incl, 31);
+      if (total) {
+        unsigned base = 0u;
+        if (lane == 31u) base = atomicAdd(ctl + C_NCAND + p, total);
+        unsigned pos = p * n + __shfl_sync(0xFFFFFFFFu, base, 31) + incl - cnt;
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+          if (isnew & (1u << u)) cand[pos++] = tgt[u];
+      }
     }
   }
 }
