@@ -166,10 +166,11 @@ def test_conformance_case_equals_numba(backend, path):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("seed,large,fanout", [(0, False, 24), (1, True, 24), (2, False, 24),
-                                               (3, False, 1)])
+                                               (3, False, 1), (4, True, 1)])
 def test_random_model_equals_numba(backend, seed, large, fanout):
     """~4 k neurons, every rule drawn at random: ~100 k synapses and ~20 % of the neurons firing
-    (candidates above n/8: the dense path of k_dyn), or fan-out ~1 (the sparse lists)."""
+    (candidates above n/8: the dense path of k_dyn; in a large brain, no FCL list at all), or
+    fan-out ~1 (the sparse lists)."""
     cls = twin_class(backend)
     m = random_model(4000, fanout, seed=seed, large_brain=large)
     stim = random_stimulus(m, 60, seed=seed, per_burst=20 if fanout > 1 else 4)

@@ -18,6 +18,7 @@
 #define C_S3_BURST 11
 #define C_S3_BI 12
 #define C_SCRC 13
+#define C_EVENTS 14
 #define A_LIM 0
 #define A_K 1
 #define A_EXC_MODE 2
@@ -148,6 +149,20 @@ __device__ __forceinline__ unsigned agg_inc(unsigned *ctr) {
 // more candidates than this share of the neurons: k_dyn and the FCL clear run densely (coalesced)
 #define DENSE_SHIFT 3
 
+// Large brains (no candidate list needed by the membrane reset): when the burst's candidates are
+// bounded above n >> DENSE_SHIFT anyway (synaptic events of the fire queue, summed by the last
+// k_scan3, + stimulus entries + power), no FCL list is built at all: the accumulations are
+// fire-and-forget atomics and k_dyn / the FCL clear run densely. Every kernel of the burst
+// computes the same decision from the same words.
+__device__ __forceinline__ bool no_list(const unsigned *ctl, const unsigned *stim, unsigned large,
+                                        unsigned power, unsigned n) {
+  if (!large) return false;
+  const unsigned bi = ctl[C_BI];
+  const unsigned long long bound = (unsigned long long)ctl[C_EVENTS] + (stim[2 + bi] - stim[1 + bi]) +
+                                   (power != 0xFFFFFFFFu ? 1u : 0u);
+  return bound > (unsigned long long)(n >> DENSE_SHIFT);
+}
+
 extern "C" {
 
 __global__ void k_begin(KARGS) {
@@ -173,6 +188,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
   const unsigned npow = power != 0xFFFFFFFFu ? 1u : 0u;
   const unsigned nreset = large ? nfq : ctl[C_NCAND + (p ^ 1u)];
   const unsigned total = nst + npow + nreset;
+  const bool nolist = no_list(ctl, stim, large, power, n);
   for (unsigned j = gid; j < total; j += stride) {
     if (j < nst) {  // 2. sensory injection / force-fire
       const unsigned e = soff + 2u * (s0 + j), word = stim[e], i = word & 0x7FFFFFFFu;
@@ -182,11 +198,16 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
           forced[agg_inc(ctl + C_NFORCED)] = i;
           atomicOr(frc + (i >> 5), 1u << (i & 31u));
         }
+      } else if (nolist) {
+        atomicAdd(acc + i, (1ull << 32) | stim[e + 1]);
       } else {
         add_input(acc, cand, ctl, n, i, (int)stim[e + 1], p);
       }
     } else if (j < nst + npow) {  // 3. power
-      add_input(acc, cand, ctl, n, power, power_in, p);
+      if (nolist)
+        atomicAdd(acc + power, (1ull << 32) | (unsigned)power_in);
+      else
+        add_input(acc, cand, ctl, n, power, power_in, p);
     } else {  // 4. membrane reset of mp_charge_accumulation = false neurons
       const unsigned r = j - nst - npow;
       if (large) {
@@ -209,6 +230,13 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
     const int pv = driven ? fqv[q] : (degen ? psp[src] : 0);
     const int nf = fanout[src];
     const unsigned k1 = syn_ptr[src + 1];
+    if (nolist) {
+      for (unsigned k = syn_ptr[src] + lane; k < k1; k += 32u) {
+        const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
+        atomicAdd(acc + syn_dst[k], (1ull << 32) | (unsigned)c);
+      }
+      continue;
+    }
     for (unsigned k0 = syn_ptr[src]; k0 < k1; k0 += 128u) {
       unsigned tgt[4];
       unsigned isnew = 0u;
@@ -274,7 +302,7 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
   const unsigned ncand = ctl[C_NCAND + p], nrefl = ctl[C_NREFL + p];
   const unsigned ndeg = has_degen ? ctl[C_FQ] : 0u;
   // dense: every neuron once (refractory ones included), in id order; else the lists
-  const bool dense = ncand > (n >> DENSE_SHIFT);
+  const bool dense = no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT);
   const unsigned nlist = dense ? n : ncand + nrefl;
   const unsigned total = nlist + ndeg;
   for (unsigned j = gid; j < total; j += stride) {
@@ -337,7 +365,7 @@ __global__ void __launch_bounds__(WGS) k_scan1(KARGS) {
   // 1. clear the fire candidate list (acc, flags) for the next burst
   const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
   const unsigned stride = gridDim.x * blockDim.x;
-  if (ncand > (n >> DENSE_SHIFT)) {
+  if (no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT)) {
     for (unsigned i = w; i < n; i += stride) {
       flag[i] = 0u;
       acc[i] = 0ull;
@@ -378,6 +406,7 @@ __global__ void __launch_bounds__(WGS) k_scan2(KARGS) {
     ctl[C_NCAND + (p ^ 1u)] = 0u;
     ctl[C_NREFL + p] = 0u;
     ctl[C_NFORCED] = 0u;
+    ctl[C_EVENTS] = 0u;  // k_scan3 sums the next burst's synaptic events
     ctl[C_BURST] = burst + 1u;
     ctl[C_BI] = bi + 1u;
   }
@@ -388,13 +417,16 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
   tab[threadIdx.x] = crctab[threadIdx.x];
   __syncthreads();
   const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
-  if (w >= words) return;
   const unsigned count = ctl[C_S3_COUNT], base = ctl[C_S3_BASE], bi = ctl[C_S3_BI];
-  const unsigned xn = nat[w], x = xn | frc[w];
-  fqbits[w] = x;
-  nat[w] = 0u;
-  frc[w] = 0u;
-  unsigned r = 0u;
+  unsigned x = 0u, xn = 0u;
+  if (w < words) {
+    xn = nat[w];
+    x = xn | frc[w];
+    fqbits[w] = x;
+    nat[w] = 0u;
+    frc[w] = 0u;
+  }
+  unsigned r = 0u, ev = 0u;
   if (x) {
     // the fired ids of this word, ascending, at their place in the fire queue; their CRC
     // contribution is the raw CRC of the run moved to the end of the message [b, count, ids]
@@ -412,6 +444,7 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
         out_v[base + pos] = v;
       }
       r = crc_u32(tab, r, id);
+      ev += syn_ptr[id + 1] - syn_ptr[id];
       pos++;
     }
     r = crc_shift(crctab, r, 4u * (count - pos));
@@ -422,6 +455,9 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
     r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
   }
   if (r) atomicXor(out_meta + 2 * bi + 1, r);
+  // synaptic events the next burst propagates (bound for no_list); every lane of the block is here
+  ev = __reduce_add_sync(0xFFFFFFFFu, ev);
+  if ((threadIdx.x & 31u) == 0u && ev) atomicAdd(ctl + C_EVENTS, ev);
 }
 
 // state digest: CRC-32 over V (i32 LE), cd (u16 LE), cc (u16 LE); 64 neurons per thread
