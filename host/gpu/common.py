@@ -190,16 +190,25 @@ def initial_ctl() -> np.ndarray:
     return ctl
 
 
-def stim_block(st_ptr, st_nrn, st_val, st_kind, b0: int, step: int) -> np.ndarray:
-    """Stimulus of bursts ``b0 … b0+step-1`` as the kernels read it (u32): ``[off, ptr_0 …
-    ptr_step, (neuron | force << 31, value) …]`` with ``off = step + 2`` and ``ptr`` relative."""
+def pack_entries(st_nrn, st_kind, st_val) -> np.ndarray:
+    """Compiled stimulus entries as the kernels read them: u32 ``[E, 2]`` of
+    ``(neuron | force << 31, value bits)``."""
+    ent = np.empty((len(st_nrn), 2), np.uint32)
+    np.bitwise_or(st_nrn.astype(np.uint32, copy=False),
+                  (st_kind == KIND_FORCE).astype(np.uint32) << np.uint32(31), out=ent[:, 0])
+    ent[:, 1] = np.asarray(st_val, np.int32).view(np.uint32)
+    return ent
+
+
+def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stimulus of bursts ``b0 … b0+step-1`` as the kernels read it (u32): the header
+    ``[off, ptr_0 … ptr_step]`` (``off = step + 2``, ``ptr`` relative) and the entries that follow
+    it (a view of :func:`pack_entries`' array, no copy)."""
     lo, hi = int(st_ptr[b0 - 1]), int(st_ptr[b0 - 1 + step])
-    ptr = (st_ptr[b0 - 1:b0 + step] - lo).astype(np.uint32)
-    ent = np.empty((hi - lo, 2), np.uint32)
-    ent[:, 0] = st_nrn[lo:hi].astype(np.uint32) | (
-        (st_kind[lo:hi] == KIND_FORCE).astype(np.uint32) << np.uint32(31))
-    ent[:, 1] = st_val[lo:hi].astype(np.int32).view(np.uint32)
-    return np.concatenate([np.array([step + 2], np.uint32), ptr, ent.ravel()])
+    head = np.empty(step + 2, np.uint32)
+    head[0] = step + 2
+    head[1:] = st_ptr[b0 - 1:b0 + step] - lo
+    return head, packed[lo:hi].reshape(-1)
 
 
 # ----------------------------------------------------------------------------- twin base
@@ -241,7 +250,8 @@ class GpuTwin:
     def _alloc(self, arrays: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
 
-    def _set_stim(self, block: np.ndarray) -> None:
+    def _set_stim(self, head: np.ndarray, entries: np.ndarray) -> None:
+        """Upload ``head`` then ``entries`` (u32) to the start of the stimulus buffer."""
         raise NotImplementedError
 
     def _launch(self, step: int, record: bool) -> None:
@@ -282,7 +292,8 @@ class GpuTwin:
         if cached is not None and cached[0] is stim and cached[1] >= end:
             return cached[2]
         horizon = max(end, stim.last_burst())
-        arrays = stim.compile(self.model, horizon, real=False)
+        ptr, nrn, val, kind = stim.compile(self.model, horizon, real=False)
+        arrays = (ptr, pack_entries(nrn, kind, val))
         self._sched = (stim, horizon, arrays)
         return arrays
 
@@ -314,7 +325,7 @@ class GpuTwin:
             if state_every:
                 step = min(step, state_every - (self.burst % state_every))
             b0 = self.burst + 1
-            self._set_stim(stim_block(*st, b0, step))
+            self._set_stim(*stim_block(*st, b0, step))
             self._launch(step, record)
             counts, crcs, ids, vs = self._read_out(step, record)
             pos = 0

@@ -209,13 +209,16 @@ class CudaTwin(GpuTwin):
         b = self._buf
         return tuple(b[k] for k in ARGS) + self._prm[record]
 
-    def _set_stim(self, block):
+    def _set_stim(self, head, entries):
         cp = self._cp
+        size = head.size + entries.size
         with self._stream:
-            if block.size > self._buf["stim"].size:
-                self._buf["stim"] = cp.zeros(max(block.size, 2 * self._buf["stim"].size), cp.uint32)
+            if size > self._buf["stim"].size:
+                self._buf["stim"] = cp.zeros(max(size, 2 * self._buf["stim"].size), cp.uint32)
                 self._graphs.clear()  # captured graphs hold the old pointer
-            self._buf["stim"][:block.size].set(block, stream=self._stream)
+            self._buf["stim"][:head.size].set(head, stream=self._stream)
+            if entries.size:
+                self._buf["stim"][head.size:size].set(entries, stream=self._stream)
 
     def _enqueue(self, step, record):
         args = self._args(record)

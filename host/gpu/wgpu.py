@@ -146,7 +146,7 @@ class WgpuTwin(GpuTwin):
             self._prm_rec[rec] = dev.create_buffer_with_data(
                 data=prm_words(m, rec).tobytes(),
                 usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
-        self._stim_cap = 64
+        self._stim_cap = 64  # u32 words
         self._bind()
 
     def _make(self, data: np.ndarray, usage):
@@ -166,14 +166,18 @@ class WgpuTwin(GpuTwin):
                                                                "size": buf.size}})
                 self._groups[rec, name] = self._dev.create_bind_group(layout=bgl, entries=entries)
 
-    def _set_stim(self, block):
-        if block.nbytes > self._stim_cap * 4:
+    def _set_stim(self, head, entries):
+        size = head.size + entries.size
+        if size > self._stim_cap:
             wgpu = self._wgpu
-            self._stim_cap = max(block.size, 2 * self._stim_cap)
+            self._stim_cap = max(size, 2 * self._stim_cap)
             usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST
             self._buf["stim"] = self._dev.create_buffer(size=4 * self._stim_cap, usage=usage)
             self._bind()
-        self._dev.queue.write_buffer(self._buf["stim"], 0, block.tobytes())
+        q = self._dev.queue
+        q.write_buffer(self._buf["stim"], 0, head)
+        if entries.size:
+            q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
     def _launch(self, step, record):
         enc = self._dev.create_command_encoder()
