@@ -280,6 +280,8 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
 
     from rich.table import Table
 
+    from rich.markup import escape
+
     from .boards import load_board
     from .build import verify
     from .stimulus import Stimulus
@@ -300,7 +302,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
             eq = "-" if r["equal"] is None else ("yes" if r["equal"] else "NO")
             fd = r["first_divergence"]
             t.add_row(r["name"], str(r["bursts"]), eq,
-                      f"burst {fd['burst']} ({fd['what']})" if fd else "", r["detail"])
+                      f"burst {fd['burst']} ({fd['what']})" if fd else "", escape(r["detail"]))
         console().print(t)
     if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
         sys.exit(1)

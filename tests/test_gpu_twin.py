@@ -256,3 +256,26 @@ def test_cli_run_unavailable_backend_is_a_clean_error(monkeypatch):
     monkeypatch.setattr(backends, "available", lambda name: (False, "no device here"))
     r = CliRunner().invoke(main, ["run", "test_timer", "-n", "5", "--backend", "cuda"])
     assert r.exit_code == 2 and "no device here" in r.output and "Traceback" not in r.output
+
+
+def test_verify_rows_for_gpu_twins():
+    """`verify` compares each available GPU twin with the numba twin digest for digest (and says
+    why one did not run); a wrong reference is reported at its first burst."""
+    from feagi_embed.build import verify_gpu
+
+    m = random_model(600, 6, seed=9)
+    stim = random_stimulus(m, 30, seed=9, per_burst=5)
+    ref = Twin(m).run(30, stim, state_every=10)
+    rows = {r["name"]: r for r in verify_gpu(m, stim, 30, ref, state_every=10)}
+    assert set(rows) == {"twin (cuda, fixed point)", "twin (wgpu, fixed point)"}
+    for name in ("cuda", "wgpu"):
+        r = rows[f"twin ({name}, fixed point)"]
+        if backends.available(name)[0]:
+            assert r["equal"] is True and r["bursts"] == 30, r
+        else:
+            assert r["equal"] is None and r["detail"].startswith("not run"), r
+    if backends.available("wgpu")[0]:
+        ref.burst_crc[11] ^= 1
+        bad = verify_gpu(m, stim, 30, ref, state_every=10)[1]
+        assert bad["equal"] is False and bad["first_divergence"] == {"burst": 12,
+                                                                     "what": "burst digest"}

@@ -1,8 +1,11 @@
 // feagi-embed GPU host twin: one burst of docs/model.md §3 (fixed point) as CUDA kernels.
 //
-// The same algorithm as kernels.wgsl, function for function (see host/gpu/common.py for the
-// buffers and the order of the kernels). Every kernel takes the same parameter list (KARGS) so the
-// host passes one tuple. Compiled by cupy (NVRTC) at run time; `nvcc -ptx` compile-checks it.
+// The same kernels as kernels.wgsl (see host/gpu/common.py for the buffers and their order),
+// with CUDA-only speed-ups that change no result: a 64-bit accumulator whose high word marks
+// fire candidates (one atomic per synaptic event), warp-aggregated list appends, propagation in
+// 4x32-synapse chunks, and no FCL list in large brains when the burst is dense anyway. Every
+// kernel takes the same parameter list (KARGS) so the host passes one tuple. Compiled by cupy
+// (NVRTC) at run time; tests/test_gpu_twin.py compile-checks it with nvcc or NVRTC.
 
 #define CAND 1u
 #define FORCED 2u

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .common import (BUFFERS, C_BI, C_SCRC, WG, GpuTwin, GpuUnavailable, initial_ctl,
+from .common import (BUFFERS, C_SCRC, WG, GpuTwin, GpuUnavailable, initial_ctl,
                      prm_words)
 
 KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
@@ -229,4 +229,4 @@ class WgpuTwin(GpuTwin):
                 self._read("cc", np.uint32, n).astype(np.uint16))
 
 
-__all__ = ["WgpuTwin", "available", "wgsl_sources", "C_BI"]
+__all__ = ["WgpuTwin", "available", "wgsl_sources"]
