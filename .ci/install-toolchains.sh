@@ -11,6 +11,7 @@ PKGS=(
   gcc-xtensa-lx106                      # esp32/esp32s3 stand-in: lx106 on qemu-system-xtensa -M sim
   gcc-avr binutils-avr avr-libc simavr libsimavr-dev libelf-dev  # uno / mega2560 on libsimavr
   arduino-core-avr                      # the Arduino AVR core: builds the projects' framework = arduino sketch
+  mesa-vulkan-drivers libvulkan1        # WGPU twin tests on the CPU (Mesa lavapipe Vulkan driver)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

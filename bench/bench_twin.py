@@ -226,6 +226,12 @@ class Precompiled:
         ptr = np.arange(bursts + 1, dtype=np.int64) * k
         return cls(ptr, nrn, np.zeros(k * bursts, np.int32), np.full(k * bursts, KIND_FORCE, np.uint8))
 
+    def last_burst(self) -> int:
+        """Last burst with an entry (``Stimulus.last_burst``'s contract)."""
+        ptr = self.arrays[0]
+        nz = np.flatnonzero(np.diff(ptr))
+        return int(nz[-1]) + 1 if len(nz) else 0
+
     def compile(self, model, bursts, real=False):
         ptr = self.arrays[0]
         if bursts > len(ptr) - 1:

@@ -332,6 +332,7 @@ def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: 
                  "first_divergence": first_f,
                  "detail": "bursts only (state is f32)" + ("" if model.report.get("lossless")
                                                            else "; model is lossy")})
+    rows += verify_gpu(model, stim, bursts, ref, state_every)
     proj = build_project(model, b, Path(work_dir) / "project", stimulus=stim, bursts=bursts,
                          state_every=state_every).out_dir
     targets = ["native"] + ([b.name] if b.name != "native" else [])
@@ -358,4 +359,25 @@ def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: 
                 detail += "; the diagnostic re-run printed other burst digests (not reproducible?)"
         rows.append({"name": name, "bursts": len(got_b), "equal": eq, "first_divergence": first,
                      "detail": detail})
+    return rows
+
+
+def verify_gpu(model: Model, stim: Stimulus, bursts: int, ref, state_every: int = 10
+               ) -> list[dict[str, Any]]:
+    """Rows of :func:`verify` for the GPU twins (CUDA, WGPU): run where available, compared digest
+    for digest with the numba twin's trace ``ref``; ``equal`` is None (not run) otherwise."""
+    from .host.gpu import backends
+
+    rows = []
+    for name in ("cuda", "wgpu"):
+        ok, desc = backends.available(name)
+        label = f"twin ({name}, fixed point)"
+        if not ok:
+            rows.append({"name": label, "bursts": 0, "equal": None, "first_divergence": None,
+                         "detail": f"not run: {desc}"})
+            continue
+        tr = backends.twin_class(name)(model).run(bursts, stim, state_every=state_every)
+        eq, first = compare_digests(ref, tr.burst_crc, tr.state_crc)
+        rows.append({"name": label, "bursts": len(tr.burst_crc), "equal": eq,
+                     "first_divergence": first, "detail": desc})
     return rows

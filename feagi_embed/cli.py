@@ -137,7 +137,10 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
 @click.option("--bursts", "-n", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--stimulus", "stimulus_file", type=click.Path(exists=True, dir_okay=False),
               help="Stimulus JSON (format: docs/stimulus.md).")
-@click.option("--backend", type=click.Choice(["numba"]), default="numba", show_default=True)
+@click.option("--backend", type=click.Choice(["numba", "cuda", "wgpu", "auto"]), default="numba",
+              show_default=True,
+              help="Twin: numba (CPU), cuda (cupy), wgpu (Vulkan/Metal/DX12, or lavapipe on CPU), "
+                   "auto (fastest usable here).")
 @click.option("--raster", type=click.Path(dir_okay=False), help="Write a spike raster PNG.")
 @click.option("--state-every", type=click.IntRange(0), default=10, show_default=True,
               help="State digest every K bursts (0: only at the end).")
@@ -154,9 +157,12 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     from .runner import plot_raster, trace_report
     from .stimulus import Stimulus
 
+    from .host.gpu import backends
+
+    backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
     stim = Stimulus.load(stimulus_file) if stimulus_file else Stimulus()
-    twin = Twin(model)
+    twin = Twin(model) if backend == "numba" else backends.twin_class(backend)(model)
     trace = Trace()
     chunk = max(1, state_every or 100)
     with Progress(transient=True, disable=as_json or bursts < 500) as prog:
@@ -187,7 +193,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                   rep["state_digests"].get(str(b["burst"]), ""))
     console().print(t)
     click.echo(f"final digest {rep['final_digest']}  ({len(names)} areas, "
-               f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses)")
+               f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses; {backend} twin)")
     if raster:
         click.echo(f"raster written to {raster}")
 
@@ -359,6 +365,8 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
 
     from rich.table import Table
 
+    from rich.markup import escape
+
     from .boards import load_board
     from .build import describe_divergence, verify
     from .stimulus import Stimulus
@@ -377,7 +385,8 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
             t.add_column(col)
         for r in rows:
             eq = "-" if r["equal"] is None else ("yes" if r["equal"] else "NO")
-            t.add_row(r["name"], str(r["bursts"]), eq, describe_divergence(r["first_divergence"]), r["detail"])
+            t.add_row(r["name"], str(r["bursts"]), eq, escape(describe_divergence(r["first_divergence"])),
+                      escape(r["detail"]))
         console().print(t)
     if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
         sys.exit(1)

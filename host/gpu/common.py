@@ -1,0 +1,355 @@
+"""Shared host side of the GPU twins (CUDA through cupy, WGPU through wgpu-py).
+
+Both backends run the same algorithm (``kernels.cu`` / ``kernels.wgsl``), one burst of
+``docs/model.md`` §3 in fixed point as five kernels over persistent device buffers:
+
+* ``k_in``: sensory injections and force-fires of the burst, the power neuron, the membrane reset
+  (over the previous burst's candidates, or its fire queue in a large brain), and the propagation
+  of the previous fire queue (one 32-lane group per source neuron, int32 wrapping atomic adds into
+  the accumulator; a target's first input appends it to the fire candidate list (FCL));
+* ``k_dyn``: refractory countdown of the neurons on the refractory list and the dynamics of every
+  candidate (integrate, window, consecutive fire limit, excitability, fire or leak), degeneration;
+  above n/8 candidates a dense, coalesced pass over all neurons instead of the lists;
+* ``k_scan1``/``k_scan2``/``k_scan3``: the fired bitmap (natural ∪ forced) is compacted into the
+  ascending fired ids (the next fire queue and the trace), the FCL cleared, and the burst CRC-32
+  computed on the device: each invocation hashes its run of ids with the table-driven raw CRC and
+  moves it to the end of the message with GF(2) shift matrices (CRC-32 is affine in the message),
+  XOR-reduced with ``atomicXor``.
+
+Backend differences (same results): WGSL marks candidates with an ``atomicOr`` on a flag word next
+to an ``atomic<i32>`` accumulator and emulates the 64-bit products with 32-bit pieces; CUDA keeps
+a 64-bit accumulator whose high word counts inputs (one atomic per synaptic event marks the
+candidate too), appends with warp-aggregated atomics, and in large brains skips the FCL list when
+the burst's candidates are bounded above n/8.
+
+All work is sparse (fire queue, candidates, refractory list) except two passes over the fired
+bitmap (N/32 words) and the dense mode above. Counters live on the device (``ctl``); a batch of
+bursts is one submission (WGPU) or one CUDA graph launch, and the host reads back only the
+per-burst counts and digests and, when recording, the fired ids and V at fire.
+
+Layout of the device buffers: :data:`BUFFERS` (binding numbers of the WGSL kernels).
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import FeagiEmbedError
+from ...quantize import Model
+from ...stimulus import KIND_FORCE, Stimulus
+from ..twin import Trace
+
+HERE = Path(__file__).resolve().parent
+
+#: binding number → buffer name (the WGSL kernels use these numbers; CUDA passes pointers)
+BUFFERS = {
+    0: "prm", 1: "ctl", 2: "thr", 3: "narea", 4: "apar", 5: "syn_ptr", 6: "syn_dst", 7: "syn_c",
+    8: "syn_w", 9: "fanout", 10: "V", 11: "cd", 12: "cc", 13: "psp", 14: "acc", 15: "flag",
+    16: "vfire", 17: "cand", 18: "forced", 19: "refl", 20: "fq", 21: "fqv", 22: "nat", 23: "frc",
+    24: "fqbits", 25: "loc", 26: "blk", 27: "stim", 28: "out_ids", 29: "out_v", 30: "out_meta",
+    31: "crctab",
+}
+#: control word indices (see kernels.wgsl)
+C_BURST, C_BI, C_FQ, C_NCAND, C_NFORCED, C_NREFL, C_OUTPOS, C_SCRC = 0, 1, 2, 3, 5, 6, 8, 13
+N_CTL = 16
+#: columns of the per-area parameter table ``apar`` (int32, 16 per area)
+A_COLS = ("limit", "leak_k", "exc_mode", "exc_t", "refractory", "snooze", "cfl", "mp_acc",
+          "mp_driven", "degen")
+WG = 256
+#: fired ids (and V at fire) a recording batch may hold on the device
+OUT_CAP = 1 << 25
+
+
+class GpuUnavailable(FeagiEmbedError):
+    """The requested GPU backend cannot run here (library, driver or device missing)."""
+
+
+# ----------------------------------------------------------------------------- CRC-32 tables
+def crc_tables() -> np.ndarray:
+    """uint32 ``[256 + 32·1024]``: zlib's CRC-32 table, then for k = 0…31 the GF(2) matrix that
+    advances a raw CRC register (init 0, no final xor) over 2^k zero bytes, as 4 byte tables of 256
+    entries (``M·r = T0[r & 255] ^ T1[r >> 8 & 255] ^ T2[r >> 16 & 255] ^ T3[r >> 24]``: four
+    independent loads instead of 32 dependent ones).
+
+    With ``L(M)`` the raw register after message M (linear in M), zlib's
+    ``crc32(M) = L(M) ^ shift(0xFFFFFFFF, len(M)) ^ 0xFFFFFFFF`` and
+    ``L(A || B) = shift(L(A), len(B)) ^ L(B)``; the kernels use this to hash in parallel."""
+    t = np.zeros(256, np.uint32)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        t[i] = c
+    cols = np.zeros((32, 32), np.uint64)  # cols[k, i] = M_k · (1 << i)
+    for i in range(32):
+        r = 1 << i
+        cols[0, i] = int(t[r & 0xFF]) ^ (r >> 8)
+    for k in range(1, 32):
+        for i in range(32):
+            cols[k, i] = _matvec(cols[k - 1], int(cols[k - 1, i]))
+    v = np.arange(256, dtype=np.uint64)
+    bytes_tab = np.zeros((32, 4, 256), np.uint64)
+    for k in range(32):
+        for b in range(4):
+            for bit in range(8):
+                bytes_tab[k, b] ^= np.where((v >> np.uint64(bit)) & np.uint64(1), cols[k, 8 * b + bit],
+                                            np.uint64(0))
+    return np.concatenate([t, bytes_tab.astype(np.uint32).ravel()])
+
+
+def _matvec(cols: np.ndarray, r: int) -> int:
+    o = 0
+    i = 0
+    while r:
+        if r & 1:
+            o ^= int(cols[i])
+        r >>= 1
+        i += 1
+    return o
+
+
+def crc_shift(tables: np.ndarray, r: int, nbytes: int) -> int:
+    """Host version of the kernels' ``crc_shift`` (raw register over ``nbytes`` zero bytes)."""
+    k = 0
+    while nbytes and r:
+        if nbytes & 1:
+            b = 256 + 1024 * k
+            r = int(tables[b + (r & 0xFF)] ^ tables[b + 256 + ((r >> 8) & 0xFF)]
+                    ^ tables[b + 512 + ((r >> 16) & 0xFF)] ^ tables[b + 768 + (r >> 24)])
+        nbytes >>= 1
+        k += 1
+    return r
+
+
+def raw_crc(data: bytes) -> int:
+    """Raw CRC register (init 0, no final xor) of ``data``: ``L(M)``."""
+    return zlib.crc32(data) ^ zlib.crc32(bytes(len(data)))
+
+
+# ----------------------------------------------------------------------------- model packing
+def pack_model(model: Model) -> dict[str, np.ndarray]:
+    """Device arrays of a fixed-point model (names of :data:`BUFFERS`), 32-bit everywhere.
+
+    Raises:
+        GpuUnavailable: the model exceeds the 32-bit indices of the kernels (≥ 2^31 neurons or
+            ≥ 2^32 synapses).
+    """
+    m = model
+    n, s = m.n_neurons, m.n_synapses
+    if n >= 2**30 or s >= 2**32:
+        raise GpuUnavailable(f"model too large for the GPU twin: {n} neurons, {s} synapses "
+                             "(limits 2^30 neurons, 2^32 synapses)")
+    a = len(m.area_limit)
+    apar = np.zeros((a, 16), np.int64)
+    apar[:, 0] = m.area_limit
+    apar[:, 1] = m.area_leak_k
+    apar[:, 2] = m.area_exc_mode
+    apar[:, 3] = m.area_exc_t.astype(np.int64)
+    apar[:, 4] = m.area_refractory
+    apar[:, 5] = m.area_snooze
+    apar[:, 6] = m.area_cfl
+    apar[:, 7] = m.area_mp_acc
+    apar[:, 8] = m.area_mp_driven
+    apar[:, 9] = m.area_degen
+    # np.asarray: no copy of the (large) synapse arrays when their dtype already fits
+    return {
+        "thr": np.asarray(m.threshold, np.int32),
+        "narea": m.neuron_area.astype(np.uint32),
+        "apar": (apar & 0xFFFFFFFF).astype(np.uint32).view(np.int32).ravel(),
+        "syn_ptr": m.syn_ptr.astype(np.uint32),
+        "syn_dst": np.asarray(m.syn_dst, np.uint32),
+        "syn_c": np.asarray(m.syn_c, np.int32),
+        # read only by run-time contributions (mp-driven or degenerating sources)
+        "syn_w": np.asarray(m.syn_w, np.int32) if needs_syn_w(m) else np.zeros(1, np.int32),
+        "fanout": np.asarray(m.fanout, np.int32),
+        "psp": np.where(m.area_degen != 0, m.area_psp, 0)[m.neuron_area].astype(np.int32),
+    }
+
+
+def needs_syn_w(model: Model) -> bool:
+    """Whether any source computes its contributions at run time (mp-driven or degenerating)."""
+    return bool(np.any(model.area_mp_driven) or np.any(model.area_degen != 0))
+
+
+def prm_words(model: Model, record: bool) -> np.ndarray:
+    """The ``Prm`` block (12 u32, see kernels.wgsl)."""
+    m = model
+    n = m.n_neurons
+    words = (n + 31) // 32
+    nblk = max(1, (words + WG - 1) // WG)
+    f = m.frac_bits
+    cap = max(m.meta["mp_psp_max"], m.meta["degen_psp_max"])
+    psp_cap = min(int(cap) << f, 2**31 - 1)  # a PSP is an int32: a larger cap never clamps
+    power = m.meta["power_neuron"]
+    p = np.array([n, words, nblk, 0xFFFFFFFF if power is None or power < 0 else power,
+                  1 << f, 100 << f, psp_cap, int(bool(m.meta["large_brain"])), int(record),
+                  int(np.any(m.area_degen != 0)), 0, 0], np.int64)
+    return (p & 0xFFFFFFFF).astype(np.uint32)
+
+
+def initial_ctl() -> np.ndarray:
+    """Control words of a fresh twin: everything 0, the next burst number 1."""
+    ctl = np.zeros(N_CTL, np.uint32)
+    ctl[C_BURST] = 1
+    return ctl
+
+
+def pack_entries(st_nrn, st_kind, st_val) -> np.ndarray:
+    """Compiled stimulus entries as the kernels read them: u32 ``[E, 2]`` of
+    ``(neuron | force << 31, value bits)``."""
+    ent = np.empty((len(st_nrn), 2), np.uint32)
+    np.bitwise_or(st_nrn.astype(np.uint32, copy=False),
+                  (st_kind == KIND_FORCE).astype(np.uint32) << np.uint32(31), out=ent[:, 0])
+    ent[:, 1] = np.asarray(st_val, np.int32).view(np.uint32)
+    return ent
+
+
+def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stimulus of bursts ``b0 … b0+step-1`` as the kernels read it (u32): the header
+    ``[off, ptr_0 … ptr_step]`` (``off = step + 2``, ``ptr`` relative) and the entries that follow
+    it (a view of :func:`pack_entries`' array, no copy)."""
+    lo, hi = int(st_ptr[b0 - 1]), int(st_ptr[b0 - 1 + step])
+    head = np.empty(step + 2, np.uint32)
+    head[0] = step + 2
+    head[1:] = st_ptr[b0 - 1:b0 + step] - lo
+    return head, packed[lo:hi].reshape(-1)
+
+
+# ----------------------------------------------------------------------------- twin base
+class GpuTwin:
+    """Stateful GPU executor of a fixed-point :class:`~feagi_embed.quantize.Model`; the same
+    interface and :class:`~feagi_embed.host.twin.Trace` as the numba
+    :class:`~feagi_embed.host.twin.Twin`, bit for bit.
+
+    Subclasses implement the device side (``_alloc``, ``_set_stim``, ``_launch``, ``_read_out``,
+    ``_state_crc``, ``_read_state``).
+
+    Args:
+        model: the quantized model.
+        mode: only ``"fixed"`` (the float reference runs on the numba twin).
+        batch: most bursts per device submission.
+
+    Raises:
+        ValueError: ``mode`` other than ``"fixed"``.
+        GpuUnavailable: backend missing or model too large for it.
+    """
+
+    backend = "gpu"
+
+    def __init__(self, model: Model, mode: str = "fixed", *, batch: int = 64):
+        if mode != "fixed":
+            raise ValueError(f"mode {mode!r}: the GPU twin runs the fixed-point model only "
+                             "(use the numba Twin for 'float')")
+        self.model = model
+        self.mode = mode
+        self.batch = max(1, int(batch))
+        self.burst = 0
+        self._sched = None
+        n = model.n_neurons
+        self._out_cap = max(n, min(OUT_CAP, self.batch * n))
+        self._tables = crc_tables()
+        self._alloc(pack_model(model))
+
+    # -- backend interface
+    def _alloc(self, arrays: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _set_stim(self, head: np.ndarray, entries: np.ndarray) -> None:
+        """Upload ``head`` then ``entries`` (u32) to the start of the stimulus buffer."""
+        raise NotImplementedError
+
+    def _launch(self, step: int, record: bool) -> None:
+        raise NotImplementedError
+
+    def _read_out(self, step: int, record: bool):
+        """→ ``(counts u32[step], crcs u32[step], ids u32[total] | None, v i32[total] | None)``."""
+        raise NotImplementedError
+
+    def _state_crc(self) -> int:
+        raise NotImplementedError
+
+    def _read_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    # -- public
+    @property
+    def V(self) -> np.ndarray:
+        """Membrane potentials (int32 ``[N]``, copied from the device)."""
+        return self._read_state()[0]
+
+    @property
+    def cd(self) -> np.ndarray:
+        """Refractory countdowns (uint16 ``[N]``, copied from the device)."""
+        return self._read_state()[1]
+
+    @property
+    def cc(self) -> np.ndarray:
+        """Consecutive fire counts (uint16 ``[N]``, copied from the device)."""
+        return self._read_state()[2]
+
+    def state_digest(self) -> int:
+        """CRC-32 of the current state (``docs/model.md`` §4), computed on the device."""
+        return self._state_crc()
+
+    def _schedule(self, stim: Stimulus, end: int):
+        cached = self._sched
+        if cached is not None and cached[0] is stim and cached[1] >= end:
+            return cached[2]
+        horizon = max(end, stim.last_burst())
+        ptr, nrn, val, kind = stim.compile(self.model, horizon, real=False)
+        arrays = (ptr, pack_entries(nrn, kind, val))
+        self._sched = (stim, horizon, arrays)
+        return arrays
+
+    def run(self, bursts: int, stimulus: Stimulus | None = None, *, state_every: int = 0,
+            batch: int | None = None, watch: np.ndarray | None = None,
+            record: bool = True) -> Trace:
+        """Run ``bursts`` bursts (continuing from the current state); see
+        :meth:`feagi_embed.host.twin.Twin.run`.
+
+        Args:
+            record: copy the fired ids and V at fire of every burst back (``trace.fired``,
+                ``trace.fired_v``); ``False`` keeps only the device-computed digests (the
+                ``fired`` lists then hold no arrays) — the fast path for benchmarks.
+        """
+        stim = stimulus or Stimulus()
+        end = self.burst + bursts
+        st = self._schedule(stim, end)
+        trace = Trace()
+        n = self.model.n_neurons
+        limit = min(batch or self.batch, self.batch)
+        if record:
+            limit = min(limit, max(1, self._out_cap // max(n, 1)))
+        if watch is not None:
+            watch = np.asarray(watch, np.int64)
+            limit = 1
+        done = 0
+        while done < bursts:
+            step = min(limit, bursts - done)
+            if state_every:
+                step = min(step, state_every - (self.burst % state_every))
+            b0 = self.burst + 1
+            self._set_stim(*stim_block(*st, b0, step))
+            self._launch(step, record)
+            counts, crcs, ids, vs = self._read_out(step, record)
+            pos = 0
+            for i in range(step):
+                c = int(counts[i])
+                trace.burst_crc.append(int(crcs[i]))
+                if record:
+                    trace.fired.append(ids[pos:pos + c].copy())
+                    trace.fired_v.append(vs[pos:pos + c].copy())
+                pos += c
+            self.burst += step
+            done += step
+            if watch is not None:
+                V, cd, cc = self._read_state()
+                trace.watch.append(np.stack([V[watch].astype(np.float64), cd[watch], cc[watch]],
+                                            axis=1))
+            if state_every and self.burst % state_every == 0:
+                trace.state_crc[self.burst] = self.state_digest()
+        trace.state_crc[self.burst] = self.state_digest()
+        return trace

@@ -1,0 +1,309 @@
+"""CUDA host twin: the burst of ``docs/model.md`` §3 as cupy RawKernels (CUDA C, ``kernels.cu``).
+
+Persistent device buffers for the model and the state; int32 wrapping ``atomicAdd`` accumulation;
+sparse work over the fire queue, the fire candidates and the refractory list; the burst and state
+CRC-32 digests computed on the device. A batch of bursts (5 kernels each) is captured once as a
+CUDA graph and replayed: one graph launch and one read-back per batch. Algorithm and buffers:
+:mod:`feagi_embed.host.gpu.common`.
+
+Example::
+
+    from feagi_embed.host.gpu.cuda import CudaTwin
+    trace = CudaTwin(model).run(120, stimulus, state_every=10)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, initial_ctl,
+                     prm_words)
+
+KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+#: buffer order of the kernels' parameter list (KARGS in kernels.cu)
+ARGS = ("ctl", "thr", "narea", "apar", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout", "V", "cd",
+        "cc", "psp", "acc", "flag", "vfire", "cand", "forced", "refl", "fq", "fqv", "nat", "frc",
+        "fqbits", "loc", "blk", "stim", "out_ids", "out_v", "out_meta", "crctab")
+
+
+def cuda_source() -> str:
+    """The CUDA C source of the kernels."""
+    return (HERE / "kernels.cu").read_text()
+
+
+def compile_check(arch: str = "sm_90") -> tuple[str, str]:
+    """Compile ``kernels.cu`` to PTX without a GPU: with ``nvcc`` when it is on the PATH, else
+    with NVRTC from the ``nvidia-cuda-nvrtc-cu12`` wheel (``pip install 'feagi-embed[dev]'``).
+
+    Returns:
+        ``(tool, ptx text)``.
+
+    Raises:
+        GpuUnavailable: no compiler found, or the compile failed (with its log).
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    nvcc = shutil.which("nvcc")
+    if nvcc:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "kernels.ptx"
+            r = subprocess.run([nvcc, "-ptx", f"-arch={arch}", "--std=c++14", "-o", str(out),
+                                str(HERE / "kernels.cu")], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise GpuUnavailable(f"nvcc failed on kernels.cu:\n{r.stderr}")
+            return "nvcc", out.read_text()
+    lib = _nvrtc_library()
+    if lib is None:
+        raise GpuUnavailable("no CUDA compiler: nvcc is not on the PATH and the NVRTC wheel "
+                             "(nvidia-cuda-nvrtc-cu12) is not installed")
+    return "nvrtc", _nvrtc_ptx(lib, cuda_source(), "compute_" + arch.removeprefix("sm_"))
+
+
+def _nvrtc_library():
+    import ctypes
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("nvidia.cuda_nvrtc")
+    except ModuleNotFoundError:
+        spec = None
+    paths = []
+    if spec is not None and spec.submodule_search_locations:
+        for loc in spec.submodule_search_locations:
+            paths += sorted(Path(loc, "lib").glob("libnvrtc.so*"))
+    for p in paths + ["libnvrtc.so"]:
+        try:
+            return ctypes.CDLL(str(p))
+        except OSError:
+            continue
+    return None
+
+
+def _nvrtc_ptx(lib, source: str, arch: str) -> str:
+    import ctypes
+
+    prog = ctypes.c_void_p()
+    if lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"kernels.cu", 0, None, None):
+        raise GpuUnavailable("nvrtcCreateProgram failed")
+    opts = [f"--gpu-architecture={arch}".encode(), b"--std=c++14"]
+    rc = lib.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
+    size = ctypes.c_size_t()
+    lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+    log = ctypes.create_string_buffer(size.value)
+    lib.nvrtcGetProgramLog(prog, log)
+    if rc:
+        raise GpuUnavailable(f"NVRTC failed on kernels.cu (code {rc}):\n{log.value.decode()}")
+    lib.nvrtcGetPTXSize(prog, ctypes.byref(size))
+    ptx = ctypes.create_string_buffer(size.value)
+    lib.nvrtcGetPTX(prog, ptx)
+    lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    return ptx.value.decode()
+
+
+def _cupy():
+    try:
+        import cupy
+    except ImportError as e:
+        raise GpuUnavailable(f"cupy is not installed ({e}); pip install 'feagi-embed[cuda]'") from None
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise GpuUnavailable("no CUDA device")
+    except GpuUnavailable:
+        raise
+    except Exception as e:  # noqa: BLE001 - cupy raises CUDARuntimeError without a driver
+        raise GpuUnavailable(f"no usable CUDA device: {e}") from None
+    return cupy
+
+
+@lru_cache(maxsize=None)
+def _module(device_id: int):
+    cupy = _cupy()
+    mod = cupy.RawModule(code=cuda_source(), options=("--std=c++14",))
+    return {k: mod.get_function(k) for k in KERNELS}
+
+
+def available() -> tuple[bool, str]:
+    """``(True, device name)`` when cupy finds a CUDA device and compiles the kernels, else
+    ``(False, reason)``."""
+    try:
+        cupy = _cupy()
+        dev = cupy.cuda.Device()
+        _module(dev.id)
+        name = cupy.cuda.runtime.getDeviceProperties(dev.id)["name"]
+    except GpuUnavailable as e:
+        return False, str(e)
+    except Exception as e:  # noqa: BLE001 - NVRTC/driver failures
+        return False, f"CUDA kernels do not compile or load: {e}"
+    return True, name.decode() if isinstance(name, bytes) else str(name)
+
+
+class CudaTwin(GpuTwin):
+    """The GPU twin on CUDA (see :class:`~feagi_embed.host.gpu.common.GpuTwin`).
+
+    Args:
+        model: the quantized model.
+        mode: ``"fixed"`` only.
+        batch: most bursts per graph launch.
+        graphs: capture each batch shape once as a CUDA graph (default) instead of launching the
+            kernels one by one.
+        grid: blocks of the sparse kernels (default 8 per multiprocessor).
+
+    Raises:
+        GpuUnavailable: cupy, a driver or a device missing.
+    """
+
+    backend = "cuda"
+
+    def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
+                 grid: int | None = None, profile: bool = False):
+        self._use_graphs = graphs and not profile
+        self._grid = grid
+        #: ``profile=True``: kernels launched one by one with CUDA events between them;
+        #: seconds per kernel name accumulate here (read after a ``run``)
+        self.kernel_s: dict[str, float] | None = {} if profile else None
+        self._marks = []
+        super().__init__(model, mode, batch=batch)
+
+    def _alloc(self, arrays):
+        cp = _cupy()
+        self._cp = cp
+        dev = cp.cuda.Device()
+        self._k = _module(dev.id)
+        if self._grid is None:
+            sms = cp.cuda.runtime.getDeviceProperties(dev.id)["multiProcessorCount"]
+            self._grid = 8 * int(sms)
+        self._stream = cp.cuda.Stream(non_blocking=True)
+        m = self.model
+        n = m.n_neurons
+        words = (n + 31) // 32
+        self._words = words
+        self._nblk = max(1, (words + WG - 1) // WG)
+        arrays.update(crctab=self._tables, ctl=initial_ctl())
+        with self._stream:
+            self._buf = {k: cp.asarray(np.ascontiguousarray(v)) for k, v in arrays.items()}
+            z = lambda k, dt=cp.int32: cp.zeros(max(k, 1), dt)  # noqa: E731
+            u = cp.uint32
+            self._buf.update(
+                V=z(n), cd=z(n, u), cc=z(n, u), acc=z(n, cp.uint64), flag=z(n, u), vfire=z(n),
+                cand=z(2 * n, u), forced=z(n, u), refl=z(2 * n, u), fq=z(n, u), fqv=z(n),
+                nat=z(words, u), frc=z(words, u), fqbits=z(words, u), loc=z(words, u),
+                blk=z(self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
+                out_meta=z(2 * self.batch, u), stim=z(64, u))
+        self._prm = {}
+        for rec in (False, True):
+            w = prm_words(m, rec)[:10]  # n, words, nblk, power, power_in, forced_v, psp_cap, ...
+            wi = w.view(np.int32)
+            self._prm[rec] = tuple(wi[i] if i in (4, 5, 6) else w[i] for i in range(10))
+        self._graphs = {}
+        self._pending = None
+        #: seconds the device spent on the batches run so far (CUDA events, launch to completion)
+        self.device_s = 0.0
+        self._stream.synchronize()
+
+    def _args(self, record):
+        b = self._buf
+        return tuple(b[k] for k in ARGS) + self._prm[record]
+
+    def _set_stim(self, head, entries):
+        cp = self._cp
+        size = head.size + entries.size
+        with self._stream:
+            if size > self._buf["stim"].size:
+                self._buf["stim"] = cp.zeros(max(size, 2 * self._buf["stim"].size), cp.uint32)
+                self._graphs.clear()  # captured graphs hold the old pointer
+            self._buf["stim"][:head.size].set(head, stream=self._stream)
+            if entries.size:
+                self._buf["stim"][head.size:size].set(entries, stream=self._stream)
+
+    def _enqueue(self, step, record):
+        args = self._args(record)
+        k = self._k
+        g, nb = self._grid, self._nblk
+        plan = [("k_in", g), ("k_dyn", g), ("k_scan1", max(nb, g)), ("k_scan2", 1), ("k_scan3", nb)]
+        k["k_begin"]((1,), (1,), args)
+        for _ in range(step):
+            for name, blocks in plan:
+                if self.kernel_s is not None:
+                    ev = self._cp.cuda.Event()
+                    ev.record(self._stream)
+                    self._marks.append((name, ev))
+                k[name]((blocks,), (WG,), args)
+        if self.kernel_s is not None:
+            ev = self._cp.cuda.Event()
+            ev.record(self._stream)
+            self._marks.append((None, ev))
+
+    def _launch(self, step, record):
+        s = self._stream
+        self._pending = self._cp.cuda.Event()
+        if not self._use_graphs:
+            self._pending.record(s)
+            with s:
+                self._enqueue(step, record)
+            return
+        key = (step, record)
+        graph = self._graphs.get(key)
+        if graph is None:
+            with s:
+                s.begin_capture()
+                try:
+                    self._enqueue(step, record)
+                finally:
+                    graph = s.end_capture()
+            self._graphs[key] = graph
+        self._pending.record(s)
+        graph.launch(stream=s)
+
+    def _account(self):
+        """Add the device time of the batch just read back to :attr:`device_s`."""
+        ev0, self._pending = self._pending, None
+        if ev0 is not None:
+            ev1 = self._cp.cuda.Event()
+            ev1.record(self._stream)
+            ev1.synchronize()
+            self.device_s += self._cp.cuda.get_elapsed_time(ev0, ev1) / 1e3
+        marks, self._marks = self._marks, []
+        for (name, a), (_, b) in zip(marks, marks[1:]):
+            if name is not None:
+                dt = self._cp.cuda.get_elapsed_time(a, b) / 1e3
+                self.kernel_s[name] = self.kernel_s.get(name, 0.0) + dt
+
+    def _read_out(self, step, record):
+        self._account()
+        with self._stream:
+            meta = self._buf["out_meta"][:2 * step].get(stream=self._stream).reshape(step, 2)
+            counts, crcs = meta[:, 0], meta[:, 1]
+            if not record:
+                return counts, crcs, None, None
+            total = int(counts.sum(dtype=np.int64))
+            ids = self._buf["out_ids"][:total].get(stream=self._stream)
+            vs = self._buf["out_v"][:total].get(stream=self._stream)
+        self._stream.synchronize()
+        return counts, crcs, ids, vs
+
+    def sync(self) -> None:
+        """Wait for the device work queued so far."""
+        self._stream.synchronize()
+
+    def _state_crc(self):
+        n = self.model.n_neurons
+        with self._stream:
+            self._buf["ctl"][C_SCRC:C_SCRC + 1].fill(0)
+            blocks = max(1, -(-(-(-n // 64)) // WG))
+            self._k["k_state"]((blocks,), (WG,), self._args(False))
+            r = int(self._buf["ctl"][C_SCRC:C_SCRC + 1].get(stream=self._stream)[0])
+        self._stream.synchronize()
+        return r
+
+    def _read_state(self):
+        with self._stream:
+            V = self._buf["V"][:self.model.n_neurons].get(stream=self._stream)
+            cd = self._buf["cd"][:self.model.n_neurons].get(stream=self._stream).astype(np.uint16)
+            cc = self._buf["cc"][:self.model.n_neurons].get(stream=self._stream).astype(np.uint16)
+        self._stream.synchronize()
+        return V, cd, cc

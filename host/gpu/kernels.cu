@@ -1,0 +1,486 @@
+// feagi-embed GPU host twin: one burst of docs/model.md §3 (fixed point) as CUDA kernels.
+//
+// The same kernels as kernels.wgsl (see host/gpu/common.py for the buffers and their order),
+// with CUDA-only speed-ups that change no result: a 64-bit accumulator whose high word marks
+// fire candidates (one atomic per synaptic event), warp-aggregated list appends, propagation in
+// 4x32-synapse chunks, and no FCL list in large brains when the burst is dense anyway. Every
+// kernel takes the same parameter list (KARGS) so the host passes one tuple. Compiled by cupy
+// (NVRTC) at run time; tests/test_gpu_twin.py compile-checks it with nvcc or NVRTC.
+
+#define CAND 1u
+#define FORCED 2u
+#define C_BURST 0
+#define C_BI 1
+#define C_FQ 2
+#define C_NCAND 3
+#define C_NFORCED 5
+#define C_NREFL 6
+#define C_OUTPOS 8
+#define C_S3_COUNT 9
+#define C_S3_BASE 10
+#define C_S3_BURST 11
+#define C_S3_BI 12
+#define C_SCRC 13
+#define C_EVENTS 14
+#define A_LIM 0
+#define A_K 1
+#define A_EXC_MODE 2
+#define A_EXC_T 3
+#define A_REFR 4
+#define A_SNOOZE 5
+#define A_CFL 6
+#define A_MPACC 7
+#define A_DRIVEN 8
+#define A_DEGEN 9
+#define WGS 256
+
+#define KARGS                                                                                    \
+  unsigned *__restrict__ ctl, const int *__restrict__ thr, const unsigned *__restrict__ narea,   \
+      const int *__restrict__ apar, const unsigned *__restrict__ syn_ptr,                        \
+      const unsigned *__restrict__ syn_dst, const int *__restrict__ syn_c,                       \
+      const int *__restrict__ syn_w, const int *__restrict__ fanout, int *__restrict__ V,        \
+      unsigned *__restrict__ cd, unsigned *__restrict__ cc, int *__restrict__ psp,               \
+      unsigned long long *__restrict__ acc, unsigned *__restrict__ flag, int *__restrict__ vfire,               \
+      unsigned *__restrict__ cand, unsigned *__restrict__ forced, unsigned *__restrict__ refl,   \
+      unsigned *__restrict__ fq, int *__restrict__ fqv, unsigned *__restrict__ nat,              \
+      unsigned *__restrict__ frc, unsigned *__restrict__ fqbits, unsigned *__restrict__ loc,     \
+      unsigned *__restrict__ blk, const unsigned *__restrict__ stim,                             \
+      unsigned *__restrict__ out_ids, int *__restrict__ out_v, unsigned *__restrict__ out_meta,  \
+      const unsigned *__restrict__ crctab, const unsigned n, const unsigned words,               \
+      const unsigned nblk, const unsigned power, const int power_in, const int forced_v,        \
+      const int psp_cap, const unsigned large, const unsigned record, const unsigned has_degen
+
+__device__ __forceinline__ int sat32(long long x) {
+  return x > 2147483647LL ? 2147483647 : (x < -2147483648LL ? (int)0x80000000u : (int)x);
+}
+
+// leak(V) = sat32(floor((V*K + 32768) / 65536)), exact in 64 bits
+__device__ __forceinline__ int leak(int v, int k) {
+  return sat32(((long long)v * (long long)k + 32768LL) >> 16);
+}
+
+// run-time contribution sign(w) * floor((2|w|P + n) / 2n), P = clamp(psp, 0, cap); the low 32
+// bits are what the wrapping accumulator adds
+__device__ __forceinline__ int runtime_c(int w, int psp, int n, int cap) {
+  long long p = psp < 0 ? 0 : (psp > cap ? cap : psp);
+  long long aw = w >= 0 ? (long long)w : -(long long)w;
+  unsigned long long mag = (unsigned long long)(2 * aw * p + n) / (unsigned long long)(2LL * n);
+  unsigned m32 = (unsigned)mag;
+  return w >= 0 ? (int)m32 : (int)(0u - m32);
+}
+
+__device__ __forceinline__ bool exc_pass(unsigned nid, unsigned burst, int mode, unsigned t) {
+  if (mode == 0) return true;
+  if (mode == 1) return false;
+  unsigned s = nid * 2654435761u + burst * 1597334677u;
+  s = s * 747796405u + 2891336453u;
+  unsigned w = ((s >> ((s >> 28) + 4u)) ^ s) * 277803737u;
+  return ((w >> 22) ^ w) < t;
+}
+
+// ---------------------------------------------------------------------------- CRC-32 helpers
+// crctab: [0, 256) zlib's table; 256 + 1024*k + 256*b + v: the matrix advancing a raw CRC register
+// over 2^k zero bytes, applied to byte b of the register having value v.
+__device__ unsigned crc_shift(const unsigned *__restrict__ crctab, unsigned r, unsigned nbytes) {
+  unsigned k = 0;
+  while (nbytes != 0u && r != 0u) {
+    if (nbytes & 1u) {
+      const unsigned *t = crctab + 256u + 1024u * k;
+      r = __ldg(t + (r & 0xFFu)) ^ __ldg(t + 256u + ((r >> 8) & 0xFFu)) ^
+          __ldg(t + 512u + ((r >> 16) & 0xFFu)) ^ __ldg(t + 768u + (r >> 24));
+    }
+    nbytes >>= 1;
+    k++;
+  }
+  return r;
+}
+
+__device__ __forceinline__ unsigned crc_u32(const unsigned *tab, unsigned r, unsigned w) {
+  unsigned c = r ^ w;
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  return c;
+}
+
+__device__ __forceinline__ unsigned crc_u16(const unsigned *tab, unsigned r, unsigned h) {
+  unsigned c = r ^ (h & 0xFFFFu);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  c = tab[c & 0xFFu] ^ (c >> 8);
+  return c;
+}
+
+// inclusive block scan of 256 values (warp shuffles + one shared array)
+__device__ __forceinline__ unsigned block_scan(unsigned x, unsigned *sh, unsigned &total) {
+  const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
+#pragma unroll
+  for (int off = 1; off < 32; off <<= 1) {
+    unsigned t = __shfl_up_sync(0xFFFFFFFFu, x, off);
+    if (lane >= (unsigned)off) x += t;
+  }
+  if (lane == 31u) sh[warp] = x;
+  __syncthreads();
+  if (warp == 0) {
+    unsigned s = lane < WGS / 32 ? sh[lane] : 0u;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1) {
+      unsigned t = __shfl_up_sync(0xFFFFFFFFu, s, off);
+      if (lane >= (unsigned)off) s += t;
+    }
+    if (lane < WGS / 32) sh[lane] = s;
+  }
+  __syncthreads();
+  unsigned r = x + (warp ? sh[warp - 1] : 0u);
+  total = sh[WGS / 32 - 1];
+  __syncthreads();
+  return r;
+}
+
+// warp-aggregated atomicAdd(ctr, 1): one atomic per group of converged lanes (the counters of the
+// candidate, forced and refractory lists are single words every appending thread hits)
+__device__ __forceinline__ unsigned agg_inc(unsigned *ctr) {
+  const unsigned act = __activemask();
+  const unsigned lane = threadIdx.x & 31u;
+  const unsigned leader = __ffs(act) - 1u;
+  unsigned base = 0u;
+  if (lane == leader) base = atomicAdd(ctr, (unsigned)__popc(act));
+  base = __shfl_sync(act, base, leader);
+  return base + (unsigned)__popc(act & ((1u << lane) - 1u));
+}
+
+// more candidates than this share of the neurons: k_dyn and the FCL clear run densely (coalesced)
+#define DENSE_SHIFT 3
+
+// Large brains (no candidate list needed by the membrane reset): when the burst's candidates are
+// bounded above n >> DENSE_SHIFT anyway (synaptic events of the fire queue, summed by the last
+// k_scan3, + stimulus entries + power), no FCL list is built at all: the accumulations are
+// fire-and-forget atomics and k_dyn / the FCL clear run densely. Every kernel of the burst
+// computes the same decision from the same words.
+__device__ __forceinline__ bool no_list(const unsigned *ctl, const unsigned *stim, unsigned large,
+                                        unsigned power, unsigned n) {
+  if (!large) return false;
+  const unsigned bi = ctl[C_BI];
+  const unsigned long long bound = (unsigned long long)ctl[C_EVENTS] + (stim[2 + bi] - stim[1 + bi]) +
+                                   (power != 0xFFFFFFFFu ? 1u : 0u);
+  return bound > (unsigned long long)(n >> DENSE_SHIFT);
+}
+
+extern "C" {
+
+__global__ void k_begin(KARGS) {
+  ctl[C_BI] = 0u;
+  ctl[C_OUTPOS] = 0u;
+}
+
+// acc[t] += c (wrapping). acc is 64-bit: the low word is the int32 accumulator, the high word
+// counts the inputs (carries of the low word only add to it), so one atomic both accumulates and
+// tells whether t is a fire candidate; the first input appends t to the FCL of parity p.
+__device__ __forceinline__ void add_input(unsigned long long *__restrict__ acc,
+                                          unsigned *__restrict__ cand, unsigned *__restrict__ ctl,
+                                          unsigned n, unsigned t, int c, unsigned p) {
+  const unsigned long long old = atomicAdd(acc + t, (1ull << 32) | (unsigned)c);
+  if ((old >> 32) == 0ull) cand[p * n + agg_inc(ctl + C_NCAND + p)] = t;
+}
+
+__global__ void __launch_bounds__(WGS) k_in(KARGS) {
+  const unsigned gid = blockIdx.x * blockDim.x + threadIdx.x;
+  const unsigned stride = gridDim.x * blockDim.x;
+  const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], nfq = ctl[C_FQ];
+  const unsigned soff = stim[0], s0 = stim[1 + bi], nst = stim[2 + bi] - s0;
+  const unsigned npow = power != 0xFFFFFFFFu ? 1u : 0u;
+  const unsigned nreset = large ? nfq : ctl[C_NCAND + (p ^ 1u)];
+  const unsigned total = nst + npow + nreset;
+  const bool nolist = no_list(ctl, stim, large, power, n);
+  for (unsigned j = gid; j < total; j += stride) {
+    if (j < nst) {  // 2. sensory injection / force-fire
+      const unsigned e = soff + 2u * (s0 + j), word = stim[e], i = word & 0x7FFFFFFFu;
+      if (word >> 31) {
+        unsigned old = atomicOr(flag + i, FORCED);
+        if ((old & FORCED) == 0u) {
+          forced[agg_inc(ctl + C_NFORCED)] = i;
+          atomicOr(frc + (i >> 5), 1u << (i & 31u));
+        }
+      } else if (nolist) {
+        atomicAdd(acc + i, (1ull << 32) | stim[e + 1]);
+      } else {
+        add_input(acc, cand, ctl, n, i, (int)stim[e + 1], p);
+      }
+    } else if (j < nst + npow) {  // 3. power
+      if (nolist)
+        atomicAdd(acc + power, (1ull << 32) | (unsigned)power_in);
+      else
+        add_input(acc, cand, ctl, n, power, power_in, p);
+    } else {  // 4. membrane reset of mp_charge_accumulation = false neurons
+      const unsigned r = j - nst - npow;
+      if (large) {
+        const unsigned i = fq[r];
+        if (apar[narea[i] * 16u + A_MPACC] == 0) V[i] = 0;
+      } else {
+        const unsigned i = cand[(p ^ 1u) * n + r];
+        if (((fqbits[i >> 5] >> (i & 31u)) & 1u) == 0u && apar[narea[i] * 16u + A_MPACC] == 0)
+          V[i] = 0;
+      }
+    }
+  }
+  // 5. propagation: one warp per source of the previous fire queue, in chunks of 4 x 32 synapses:
+  // four independent atomics in flight per lane, then one counter atomic per chunk for the
+  // targets that became candidates (the loops are warp-uniform: full-mask shuffles are safe)
+  const unsigned lane = gid & 31u, gstride = stride >> 5;
+  for (unsigned q = gid >> 5; q < nfq; q += gstride) {
+    const unsigned src = fq[q], area = narea[src];
+    const bool driven = apar[area * 16u + A_DRIVEN] != 0, degen = apar[area * 16u + A_DEGEN] != 0;
+    const int pv = driven ? fqv[q] : (degen ? psp[src] : 0);
+    const int nf = fanout[src];
+    const unsigned k1 = syn_ptr[src + 1];
+    if (nolist) {
+      for (unsigned k = syn_ptr[src] + lane; k < k1; k += 32u) {
+        const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
+        atomicAdd(acc + syn_dst[k], (1ull << 32) | (unsigned)c);
+      }
+      continue;
+    }
+    for (unsigned k0 = syn_ptr[src]; k0 < k1; k0 += 128u) {
+      unsigned tgt[4];
+      unsigned isnew = 0u;
+#pragma unroll
+      for (int u = 0; u < 4; u++) {
+        const unsigned k = k0 + 32u * u + lane;
+        tgt[u] = 0u;
+        if (k < k1) {
+          const unsigned t = syn_dst[k];
+          const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
+          const unsigned long long old = atomicAdd(acc + t, (1ull << 32) | (unsigned)c);
+          tgt[u] = t;
+          if ((old >> 32) == 0ull) isnew |= 1u << u;
+        }
+      }
+      const unsigned cnt = __popc(isnew);
+      unsigned incl = cnt;
+#pragma unroll
+      for (int off = 1; off < 32; off <<= 1) {
+        const unsigned t = __shfl_up_sync(0xFFFFFFFFu, incl, off);
+        if (lane >= (unsigned)off) incl += t;
+      }
+      const unsigned total = __shfl_sync(0xFFFFFFFFu, incl, 31);
+      if (total) {
+        unsigned base = 0u;
+        if (lane == 31u) base = atomicAdd(ctl + C_NCAND + p, total);
+        unsigned pos = p * n + __shfl_sync(0xFFFFFFFFu, base, 31) + incl - cnt;
+#pragma unroll
+        for (int u = 0; u < 4; u++)
+          if (isnew & (1u << u)) cand[pos++] = tgt[u];
+      }
+    }
+  }
+}
+
+__device__ __forceinline__ void push_refl(unsigned *ctl, unsigned *refl, unsigned n, unsigned i,
+                                          unsigned p) {
+  refl[(p ^ 1u) * n + agg_inc(ctl + C_NREFL + (p ^ 1u))] = i;
+}
+
+// 6a. refractory countdown (i has cd > 0); a force-fired neuron's countdown pauses
+__device__ __forceinline__ void refractory(unsigned *ctl, unsigned *refl, unsigned *cd,
+                                           unsigned *cc, const int *apar, unsigned n, unsigned i,
+                                           unsigned f, unsigned area, unsigned p) {
+  if (f & FORCED) {
+    push_refl(ctl, refl, n, i, p);
+    return;
+  }
+  const unsigned c = cd[i] - 1u;
+  cd[i] = c;
+  if (c == 0u) {
+    const unsigned L = (unsigned)apar[area * 16u + A_CFL];
+    if (L != 0u && L != 65535u && cc[i] >= L) cc[i] = 0u;
+  } else {
+    push_refl(ctl, refl, n, i, p);
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
+  const unsigned gid = blockIdx.x * blockDim.x + threadIdx.x;
+  const unsigned stride = gridDim.x * blockDim.x;
+  const unsigned burst = ctl[C_BURST], p = burst & 1u;
+  const unsigned ncand = ctl[C_NCAND + p], nrefl = ctl[C_NREFL + p];
+  const unsigned ndeg = has_degen ? ctl[C_FQ] : 0u;
+  // dense: every neuron once (refractory ones included), in id order; else the lists
+  const bool dense = no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT);
+  const unsigned nlist = dense ? n : ncand + nrefl;
+  const unsigned total = nlist + ndeg;
+  for (unsigned j = gid; j < total; j += stride) {
+    if (j < nlist && (dense || j < ncand)) {
+      const unsigned i = dense ? j : cand[p * n + j];
+      if (cd[i] > 0u) {
+        refractory(ctl, refl, cd, cc, apar, n, i, flag[i], narea[i], p);
+        continue;
+      }
+      const unsigned long long a64 = acc[i];
+      if ((a64 >> 32) == 0ull) continue;  // not a candidate (dense pass)
+      const unsigned area = narea[i];
+      const int *ap = apar + area * 16u;
+      int a = (int)(unsigned)a64;
+      if (ap[A_MPACC] != 0 && a < 0) a = 0;
+      const int v = sat32((long long)V[i] + a);
+      const unsigned L = (unsigned)ap[A_CFL];
+      const bool finite = L != 0u && L != 65535u;
+      const bool in_window = thr[i] <= v && v <= ap[A_LIM];
+      const unsigned c0 = cc[i];
+      if (in_window && c0 >= L) {
+        cc[i] = 0u;
+        V[i] = v;
+      } else if (in_window && exc_pass(i, burst, ap[A_EXC_MODE], (unsigned)ap[A_EXC_T])) {
+        V[i] = 0;
+        const unsigned c = min(c0 + 1u, 65535u);
+        cc[i] = c;
+        unsigned r = (unsigned)ap[A_REFR];
+        if (finite && c >= L) r = min(r + (unsigned)ap[A_SNOOZE], 65535u);
+        cd[i] = r;
+        if (r > 0u) push_refl(ctl, refl, n, i, p);
+        vfire[i] = v;
+        atomicOr(nat + (i >> 5), 1u << (i & 31u));
+      } else {
+        if (finite) cc[i] = 0u;
+        V[i] = leak(v, ap[A_K]);
+      }
+    } else if (j < nlist) {
+      const unsigned i = refl[p * n + (j - ncand)];
+      if ((acc[i] >> 32) == 0ull) refractory(ctl, refl, cd, cc, apar, n, i, flag[i], narea[i], p);
+    } else {  // degenerating sources lower their PSP after propagating (floor 0)
+      const unsigned src = fq[j - nlist];
+      const int d = apar[narea[src] * 16u + A_DEGEN];
+      if (d != 0) psp[src] = max(psp[src] - d, 0);
+    }
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_scan1(KARGS) {
+  __shared__ unsigned sh[WGS / 32];
+  const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
+  if (blockIdx.x < nblk) {  // blocks past nblk only clear the FCL
+    const unsigned x = w < words ? (nat[w] | frc[w]) : 0u;
+    const unsigned c = __popc(x);
+    unsigned tot;
+    const unsigned incl = block_scan(c, sh, tot);
+    if (w < words) loc[w] = incl - c;
+    if (threadIdx.x == 0) blk[blockIdx.x] = tot;
+  }
+  // 1. clear the fire candidate list (acc, flags) for the next burst
+  const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
+  const unsigned stride = gridDim.x * blockDim.x;
+  if (no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT)) {
+    for (unsigned i = w; i < n; i += stride) {
+      flag[i] = 0u;
+      acc[i] = 0ull;
+    }
+    return;
+  }
+  const unsigned total = ncand + ctl[C_NFORCED];
+  for (unsigned j = w; j < total; j += stride) {
+    if (j < ncand) {
+      acc[cand[p * n + j]] = 0ull;  // flags hold FORCED only (candidacy is in acc)
+    } else {
+      flag[forced[j - ncand]] = 0u;
+    }
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_scan2(KARGS) {
+  __shared__ unsigned sh[WGS / 32];
+  unsigned carry = 0;
+  for (unsigned base = 0; base < nblk; base += WGS) {
+    const unsigned k = base + threadIdx.x;
+    const unsigned c = k < nblk ? blk[k] : 0u;
+    unsigned tot;
+    const unsigned incl = block_scan(c, sh, tot);
+    if (k < nblk) blk[k] = carry + incl - c;
+    carry += tot;
+  }
+  if (threadIdx.x == 0) {
+    const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], base = ctl[C_OUTPOS];
+    ctl[C_S3_COUNT] = carry;
+    ctl[C_S3_BASE] = base;
+    ctl[C_S3_BURST] = burst;
+    ctl[C_S3_BI] = bi;
+    ctl[C_FQ] = carry;
+    if (record) ctl[C_OUTPOS] = base + carry;
+    out_meta[2 * bi] = carry;
+    out_meta[2 * bi + 1] = 0u;
+    ctl[C_NCAND + (p ^ 1u)] = 0u;
+    ctl[C_NREFL + p] = 0u;
+    ctl[C_NFORCED] = 0u;
+    ctl[C_EVENTS] = 0u;  // k_scan3 sums the next burst's synaptic events
+    ctl[C_BURST] = burst + 1u;
+    ctl[C_BI] = bi + 1u;
+  }
+}
+
+__global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
+  __shared__ unsigned tab[256];
+  tab[threadIdx.x] = crctab[threadIdx.x];
+  __syncthreads();
+  const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
+  const unsigned count = ctl[C_S3_COUNT], base = ctl[C_S3_BASE], bi = ctl[C_S3_BI];
+  unsigned x = 0u, xn = 0u;
+  if (w < words) {
+    xn = nat[w];
+    x = xn | frc[w];
+    fqbits[w] = x;
+    nat[w] = 0u;
+    frc[w] = 0u;
+  }
+  unsigned r = 0u, ev = 0u;
+  if (x) {
+    // the fired ids of this word, ascending, at their place in the fire queue; their CRC
+    // contribution is the raw CRC of the run moved to the end of the message [b, count, ids]
+    unsigned pos = blk[blockIdx.x] + loc[w];
+    unsigned y = x;
+    while (y) {
+      const unsigned b = __ffs(y) - 1;
+      y &= y - 1u;
+      const unsigned id = w * 32u + b;
+      const int v = ((xn >> b) & 1u) ? vfire[id] : forced_v;
+      fq[pos] = id;
+      fqv[pos] = v;
+      if (record) {
+        out_ids[base + pos] = id;
+        out_v[base + pos] = v;
+      }
+      r = crc_u32(tab, r, id);
+      ev += syn_ptr[id + 1] - syn_ptr[id];
+      pos++;
+    }
+    r = crc_shift(crctab, r, 4u * (count - pos));
+  }
+  if (w == 0u) {
+    const unsigned burst = ctl[C_S3_BURST];
+    const unsigned h = crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
+    r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
+  }
+  if (r) atomicXor(out_meta + 2 * bi + 1, r);
+  // synaptic events the next burst propagates (bound for no_list); every lane of the block is here
+  ev = __reduce_add_sync(0xFFFFFFFFu, ev);
+  if ((threadIdx.x & 31u) == 0u && ev) atomicAdd(ctl + C_EVENTS, ev);
+}
+
+// state digest: CRC-32 over V (i32 LE), cd (u16 LE), cc (u16 LE); 64 neurons per thread
+__global__ void __launch_bounds__(WGS) k_state(KARGS) {
+  __shared__ unsigned tab[256];
+  tab[threadIdx.x] = crctab[threadIdx.x];
+  __syncthreads();
+  const unsigned i0 = (blockIdx.x * blockDim.x + threadIdx.x) * 64u;
+  if (i0 >= n) return;
+  const unsigned i1 = min(i0 + 64u, n);
+  unsigned rv = 0, rd = 0, rc = 0;
+  for (unsigned i = i0; i < i1; i++) {
+    rv = crc_u32(tab, rv, (unsigned)V[i]);
+    rd = crc_u16(tab, rd, cd[i]);
+    rc = crc_u16(tab, rc, cc[i]);
+  }
+  unsigned r = crc_shift(crctab, rv, 4u * (n - i1) + 4u * n) ^
+               crc_shift(crctab, rd, 2u * (n - i1) + 2u * n) ^ crc_shift(crctab, rc, 2u * (n - i1));
+  if (i0 == 0u) r ^= crc_shift(crctab, 0xFFFFFFFFu, 8u * n) ^ 0xFFFFFFFFu;
+  if (r) atomicXor(ctl + C_SCRC, r);
+}
+
+}  // extern "C"

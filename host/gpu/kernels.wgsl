@@ -1,0 +1,556 @@
+// feagi-embed GPU host twin: one burst of docs/model.md §3 (fixed point) as WGSL compute shaders.
+//
+// Sections start with a line `//! <name>`. `common` (pure functions, constants) is prepended to
+// every kernel; `crc` (CRC-32 helpers, binding 31) to the kernels that hash. Every other section
+// is one kernel with its own binding declarations (the same binding number always names the same
+// buffer; see host/gpu/common.py BUFFERS). The CUDA twin (kernels.cu) is the same algorithm,
+// function for function.
+//
+// Per burst: k_in (stimulus, power, membrane reset, propagation from the previous fire queue),
+// k_dyn (refractory countdown, dynamics of the fire candidates, degeneration), k_scan1/2/3 (fired
+// bitmap -> ascending fired ids = next fire queue, burst CRC-32). No 64-bit types: the exact
+// leak product and run-time contributions use 32-bit pieces.
+
+//! common
+struct Prm {
+  n: u32, words: u32, nblk: u32, power: u32,
+  power_in: i32, forced_v: i32, psp_cap: i32, large: u32,
+  record: u32, has_degen: u32, grid: u32, pad: u32,
+};
+
+const CAND: u32 = 1u;
+const FORCED: u32 = 2u;
+// device control words (ctl)
+const C_BURST: u32 = 0u;
+const C_BI: u32 = 1u;
+const C_FQ: u32 = 2u;
+const C_NCAND: u32 = 3u;
+const C_NFORCED: u32 = 5u;
+const C_NREFL: u32 = 6u;
+const C_OUTPOS: u32 = 8u;
+const C_S3_COUNT: u32 = 9u;
+const C_S3_BASE: u32 = 10u;
+const C_S3_BURST: u32 = 11u;
+const C_S3_BI: u32 = 12u;
+const C_SCRC: u32 = 13u;
+// area parameter columns (apar, 16 i32 per area)
+const A_LIM: u32 = 0u;
+const A_K: u32 = 1u;
+const A_EXC_MODE: u32 = 2u;
+const A_EXC_T: u32 = 3u;
+const A_REFR: u32 = 4u;
+const A_SNOOZE: u32 = 5u;
+const A_CFL: u32 = 6u;
+const A_MPACC: u32 = 7u;
+const A_DRIVEN: u32 = 8u;
+const A_DEGEN: u32 = 9u;
+const INT_MAX: i32 = 2147483647;
+// more candidates than n >> DENSE_SHIFT: k_dyn and the FCL clear run densely (coalesced)
+const DENSE_SHIFT: u32 = 3u;
+
+fn int_min() -> i32 { return bitcast<i32>(0x80000000u); }
+
+// sat32(v + a)
+fn sat_add(v: i32, a: i32) -> i32 {
+  let s = v + a;
+  if ((v >= 0) == (a >= 0) && (s >= 0) != (v >= 0)) {
+    return select(int_min(), INT_MAX, v >= 0);
+  }
+  return s;
+}
+
+fn uabs(x: i32) -> u32 { return select(bitcast<u32>(x), 0u - bitcast<u32>(x), x < 0); }
+
+// unsigned 32x32 -> 64 product as (lo, hi)
+fn mul_wide(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xFFFFu; let a1 = a >> 16u; let b0 = b & 0xFFFFu; let b1 = b >> 16u;
+  let p00 = a0 * b0; let p01 = a0 * b1; let p10 = a1 * b0; let p11 = a1 * b1;
+  let mid = (p00 >> 16u) + (p01 & 0xFFFFu) + (p10 & 0xFFFFu);
+  return vec2<u32>((p00 & 0xFFFFu) | (mid << 16u), p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u));
+}
+
+// leak(V) = sat32(floor((V*K + 32768) / 65536)), exact (64-bit product in two words)
+fn leak(v: i32, k: i32) -> i32 {
+  var p = mul_wide(uabs(v), uabs(k));
+  if ((v < 0) != (k < 0)) {
+    let lo = ~p.x + 1u;
+    p = vec2<u32>(lo, ~p.y + select(0u, 1u, lo == 0u));
+  }
+  let lo2 = p.x + 32768u;
+  let hi2 = p.y + select(0u, 1u, lo2 < p.x);
+  let r_lo = (lo2 >> 16u) | (hi2 << 16u);
+  let r_hi = bitcast<i32>(hi2) >> 16u;
+  if (r_hi > 0 || (r_hi == 0 && r_lo >= 0x80000000u)) { return INT_MAX; }
+  if (r_hi < -1 || (r_hi == -1 && r_lo < 0x80000000u)) { return int_min(); }
+  return bitcast<i32>(r_lo);
+}
+
+// run-time contribution sign(w) * floor((2|w|P + n) / 2n), P = clamp(psp, 0, cap); only the low
+// 32 bits matter (the accumulator wraps)
+fn runtime_c(w: i32, psp: i32, n: i32, cap: i32) -> i32 {
+  let pc = clamp(psp, 0, cap);
+  let prod = mul_wide(uabs(w), bitcast<u32>(pc));
+  var hi = (prod.y << 1u) | (prod.x >> 31u);
+  var lo = prod.x << 1u;
+  let lo2 = lo + bitcast<u32>(n);
+  hi = hi + select(0u, 1u, lo2 < lo);
+  lo = lo2;
+  let d = 2u * bitcast<u32>(n);
+  var rem = hi % d;
+  var q = 0u;
+  for (var i = 31i; i >= 0i; i = i - 1i) {
+    let top = rem >> 31u;
+    rem = (rem << 1u) | ((lo >> u32(i)) & 1u);
+    q = q << 1u;
+    if (top != 0u || rem >= d) { rem = rem - d; q = q | 1u; }
+  }
+  let mag = bitcast<i32>(q);
+  return select(mag, 0 - mag, w < 0);
+}
+
+// excitability (docs/model.md §2): ALWAYS / NEVER / pcg(seed) < T, all arithmetic mod 2^32
+fn exc_pass(nid: u32, burst: u32, mode: i32, t: u32) -> bool {
+  if (mode == 0) { return true; }
+  if (mode == 1) { return false; }
+  var s = nid * 2654435761u + burst * 1597334677u;
+  s = s * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return ((w >> 22u) ^ w) < t;
+}
+
+//! crc
+// crctab: [0, 256) the zlib CRC-32 table; 256 + 1024*k + 256*b + v: the GF(2) matrix that advances
+// a raw CRC register over 2^k zero bytes, applied to byte b of the register having value v.
+@group(0) @binding(31) var<storage, read> crctab: array<u32>;
+var<workgroup> wtab: array<u32, 256>;
+
+fn load_table(lid: u32) { wtab[lid] = crctab[lid]; }
+
+// raw CRC register advanced over n zero bytes
+fn crc_shift(r0: u32, nbytes: u32) -> u32 {
+  var r = r0;
+  var n = nbytes;
+  var k = 0u;
+  while (n != 0u && r != 0u) {
+    if ((n & 1u) != 0u) {
+      let b = 256u + 1024u * k;
+      r = crctab[b + (r & 0xFFu)] ^ crctab[b + 256u + ((r >> 8u) & 0xFFu)]
+          ^ crctab[b + 512u + ((r >> 16u) & 0xFFu)] ^ crctab[b + 768u + (r >> 24u)];
+    }
+    n = n >> 1u;
+    k = k + 1u;
+  }
+  return r;
+}
+
+fn crc_u32(r: u32, w: u32) -> u32 {
+  var c = r ^ w;
+  c = wtab[c & 0xFFu] ^ (c >> 8u);
+  c = wtab[c & 0xFFu] ^ (c >> 8u);
+  c = wtab[c & 0xFFu] ^ (c >> 8u);
+  c = wtab[c & 0xFFu] ^ (c >> 8u);
+  return c;
+}
+
+fn crc_u16(r: u32, h: u32) -> u32 {
+  var c = r ^ (h & 0xFFFFu);
+  c = wtab[c & 0xFFu] ^ (c >> 8u);
+  c = wtab[c & 0xFFu] ^ (c >> 8u);
+  return c;
+}
+
+//! k_begin
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+
+@compute @workgroup_size(1)
+fn main() {
+  atomicStore(&ctl[C_BI], 0u);
+  atomicStore(&ctl[C_OUTPOS], 0u);
+}
+
+//! k_in
+@group(0) @binding(0) var<uniform> prm: Prm;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read> narea: array<u32>;
+@group(0) @binding(4) var<storage, read> apar: array<i32>;
+@group(0) @binding(5) var<storage, read> syn_ptr: array<u32>;
+@group(0) @binding(6) var<storage, read> syn_dst: array<u32>;
+@group(0) @binding(7) var<storage, read> syn_c: array<i32>;
+@group(0) @binding(8) var<storage, read> syn_w: array<i32>;
+@group(0) @binding(9) var<storage, read> fanout: array<i32>;
+@group(0) @binding(10) var<storage, read_write> V: array<i32>;
+@group(0) @binding(13) var<storage, read> psp: array<i32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
+@group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
+@group(0) @binding(17) var<storage, read_write> cand: array<u32>;
+@group(0) @binding(18) var<storage, read_write> forced: array<u32>;
+@group(0) @binding(20) var<storage, read> fq: array<u32>;
+@group(0) @binding(21) var<storage, read> fqv: array<i32>;
+@group(0) @binding(23) var<storage, read_write> frc: array<atomic<u32>>;
+@group(0) @binding(24) var<storage, read> fqbits: array<u32>;
+@group(0) @binding(27) var<storage, read> stim: array<u32>;
+
+// acc[t] += c (wrapping); t joins the fire candidate list of parity p once
+fn add_input(t: u32, c: i32, p: u32) {
+  if ((atomicLoad(&flag[t]) & CAND) == 0u) {
+    let old = atomicOr(&flag[t], CAND);
+    if ((old & CAND) == 0u) {
+      let k = atomicAdd(&ctl[C_NCAND + p], 1u);
+      cand[p * prm.n + k] = t;
+    }
+  }
+  atomicAdd(&acc[t], c);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let gid = gid3.x;
+  let stride = nwg.x * 256u;
+  let burst = atomicLoad(&ctl[C_BURST]);
+  let p = burst & 1u;
+  let bi = atomicLoad(&ctl[C_BI]);
+  let nfq = atomicLoad(&ctl[C_FQ]);
+  let soff = stim[0];
+  let s0 = stim[1u + bi];
+  let nst = stim[2u + bi] - s0;
+  let npow = select(0u, 1u, prm.power != 0xFFFFFFFFu);
+  let nreset = select(atomicLoad(&ctl[C_NCAND + (p ^ 1u)]), nfq, prm.large != 0u);
+  let total = nst + npow + nreset;
+  for (var j = gid; j < total; j = j + stride) {
+    if (j < nst) {
+      // 2. sensory injection / force-fire
+      let e = soff + 2u * (s0 + j);
+      let word = stim[e];
+      let i = word & 0x7FFFFFFFu;
+      if ((word >> 31u) != 0u) {
+        let old = atomicOr(&flag[i], FORCED);
+        if ((old & FORCED) == 0u) {
+          let k = atomicAdd(&ctl[C_NFORCED], 1u);
+          forced[k] = i;
+          atomicOr(&frc[i >> 5u], 1u << (i & 31u));
+        }
+      } else {
+        add_input(i, bitcast<i32>(stim[e + 1u]), p);
+      }
+    } else if (j < nst + npow) {
+      // 3. power
+      add_input(prm.power, prm.power_in, p);
+    } else {
+      // 4. membrane reset of mp_charge_accumulation = false neurons
+      let r = j - nst - npow;
+      if (prm.large != 0u) {
+        let i = fq[r];
+        if (apar[narea[i] * 16u + A_MPACC] == 0) { V[i] = 0; }
+      } else {
+        let i = cand[(p ^ 1u) * prm.n + r];
+        let in_fq = (fqbits[i >> 5u] >> (i & 31u)) & 1u;
+        if (in_fq == 0u && apar[narea[i] * 16u + A_MPACC] == 0) { V[i] = 0; }
+      }
+    }
+  }
+  // 5. propagation: one 32-lane group per source of the previous fire queue
+  let lane = gid & 31u;
+  let gstride = stride >> 5u;
+  for (var q = gid >> 5u; q < nfq; q = q + gstride) {
+    let src = fq[q];
+    let area = narea[src];
+    let driven = apar[area * 16u + A_DRIVEN] != 0;
+    let degen = apar[area * 16u + A_DEGEN] != 0;
+    var pv = 0;
+    if (driven) { pv = fqv[q]; } else if (degen) { pv = psp[src]; }
+    let n = fanout[src];
+    let k1 = syn_ptr[src + 1u];
+    for (var k = syn_ptr[src] + lane; k < k1; k = k + 32u) {
+      var c: i32;
+      if (driven || degen) { c = runtime_c(syn_w[k], pv, n, prm.psp_cap); } else { c = syn_c[k]; }
+      add_input(syn_dst[k], c, p);
+    }
+  }
+}
+
+//! k_dyn
+@group(0) @binding(0) var<uniform> prm: Prm;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(2) var<storage, read> thr: array<i32>;
+@group(0) @binding(3) var<storage, read> narea: array<u32>;
+@group(0) @binding(4) var<storage, read> apar: array<i32>;
+@group(0) @binding(10) var<storage, read_write> V: array<i32>;
+@group(0) @binding(11) var<storage, read_write> cd: array<u32>;
+@group(0) @binding(12) var<storage, read_write> cc: array<u32>;
+@group(0) @binding(13) var<storage, read_write> psp: array<i32>;
+@group(0) @binding(14) var<storage, read> acc: array<i32>;
+@group(0) @binding(15) var<storage, read> flag: array<u32>;
+@group(0) @binding(16) var<storage, read_write> vfire: array<i32>;
+@group(0) @binding(17) var<storage, read> cand: array<u32>;
+@group(0) @binding(19) var<storage, read_write> refl: array<u32>;
+@group(0) @binding(20) var<storage, read> fq: array<u32>;
+@group(0) @binding(22) var<storage, read_write> nat: array<atomic<u32>>;
+
+fn push_refl(i: u32, p: u32) {
+  let k = atomicAdd(&ctl[C_NREFL + (p ^ 1u)], 1u);
+  refl[(p ^ 1u) * prm.n + k] = i;
+}
+
+// 6a. refractory countdown (i has cd > 0); a force-fired neuron's countdown pauses
+fn refractory(i: u32, f: u32, area: u32, p: u32) {
+  if ((f & FORCED) != 0u) { push_refl(i, p); return; }
+  let c = cd[i] - 1u;
+  cd[i] = c;
+  if (c == 0u) {
+    let L = u32(apar[area * 16u + A_CFL]);
+    if (L != 0u && L != 65535u && cc[i] >= L) { cc[i] = 0u; }
+  } else {
+    push_refl(i, p);
+  }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let gid = gid3.x;
+  let stride = nwg.x * 256u;
+  let burst = atomicLoad(&ctl[C_BURST]);
+  let p = burst & 1u;
+  let ncand = atomicLoad(&ctl[C_NCAND + p]);
+  let nrefl = atomicLoad(&ctl[C_NREFL + p]);
+  let ndeg = select(0u, atomicLoad(&ctl[C_FQ]), prm.has_degen != 0u);
+  // dense: every neuron once (refractory ones included), in id order; else the lists
+  let dense = ncand > (prm.n >> DENSE_SHIFT);
+  let nlist = select(ncand + nrefl, prm.n, dense);
+  let total = nlist + ndeg;
+  for (var j = gid; j < total; j = j + stride) {
+    if (j < nlist && (dense || j < ncand)) {
+      let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
+      let f = flag[i];
+      let area = narea[i];
+      if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
+      if ((f & CAND) == 0u) { continue; }
+      let ab = area * 16u;
+      var a = acc[i];
+      if (apar[ab + A_MPACC] != 0 && a < 0) { a = 0; }
+      let v = sat_add(V[i], a);
+      let L = u32(apar[ab + A_CFL]);
+      let finite = L != 0u && L != 65535u;
+      let in_window = thr[i] <= v && v <= apar[ab + A_LIM];
+      let c0 = cc[i];
+      if (in_window && c0 >= L) {
+        cc[i] = 0u;
+        V[i] = v;
+      } else if (in_window && exc_pass(i, burst, apar[ab + A_EXC_MODE], bitcast<u32>(apar[ab + A_EXC_T]))) {
+        V[i] = 0;
+        let c = min(c0 + 1u, 65535u);
+        cc[i] = c;
+        var r = u32(apar[ab + A_REFR]);
+        if (finite && c >= L) { r = min(r + u32(apar[ab + A_SNOOZE]), 65535u); }
+        cd[i] = r;
+        if (r > 0u) { push_refl(i, p); }
+        vfire[i] = v;
+        atomicOr(&nat[i >> 5u], 1u << (i & 31u));
+      } else {
+        if (finite) { cc[i] = 0u; }
+        V[i] = leak(v, apar[ab + A_K]);
+      }
+    } else if (j < nlist) {
+      let i = refl[p * prm.n + (j - ncand)];
+      let f = flag[i];
+      if ((f & CAND) == 0u) { refractory(i, f, narea[i], p); }
+    } else {
+      // degenerating sources lower their PSP after propagating (floor 0)
+      let src = fq[j - nlist];
+      let d = apar[narea[src] * 16u + A_DEGEN];
+      if (d != 0) { psp[src] = max(psp[src] - d, 0); }
+    }
+  }
+}
+
+//! k_scan1
+@group(0) @binding(0) var<uniform> prm: Prm;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(14) var<storage, read_write> acc: array<i32>;
+@group(0) @binding(15) var<storage, read_write> flag: array<u32>;
+@group(0) @binding(17) var<storage, read> cand: array<u32>;
+@group(0) @binding(18) var<storage, read> forced: array<u32>;
+@group(0) @binding(22) var<storage, read> nat: array<u32>;
+@group(0) @binding(23) var<storage, read> frc: array<u32>;
+@group(0) @binding(25) var<storage, read_write> loc: array<u32>;
+@group(0) @binding(26) var<storage, read_write> blk: array<u32>;
+var<workgroup> sh: array<u32, 256>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
+        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let w = gid3.x;
+  let lid = lid3.x;
+  if (wid.x < prm.nblk) {  // workgroups past nblk only clear the FCL
+    var x = 0u;
+    if (w < prm.words) { x = nat[w] | frc[w]; }
+    let c = countOneBits(x);
+    sh[lid] = c;
+    workgroupBarrier();
+    for (var off = 1u; off < 256u; off = off << 1u) {
+      var t = 0u;
+      if (lid >= off) { t = sh[lid - off]; }
+      workgroupBarrier();
+      sh[lid] = sh[lid] + t;
+      workgroupBarrier();
+    }
+    if (w < prm.words) { loc[w] = sh[lid] - c; }
+    if (lid == 255u) { blk[wid.x] = sh[255]; }
+  }
+  // 1. clear the fire candidate list (acc, flags) for the next burst
+  let p = atomicLoad(&ctl[C_BURST]) & 1u;
+  let ncand = atomicLoad(&ctl[C_NCAND + p]);
+  let stride = nwg.x * 256u;
+  if (ncand > (prm.n >> DENSE_SHIFT)) {
+    for (var i = w; i < prm.n; i = i + stride) {
+      if (flag[i] != 0u) { flag[i] = 0u; acc[i] = 0; }
+    }
+    return;
+  }
+  let total = ncand + atomicLoad(&ctl[C_NFORCED]);
+  for (var j = w; j < total; j = j + stride) {
+    if (j < ncand) {
+      let i = cand[p * prm.n + j];
+      acc[i] = 0;
+      flag[i] = 0u;
+    } else {
+      flag[forced[j - ncand]] = 0u;
+    }
+  }
+}
+
+//! k_scan2
+@group(0) @binding(0) var<uniform> prm: Prm;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(26) var<storage, read_write> blk: array<u32>;
+@group(0) @binding(30) var<storage, read_write> out_meta: array<atomic<u32>>;
+var<workgroup> sh: array<u32, 256>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
+  let lid = lid3.x;
+  var carry = 0u;
+  for (var base = 0u; base < prm.nblk; base = base + 256u) {
+    let k = base + lid;
+    var c = 0u;
+    if (k < prm.nblk) { c = blk[k]; }
+    sh[lid] = c;
+    workgroupBarrier();
+    for (var off = 1u; off < 256u; off = off << 1u) {
+      var t = 0u;
+      if (lid >= off) { t = sh[lid - off]; }
+      workgroupBarrier();
+      sh[lid] = sh[lid] + t;
+      workgroupBarrier();
+    }
+    if (k < prm.nblk) { blk[k] = carry + sh[lid] - c; }
+    carry = carry + sh[255];
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let burst = atomicLoad(&ctl[C_BURST]);
+    let p = burst & 1u;
+    let bi = atomicLoad(&ctl[C_BI]);
+    let base = atomicLoad(&ctl[C_OUTPOS]);
+    atomicStore(&ctl[C_S3_COUNT], carry);
+    atomicStore(&ctl[C_S3_BASE], base);
+    atomicStore(&ctl[C_S3_BURST], burst);
+    atomicStore(&ctl[C_S3_BI], bi);
+    atomicStore(&ctl[C_FQ], carry);
+    if (prm.record != 0u) { atomicStore(&ctl[C_OUTPOS], base + carry); }
+    atomicStore(&out_meta[2u * bi], carry);
+    atomicStore(&out_meta[2u * bi + 1u], 0u);
+    atomicStore(&ctl[C_NCAND + (p ^ 1u)], 0u);
+    atomicStore(&ctl[C_NREFL + p], 0u);
+    atomicStore(&ctl[C_NFORCED], 0u);
+    atomicStore(&ctl[C_BURST], burst + 1u);
+    atomicStore(&ctl[C_BI], bi + 1u);
+  }
+}
+
+//! k_scan3
+@group(0) @binding(0) var<uniform> prm: Prm;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(16) var<storage, read> vfire: array<i32>;
+@group(0) @binding(20) var<storage, read_write> fq: array<u32>;
+@group(0) @binding(21) var<storage, read_write> fqv: array<i32>;
+@group(0) @binding(22) var<storage, read_write> nat: array<u32>;
+@group(0) @binding(23) var<storage, read_write> frc: array<u32>;
+@group(0) @binding(24) var<storage, read_write> fqbits: array<u32>;
+@group(0) @binding(25) var<storage, read> loc: array<u32>;
+@group(0) @binding(26) var<storage, read> blk: array<u32>;
+@group(0) @binding(28) var<storage, read_write> out_ids: array<u32>;
+@group(0) @binding(29) var<storage, read_write> out_v: array<i32>;
+@group(0) @binding(30) var<storage, read_write> out_meta: array<atomic<u32>>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
+        @builtin(workgroup_id) wid: vec3<u32>) {
+  load_table(lid3.x);
+  workgroupBarrier();
+  let w = gid3.x;
+  if (w >= prm.words) { return; }
+  let count = atomicLoad(&ctl[C_S3_COUNT]);
+  let base = atomicLoad(&ctl[C_S3_BASE]);
+  let bi = atomicLoad(&ctl[C_S3_BI]);
+  let xn = nat[w];
+  let x = xn | frc[w];
+  fqbits[w] = x;
+  nat[w] = 0u;
+  frc[w] = 0u;
+  var r = 0u;
+  if (x != 0u) {
+    // the fired ids of this word, ascending, at their place in the fire queue; their CRC
+    // contribution is the raw CRC of the run moved to the end of the message [b, count, ids]
+    var pos = blk[wid.x] + loc[w];
+    var y = x;
+    while (y != 0u) {
+      let b = firstTrailingBit(y);
+      y = y & (y - 1u);
+      let id = w * 32u + b;
+      var v = prm.forced_v;
+      if (((xn >> b) & 1u) != 0u) { v = vfire[id]; }
+      fq[pos] = id;
+      fqv[pos] = v;
+      if (prm.record != 0u) { out_ids[base + pos] = id; out_v[base + pos] = v; }
+      r = crc_u32(r, id);
+      pos = pos + 1u;
+    }
+    r = crc_shift(r, 4u * (count - pos));
+  }
+  if (w == 0u) {
+    let burst = atomicLoad(&ctl[C_S3_BURST]);
+    let h = crc_shift(crc_u32(crc_u32(0u, burst), count), 4u * count);
+    r = r ^ h ^ crc_shift(0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
+  }
+  if (r != 0u) { atomicXor(&out_meta[2u * bi + 1u], r); }
+}
+
+//! k_state
+@group(0) @binding(0) var<uniform> prm: Prm;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(10) var<storage, read> V: array<i32>;
+@group(0) @binding(11) var<storage, read> cd: array<u32>;
+@group(0) @binding(12) var<storage, read> cc: array<u32>;
+
+// state digest: CRC-32 over V (i32 LE), cd (u16 LE), cc (u16 LE); 64 neurons per invocation
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+  load_table(lid3.x);
+  workgroupBarrier();
+  let n = prm.n;
+  let i0 = gid3.x * 64u;
+  if (i0 >= n) { return; }
+  let i1 = min(i0 + 64u, n);
+  var rv = 0u;
+  var rd = 0u;
+  var rc = 0u;
+  for (var i = i0; i < i1; i = i + 1u) {
+    rv = crc_u32(rv, bitcast<u32>(V[i]));
+    rd = crc_u16(rd, cd[i]);
+    rc = crc_u16(rc, cc[i]);
+  }
+  var r = crc_shift(rv, 4u * (n - i1) + 4u * n) ^ crc_shift(rd, 2u * (n - i1) + 2u * n)
+          ^ crc_shift(rc, 2u * (n - i1));
+  if (i0 == 0u) { r = r ^ crc_shift(0xFFFFFFFFu, 8u * n) ^ 0xFFFFFFFFu; }
+  if (r != 0u) { atomicXor(&ctl[C_SCRC], r); }
+}

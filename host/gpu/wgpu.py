@@ -1,0 +1,232 @@
+"""WGPU host twin: the burst of ``docs/model.md`` §3 as WGSL compute shaders through wgpu-py.
+
+Runs on any WebGPU adapter wgpu-native finds: Vulkan on an NVIDIA/AMD/Intel GPU, or the CPU
+through Mesa's lavapipe (CI). Bit-exact with the numba twin (fixed point): int32 arithmetic,
+``atomic<i32>`` wrapping accumulation, the 64-bit leak product and run-time contributions in 32-bit
+pieces. Algorithm and buffers: :mod:`feagi_embed.host.gpu.common`; shaders: ``kernels.wgsl``.
+
+Example::
+
+    from feagi_embed.host.gpu.wgpu import WgpuTwin
+    trace = WgpuTwin(model).run(120, stimulus, state_every=10)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from .common import (BUFFERS, C_SCRC, WG, GpuTwin, GpuUnavailable, initial_ctl,
+                     prm_words)
+
+KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+_CRC_KERNELS = ("k_scan3", "k_state")
+
+
+def wgsl_sources() -> dict[str, str]:
+    """Kernel name → full WGSL source (``common`` [+ ``crc``] + the kernel's section)."""
+    from .common import HERE
+
+    text = (HERE / "kernels.wgsl").read_text()
+    parts = re.split(r"^//! (\w+)\s*$", text, flags=re.M)
+    sec = {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
+    return {k: sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "") + sec[k] for k in KERNELS}
+
+
+@lru_cache(maxsize=None)
+def _device_and_pipelines(power_preference: str = "high-performance"):
+    """One wgpu device per process with the adapter's storage limits, and the compiled pipelines
+    (kernel → (pipeline, [(binding, buffer name)]))."""
+    try:
+        import wgpu
+    except ImportError as e:
+        raise GpuUnavailable(f"wgpu-py is not installed ({e}); pip install 'feagi-embed[wgpu]'") from None
+    try:
+        adapter = wgpu.gpu.request_adapter_sync(power_preference=power_preference)
+    except Exception as e:  # noqa: BLE001 - wgpu raises several kinds when no driver exists
+        raise GpuUnavailable(f"no WebGPU adapter: {e}") from None
+    if adapter is None:
+        raise GpuUnavailable("no WebGPU adapter (install a Vulkan driver, e.g. Mesa lavapipe: "
+                             "apt-get install mesa-vulkan-drivers libvulkan1)")
+    lim = adapter.limits
+    want = {k: lim[k] for k in ("max-storage-buffers-per-shader-stage",
+                                "max-storage-buffer-binding-size", "max-buffer-size",
+                                "max-compute-workgroups-per-dimension") if k in lim}
+    device = adapter.request_device_sync(required_limits=want)
+    pipes = {}
+    for name, src in wgsl_sources().items():
+        decl = re.findall(r"@binding\((\d+)\)\s*var<(\w+)(?:,\s*(\w+))?>", src)
+        entries, names = [], []
+        for b, space, access in decl:
+            b = int(b)
+            if space == "uniform":
+                ty = wgpu.BufferBindingType.uniform
+            elif access == "read":
+                ty = wgpu.BufferBindingType.read_only_storage
+            else:
+                ty = wgpu.BufferBindingType.storage
+            entries.append({"binding": b, "visibility": wgpu.ShaderStage.COMPUTE,
+                            "buffer": {"type": ty}})
+            names.append((b, BUFFERS[b]))
+        bgl = device.create_bind_group_layout(entries=entries)
+        layout = device.create_pipeline_layout(bind_group_layouts=[bgl])
+        module = device.create_shader_module(code=src, label=name)
+        pipe = device.create_compute_pipeline(layout=layout,
+                                              compute={"module": module, "entry_point": "main"})
+        pipes[name] = (pipe, bgl, names)
+    return device, adapter, pipes
+
+
+def available() -> tuple[bool, str]:
+    """``(True, adapter description)`` when a WebGPU adapter runs the kernels, else
+    ``(False, reason)``."""
+    try:
+        _, adapter, _ = _device_and_pipelines()
+    except GpuUnavailable as e:
+        return False, str(e)
+    info = adapter.info
+    return True, f"{info['device']} ({info['backend_type']}, {info['adapter_type']})"
+
+
+class WgpuTwin(GpuTwin):
+    """The GPU twin on WebGPU (see :class:`~feagi_embed.host.gpu.common.GpuTwin`).
+
+    Args:
+        model: the quantized model.
+        mode: ``"fixed"`` only.
+        batch: most bursts per queue submission.
+        grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
+
+    Raises:
+        GpuUnavailable: wgpu-py or an adapter missing, or a buffer above the adapter's limits.
+    """
+
+    backend = "wgpu"
+
+    def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None):
+        self._grid = grid
+        super().__init__(model, mode, batch=batch)
+
+    def _alloc(self, arrays):
+        import wgpu
+
+        self._wgpu = wgpu
+        dev, adapter, pipes = _device_and_pipelines()
+        self._dev, self._pipes = dev, pipes
+        if self._grid is None:
+            self._grid = 16 if adapter.info["adapter_type"] == "CPU" else 1024
+        m = self.model
+        n = m.n_neurons
+        words = (n + 31) // 32
+        self._words = words
+        self._nblk = max(1, (words + WG - 1) // WG)
+        zeros_i = lambda k: np.zeros(k, np.int32)  # noqa: E731
+        arrays.update(
+            ctl=initial_ctl(), V=zeros_i(n), cd=zeros_i(n), cc=zeros_i(n),
+            acc=zeros_i(n), flag=zeros_i(n), vfire=zeros_i(n), cand=zeros_i(2 * n),
+            forced=zeros_i(n), refl=zeros_i(2 * n), fq=zeros_i(n), fqv=zeros_i(n),
+            nat=zeros_i(words), frc=zeros_i(words), fqbits=zeros_i(words), loc=zeros_i(words),
+            blk=zeros_i(self._nblk), out_ids=zeros_i(self._out_cap),
+            out_v=zeros_i(self._out_cap), out_meta=zeros_i(2 * self.batch), crctab=self._tables,
+            stim=np.zeros(64, np.uint32))
+        lim = dev.limits
+        maxbind = lim["max-storage-buffer-binding-size"]
+        usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
+        self._buf = {}
+        for name, arr in arrays.items():
+            data = np.ascontiguousarray(arr)
+            if data.nbytes > maxbind:
+                raise GpuUnavailable(f"{name}: {data.nbytes:,} bytes exceed the adapter's storage "
+                                     f"binding limit {maxbind:,}")
+            self._buf[name] = self._make(data, usage)
+        self._prm_rec = {}
+        for rec in (False, True):
+            self._prm_rec[rec] = dev.create_buffer_with_data(
+                data=prm_words(m, rec).tobytes(),
+                usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
+        self._stim_cap = 64  # u32 words
+        self._bind()
+
+    def _make(self, data: np.ndarray, usage):
+        if data.nbytes < 16:  # WebGPU bindings must not be empty
+            data = np.concatenate([data.view(np.uint8), np.zeros(16 - data.nbytes, np.uint8)])
+        return self._dev.create_buffer_with_data(data=memoryview(data).cast("B"), usage=usage)
+
+    def _bind(self):
+        """Bind groups per kernel and recording mode (recreated when a buffer is replaced)."""
+        self._groups = {}
+        for rec in (False, True):
+            for name, (pipe, bgl, names) in self._pipes.items():
+                entries = []
+                for b, bn in names:
+                    buf = self._prm_rec[rec] if bn == "prm" else self._buf[bn]
+                    entries.append({"binding": b, "resource": {"buffer": buf, "offset": 0,
+                                                               "size": buf.size}})
+                self._groups[rec, name] = self._dev.create_bind_group(layout=bgl, entries=entries)
+
+    def _set_stim(self, head, entries):
+        size = head.size + entries.size
+        if size > self._stim_cap:
+            wgpu = self._wgpu
+            self._stim_cap = max(size, 2 * self._stim_cap)
+            usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST
+            self._buf["stim"] = self._dev.create_buffer(size=4 * self._stim_cap, usage=usage)
+            self._bind()
+        q = self._dev.queue
+        q.write_buffer(self._buf["stim"], 0, head)
+        if entries.size:
+            q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
+
+    def _launch(self, step, record):
+        enc = self._dev.create_command_encoder()
+        cp = enc.begin_compute_pass()
+        g = self._groups
+        plan = [("k_in", self._grid), ("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
+                ("k_scan2", 1), ("k_scan3", self._nblk)]
+        cp.set_pipeline(self._pipes["k_begin"][0])
+        cp.set_bind_group(0, g[record, "k_begin"])
+        cp.dispatch_workgroups(1)
+        for _ in range(step):
+            for name, wgs in plan:
+                cp.set_pipeline(self._pipes[name][0])
+                cp.set_bind_group(0, g[record, name])
+                cp.dispatch_workgroups(wgs)
+        cp.end()
+        self._dev.queue.submit([enc.finish()])
+
+    def _read(self, name, dtype, count, offset=0):
+        if count == 0:
+            return np.zeros(0, dtype)
+        mv = self._dev.queue.read_buffer(self._buf[name], 4 * offset, 4 * count)
+        return np.frombuffer(mv, dtype).copy()
+
+    def _read_out(self, step, record):
+        meta = self._read("out_meta", np.uint32, 2 * step).reshape(step, 2)
+        counts, crcs = meta[:, 0], meta[:, 1]
+        if not record:
+            return counts, crcs, None, None
+        total = int(counts.sum(dtype=np.int64))
+        return counts, crcs, self._read("out_ids", np.uint32, total), self._read("out_v", np.int32, total)
+
+    def _state_crc(self):
+        q = self._dev.queue
+        q.write_buffer(self._buf["ctl"], 4 * C_SCRC, np.zeros(1, np.uint32).tobytes())
+        enc = self._dev.create_command_encoder()
+        cp = enc.begin_compute_pass()
+        cp.set_pipeline(self._pipes["k_state"][0])
+        cp.set_bind_group(0, self._groups[False, "k_state"])
+        n = self.model.n_neurons
+        cp.dispatch_workgroups(max(1, -(-(-(-n // 64)) // WG)))
+        cp.end()
+        q.submit([enc.finish()])
+        return int(self._read("ctl", np.uint32, 1, C_SCRC)[0])
+
+    def _read_state(self):
+        n = self.model.n_neurons
+        return (self._read("V", np.int32, n), self._read("cd", np.uint32, n).astype(np.uint16),
+                self._read("cc", np.uint32, n).astype(np.uint16))
+
+
+__all__ = ["WgpuTwin", "available", "wgsl_sources"]

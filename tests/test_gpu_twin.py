@@ -1,0 +1,281 @@
+"""The GPU twins (WGPU, CUDA) produce the numba twin's trace bit for bit.
+
+Independent expectation: the numba twin (itself checked against the FEAGI engine in
+test_oracle_traces.py) — fired ids, V at fire, burst CRC-32s (zlib) and state CRC-32s, on every
+bundled genome under its recorded force-fire schedule plus injections, every conformance
+micro-genome, and random synthetic models that exercise every rule. WGPU runs anywhere wgpu-py finds
+an adapter (CI: Mesa lavapipe on the CPU); it skips when absent unless FEAGI_EMBED_REQUIRE_TOOLS=1.
+CUDA runs where cupy finds a GPU; without one it skips unless FEAGI_EMBED_REQUIRE_CUDA=1 (set on the
+GPU machine). The CUDA kernels are compile-checked with nvcc or NVRTC without a GPU.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from feagi_embed.cli import main
+from feagi_embed.connectome import develop
+from feagi_embed.genome import load_genome
+from feagi_embed.host.gpu import backends
+from feagi_embed.host.gpu.common import GpuUnavailable, crc_shift, crc_tables, raw_crc
+from feagi_embed.host.twin import Twin, burst_digest
+from feagi_embed.quantize import quantize
+from feagi_embed.stimulus import Stimulus
+
+from .conftest import FIXTURES, GENOMES
+from .gpu_models import random_model, random_stimulus
+
+REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
+REQUIRE_CUDA = os.environ.get("FEAGI_EMBED_REQUIRE_CUDA") == "1"
+BACKENDS = ["wgpu", "cuda"]
+TRACES = sorted((FIXTURES / "traces").glob("*.json.gz"))
+CONFORMANCE = sorted((FIXTURES / "conformance").glob("*.json.gz"))
+
+
+def twin_class(backend: str):
+    """The backend's twin class, or skip (fail where the backend is required)."""
+    ok, why = backends.available(backend)
+    if ok:
+        return backends.twin_class(backend)
+    required = REQUIRE_CUDA if backend == "cuda" else (REQUIRE or
+                                                       os.environ.get("FEAGI_EMBED_REQUIRE_WGPU") == "1")
+    msg = f"{backend} backend unavailable: {why}"
+    if required:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def assert_same_trace(ref, got, what: str) -> None:
+    assert got.bursts == ref.bursts, what
+    for i, (a, b) in enumerate(zip(ref.fired, got.fired)):
+        assert np.array_equal(a, b), (
+            f"{what}: burst {i + 1} fired ids differ: numba-only "
+            f"{sorted(set(a.tolist()) - set(b.tolist()))[:5]}, gpu-only "
+            f"{sorted(set(b.tolist()) - set(a.tolist()))[:5]}")
+        assert np.array_equal(ref.fired_v[i], got.fired_v[i]), f"{what}: burst {i + 1} V at fire"
+    first = next((i + 1 for i, (x, y) in enumerate(zip(ref.burst_crc, got.burst_crc)) if x != y), None)
+    assert first is None, f"{what}: burst digest differs first at burst {first}"
+    assert got.state_crc == ref.state_crc, f"{what}: state digests differ"
+
+
+@lru_cache(maxsize=None)
+def fixture(path) -> dict:
+    with gzip.open(path, "rt") as f:
+        return json.load(f)
+
+
+@lru_cache(maxsize=None)
+def fixture_model(path):
+    fx = fixture(path)
+    if "genome_file" in fx:
+        g = load_genome(GENOMES / fx["genome_file"])
+    else:
+        g = load_genome(fx["genome"], name=fx["name"])
+    return quantize(develop(g))
+
+
+def with_injections(model, stim_doc: dict, bursts: int, seed: int = 7) -> Stimulus:
+    """The recorded force-fire schedule plus seeded injections (values −2…20) into random voxels
+    of every non-core area, every 2nd burst."""
+    rng = np.random.default_rng(seed)
+    entries = list(stim_doc["stimuli"])
+    for a, kind in enumerate(model.meta["kinds"]):
+        if kind == "core":
+            continue
+        w, h, d = model.meta["dims"][a]
+        for b in range(1, bursts + 1, 2):
+            k = min(3, w * h * d)
+            vox = [[int(rng.integers(w)), int(rng.integers(h)), int(rng.integers(d))] for _ in range(k)]
+            entries.append({"bursts": [b, b], "area": model.meta["genome_ids"][a], "voxels": vox,
+                            "kind": "inject", "value": float(np.round(rng.uniform(-2, 20), 2))})
+    return Stimulus.from_json({"stimuli": entries}, "<test>")
+
+
+# ----------------------------------------------------------------------------- no GPU needed
+def test_crc_shift_tables_reproduce_zlib():
+    """The GF(2) shift matrices the kernels use: crc32(M) = L(M) ^ shift(~0, |M|) ^ ~0 and
+    L(A || B) = shift(L(A), |B|) ^ L(B), checked against zlib on random messages."""
+    t = crc_tables()
+    assert [int(x) for x in t[:256]] == [raw_crc(bytes([i])) for i in range(256)]
+    rng = np.random.default_rng(1)
+    for size_a, size_b in [(0, 5), (7, 0), (13, 1000), (4096, 3), (1, 65537)]:
+        a = rng.integers(0, 256, size_a, dtype=np.uint8).tobytes()
+        b = rng.integers(0, 256, size_b, dtype=np.uint8).tobytes()
+        m = a + b
+        assert raw_crc(m) == crc_shift(t, raw_crc(a), len(b)) ^ raw_crc(b)
+        assert zlib.crc32(m) == raw_crc(m) ^ crc_shift(t, 0xFFFFFFFF, len(m)) ^ 0xFFFFFFFF
+
+
+def test_cuda_kernels_compile():
+    """kernels.cu compiles to PTX for sm_90 (nvcc, or NVRTC from the nvidia-cuda-nvrtc wheel;
+    neither needs a GPU)."""
+    from feagi_embed.host.gpu.cuda import compile_check
+
+    try:
+        tool, ptx = compile_check()
+    except GpuUnavailable as e:
+        if REQUIRE:
+            pytest.fail(str(e))
+        pytest.skip(str(e))
+    for k in ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state"):
+        assert f".entry {k}(" in ptx, (tool, k)
+
+
+def test_unknown_backend_and_float_mode_are_refused():
+    with pytest.raises(ValueError):
+        backends.twin_class("opencl")
+    from feagi_embed.host.gpu.common import GpuTwin
+
+    with pytest.raises(ValueError):
+        GpuTwin(random_model(50, 2), "float")
+
+
+# ----------------------------------------------------------------------------- traces
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("path", TRACES, ids=lambda p: p.name.split(".")[0])
+def test_genome_trace_equals_numba(backend, path):
+    cls = twin_class(backend)
+    fx = fixture(path)
+    model = fixture_model(path)
+    bursts = fx["bursts_recorded"]
+    stim = with_injections(model, fx["stimulus"], bursts)
+    ref = Twin(model).run(bursts, stim, state_every=10)
+    assert sum(len(f) for f in ref.fired) > 0
+    assert_same_trace(ref, cls(model, batch=32).run(bursts, stim, state_every=10), fx["name"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("path", CONFORMANCE, ids=lambda p: p.name.split(".")[0])
+def test_conformance_case_equals_numba(backend, path):
+    cls = twin_class(backend)
+    fx = fixture(path)
+    model = fixture_model(path)
+    stim = Stimulus.from_json(fx["stimulus"], fx["name"])
+    bursts = fx["bursts_recorded"]
+    ref = Twin(model).run(bursts, stim, state_every=1)
+    assert_same_trace(ref, cls(model, batch=7).run(bursts, stim, state_every=1), fx["name"])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("seed,large,fanout", [(0, False, 24), (1, True, 24), (2, False, 24),
+                                               (3, False, 1), (4, True, 1)])
+def test_random_model_equals_numba(backend, seed, large, fanout):
+    """~4 k neurons, every rule drawn at random: ~100 k synapses and ~20 % of the neurons firing
+    (candidates above n/8: the dense path of k_dyn; in a large brain, no FCL list at all), or
+    fan-out ~1 (the sparse lists)."""
+    cls = twin_class(backend)
+    m = random_model(4000, fanout, seed=seed, large_brain=large)
+    stim = random_stimulus(m, 60, seed=seed, per_burst=20 if fanout > 1 else 4)
+    ref = Twin(m).run(60, stim, state_every=6)
+    assert np.mean([len(f) for f in ref.fired]) > (100 if fanout > 1 else 2)
+    assert_same_trace(ref, cls(m).run(60, stim, state_every=6), f"random seed {seed}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_synthetic_bench_model_equals_numba(backend):
+    """bench/bench_twin.py's synthetic model (uniform fan-out 100, force-fired activity) at 20 k
+    neurons / 2 M synapses and 10 % activity, with the large-brain reset path."""
+    cls = twin_class(backend)
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_twin", Path(__file__).resolve().parent.parent / "bench" / "bench_twin.py")
+    bt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bt)
+    m = bt.synthetic_model(20_000, 100, seed=3)
+    m.meta["large_brain"] = True
+    area = len(m.meta["ids"]) - 1
+    rng = np.random.default_rng(5)
+    w = m.meta["dims"][area]
+    entries = []
+    for b in range(1, 13):
+        v = rng.choice(20_000, size=2000, replace=False)
+        vox = np.stack([v // (w[1] * w[2]), (v // w[2]) % w[1], v % w[2]], axis=1)
+        entries.append({"bursts": [b, b], "area": m.meta["genome_ids"][area],
+                        "voxels": vox.tolist(), "kind": "force"})
+        entries.append({"bursts": [b, b], "area": m.meta["genome_ids"][area],
+                        "voxels": vox[:300].tolist(), "kind": "inject", "value": 1.5})
+    stim = Stimulus.from_json({"stimuli": entries})
+    ref = Twin(m).run(12, stim, state_every=4)
+    assert_same_trace(ref, cls(m).run(12, stim, state_every=4), "synthetic")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_chunking_batching_watch_and_digest_only_runs(backend):
+    """Chunked runs continue the state; batch size, watch and record=False change nothing."""
+    cls = twin_class(backend)
+    m = random_model(1500, 12, seed=4)
+    stim = random_stimulus(m, 40, seed=4)
+    ref = Twin(m).run(40, stim, state_every=7)
+    one = cls(m, batch=1).run(40, stim, state_every=7)
+    assert_same_trace(ref, one, "batch 1")
+    split = cls(m, batch=16)
+    a = split.run(13, stim, state_every=7)
+    b = split.run(27, stim, state_every=7)
+    assert a.burst_crc + b.burst_crc == ref.burst_crc
+    tn = Twin(m)
+    ra, rb = tn.run(13, stim, state_every=7), tn.run(27, stim, state_every=7)
+    assert (a.state_crc, b.state_crc) == (ra.state_crc, rb.state_crc)
+    assert split.state_digest() == ref.state_crc[40]
+    fast = cls(m).run(40, stim, state_every=7, record=False)
+    assert fast.burst_crc == ref.burst_crc and fast.state_crc == ref.state_crc
+    assert fast.fired == []
+    watch = np.array([7, 100, 900, 1400])
+    tw = Twin(m)
+    rw = tw.run(10, stim, watch=watch)
+    gw = cls(m).run(10, stim, watch=watch)
+    assert all(np.array_equal(x, y) for x, y in zip(rw.watch, gw.watch))
+    g = cls(m)
+    g.run(10, stim)
+    assert np.array_equal(g.V, tw.V) and np.array_equal(g.cd, tw.cd) and np.array_equal(g.cc, tw.cc)
+    assert all(burst_digest(i + 1, ids) == c for i, (ids, c) in enumerate(zip(gw.fired, gw.burst_crc)))
+
+
+# ----------------------------------------------------------------------------- CLI
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cli_run_backend_prints_the_numba_digests(backend):
+    twin_class(backend)
+    r = CliRunner()
+    ref = r.invoke(main, ["run", "test_timer", "-n", "30", "--json"])
+    got = r.invoke(main, ["run", "test_timer", "-n", "30", "--json", "--backend", backend])
+    assert ref.exit_code == 0 and got.exit_code == 0, got.output
+    a, b = json.loads(ref.output), json.loads(got.output)
+    assert a["final_digest"] == b["final_digest"] and a["state_digests"] == b["state_digests"]
+
+
+def test_cli_run_unavailable_backend_is_a_clean_error(monkeypatch):
+    monkeypatch.setattr(backends, "available", lambda name: (False, "no device here"))
+    r = CliRunner().invoke(main, ["run", "test_timer", "-n", "5", "--backend", "cuda"])
+    assert r.exit_code == 2 and "no device here" in r.output and "Traceback" not in r.output
+
+
+def test_verify_rows_for_gpu_twins():
+    """`verify` compares each available GPU twin with the numba twin digest for digest (and says
+    why one did not run); a wrong reference is reported at its first burst."""
+    from feagi_embed.build import verify_gpu
+
+    m = random_model(600, 6, seed=9)
+    stim = random_stimulus(m, 30, seed=9, per_burst=5)
+    ref = Twin(m).run(30, stim, state_every=10)
+    rows = {r["name"]: r for r in verify_gpu(m, stim, 30, ref, state_every=10)}
+    assert set(rows) == {"twin (cuda, fixed point)", "twin (wgpu, fixed point)"}
+    for name in ("cuda", "wgpu"):
+        r = rows[f"twin ({name}, fixed point)"]
+        if backends.available(name)[0]:
+            assert r["equal"] is True and r["bursts"] == 30, r
+        else:
+            assert r["equal"] is None and r["detail"].startswith("not run"), r
+    if backends.available("wgpu")[0]:
+        ref.burst_crc[11] ^= 1
+        bad = verify_gpu(m, stim, 30, ref, state_every=10)[1]
+        assert bad["equal"] is False and bad["first_divergence"] == {"burst": 12,
+                                                                     "what": "burst digest"}
