@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from feagi_embed.boards import list_boards, load_board
-from feagi_embed.build import _fits, heap_budget, plan_for, ram_budget
+from feagi_embed.build import plan_fits, heap_budget, plan_for, ram_budget
 from feagi_embed.connectome import develop
 from feagi_embed.errors import FeagiEmbedError
 from feagi_embed.genome import load_genome
@@ -35,7 +35,7 @@ def main() -> None:
             continue
         plan = plan_for(model, load_board("native"))
         # each board gets its own plan (16-bit V and heap placement only where a board needs them)
-        fits = {b.name: _fits(plan_for(model, b), b) for b in boards}
+        fits = {b.name: plan_fits(plan_for(model, b), b) for b in boards}
         rows.append({"genome": path.stem, "neurons": model.n_neurons, "synapses": model.n_synapses,
                      "ram": plan.ram_bytes, "flash": plan.flash_bytes, "fits": fits})
     print("| genome | neurons | synapses | RAM B | flash B | RAM B/neuron | flash B/synapse | fits |")

@@ -77,13 +77,15 @@ def plan_for(model: Model, board: Board, stimulus: Stimulus | None = None,
             break
         for use_heap in (False, True):
             place_state(plan, static, heap if use_heap else 0, block)
-            if _fits(plan, board):
+            if plan_fits(plan, board):
                 return plan
     assert plan is not None
     return plan
 
 
-def _fits(plan: MemoryPlan, board: Board) -> bool:
+def plan_fits(plan: MemoryPlan, board: Board) -> bool:
+    """True when ``plan`` fits every budget of ``board`` (static RAM, heap and its largest block,
+    flash, AVR's addressable flash data and largest array); :func:`check_plan` explains a no."""
     heap, block = heap_budget(board)
     data, array_max = flash_limits(board)
     return (plan.static_bytes <= ram_budget(board) and plan.flash_bytes <= board.flash_bytes
@@ -151,7 +153,7 @@ def report(model: Model, board: Board, plan: MemoryPlan) -> dict[str, Any]:
         regions["flash"]["largest_array"] = array_max
     return {
         "board": board.name,
-        "fits": _fits(plan, board),
+        "fits": plan_fits(plan, board),
         "regions": regions,
         "narrow_v": js["narrow_v"],
         "arrays": js["arrays"],
