@@ -40,11 +40,15 @@ TEMPLATE_DIR = _data_dir("templates") / "micropython"
 GC_BLOCK = 16
 #: object header of array/bytearray/bytes on a 32-bit port (base, typecode/len, len, items)
 OBJ_HEADER = 16
-#: heap in use after boot, before importing anything (measured: WebAssembly port 1.27, 32-bit)
-BASELINE_BYTES = 6_000
-#: heap taken by importing feagi_model + feagi_engine (+ feagi_viper) bytecode from .py source
-#: (measured: WebAssembly port 1.27; .mpy imports need less). Checked by tests/test_micropython.py.
-CODE_BYTES = 40_000
+#: heap in use after boot before our imports: an assumption with margin (measured 1,120 B in the
+#: unix port and 1,840 B in the WebAssembly port; a device's boot.py/REPL/network may take more)
+BASELINE_BYTES = 8_000
+#: heap taken by importing feagi_model + feagi_engine + feagi_viper from .py source: 15.6-16.4 KB
+#: measured in the unix port (64-bit words, so an upper bound of a 32-bit port); .mpy imports and
+#: frozen modules need less. Checked by tests/test_micropython.py.
+CODE_BYTES = 20_000
+#: the Engine instance: attribute dict (~60 entries), small lists and scalars
+ENGINE_BYTES = 2_000
 
 _SIZE = {"b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4}
 _VIPER_PTR = {"b": "ptr8", "B": "ptr8", "h": "ptr16", "H": "ptr16", "i": "ptr32", "I": "ptr32"}
@@ -254,15 +258,15 @@ def estimate_heap(lay: MpyLayout) -> dict[str, int]:
 
     Returns:
         ``{"baseline", "code", "model", "state", "transient", "total"}``: interpreter baseline,
-        imported code, model arrays (one-byte arrays stay ``bytes``), state arrays, the largest
-        transient (loading one array, or the previous and the new fired-id list of a burst in
-        which every neuron fires: list items are 4 bytes, grown by doubling), total.
+        imported code, model arrays (one-byte arrays stay ``bytes``), state arrays plus the
+        Engine object, the largest transient (loading one array, or the fired-id list of a burst
+        in which every neuron fires: 4-byte items, grown by doubling), total.
     """
     model = sum(OBJ_HEADER + _alloc(a.nbytes + (1 if a.tc == "B" else 0)) for a in lay.arrays)
-    state = sum(OBJ_HEADER + _alloc(n * _SIZE[tc]) for tc, n in lay.state.values())
+    state = ENGINE_BYTES + sum(OBJ_HEADER + _alloc(n * _SIZE[tc]) for tc, n in lay.state.values())
     n = lay.constants["N"]
     load = max((a.nbytes for a in lay.arrays), default=0)
-    lists = 2 * (OBJ_HEADER + _alloc(8 * n))
+    lists = OBJ_HEADER + _alloc(8 * n)
     transient = max(_alloc(load + 1), lists)
     total = BASELINE_BYTES + CODE_BYTES + model + state + transient
     return {"baseline": BASELINE_BYTES, "code": CODE_BYTES, "model": model, "state": state,
@@ -366,7 +370,8 @@ def emit_micropython(model, out_dir: str | os.PathLike, *, board=None, stimulus=
         "feagi_model.py": env.get_template("feagi_model.py.j2").render(
             banner=ban("feagi_model.py - model constants and binary layout"), **ctx),
         "feagi_engine.py": env.get_template("feagi_engine.py.j2").render(
-            banner=ban("feagi_engine.py - burst engine (pure Python)")),
+            banner=ban("feagi_engine.py - burst engine (pure Python)"), arrays=lay.arrays,
+            array_names=[a.name for a in lay.arrays]),
         "feagi_viper.py": env.get_template("feagi_viper.py.j2").render(
             banner=ban("feagi_viper.py - viper kernels"), **lay.viper_types()),
         "main.py": env.get_template("main.py.j2").render(banner=ban("main.py - burst loop")),
