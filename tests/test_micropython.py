@@ -279,7 +279,8 @@ def test_word_size_emulation_catches_a_32_bit_overflow(tmp_path):
     src = (out / "feagi_viper.py").read_text()
     start = src.index("        k = ((int(kk[a]) & mask) ^ m) - m")
     end = src.index("        V[i] = v\n    ctr[0] = nr")
-    naive = ("        k = ((int(kk[a]) & mask) ^ m) - m\n        p = v * k + 32768\n        v = p >> 16\n"
+    naive = ("        k = ((int(kk[a]) & mask) ^ m) - m\n"
+             "        p = v * k + 32768\n        v = p >> 16\n"
              "        if v > imax:\n            v = imax\n        if v < imin:\n"
              "            v = imin\n")
     (out / "feagi_viper.py").write_text(src[:start] + naive + src[end:])
@@ -365,3 +366,40 @@ def test_cli_verify_micropython_row(tmp_path):
     rows = json.loads(r.output)["targets"]
     wasm = [x for x in rows if "wasm" in x["name"]]
     assert wasm and wasm[0]["equal"] is True and wasm[0]["bursts"] == 30
+
+
+def test_api_force_fire_by_voxel_and_on_fire_callback_match_the_twin(tmp_path):
+    """The voxel API (``force_fire(area, x, y, z)``) gives the twin's digests, and ``on_fire``
+    reports exactly the twin's fired neurons of output areas, as (area, x, y, z, k)."""
+    from feagi_embed.runner import neuron_coords
+
+    model, stim = genome_case("test_timer")
+    out = emit(model, stim, 10, tmp_path)
+    sched = [(b, model.area_index(e["area"]), v) for e in stim.entries
+             for b in range(e["bursts"][0], min(e["bursts"][1], BURSTS) + 1) for v in e["voxels"]]
+    assert all(e["kind"] == "force" for e in stim.entries)
+    (out / "api.py").write_text(
+        "import feagi_engine\ne = feagi_engine.Engine()\nfired = []\n"
+        "e.on_fire = lambda *c: fired.append(c)\n"
+        f"sched = {sched!r}\n"
+        f"for b in range(1, {BURSTS} + 1):\n"
+        "    for sb, a, (x, y, z) in sched:\n"
+        "        if sb == b:\n"
+        "            assert e.force_fire(a, x, y, z) == 0\n"
+        "    e.burst()\n    e.trace_burst()\n"
+        "    for c in fired:\n        print('F', b, *c)\n    fired.clear()\n"
+        "e.trace_state()\nassert e.force_fire(0, 99, 0, 0) == -1\n")
+    r = subprocess.run([sys.executable, "api.py"], cwd=out, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got_b, got_s, _ = parse_protocol(r.stdout)
+    ref = Twin(model).run(BURSTS, stim)
+    assert got_b == ref.burst_crc and got_s == ref.state_crc
+    kinds = model.meta["kinds"]
+    want = []
+    for b, ids in enumerate(ref.fired, 1):
+        a, x, y, z, k = neuron_coords(model, ids)
+        want += [(b, *c) for c in zip(a.tolist(), x.tolist(), y.tolist(), z.tolist(), k.tolist())
+                 if kinds[c[0]] == "opu"]
+    got = [tuple(map(int, ln.split()[1:])) for ln in r.stdout.splitlines() if ln.startswith("F ")]
+    assert want and got == want
