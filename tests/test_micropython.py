@@ -373,7 +373,7 @@ def test_api_force_fire_by_voxel_and_on_fire_callback_match_the_twin(tmp_path):
     reports exactly the twin's fired neurons of output areas, as (area, x, y, z, k)."""
     from feagi_embed.runner import neuron_coords
 
-    model, stim = genome_case("test_timer")
+    model, stim = genome_case("webots_pioneer2")  # its output area fires
     out = emit(model, stim, 10, tmp_path)
     sched = [(b, model.area_index(e["area"]), v) for e in stim.entries
              for b in range(e["bursts"][0], min(e["bursts"][1], BURSTS) + 1) for v in e["voxels"]]
