@@ -123,7 +123,6 @@ def test_layout_keeps_gradient_thresholds_per_neuron_only_for_gradient_areas():
     for i in grad:
         seg = model.threshold[first[i]:first[i + 1]]
         assert np.array_equal(thr_n[base[i]:base[i] + len(seg)], seg)
-    assert not lay.constants["VIPER_DYNAMICS"]  # the viper kernel covers per-area thresholds
 
 
 def test_heap_estimate_adds_up_and_refuses_with_requested_available_missing(tmp_path):
@@ -247,8 +246,6 @@ def test_viper_code_bit_exact_with_32_and_64_bit_machine_words(case, bits, tmp_p
     """The generated viper kernels under emulated 32-bit words (ESP32, RP2040: int32 wraps,
     ptr loads zero-extend) and 64-bit words (the unix port) equal the twin."""
     model, stim, bursts = _case(case)
-    if not mpy.mpy_layout(model).constants["VIPER_DYNAMICS"]:
-        pytest.skip("dynamics run in Python for this model (gradient/excitability/mp-driven)")
     out = emit(model, stim, bursts, tmp_path)
     r = _run_emulated(out, bits)
     assert r.returncode == 0, r.stderr[-2000:]

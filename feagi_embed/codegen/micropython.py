@@ -141,7 +141,8 @@ class MpyLayout:
                 "dst_t": _VIPER_PTR[self.array("syn_dst").tc],
                 "c_t": _VIPER_PTR[self.array("syn_c").tc],
                 "c_bits": 8 * _SIZE[self.array("syn_c").tc],
-                "idx_t": _VIPER_PTR[idx], "area_t": _VIPER_PTR[self.array("neuron_area").tc],
+                "idx_t": _VIPER_PTR[idx], "first_t": _VIPER_PTR[self.array("area_first").tc],
+                "area_t": _VIPER_PTR[self.array("neuron_area").tc],
                 "cd_t": _VIPER_PTR[c["CD_T"]], "cc_t": _VIPER_PTR[c["CC_T"]]}
 
 
@@ -230,7 +231,6 @@ def mpy_layout(model) -> MpyLayout:
     cd_max = max(cd_max, int(refr.max(initial=0)))
     cd_t = "B" if cd_max <= 255 else "H"
     cc_t = "B" if int(cfl.max(initial=0)) <= 255 else "H"
-    viper_dyn = (len(thr_n) == 0 and bool((np.asarray(m.area_exc_mode) <= 1).all()) and not bool(mp_driven.any()))
     power = m.meta.get("power_neuron", -1)
     power = -1 if power is None else int(power)
     cap = max(int(m.meta.get("mp_psp_max", 0)), int(m.meta.get("degen_psp_max", 0))) << m.frac_bits
@@ -241,7 +241,7 @@ def mpy_layout(model) -> MpyLayout:
         "LARGE_BRAIN": bool(m.meta.get("large_brain", False)), "PSP_CAP": cap,
         "HAS_MPD": bool(mp_driven.any()), "HAS_DEGEN": bool(degen.any()),
         "HAS_RUNTIME_PSP": runtime_psp, "SYN_C_SHIFT": shift, "CD_T": cd_t, "CC_T": cc_t,
-        "VIPER_DYNAMICS": viper_dyn, "TIMESTEP": ts, "PERIOD_MS": max(1, round(ts * 1000)),
+        "TIMESTEP": ts, "PERIOD_MS": max(1, round(ts * 1000)),
     }
     idx = "H" if n < 65536 else "I"
     state = {"V": ("i", n), "acc": ("i", n), "flag": ("B", n), "cd": (cd_t, n), "cc": (cc_t, n),
