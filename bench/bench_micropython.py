@@ -138,7 +138,8 @@ def main() -> None:
         print(f"| {r['genome']} | {r['neurons']:,} | {r['synapses']:,} | {fires:,} | "
               f"{fmt(r, 'wasm')} | {fmt(r, 'unix_pure')} | {fmt(r, 'unix_viper')} | {kern} | "
               f"{r['est_per_neuron']:.1f} | {um} |")
-    print("\n| board | MicroPython heap B | largest shared genome that fits (neurons, estimated heap B) |")
+    print("\n| board | MicroPython heap B | largest shared genome that fits "
+          "(neurons, estimated heap B) |")
     print("|---|---:|---|")
     for bname in list_boards():
         board = load_board(bname)

