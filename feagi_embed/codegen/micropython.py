@@ -230,6 +230,10 @@ def mpy_layout(model) -> MpyLayout:
     cd_max = int(np.where(finite, np.minimum(refr + snooze, 65535), refr).max(initial=0))
     cd_max = max(cd_max, int(refr.max(initial=0)))
     cd_t = "B" if cd_max <= 255 else "H"
+    # a neuron enters the refractory list only when it fires with a countdown > 0, i.e. in an
+    # area with R > 0 or a snooze behind a finite limit, and stays in it once: size it for those
+    need_cd = (refr > 0) | ((snooze > 0) & finite)
+    n_refl = int(counts[need_cd].sum())
     cc_t = "B" if int(cfl.max(initial=0)) <= 255 else "H"
     power = m.meta.get("power_neuron", -1)
     power = -1 if power is None else int(power)
@@ -240,12 +244,12 @@ def mpy_layout(model) -> MpyLayout:
         "POWER_IN": 1 << m.frac_bits, "FORCED_V": 100 << m.frac_bits,
         "LARGE_BRAIN": bool(m.meta.get("large_brain", False)), "PSP_CAP": cap,
         "HAS_MPD": bool(mp_driven.any()), "HAS_DEGEN": bool(degen.any()),
-        "HAS_RUNTIME_PSP": runtime_psp, "SYN_C_SHIFT": shift, "CD_T": cd_t, "CC_T": cc_t,
+        "HAS_RUNTIME_PSP": runtime_psp, "SYN_C_SHIFT": shift, "N_REFL": n_refl, "CD_T": cd_t, "CC_T": cc_t,
         "TIMESTEP": ts, "PERIOD_MS": max(1, round(ts * 1000)),
     }
     idx = "H" if n < 65536 else "I"
     state = {"V": ("i", n), "acc": ("i", n), "flag": ("B", n), "cd": (cd_t, n), "cc": (cc_t, n),
-             "cand": (idx, n + 1), "prev": (idx, n + 1), "refl": (idx, n + 1)}
+             "cand": (idx, n + 1), "prev": (idx, n + 1), "refl": (idx, n_refl + 1)}
     if constants["HAS_MPD"]:
         state["vfire"] = ("i", n)
     if constants["HAS_DEGEN"]:
