@@ -209,10 +209,11 @@ def build_micropython(model: Model, board: Board | str, out_dir: str | Path, *,
             MicroPython port (nothing is written).
         BoardError: unknown board.
     """
-    from .codegen.micropython import check_heap, emit_micropython, mpy_layout
+    from .codegen.micropython import check_heap, emit_micropython, mpy_layout, queue_len_for
 
     b = board if isinstance(board, Board) else load_board(board)
-    heap = check_heap(mpy_layout(model), b)  # before any file is written
+    # before any file is written
+    heap = check_heap(mpy_layout(model, queue_len=queue_len_for(model, stimulus, bursts)), b)
     files = emit_micropython(model, out_dir, board=b, stimulus=stimulus, bursts=bursts,
                              state_every=state_every)
     return MpyBuildResult(Path(out_dir), b, files, heap)

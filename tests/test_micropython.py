@@ -109,6 +109,10 @@ def test_layout_uses_narrowest_types_and_per_area_parameters():
     assert lay.array("thr_n").count == 0  # no threshold gradient: no per-neuron thresholds
     assert lay.model_bytes == sum(len(x.raw()) for x in lay.arrays)
     assert "syn_w" not in [x.name for x in lay.arrays]  # no run-time PSP source
+    # FCL lists hold at most the distinct synapse targets, the queued stimuli and the power neuron
+    c = lay.constants
+    assert c["CAND_CAP"] == min(n, len(set(model.syn_dst.tolist())) + c["QUEUE_LEN"] + 1)
+    assert lay.state["cand"][1] == lay.state["prev"][1] == c["CAND_CAP"] + 1
 
 
 def test_layout_keeps_gradient_thresholds_per_neuron_only_for_gradient_areas():
@@ -371,7 +375,7 @@ def test_api_force_fire_by_voxel_and_on_fire_callback_match_the_twin(tmp_path):
     from feagi_embed.runner import neuron_coords
 
     model, stim = genome_case("webots_pioneer2")  # its output area fires
-    out = emit(model, stim, 10, tmp_path)
+    out = emit(model, stim, BURSTS, tmp_path)
     sched = [(b, model.area_index(e["area"]), v) for e in stim.entries
              for b in range(e["bursts"][0], min(e["bursts"][1], BURSTS) + 1) for v in e["voxels"]]
     assert all(e["kind"] == "force" for e in stim.entries)
@@ -385,7 +389,10 @@ def test_api_force_fire_by_voxel_and_on_fire_callback_match_the_twin(tmp_path):
         "            assert e.force_fire(a, x, y, z) == 0\n"
         "    e.burst()\n    e.trace_burst()\n"
         "    for c in fired:\n        print('F', b, *c)\n    fired.clear()\n"
-        "e.trace_state()\nassert e.force_fire(0, 99, 0, 0) == -1\n")
+        "e.trace_state()\nassert e.force_fire(0, 99, 0, 0) == -1\n"
+        "import feagi_model\n"
+        "assert all(e.inject_id(0, 1) == 0 for _ in range(feagi_model.QUEUE_LEN))\n"
+        "assert e.inject_id(0, 1) == -2 and e.force_fire(0, 0, 0, 0) == -2\n")
     r = subprocess.run([sys.executable, "api.py"], cwd=out, capture_output=True, text=True,
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

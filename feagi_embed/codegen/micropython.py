@@ -50,6 +50,9 @@ CODE_BYTES = 20_000
 #: the Engine instance: attribute dict (~60 entries), small lists and scalars
 ENGINE_BYTES = 2_000
 
+#: default injection/force-fire queue entries per burst (as the C runtime's FEAGI_QUEUE_LEN)
+DEFAULT_QUEUE_LEN = 16
+
 _SIZE = {"b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4}
 _VIPER_PTR = {"b": "ptr8", "B": "ptr8", "h": "ptr16", "H": "ptr16", "i": "ptr32", "I": "ptr32"}
 FILES = ("feagi_model.py", "feagi_model.bin", "feagi_engine.py", "feagi_viper.py", "main.py",
@@ -146,9 +149,15 @@ class MpyLayout:
                 "cd_t": _VIPER_PTR[c["CD_T"]], "cc_t": _VIPER_PTR[c["CC_T"]]}
 
 
-def mpy_layout(model) -> MpyLayout:
+def mpy_layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MpyLayout:
     """Choose the typecode of every array of ``model`` (a :class:`~feagi_embed.quantize.Model`)
-    and the engine's state arrays; see the module docstring."""
+    and the engine's state arrays; see the module docstring.
+
+    Args:
+        queue_len: injection/force-fire entries the engine accepts per burst (``inject`` returns
+            -2 beyond); with the distinct synapse targets and the power neuron it bounds the
+            candidates of a burst, which sizes the FCL lists.
+    """
     m = model
     n, s = m.n_neurons, m.n_synapses
     first = np.asarray(m.area_first, np.int64)
@@ -211,6 +220,13 @@ def mpy_layout(model) -> MpyLayout:
     add("area_output", "B", [k == "opu" for k in kinds], "output (OPU) area: on_fire reports it")
     add("area_degen", "i", np.where(degen, m.area_degen, 0), "q(degeneration)")
     add("area_psp", "i", np.where(degen, m.area_psp, 0), "initial q(PSP) of degenerating areas")
+    psp_base = np.full(n_areas, -1, np.int64)
+    n_psp = 0
+    for a in range(n_areas):
+        if degen[a]:
+            psp_base[a] = n_psp
+            n_psp += int(counts[a])
+    add("area_psp_base", "i", psp_base, "offset into the PSP state (degenerating areas) or -1")
     add("neuron_area", unsigned_tc(max(n_areas - 1, 0)), m.neuron_area, "area index per neuron")
     add("syn_ptr", unsigned_tc(s), m.syn_ptr, "CSR offsets of outgoing synapses (N + 1)")
     add("syn_dst", unsigned_tc(max(n - 1, 0)), m.syn_dst, "synapse targets")
@@ -244,16 +260,18 @@ def mpy_layout(model) -> MpyLayout:
         "POWER_IN": 1 << m.frac_bits, "FORCED_V": 100 << m.frac_bits,
         "LARGE_BRAIN": bool(m.meta.get("large_brain", False)), "PSP_CAP": cap,
         "HAS_MPD": bool(mp_driven.any()), "HAS_DEGEN": bool(degen.any()),
-        "HAS_RUNTIME_PSP": runtime_psp, "SYN_C_SHIFT": shift, "N_REFL": n_refl, "CD_T": cd_t, "CC_T": cc_t,
+        "HAS_RUNTIME_PSP": runtime_psp, "SYN_C_SHIFT": shift, "N_REFL": n_refl, "N_PSP": n_psp, "CD_T": cd_t, "CC_T": cc_t,
         "TIMESTEP": ts, "PERIOD_MS": max(1, round(ts * 1000)),
     }
+    n_targets = int(len(np.unique(np.asarray(m.syn_dst)))) if s else 0
+    cand_cap = min(n, n_targets + int(queue_len) + 1)
+    constants.update(QUEUE_LEN=int(queue_len), N_TARGETS=n_targets, CAND_CAP=cand_cap)
     idx = "H" if n < 65536 else "I"
     state = {"V": ("i", n), "acc": ("i", n), "flag": ("B", n), "cd": (cd_t, n), "cc": (cc_t, n),
-             "cand": (idx, n + 1), "prev": (idx, n + 1), "refl": (idx, n_refl + 1)}
+             "cand": (idx, cand_cap + 1), "prev": (idx, cand_cap + 1), "refl": (idx, n_refl + 1)}
     if constants["HAS_MPD"]:
         state["vfire"] = ("i", n)
-    if constants["HAS_DEGEN"]:
-        state["psp"] = ("i", n)
+    state["psp"] = ("i", n_psp)
     return MpyLayout(arrays, constants, state)
 
 
@@ -264,13 +282,14 @@ def estimate_heap(lay: MpyLayout) -> dict[str, int]:
         ``{"baseline", "code", "model", "state", "transient", "total"}``: interpreter baseline,
         imported code, model arrays (one-byte arrays stay ``bytes``), state arrays plus the
         Engine object, the largest transient (loading one array, or the fired-id list of a burst
-        in which every neuron fires: 4-byte items, grown by doubling), total.
+        in which every candidate and every forced neuron fires: 4-byte items, grown by
+        doubling), total.
     """
     model = sum(OBJ_HEADER + _alloc(a.nbytes + (1 if a.tc == "B" else 0)) for a in lay.arrays)
     state = ENGINE_BYTES + sum(OBJ_HEADER + _alloc(n * _SIZE[tc]) for tc, n in lay.state.values())
-    n = lay.constants["N"]
+    fired_max = lay.constants["CAND_CAP"] + lay.constants["QUEUE_LEN"]
     load = max((a.nbytes for a in lay.arrays), default=0)
-    lists = OBJ_HEADER + _alloc(8 * n)
+    lists = OBJ_HEADER + _alloc(8 * fired_max)
     transient = max(_alloc(load + 1), lists)
     total = BASELINE_BYTES + CODE_BYTES + model + state + transient
     return {"baseline": BASELINE_BYTES, "code": CODE_BYTES, "model": model, "state": state,
@@ -333,6 +352,16 @@ def banner(genome_path: str, genome_sha256: str, board: str, what: str) -> str:
             f"# board: {board}")
 
 
+def queue_len_for(model, stimulus=None, bursts: int | None = None) -> int:
+    """Queue entries per burst the package needs: the test schedule's largest burst (compiled
+    with ``Stimulus.compile``), at least :data:`DEFAULT_QUEUE_LEN`."""
+    if stimulus is None:
+        return DEFAULT_QUEUE_LEN
+    nb = int(bursts if bursts is not None else max(stimulus.last_burst(), 1))
+    ptr = stimulus.compile(model, nb)[0]
+    return max(DEFAULT_QUEUE_LEN, int(np.diff(ptr).max(initial=0)))
+
+
 def emit_micropython(model, out_dir: str | os.PathLike, *, board=None, stimulus=None,
                      bursts: int | None = None, state_every: int = 10,
                      check: bool = True) -> list[Path]:
@@ -353,7 +382,7 @@ def emit_micropython(model, out_dir: str | os.PathLike, *, board=None, stimulus=
     Raises:
         CapacityError: the estimate exceeds the board's MicroPython heap (nothing written).
     """
-    lay = mpy_layout(model)
+    lay = mpy_layout(model, queue_len=queue_len_for(model, stimulus, bursts))
     board_name = board.name if board is not None else "unix"
     heap = check_heap(lay, board) if (check and board is not None) else estimate_heap(lay)
     genome = model.meta.get("genome", "?")
@@ -537,6 +566,7 @@ def mpy_cross(src: str | os.PathLike, arch: str, out: str | os.PathLike) -> MpyR
                 120)
 
 
-__all__ = ["MPY_ARCHS", "MpyArray", "MpyLayout", "MpyRun", "TEMPLATE_DIR", "check_heap",
+__all__ = ["DEFAULT_QUEUE_LEN", "MPY_ARCHS", "MpyArray", "MpyLayout", "MpyRun", "TEMPLATE_DIR",
+           "check_heap", "queue_len_for",
            "emit_micropython", "estimate_heap", "missing_mpy_tools", "mpy_board", "mpy_cross",
            "mpy_layout", "run_unix", "run_wasm", "signed_tc", "unsigned_tc", "wasm_package_dir"]
