@@ -439,3 +439,16 @@ def test_mpy_bytecode_and_x64_viper_machine_code_run_bit_exact(tmp_path):
         run = mpy.run_wasm(pkg) if target == "wasm" else mpy.run_unix(pkg)
         assert run.returncode == 0, run.stderr[-2000:]
         assert_equal_to_twin(model, stim, BURSTS, run.stdout, f"{target} .mpy")
+
+
+def test_table_crc32_fallback_gives_the_same_digests(tmp_path):
+    """Ports built without binascii.crc32 use the engine's table-driven CRC-32."""
+    model, stim = genome_case("webots_pioneer2")
+    out = emit(model, stim, 30, tmp_path)
+    driver = (f"import sys, os\nsys.path.insert(0, {str(out)!r})\nos.chdir({str(out)!r})\n"
+              "import feagi_engine\nfeagi_engine._crc32_native = None\n"
+              "assert feagi_engine.crc32(b'123456789') == 0xCBF43926\nimport main\n")
+    r = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert_equal_to_twin(model, stim, 30, r.stdout, "table CRC-32")
