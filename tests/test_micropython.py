@@ -135,7 +135,8 @@ def test_heap_estimate_adds_up_and_refuses_with_requested_available_missing(tmp_
     est = mpy.estimate_heap(lay)
     n = model.n_neurons
     assert est["total"] == sum(v for k, v in est.items() if k != "total")
-    assert est["state"] >= n * (4 + 4 + 1)  # V, acc, flags at least
+    # V, flags, the accumulator outside the untargeted hole at least
+    assert est["state"] >= n * (4 + 1) + 4 * lay.constants["N_ACC"]
     assert est["model"] >= lay.model_bytes
     with pytest.raises(CapacityError) as e:
         build_micropython(model, "esp32", tmp_path / "p", stimulus=stim, bursts=10)
@@ -452,3 +453,43 @@ def test_table_crc32_fallback_gives_the_same_digests(tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert_equal_to_twin(model, stim, 30, r.stdout, "table CRC-32")
+
+
+INJECT_STIMULUS = {"stimuli": [
+    # sensory input (FEAGI XYZP) into an input area and, with duplicates in one burst and
+    # negative values, into a synapse-targeted area; plus force fires
+    {"bursts": [1, 40], "area": "i_misc", "voxels": [[0, 0, 0]], "kind": "inject", "value": 2.5},
+    {"bursts": [3, 30], "area": "CM0Tim", "voxels": [[0, 5, 0], [0, 5, 0], [0, 40, 0]],
+     "kind": "inject", "value": 0.75},
+    {"bursts": [10, 20], "area": "CM0Tim", "voxels": [[0, 40, 0], [0, 41, 0]], "kind": "inject",
+     "value": -1.25},
+    {"bursts": [12, 14], "area": "o_misc", "voxels": [[0, 0, 0]], "kind": "force"},
+    # untargeted core neurons (the accumulator's hole: side list), the power neuron included
+    {"bursts": [5, 25], "area": "___pwr", "voxels": [[0, 0, 0]], "kind": "inject", "value": -0.5},
+    {"bursts": [8, 9], "area": "_death", "voxels": [[0, 0, 0], [0, 0, 0]], "kind": "inject",
+     "value": 0.6},
+]}
+
+
+@pytest.mark.parametrize("where", ["cpython", "wasm", "unix", "viper32"])
+def test_sensory_injection_bit_exact(where, tmp_path):
+    """Injected values (quantized by Stimulus.compile) reach the accumulator and the side list
+    of untargeted neurons exactly as in the twin, in every runtime."""
+    model, _ = genome_case("test_timer")
+    stim = Stimulus.from_json(INJECT_STIMULUS, "inject")
+    ptr, nrn, val, kind = stim.compile(model, 40)
+    lay = mpy.mpy_layout(model)
+    lo, hi = lay.constants["HOLE_LO"], lay.constants["HOLE_HI"]
+    inj = nrn[kind == 0]
+    assert ((inj >= lo) & (inj < hi)).any() and ((inj < lo) | (inj >= hi)).any()
+    out = emit(model, stim, 40, tmp_path)
+    if where == "cpython":
+        r = subprocess.run([sys.executable, "main.py"], cwd=out, capture_output=True, text=True,
+                           timeout=300)
+    elif where == "viper32":
+        r = _run_emulated(out, 32)
+    else:
+        need(where)
+        r = mpy.run_wasm(out) if where == "wasm" else mpy.run_unix(out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert_equal_to_twin(model, stim, 40, r.stdout, f"injection {where}")

@@ -264,10 +264,23 @@ def mpy_layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MpyLayout:
         "TIMESTEP": ts, "PERIOD_MS": max(1, round(ts * 1000)),
     }
     n_targets = int(len(np.unique(np.asarray(m.syn_dst)))) if s else 0
+    # accumulator hole: the longest run of neurons that no synapse targets (as the C layout)
+    hole_lo = hole_hi = 0
+    if n:
+        targeted = np.zeros(n, bool)
+        targeted[np.asarray(m.syn_dst, np.int64)] = True
+        edges = np.flatnonzero(np.diff(np.concatenate(([1], targeted.astype(np.int8), [1]))))
+        runs = edges.reshape(-1, 2)
+        if len(runs):
+            best = int(np.argmax(runs[:, 1] - runs[:, 0]))
+            hole_lo, hole_hi = int(runs[best, 0]), int(runs[best, 1])
+    n_acc = n - (hole_hi - hole_lo)
     cand_cap = min(n, n_targets + int(queue_len) + 1)
-    constants.update(QUEUE_LEN=int(queue_len), N_TARGETS=n_targets, CAND_CAP=cand_cap)
+    constants.update(QUEUE_LEN=int(queue_len), N_TARGETS=n_targets, CAND_CAP=cand_cap,
+                     HOLE_LO=hole_lo, HOLE_HI=hole_hi, N_ACC=n_acc)
     idx = "H" if n < 65536 else "I"
-    state = {"V": ("i", n), "acc": ("i", n), "flag": ("B", n), "cd": (cd_t, n), "cc": (cc_t, n),
+    state = {"V": ("i", n), "acc": ("i", n_acc), "side_id": ("I", int(queue_len) + 1),
+             "side_acc": ("i", int(queue_len) + 1), "flag": ("B", n), "cd": (cd_t, n), "cc": (cc_t, n),
              "cand": (idx, cand_cap + 1), "prev": (idx, cand_cap + 1), "refl": (idx, n_refl + 1)}
     if constants["HAS_MPD"]:
         state["vfire"] = ("i", n)
