@@ -42,7 +42,9 @@ if [ ! -f .tools/mpy-wasm/node_modules/@micropython/micropython-webassembly-pysc
   npm install --silent --no-audit --no-fund --prefix .tools/mpy-wasm "$MPY_WASM"
 fi
 if [ ! -f .tools/mpy-stubs/machine.pyi ]; then
-  python3 -m pip install --quiet --disable-pip-version-check --target .tools/mpy-stubs \
+  PIP=(python3 -m pip)
+  "${PIP[@]}" --version >/dev/null 2>&1 || PIP=(pip)
+  "${PIP[@]}" install --quiet --disable-pip-version-check --target .tools/mpy-stubs \
     "micropython-esp32-stubs==1.29.0.post1"
 fi
 echo "install-toolchains: MicroPython WebAssembly port and stubs in .tools/"
