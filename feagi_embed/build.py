@@ -382,4 +382,75 @@ def verify_gpu(model: Model, stim: Stimulus, bursts: int, ref, state_every: int 
         eq, first = compare_digests(ref, tr.burst_crc, tr.state_crc)
         rows.append({"name": label, "bursts": len(tr.burst_crc), "equal": eq,
                      "first_divergence": first, "detail": desc})
+
+
+# ---------------------------------------------------------------------------------- MicroPython
+@dataclass
+class MpyBuildResult:
+    """What :func:`build_micropython` wrote: the package folder, files and heap estimate."""
+
+    out_dir: Path
+    board: Board
+    files: list[Path]
+    heap: dict[str, int]
+
+
+def build_micropython(model: Model, board: Board | str, out_dir: str | Path, *,
+                      stimulus: Stimulus | None = None, bursts: int | None = None,
+                      state_every: int = 10) -> MpyBuildResult:
+    """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``).
+
+    With a stimulus (or ``bursts``) the package carries a compiled test schedule that ``main.py``
+    runs, printing the device protocol; without, ``main.py`` runs the burst loop forever.
+
+    Raises:
+        CapacityError: the heap estimate exceeds the board's MicroPython heap, or the board has no
+            MicroPython port (nothing is written).
+        BoardError: unknown board.
+    """
+    from .codegen.micropython import check_heap, emit_micropython, mpy_layout, queue_len_for
+
+    b = board if isinstance(board, Board) else load_board(board)
+    # before any file is written
+    heap = check_heap(mpy_layout(model, queue_len=queue_len_for(model, stimulus, bursts)), b)
+    files = emit_micropython(model, out_dir, board=b, stimulus=stimulus, bursts=bursts,
+                             state_every=state_every)
+    return MpyBuildResult(Path(out_dir), b, files, heap)
+
+
+def verify_micropython(model: Model, stimulus: Stimulus | None, bursts: int,
+                       work_dir: str | Path, state_every: int = 10,
+                       with_twin_row: bool = True) -> list[dict[str, Any]]:
+    """Run the generated MicroPython package in the WebAssembly port (pure engine) and the unix
+    port (viper kernels) where installed, and compare every digest with the fixed-point twin.
+
+    Returns:
+        Rows as :func:`verify` (the twin row first when ``with_twin_row``).
+    """
+    from .codegen.micropython import emit_micropython, missing_mpy_tools, run_unix, run_wasm
+    from .host.twin import Twin
+
+    stim = stimulus or Stimulus()
+    ref = Twin(model).run(bursts, stim, state_every=state_every)
+    rows = []
+    if with_twin_row:
+        rows.append({"name": "twin (numba, fixed point)", "bursts": bursts, "equal": True,
+                     "first_divergence": None, "detail": "reference"})
+    pkg = Path(work_dir) / "micropython"
+    emit_micropython(model, pkg, board=None, stimulus=stim, bursts=bursts,
+                     state_every=state_every)
+    for which, name, runner in (("wasm", "micropython wasm (pure Python, Node)", run_wasm),
+                                ("unix", "micropython unix (viper, x64)", run_unix)):
+        missing = missing_mpy_tools(which)
+        if missing:
+            rows.append({"name": name, "bursts": 0, "equal": None, "first_divergence": None,
+                         "detail": f"not run: missing {', '.join(missing)}"})
+            continue
+        r = runner(pkg)
+        got_b, got_s, _ = parse_protocol(r.stdout)
+        eq, first = compare_digests(ref, got_b, got_s)
+        detail = f"{r.seconds:.2f} s" if r.returncode == 0 else \
+            f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:] or ''}"
+        rows.append({"name": name, "bursts": len(got_b), "equal": eq, "first_divergence": first,
+                     "detail": detail})
     return rows

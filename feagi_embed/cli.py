@@ -212,11 +212,15 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
 @click.option("--compile", "do_compile", is_flag=True,
               help="Also build it with the local cross toolchain (OUT/build/) and print predicted vs "
                    "measured bytes (`feagi-embed report --elf` gives the full table).")
-def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile) -> None:
-    """Compile GENOME into a PlatformIO project (C firmware) for a board.
+@click.option("--lang", type=click.Choice(["c", "micropython"]), default="c", show_default=True,
+              help="c: PlatformIO project; micropython: MicroPython package (mpremote).")
+def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
+              lang) -> None:
+    """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
-    The memory plan is checked against the board's RAM and flash before any file is written; a
-    model that does not fit is refused with the requested, available and missing bytes.
+    The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
+    file is written; a model that does not fit is refused with the requested, available and
+    missing bytes.
     """
     from .boards import load_board
     from .build import build_project
@@ -226,6 +230,17 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     model = _load_model(genome, strict, frac_bits)
     stim = Stimulus.load(test_stimulus) if test_stimulus else None
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
+    if lang == "micropython":
+        from .build import build_micropython
+        if do_compile:
+            raise click.UsageError("--compile builds C firmware; MicroPython packages are "
+                                   "compiled on the board (or with mpy-cross)")
+        mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
+                                 bursts=bursts)
+        click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
+                   f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
+                   f"({len(mres.files)} files; README.md has the mpremote steps)")
+        return
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts)
     heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
@@ -359,7 +374,10 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
               help="Stimulus JSON (docs/stimulus.md).")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
+@click.option("--lang", type=click.Choice(["c", "micropython", "all"]), default="c",
+              show_default=True, help="Targets: C builds, MicroPython ports (WebAssembly "
+              "under Node, unix with viper), or both.")
+def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> None:
     """Run GENOME on the twin and every target available here; compare every digest."""
     import tempfile
 
@@ -375,7 +393,10 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict) -> None:
     model = _load_model(genome, strict, None)
     stim = Stimulus.load(stimulus_file) if stimulus_file else None
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
-        rows = verify(model, b, stim, bursts, tmp)
+        rows = verify(model, b, stim, bursts, tmp) if lang != "micropython" else []
+        if lang != "c":
+            from .build import verify_micropython
+            rows += verify_micropython(model, stim, bursts, tmp, with_twin_row=not rows)
     if as_json:
         json.dump({"targets": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")
