@@ -382,6 +382,7 @@ def verify_gpu(model: Model, stim: Stimulus, bursts: int, ref, state_every: int 
         eq, first = compare_digests(ref, tr.burst_crc, tr.state_crc)
         rows.append({"name": label, "bursts": len(tr.burst_crc), "equal": eq,
                      "first_divergence": first, "detail": desc})
+    return rows
 
 
 # ---------------------------------------------------------------------------------- MicroPython
