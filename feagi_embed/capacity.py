@@ -138,6 +138,44 @@ class MemoryPlan:
                 "narrow_v": {k: v.to_json() for k, v in self.narrow_v.items()}}
 
 
+def common_shift(values: np.ndarray, cap: int = 30, empty: int = 0) -> int:
+    """Largest k <= ``cap`` such that every value (int64 array) is a multiple of 2^k (``empty``
+    when there is no non-zero value): ``values >> k`` is then exact."""
+    nz = np.asarray(values, np.int64)
+    nz = nz[nz != 0]
+    if not len(nz):
+        return empty
+    low = np.bitwise_and(np.abs(nz), -np.abs(nz))  # lowest set bit of each value
+    return min(int(np.log2(int(low.min()))), cap)
+
+
+def area_thresholds(model, none: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-area thresholds: uniform areas keep one value, gradient areas their neurons' values.
+
+    Returns:
+        ``(area_thr, thr_base, thr_nrn)``: int64 ``[A]`` uniform threshold (0 for gradient areas),
+        int64 ``[A]`` offset of a gradient area's first neuron in ``thr_nrn`` (``none`` for
+        uniform areas), int64 per-neuron thresholds of the gradient areas, concatenated.
+    """
+    thr = np.asarray(model.threshold, np.int64)
+    first = np.asarray(model.area_first, np.int64)
+    n_areas = len(first) - 1
+    area_thr = np.zeros(n_areas, np.int64)
+    thr_base = np.full(n_areas, none, np.int64)
+    parts, pos = [], 0
+    for a in range(n_areas):
+        seg = thr[first[a]:first[a + 1]]
+        if len(seg) == 0:
+            continue
+        if (seg == seg[0]).all():
+            area_thr[a] = seg[0]
+        else:
+            thr_base[a] = pos
+            parts.append(seg)
+            pos += len(seg)
+    return area_thr, thr_base, (np.concatenate(parts) if parts else np.zeros(0, np.int64))
+
+
 @dataclass(frozen=True)
 class NarrowV:
     """Proof that an area's membrane potential fits 16 bits (see :func:`narrow_v_proof`).
@@ -209,12 +247,7 @@ def narrow_v_proof(model) -> dict[int, NarrowV]:
         if runtime[src_area[into]].any():
             continue
         # the common power of two of every input (contributions, power, sensory 2^shift)
-        tz = 30
-        vals = c[into]
-        vals = vals[vals != 0]
-        if len(vals):
-            low = np.bitwise_and(np.abs(vals), -np.abs(vals))
-            tz = min(tz, int(np.log2(int(low.min()))))
+        tz = common_shift(c[into], empty=30)
         has_power = lo <= power < hi
         if has_power:
             tz = min(tz, f)
@@ -268,23 +301,7 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False)
     dims = np.asarray(m.meta["dims"], np.int64).reshape(n_areas, 3)
     npv = np.asarray(m.meta["npv"], np.int64)
 
-    # per-area threshold: uniform areas keep one value, gradient areas their neurons' values
-    thr = np.asarray(m.threshold, np.int64)
-    area_thr = np.zeros(n_areas, np.int64)
-    thr_base = np.full(n_areas, NO_BASE, np.int64)
-    thr_parts = []
-    pos = 0
-    for a in range(n_areas):
-        seg = thr[first[a]:first[a + 1]]
-        if len(seg) == 0:
-            continue
-        if (seg == seg[0]).all():
-            area_thr[a] = seg[0]
-        else:
-            thr_base[a] = pos
-            thr_parts.append(seg)
-            pos += len(seg)
-    thr_nrn = np.concatenate(thr_parts) if thr_parts else np.zeros(0, np.int64)
+    area_thr, thr_base, thr_nrn = area_thresholds(m, NO_BASE)
 
     def bases(mask):
         base = np.full(n_areas, NO_BASE, np.int64)
@@ -327,11 +344,7 @@ def layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False)
     syn_c = np.asarray(m.syn_c, np.int64)
     # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k exactly in
     # a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
-    nz = syn_c[syn_c != 0]
-    c_shift = 0
-    if len(nz):
-        low = np.bitwise_and(np.abs(nz), -np.abs(nz))  # lowest set bit of each value
-        c_shift = min(int(np.log2(int(low.min()))), 30)
+    c_shift = common_shift(syn_c)
     syn_c = syn_c >> c_shift  # exact: every value is a multiple of 2^c_shift
     c_t = signed_type(int(syn_c.min()) if s else 0, int(syn_c.max()) if s else 0)
 

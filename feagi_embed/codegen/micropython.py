@@ -32,7 +32,7 @@ import jinja2
 import numpy as np
 
 from .. import __version__
-from ..capacity import CapacityError
+from ..capacity import CapacityError, area_thresholds, common_shift
 from . import _data_dir
 
 TEMPLATE_DIR = _data_dir("templates") / "micropython"
@@ -170,28 +170,10 @@ def mpy_layout(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> MpyLayout:
     degen = np.asarray(m.area_degen, np.int64) != 0
     runtime_psp = bool((mp_driven | degen).any())
 
-    thr = np.asarray(m.threshold, np.int64)
-    area_thr = np.zeros(n_areas, np.int64)
-    thr_base = np.full(n_areas, -1, np.int64)
-    parts, pos = [], 0
-    for a in range(n_areas):
-        seg = thr[first[a]:first[a + 1]]
-        if len(seg) == 0:
-            continue
-        if (seg == seg[0]).all():
-            area_thr[a] = seg[0]
-        else:
-            thr_base[a] = pos
-            parts.append(seg)
-            pos += len(seg)
-    thr_n = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    area_thr, thr_base, thr_n = area_thresholds(m, -1)
 
     syn_c = np.asarray(m.syn_c, np.int64)
-    nz = syn_c[syn_c != 0]
-    shift = 0
-    if len(nz):
-        low = np.bitwise_and(np.abs(nz), -np.abs(nz))
-        shift = min(int(np.log2(int(low.min()))), 30)
+    shift = common_shift(syn_c)
     syn_c = syn_c >> shift
 
     arrays: list[MpyArray] = []
