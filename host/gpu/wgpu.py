@@ -13,7 +13,9 @@ Example::
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from functools import lru_cache
 
 import numpy as np
@@ -35,10 +37,21 @@ def wgsl_sources() -> dict[str, str]:
     return {k: sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "") + sec[k] for k in KERNELS}
 
 
+def _quiet_mesa() -> None:
+    """Mesa's Vulkan drivers print "error: XDG_RUNTIME_DIR is invalid" when the variable is unset
+    (headless machines, CI); it is harmless, so give them a private directory instead."""
+    if os.environ.get("XDG_RUNTIME_DIR") and os.path.isdir(os.environ["XDG_RUNTIME_DIR"]):
+        return
+    path = os.path.join(tempfile.gettempdir(), f"feagi-embed-xdg-{os.getuid()}")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = path
+
+
 @lru_cache(maxsize=None)
 def _device_and_pipelines(power_preference: str = "high-performance"):
     """One wgpu device per process with the adapter's storage limits, and the compiled pipelines
     (kernel → (pipeline, [(binding, buffer name)]))."""
+    _quiet_mesa()
     try:
         import wgpu
     except ImportError as e:
