@@ -28,7 +28,7 @@ from feagi_embed.targets.memreport import compile_project, measured_memory
 GENOMES = Path(__file__).resolve().parent.parent / "feagi_embed" / "genomes"
 PAIRS = [("test_timer", b) for b in ("native", "uno", "mega2560", "stm32f4", "rp2040", "esp32c3", "esp32")] + [
     ("webots_basic", "stm32f4"), ("gesture_recognition_12_1", "esp32"), ("essential_genome", "esp32c3"),
-    ("learning_v1_1b", "esp32c3")]
+    ("essential_genome", "esp32"), ("learning_v1_1b", "esp32c3")]
 
 
 def main() -> None:
@@ -50,16 +50,17 @@ def main() -> None:
             m = measured_memory(res.plan, elf)
             rows.append({"genome": genome, "board": board, "cc": b.cc, **{
                 r: {k: v for k, v in m["regions"][r].items()} for r in ("ram", "flash")},
+                "heap": sum(a["predicted"] for a in m["arrays"] if a["status"] == "heap"),
                 "differs": [a["name"] for a in m["arrays"] if a["status"] == "differs"],
                 "dropped": [a["name"] for a in m["arrays"] if a["status"] == "dropped"]})
-    print("| genome | board | RAM predicted | RAM arrays measured | RAM ELF total | RAM overhead | "
+    print("| genome | board | RAM predicted | RAM arrays measured | RAM ELF total | RAM overhead | boot heap | "
           "flash predicted | flash arrays measured | flash ELF total | flash overhead (code…) | "
           "arrays of another size | arrays unused in this build |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in rows:
         ram, fl = r["ram"], r["flash"]
         print(f"| {r['genome']} | {r['board']} | {ram['predicted']:,} | {ram['measured_arrays']:,} | "
-              f"{ram['measured']:,} | {ram['runtime_overhead']:,} | {fl['predicted']:,} | "
+              f"{ram['measured']:,} | {ram['runtime_overhead']:,} | {r['heap']:,} | {fl['predicted']:,} | "
               f"{fl['measured_arrays']:,} | {fl['measured']:,} | {fl['runtime_overhead']:,} | "
               f"{', '.join(r['differs']) or 'none'} | {', '.join(r['dropped']) or '-'} |")
     if args.json_out:
