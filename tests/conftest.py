@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +16,28 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 TEST_GENOMES = FIXTURES / "genomes"
+#: CI sets FEAGI_EMBED_REQUIRE_TOOLS=1: a test whose tool is missing fails instead of skipping
+REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
+
+
+def require(missing, what: str = "") -> None:
+    """Skip (locally) or fail (CI, ``REQUIRE``) when ``missing`` (tool names, or a reason string)
+    is non-empty."""
+    if not missing:
+        return
+    msg = f"{what + ': ' if what else ''}missing {missing}"
+    if REQUIRE:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def require_board(board) -> None:
+    """:func:`require` the cross toolchain and emulator of ``board`` (a name or Board)."""
+    from feagi_embed.boards import load_board
+    from feagi_embed.targets import missing_build_tools, missing_run_tools
+
+    b = load_board(board) if isinstance(board, str) else board
+    require(missing_build_tools(b) + missing_run_tools(b), b.name)
 
 
 def genome_names(with_test_genomes: bool = False) -> list[str]:

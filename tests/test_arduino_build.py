@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,9 +27,8 @@ from feagi_embed.stimulus import Stimulus
 from feagi_embed.targets import missing_run_tools
 from feagi_embed.targets.emulators import run_elf
 
-from .conftest import FIXTURES, GENOMES
+from .conftest import FIXTURES, GENOMES, require
 
-REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
 ARDUINO_AVR = Path("/usr/share/arduino/hardware/arduino/avr")
 CORE = ARDUINO_AVR / "cores" / "arduino"
 MCU_FLAGS = ["-mmcu=atmega2560", "-DF_CPU=16000000L", "-DARDUINO=10807",
@@ -44,10 +42,7 @@ def _require():
     if not CORE.is_dir():
         missing.append("arduino-core-avr")
     missing += missing_run_tools(load_board("mega2560"))
-    if missing:
-        if REQUIRE:
-            pytest.fail(f"missing {missing}")
-        pytest.skip(f"missing {missing}")
+    require(missing, "Arduino build for mega2560")
 
 
 def _cc(src: Path, obj: Path, includes: list[Path], extra: list[str]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 
 import pytest
 from click.testing import CliRunner
@@ -22,44 +21,51 @@ from feagi_embed.genome import load_genome
 from feagi_embed.host.twin import Twin
 from feagi_embed.quantize import quantize
 from feagi_embed.stimulus import Stimulus
-from feagi_embed.targets import missing_build_tools, missing_run_tools, run_on_target
+from feagi_embed.targets import run_on_target
 
-from .conftest import FIXTURES, GENOMES
+from .conftest import FIXTURES, GENOMES, require_board
 
-REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
 #: boards with an emulator here (esp32 runs on the lx106 stand-in core)
 BOARDS = ["native", "stm32f4", "esp32c3", "esp32", "rp2040", "mega2560"]
 GENOMES_SMALL = ["test_timer", "logic_and_gate", "webots_pioneer2"]
 
 
-@pytest.mark.parametrize("genome", GENOMES_SMALL)
-@pytest.mark.parametrize("board", BOARDS)
-def test_generated_project_runs_bit_exact_on_emulator(board, genome, tmp_path):
-    b = load_board(board)
-    missing = missing_build_tools(b) + missing_run_tools(b)
-    if missing:
-        if REQUIRE:
-            pytest.fail(f"{board}: missing {missing}")
-        pytest.skip(f"{board}: missing {missing}")
-    with gzip.open(FIXTURES / "traces" / f"{genome}.json.gz", "rt") as f:
-        stim = Stimulus.from_json(json.load(f)["stimulus"])
-    model = quantize(develop(load_genome(GENOMES / f"{genome}.json")))
-    bursts, every = 60, 10
+def run_project_against_twin(model, board, stim, bursts: int, every: int, tmp_path, *,
+                             timeout: float = 120):
+    """Build ``model`` for ``board`` with the test stimulus, run it on the board's emulator and
+    assert that every burst digest, state digest and the final digest equal the numba twin's.
+
+    Returns:
+        ``(BuildResult, TargetResult, Trace)`` for further checks.
+    """
+    b = load_board(board) if isinstance(board, str) else board
+    require_board(b)
     res = build_project(model, b, tmp_path / "proj", stimulus=stim, bursts=bursts,
                         state_every=every)
     proj = res.out_dir
     r = run_on_target(b, [proj / "src", proj / "lib" / "feagi_runtime" / "src"],
                       [proj / "include", proj / "lib" / "feagi_runtime" / "src"],
-                      out_dir=tmp_path / "build", timeout=120,
+                      out_dir=tmp_path / "build", timeout=timeout,
                       extra_cflags=["-Werror", "-pedantic"])
     assert r.run is not None and not r.run.timed_out, r.run and r.run.stderr
     assert r.exit_code == 0, (r.stdout[-500:], r.run.stderr[-500:])
     got_b, got_s, got_final = parse_protocol(r.stdout)
     tr = Twin(model).run(bursts, stim, state_every=every)
     first = next((i + 1 for i, (x, y) in enumerate(zip(got_b, tr.burst_crc)) if x != y), None)
-    assert first is None and len(got_b) == bursts, f"{board}: first diverging burst {first}"
+    assert first is None and len(got_b) == bursts, f"{b.name}: first diverging burst {first}"
     assert got_s == tr.state_crc
     assert got_final == tr.final_digest
+    return res, r, tr
+
+
+@pytest.mark.parametrize("genome", GENOMES_SMALL)
+@pytest.mark.parametrize("board", BOARDS)
+def test_generated_project_runs_bit_exact_on_emulator(board, genome, tmp_path):
+    require_board(board)
+    with gzip.open(FIXTURES / "traces" / f"{genome}.json.gz", "rt") as f:
+        stim = Stimulus.from_json(json.load(f)["stimulus"])
+    model = quantize(develop(load_genome(GENOMES / f"{genome}.json")))
+    run_project_against_twin(model, board, stim, 60, 10, tmp_path)
 
 
 def test_build_refuses_what_does_not_fit_before_writing(tmp_path):
@@ -124,30 +130,15 @@ def injection_schedule(model, bursts: int, seed: int = 7) -> list[dict]:
 
 @pytest.mark.parametrize(("genome", "board"), LARGE)
 def test_large_genome_runs_bit_exact_on_qemu(genome, board, tmp_path):
-    b = load_board(board)
-    missing = missing_build_tools(b) + missing_run_tools(b)
-    if missing:
-        if REQUIRE:
-            pytest.fail(f"{board}: missing {missing}")
-        pytest.skip(f"{board}: missing {missing}")
+    require_board(board)
     with gzip.open(FIXTURES / "traces" / f"{genome}.json.gz", "rt") as f:
         forced = json.load(f)["stimulus"]["stimuli"]
     model = quantize(develop(load_genome(GENOMES / f"{genome}.json")))
     bursts, every = 100, 10
     stim = Stimulus.from_json({"stimuli": forced + injection_schedule(model, bursts)})
-    res = build_project(model, b, tmp_path / "proj", stimulus=stim, bursts=bursts, state_every=every)
-    proj = res.out_dir
-    r = run_on_target(b, [proj / "src", proj / "lib" / "feagi_runtime" / "src"],
-                      [proj / "include", proj / "lib" / "feagi_runtime" / "src"],
-                      out_dir=tmp_path / "build", timeout=300, extra_cflags=["-Werror", "-pedantic"])
-    assert r.run is not None and not r.run.timed_out and r.exit_code == 0, (r.stdout[-500:], r.run.stderr[-500:])
-    got_b, got_s, got_final = parse_protocol(r.stdout)
-    tr = Twin(model).run(bursts, stim, state_every=every)
+    _, _, tr = run_project_against_twin(model, board, stim, bursts, every, tmp_path, timeout=300)
     assert sum(len(x) for x in tr.fired) > bursts  # the schedule makes the genome fire
-    first = next((i + 1 for i, (x, y) in enumerate(zip(got_b, tr.burst_crc)) if x != y), None)
-    assert first is None and len(got_b) == bursts, f"{genome} on {board}: first diverging burst {first}"
-    assert got_s == tr.state_crc and len(got_s) == bursts // every
-    assert got_final == tr.final_digest
+    assert len(tr.state_crc) == bursts // every
 
 
 @pytest.mark.parametrize("genome", ["test_timer", "logic_and_gate"])

@@ -8,26 +8,22 @@ counts, and the numba twin's digests.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from click.testing import CliRunner
 
 from feagi_embed.boards import BoardError, load_board
-from feagi_embed.build import (build_project, check_plan, heap_budget, parse_protocol, plan_for,
+from feagi_embed.build import (build_project, check_plan, heap_budget, plan_for,
                                ram_budget)
 from feagi_embed.capacity import CapacityError, layout, place_state
 from feagi_embed.cli import main
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
-from feagi_embed.host.twin import Twin
 from feagi_embed.quantize import quantize
 from feagi_embed.stimulus import Stimulus, StimulusError
-from feagi_embed.targets import missing_build_tools, missing_run_tools, run_on_target
 
 from .conftest import GENOMES
+from .test_build_on_targets import run_project_against_twin
 
-REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
 ESSENTIAL = GENOMES / "essential_genome.json"
 
 
@@ -104,28 +100,11 @@ def test_cli_build_esp32_essential_writes_project(tmp_path):
 
 
 def test_essential_runs_bit_exact_on_the_esp32_stand_in(essential, tmp_path):
-    b = load_board("esp32")
-    missing = missing_build_tools(b) + missing_run_tools(b)
-    if missing:
-        if REQUIRE:
-            pytest.fail(f"esp32: missing {missing}")
-        pytest.skip(f"esp32: missing {missing}")
     stim, bursts, every = _vision_stimulus(), 50, 10
-    res = build_project(essential, b, tmp_path / "proj", stimulus=stim, bursts=bursts,
-                        state_every=every)
+    res, r, tr = run_project_against_twin(essential, "esp32", stim, bursts, every, tmp_path,
+                                          timeout=300)
     assert res.plan.heap and res.plan.narrow_v
-    proj = res.out_dir
-    r = run_on_target(b, [proj / "src", proj / "lib" / "feagi_runtime" / "src"],
-                      [proj / "include", proj / "lib" / "feagi_runtime" / "src"],
-                      out_dir=tmp_path / "build", timeout=300,
-                      extra_cflags=["-Werror", "-pedantic"])
-    assert r.exit_code == 0, (r.stdout[-500:], r.run.stderr[-500:] if r.run else "")
-    got_b, got_s, got_final = parse_protocol(r.stdout)
-    tr = Twin(essential).run(bursts, stim, state_every=every)
     assert sum(len(f) for f in tr.fired) > 50  # the vision input really drives firing
-    first = next((i + 1 for i, (x, y) in enumerate(zip(got_b, tr.burst_crc)) if x != y), None)
-    assert first is None and len(got_b) == bursts, f"first diverging burst {first}"
-    assert got_s == tr.state_crc and got_final == tr.final_digest
     # the ELF holds every static state array at its predicted size; heap arrays only as pointers
     from feagi_embed.targets.memreport import measured_memory
     m = {a["name"]: a for a in measured_memory(res.plan, r.elf)["arrays"]}

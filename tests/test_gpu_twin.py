@@ -30,10 +30,9 @@ from feagi_embed.host.twin import Twin, burst_digest
 from feagi_embed.quantize import quantize
 from feagi_embed.stimulus import Stimulus
 
-from .conftest import FIXTURES, GENOMES
+from .conftest import FIXTURES, GENOMES, REQUIRE, require
 from .gpu_models import random_model, random_stimulus
 
-REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
 REQUIRE_CUDA = os.environ.get("FEAGI_EMBED_REQUIRE_CUDA") == "1"
 BACKENDS = ["wgpu", "cuda"]
 TRACES = sorted((FIXTURES / "traces").glob("*.json.gz"))
@@ -122,9 +121,7 @@ def test_cuda_kernels_compile():
     try:
         tool, ptx = compile_check()
     except GpuUnavailable as e:
-        if REQUIRE:
-            pytest.fail(str(e))
-        pytest.skip(str(e))
+        require(str(e), "CUDA compile check")
     for k in ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state"):
         assert f".entry {k}(" in ptx, (tool, k)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from functools import lru_cache
@@ -33,9 +32,8 @@ from feagi_embed.host.twin import Twin
 from feagi_embed.quantize import quantize
 from feagi_embed.stimulus import Stimulus
 
-from .conftest import FIXTURES, GENOMES, ROOT
+from .conftest import FIXTURES, GENOMES, ROOT, require
 
-REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
 TESTS = Path(__file__).resolve().parent
 #: small genomes (every model feature of the bundled set: degeneration, negative leak factors,
 #: synapses of every contribution width) plus a large one
@@ -49,11 +47,7 @@ CONFORMANCE = sorted((FIXTURES / "conformance").glob("*.json.gz"))
 
 
 def need(which: str) -> None:
-    missing = mpy.missing_mpy_tools(which)
-    if missing:
-        if REQUIRE:
-            pytest.fail(f"missing {missing}")
-        pytest.skip(f"missing {missing}")
+    require(mpy.missing_mpy_tools(which), which)
 
 
 @lru_cache(maxsize=None)
@@ -313,9 +307,7 @@ def test_generated_code_type_checks_against_micropython_stubs(tmp_path):
     need("mypy")
     stubs = ROOT / ".tools" / "mpy-stubs"
     if not (stubs / "machine.pyi").is_file():
-        if REQUIRE:
-            pytest.fail(f"missing MicroPython stubs in {stubs} (bash .ci/install-toolchains.sh)")
-        pytest.skip(f"missing MicroPython stubs in {stubs}")
+        require(f"MicroPython stubs in {stubs} (bash .ci/install-toolchains.sh)")
     model, stim = genome_case("autopilot_static_1")  # degeneration: run-time PSP paths typed too
     out = emit(model, stim, 10, tmp_path)
     ini = tmp_path / "mypy.ini"

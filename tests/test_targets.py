@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import configparser
 import json
-import os
 import zlib
 from pathlib import Path
 
@@ -22,13 +21,13 @@ from feagi_embed.targets import (
     can_run,
     elf_sizes,
     missing_build_tools,
-    missing_run_tools,
     run_elf,
     run_on_target,
 )
 
+from .conftest import require, require_board
+
 SELFTEST = Path(__file__).parent / "data" / "hal_selftest" / "crc_selftest.c"
-REQUIRE = os.environ.get("FEAGI_EMBED_REQUIRE_TOOLS") == "1"
 BOARDS = list_boards()
 
 
@@ -47,17 +46,11 @@ def expected_crc() -> int:
 
 
 def need(tools: list[str], what: str) -> None:
-    if tools:
-        msg = f"{what}: missing {', '.join(tools)} (run .ci/install-toolchains.sh)"
-        if REQUIRE:
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require(tools, f"{what} (run .ci/install-toolchains.sh)")
 
 
 def runnable(board: str) -> None:
-    b = load_board(board)
-    need(missing_build_tools(b), board)
-    need(missing_run_tools(b), board)
+    require_board(board)
 
 
 @pytest.mark.parametrize("board", BOARDS)
