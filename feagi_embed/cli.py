@@ -258,17 +258,15 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
         bad = [a["name"] for a in m["arrays"] if a["status"] == "differs"]
         click.echo(f"built {elf}" + (f"; arrays whose size differs from the plan: {', '.join(bad)}" if bad else
                                     "; every array in the ELF has its predicted size"))
-    _print_narrow_notes(res.plan.narrow_v)
+    _print_narrow_notes({k: v.to_json() for k, v in res.plan.narrow_v.items()})
 
 
-def _print_narrow_notes(narrow: dict) -> None:
-    """Tell the user which areas keep 16-bit membrane potentials and what that asks of inputs."""
-    if not narrow:
-        return
+def _print_narrow_notes(narrow: dict[str, dict]) -> None:
+    """Tell the user which areas keep 16-bit membrane potentials and what that asks of inputs
+    (``narrow``: area → ``NarrowV.to_json()``, as in the report)."""
     steps: dict[float, list[str]] = {}
     for name, p in narrow.items():
-        step = p.sensory_step if hasattr(p, "sensory_step") else p["sensory_step"]
-        steps.setdefault(step, []).append(name)
+        steps.setdefault(p["sensory_step"], []).append(name)
     for step, names in steps.items():
         click.echo(f"note: 16-bit membrane potentials in {', '.join(names)}: sensory values "
                    f"injected there must be multiples of {step:g} (feagi_inject returns "
