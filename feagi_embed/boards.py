@@ -22,10 +22,10 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 from feagi_embed.errors import FeagiEmbedError
 
-ARCHITECTURES = ("xtensa", "riscv", "arm", "avr", "native")
+ARCHITECTURES = ("xtensa", "riscv", "arm", "avr", "native", "wasm32")
 REGION_KINDS = ("flash", "ram", "heap")
-EMULATOR_KINDS = ("qemu", "simavr", "none")
-HALS = ("native", "cortexm", "riscv_virt", "xtensa_lx106", "avr")
+EMULATOR_KINDS = ("qemu", "simavr", "node", "none")
+HALS = ("native", "cortexm", "riscv_virt", "xtensa_lx106", "avr", "wasm")
 
 
 def boards_dir() -> Path:
@@ -248,7 +248,7 @@ def _parse(path: Path) -> Board:
         ram_bytes=r.positive("budget.ram_bytes"),
         budget_source=r.get("budget.source", str, "the cited source of the budgets"),
         regions=regions,
-        toolchain=r.choice("build.toolchain", ("native", "arm-none-eabi", "riscv-none", "avr", "xtensa-lx106")),
+        toolchain=r.choice("build.toolchain", ("native", "arm-none-eabi", "riscv-none", "avr", "xtensa-lx106", "wasm32")),
         cc=r.get("build.cc", str, "the C compiler executable"),
         cflags=tuple(cflags),
         hal=r.choice("build.hal", HALS),

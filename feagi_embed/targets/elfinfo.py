@@ -53,11 +53,16 @@ class ElfSizes:
 
 
 def elf_sizes(elf: str | os.PathLike[str]) -> ElfSizes:
-    """Read allocated sections of ``elf`` with pyelftools.
+    """Read allocated sections of ``elf`` with pyelftools (a ``.wasm`` module: its data
+    segments, see :func:`feagi_embed.targets.wasm.wasm_sizes`).
 
     Raises:
         FeagiEmbedError: pyelftools missing, or not an ELF file.
     """
+    from feagi_embed.targets.wasm import is_wasm, wasm_sizes
+
+    if is_wasm(elf):
+        return wasm_sizes(elf)
     try:
         from elftools.common.exceptions import ELFError
         from elftools.elf.elffile import ELFFile

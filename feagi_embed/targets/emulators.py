@@ -103,6 +103,8 @@ def missing_run_tools(board: Board | str) -> list[str]:
         if not shutil.which("gcc"):
             miss.append("gcc")
         return miss
+    if kind == "node":
+        return [] if shutil.which(str(b.emulator.get("binary", "node"))) else [str(b.emulator.get("binary", "node"))]
     return []
 
 
@@ -167,6 +169,10 @@ def run_elf(board: Board | str, elf: str | os.PathLike[str], timeout: float = 60
         if b.architecture != "native":
             raise TargetError(f"board {b.name} has no emulator: size-only")
         cmd = [str(elf)]
+        out, err, rc, to, dt = _run(cmd, timeout)
+        return RunResult(out, rc, None, None, err, tuple(cmd), dt, to)
+    if kind == "node":  # wasm32: firmware/hal/wasm_run.mjs provides the HAL's imports
+        cmd = [str(b.emulator.get("binary", "node")), str(hal_dir() / "wasm_run.mjs"), str(elf)]
         out, err, rc, to, dt = _run(cmd, timeout)
         return RunResult(out, rc, None, None, err, tuple(cmd), dt, to)
     if kind == "simavr":

@@ -18,7 +18,7 @@ import jinja2
 from feagi_embed.boards import Board, load_board
 from feagi_embed.errors import FeagiEmbedError
 from feagi_embed.targets.toolchain import (
-    FREESTANDING_FLAGS,
+    freestanding_flags,
     hal_dir,
     hal_files,
     link_flags,
@@ -29,7 +29,7 @@ REQUIRED_CONTEXT = ("genome_name", "genome_sha256", "tool_version")
 # PlatformIO/Arduino architecture names for library.properties
 _ARDUINO_ARCH = {"espressif32": "esp32", "ststm32": "stm32", "atmelavr": "avr", "raspberrypi": "rp2040"}
 _SIZE_TOOL = {"native": "size", "arm-none-eabi": "arm-none-eabi-size", "riscv-none": "riscv64-unknown-elf-size",
-              "avr": "avr-size", "xtensa-lx106": "xtensa-lx106-elf-size"}
+              "avr": "avr-size", "xtensa-lx106": "xtensa-lx106-elf-size", "wasm32": "wc -c"}
 
 
 class ProjectTemplateError(FeagiEmbedError):
@@ -60,6 +60,8 @@ def _run_command(board: Board, elf: str) -> tuple[str, str]:
     if kind == "none":
         return (f"./{elf}" if board.architecture == "native" else "@echo 'no emulator for this board (size-only)'",
                 "native" if board.architecture == "native" else "size-only")
+    if kind == "node":
+        return f"node hal/wasm_run.mjs {elf}", "Node runs the wasm32 module (hal/wasm_run.mjs)"
     if kind == "simavr":
         return (f"simavr -m {e['mcu']} -f {int(e['frequency'])} {elf}",
                 f"simavr {e['mcu']}; its CLI always exits 0, feagi-embed's avr_run harness reports the exit code")
@@ -113,10 +115,10 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         runtime_header=str(context.get("runtime_header", "feagi_runtime.h")),
         arduino_architectures=_ARDUINO_ARCH.get(b.pio_platform, "*"),
         cflags=list(b.cflags) + ["-std=c99", "-Wall", "-Wextra"],
-        freestanding=freestanding, freestanding_flags=[f for f in FREESTANDING_FLAGS if f.startswith("-f")],
-        ldflags=([f for f in FREESTANDING_FLAGS if not f.startswith("-f")] if freestanding else
+        freestanding=freestanding, freestanding_flags=[f for f in freestanding_flags(b) if f.startswith("-f")],
+        ldflags=([f for f in freestanding_flags(b) if not f.startswith("-f")] if freestanding else
                  (["-Wl,--gc-sections"] if b.hal == "avr" else [])) + link_flags(b, "hal"),
-        ldlibs=["-lgcc"] if freestanding else [],
+        ldlibs=["-lgcc"] if freestanding and b.hal != "wasm" else [],
         hal_sources=[f"hal/{f}" for f in files],
         size_tool=_SIZE_TOOL[b.toolchain] + (f" -C --mcu={b.mcu}" if b.toolchain == "avr" else ""),
         run_command=run_command, run_note=run_note,
@@ -133,6 +135,7 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         except jinja2.TemplateError as e:
             raise ProjectTemplateError(f"template {tmpl}: {e}") from None
     hd = hal_dir()
-    for f in ("feagi_hal.h", *files, *([ldscript] if ldscript else [])):
+    runner = ("wasm_run.mjs",) if b.hal == "wasm" else ()
+    for f in ("feagi_hal.h", *files, *([ldscript] if ldscript else []), *runner):
         out[f"hal/{f}"] = (hd / f).read_text()
     return out

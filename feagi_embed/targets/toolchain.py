@@ -58,10 +58,23 @@ _HAL_FILES: dict[str, tuple[tuple[str, ...], str | None, bool]] = {
     "xtensa_lx106": (("hal_xtensa_lx106.c", "xtensa_lx106_rom.c", "hal_common.c", "hal_freestanding.c"),
                      "xtensa_lx106_sim.ld", True),
     "avr": (("hal_avr.c", "hal_common.c"), None, False),
+    "wasm": (("hal_wasm.c", "hal_wasm_start.c", "hal_common.c", "hal_freestanding.c"), None, True),
 }
 
 FREESTANDING_FLAGS = ("-ffreestanding", "-fno-tree-loop-distribute-patterns", "-nostdlib", "-nostartfiles",
                       "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections")
+#: clang --target=wasm32 + wasm-ld (hal "wasm"): no libc, no crt; wasm-ld garbage-collects by
+#: default; __heap_base/__data_end exported so the sizes of data and .bss can be read back
+WASM_FLAGS = ("-ffreestanding", "-nostdlib", "-Wl,--export=__heap_base", "-Wl,--export=__data_end")
+
+
+def freestanding_flags(board: Board | str) -> tuple[str, ...]:
+    """Compile + link flags of a ``-nostdlib`` board (empty for hosted ones): the gcc bare-metal
+    set, or :data:`WASM_FLAGS` for the wasm32 HAL."""
+    b = _as_board(board)
+    if not _HAL_FILES[b.hal][2]:
+        return ()
+    return WASM_FLAGS if b.hal == "wasm" else FREESTANDING_FLAGS
 
 
 @dataclass(frozen=True)
@@ -136,7 +149,7 @@ def build_command(board: Board | str, sources: Iterable[str | os.PathLike[str]],
     files, _ldscript, freestanding = _HAL_FILES[b.hal]
     cmd = [b.cc, *b.cflags, "-std=c99", "-Wall", "-Wextra"]
     if freestanding:
-        cmd += list(FREESTANDING_FLAGS)
+        cmd += list(freestanding_flags(b))
     elif b.hal == "avr":
         cmd += ["-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections"]
     cmd += list(extra_cflags)
@@ -148,7 +161,7 @@ def build_command(board: Board | str, sources: Iterable[str | os.PathLike[str]],
         cmd += [str(hd / f) for f in files]
         cmd += link_flags(b, str(hd))
     cmd += ["-o", str(output)]
-    if freestanding:
+    if freestanding and b.hal != "wasm":
         cmd.append("-lgcc")
     return cmd
 
@@ -157,7 +170,7 @@ def build_elf(board: Board | str, sources: Iterable[str | os.PathLike[str]],
               include_dirs: Iterable[str | os.PathLike[str]] = (),
               defines: Mapping[str, object] | None = None, out_dir: str | os.PathLike[str] | None = None,
               extra_cflags: Sequence[str] = (), name: str = "firmware") -> BuildResult:
-    """Build ``<out_dir>/<name>-<board>.elf`` with the board's local cross toolchain and HAL.
+    """Build ``<out_dir>/<name>-<board>.elf`` (``.wasm`` for the wasm32 HAL) with the board's local cross toolchain and HAL.
 
     Raises:
         ToolMissingError: the compiler is not installed.
@@ -170,7 +183,7 @@ def build_elf(board: Board | str, sources: Iterable[str | os.PathLike[str]],
                                f"(run .ci/install-toolchains.sh)")
     od = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix=f"feagi-{b.name}-"))
     od.mkdir(parents=True, exist_ok=True)
-    elf = od / f"{name}-{b.name}.elf"
+    elf = od / f"{name}-{b.name}.{'wasm' if b.hal == 'wasm' else 'elf'}"
     cmd = build_command(b, sources, elf, include_dirs, defines, extra_cflags)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
