@@ -335,6 +335,8 @@ def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: 
                  "detail": "bursts only (state is f32)" + ("" if model.report.get("lossless")
                                                            else "; model is lossy")})
     rows += verify_gpu(model, stim, bursts, ref, state_every)
+    from .web import verify_rows as verify_wasm  # the page's wasm module under Node
+    rows += verify_wasm(model, stim, bursts, ref, work_dir, state_every)
     proj = build_project(model, b, Path(work_dir) / "project", stimulus=stim, bursts=bursts,
                          state_every=state_every).out_dir
     targets = ["native"] + ([b.name] if b.name != "native" else [])

@@ -241,6 +241,15 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
         return
+    if b.architecture == "wasm32":  # a static page: the runtime in wasm32 + HTML/JS (feagi_embed.web)
+        from .web import build_site
+        if lang != "c" or do_compile:
+            raise click.UsageError("--board wasm builds the C runtime into a page (no --lang "
+                                   "micropython, no --compile: it is compiled already)")
+        site = build_site(model, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts)
+        click.echo(f"wrote {site.out_dir}/: feagi.wasm {site.wasm_bytes:,} B + page "
+                   f"({len(site.files)} files); preview with `feagi-embed serve {site.out_dir}`")
+        return
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts)
     heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
@@ -409,6 +418,24 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> N
         console().print(t)
     if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
         sys.exit(1)
+
+
+@main.command("serve")
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="TCP port on 127.0.0.1 (0: any free port).")
+def serve_cmd(site, port) -> None:
+    """Serve a page built with `build --board wasm` on http://127.0.0.1:PORT/ (stdlib http.server)."""
+    from .web import make_server
+
+    srv = make_server(site, port, verbose=True)
+    click.echo(f"serving {site} on http://127.0.0.1:{srv.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
 
 
 @main.command("boards")
