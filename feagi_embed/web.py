@@ -335,8 +335,11 @@ class BrowserExecutor:
     """The page in headless Chromium (Debian ``chromium`` + ``chromium-driver``, Selenium): the
     site is served on 127.0.0.1, the page's "Run test schedule" button runs ``schedule.json`` in
     its Web Worker, and the protocol text is read back from the page. After :meth:`run`:
-    ``seconds`` (loop time measured in the worker), ``bursts_per_s``, ``screenshot`` (PNG bytes)
-    and ``canvas_lit`` (non-background pixels of the raster canvas)."""
+    ``seconds`` (loop time measured in the worker), ``bursts_per_s``, ``screenshot`` (PNG bytes,
+    taken when a ``screenshot`` path is given) and ``canvas_lit`` (non-background pixels of the raster canvas).
+
+    One Chromium (fresh ``--user-data-dir``) serves every :meth:`run` until :meth:`close` (also a
+    context manager)."""
 
     name = "wasm page (headless chromium)"
 
@@ -350,6 +353,38 @@ class BrowserExecutor:
         self.screenshot: bytes | None = None
         self.canvas_lit: int | None = None
         self.site: SiteResult | None = None
+        self._driver = None
+        self._profile: str | None = None
+
+    def __enter__(self) -> BrowserExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Quit Chromium and remove its profile folder."""
+        if self._driver is not None:
+            self._driver.quit()
+            self._driver = None
+        if self._profile:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            self._profile = None
+
+    def driver(self):
+        """The Selenium Chrome driver (started on first use)."""
+        if self._driver is None:
+            from selenium import webdriver
+            from selenium.webdriver.chrome.options import Options
+            from selenium.webdriver.chrome.service import Service
+
+            self._profile = tempfile.mkdtemp(prefix="feagi-chromium-")
+            opts = Options()
+            opts.binary_location = CHROMIUM
+            for f in (*CHROMIUM_FLAGS, f"--user-data-dir={self._profile}"):
+                opts.add_argument(f)
+            self._driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+        return self._driver
 
     def available(self) -> str | None:
         """None when clang, wasm-ld, chromium, chromedriver and selenium are installed."""
@@ -367,51 +402,43 @@ class BrowserExecutor:
             site = (self.work_dir or Path(tmp)) / "site"
             self.site = build_site(model, site, stimulus=stimulus, bursts=bursts,
                                    state_every=state_every)
-            text = self.run_site(site, Path(tmp) / "profile")
+            text = self.run_site(site)
         return trace_from_protocol(text)
 
-    def run_site(self, site: str | os.PathLike, profile: str | os.PathLike) -> str:
-        """Serve ``site``, run its test schedule in Chromium (fresh ``profile`` folder), return
-        the protocol text the page shows; fills ``seconds``, ``bursts_per_s``, ``screenshot``."""
-        from selenium import webdriver
-        from selenium.webdriver.chrome.options import Options
-        from selenium.webdriver.chrome.service import Service
+    def run_site(self, site: str | os.PathLike) -> str:
+        """Serve ``site`` on 127.0.0.1, run its test schedule in the page, return the protocol
+        text the page shows; fills ``seconds``, ``bursts_per_s``, ``canvas_lit``, ``screenshot``."""
         from selenium.webdriver.common.by import By
 
         srv = make_server(site, 0)
         th = threading.Thread(target=srv.serve_forever, daemon=True)
         th.start()
-        opts = Options()
-        opts.binary_location = CHROMIUM
-        for f in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-            opts.add_argument(f)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+        driver = self.driver()
         try:
             driver.get(f"http://127.0.0.1:{srv.server_address[1]}/index.html")
             state = self._wait(driver, ("ready",), 60)
             driver.find_element(By.ID, "run-schedule").click()
+            if state != "ready":
+                raise WebError(f"page state {state!r}")
             self._wait(driver, ("schedule-done",), self.timeout)
             text = driver.find_element(By.ID, "protocol").get_attribute("textContent")
             self.bursts_per_s = float(driver.execute_script("return document.body.dataset.scheduleBps"))
-            time.sleep(0.3)  # let the last frames be drawn
             self.canvas_lit = int(driver.execute_script(
                 "const c = document.getElementById('raster'), d = c.getContext('2d')"
                 ".getImageData(170, 0, c.width - 170, c.height).data; let n = 0;"
                 "for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 150) n++; return n;"))
-            self.screenshot = driver.get_screenshot_as_png()
+            self.screenshot = None
             if self.screenshot_path:
+                time.sleep(0.3)  # the heat map is drawn on the next animation frames
+                self.screenshot = driver.get_screenshot_as_png()
                 self.screenshot_path.write_bytes(self.screenshot)
-            del state
         finally:
-            driver.quit()
+            driver.get("about:blank")
             srv.shutdown()
             srv.server_close()
         bursts = [ln for ln in text.splitlines() if ln.startswith("B ")]
-        status = ""
         if not bursts:
-            status = text[-500:]
-        if not bursts:
-            raise WebError(f"the page printed no burst lines: {status!r}")
+            raise WebError(f"the page printed no burst lines: {text[-500:]!r}")
         self.seconds = len(bursts) / self.bursts_per_s if self.bursts_per_s else None
         return text
 

@@ -137,7 +137,8 @@ worker.onmessage = (ev) => {
     latest = m; dirty = true;
   } else if (m.type === "schedule-done") {
     $("protocol").textContent = m.text;
-    $("status").textContent = `test schedule: ${m.bursts} bursts in ${m.seconds.toFixed(3)} s`;
+    $("status").textContent = `test schedule: ${m.bursts} bursts in ${m.seconds.toFixed(3)} s (${m.bps.toFixed(0)} bursts/s)`;
+    $("bps").textContent = m.bps.toFixed(1);
     document.body.dataset.scheduleBps = m.bps.toFixed(1);
     document.body.dataset.state = "schedule-done";
   }
@@ -168,5 +169,5 @@ if ($("run-schedule")) $("run-schedule").onclick = () => {
   $("status").textContent = "running the test schedule…"; rasterBackground(); for (const g of act) g.fill(0);
   worker.postMessage({ type: "schedule" });
 };
-worker.postMessage({ type: "config", rate: Number($("rate").value), stim });
 worker.postMessage({ type: "load", model });
+worker.postMessage({ type: "config", rate: Number($("rate").value), stim });

@@ -73,7 +73,7 @@ function tick() {
   timer = setTimeout(tick, maxRate ? 0 : Math.max(1, Math.min(16, 1000 / rate)));
 }
 
-function restartClock() { t0 = performance.now(); done0 = brain.burstNumber(); BPS_WINDOW.length = 0; }
+function restartClock() { t0 = performance.now(); done0 = brain ? brain.burstNumber() : 0; BPS_WINDOW.length = 0; }
 
 async function fetchBytes(url) {
   const r = await fetch(url);
@@ -83,6 +83,7 @@ async function fetchBytes(url) {
 
 onmessage = async (ev) => {
   const m = ev.data;
+  if (!brain && m.type !== "load" && m.type !== "config") return; // not loaded yet
   try {
     if (m.type === "load") {
       model = m.model;

@@ -1,0 +1,178 @@
+"""The brain in a browser: the C runtime compiled to wasm32 equals the numba twin bit for bit.
+
+Independent expectation: the fixed-point twin (host/twin.py, pinned to the FEAGI release engine by
+tests/test_oracle_traces.py). The page's module (``feagi-embed build --board wasm``) runs the same
+schedules as tests/test_firmware_native.py (the oracle force-fire schedules of every bundled genome
+plus positive/negative injections, and every conformance micro-genome), through the page's own JS
+host (feagi_core.mjs) under Node, and a few of them in the page itself in headless Chromium
+(Selenium + Debian's chromedriver), reading the digests from the page. Every burst digest, state
+digest and the final digest must equal the twin's. Missing clang/wasm-ld/Node/Chromium skip
+locally and fail in CI (FEAGI_EMBED_REQUIRE_TOOLS=1).
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.request
+import zlib
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from feagi_embed.build import compare_digests
+from feagi_embed.cli import main
+from feagi_embed.host.twin import Twin
+from feagi_embed.targets.wasm import wasm_sizes
+from feagi_embed.web import (
+    BrowserExecutor,
+    WasmExecutor,
+    WebError,
+    build_site,
+    make_server,
+    missing_browser,
+    missing_node,
+    missing_wasm_tools,
+    trace_from_protocol,
+)
+
+from .conftest import require
+from .test_firmware_native import BURSTS, CONFORMANCE, REAL_GENOMES, STATE_EVERY, _case
+
+#: the bundled genomes the browser test runs (the largest, essential_genome, has 55k neurons)
+BROWSER_GENOMES = ["essential_genome", "webots_basic", "test_timer"]
+
+
+def need_node():
+    require(missing_wasm_tools() + missing_node(), "wasm executor (clang, lld, nodejs)")
+
+
+def need_browser():
+    require(missing_wasm_tools() + missing_browser(), "browser test (clang, lld, chromium, "
+            "chromium-driver, selenium)")
+
+
+def assert_equal_to_twin(model, stim, trace, bursts: int, state_every: int) -> None:
+    ref = Twin(model).run(bursts, stim, state_every=state_every)
+    eq, first = compare_digests(ref, trace.burst_crc, trace.state_crc)
+    assert eq, f"first divergence {first}"
+    assert len(trace.burst_crc) == bursts and set(trace.state_crc) == set(ref.state_crc)
+    assert zlib.crc32(np.asarray(trace.burst_crc, "<u4").tobytes()) == ref.final_digest
+
+
+@pytest.mark.parametrize("name", REAL_GENOMES)
+def test_real_genome_wasm_node_equals_twin(name, tmp_path):
+    need_node()
+    model, stim, _, _ = _case(name)
+    tr = WasmExecutor(tmp_path).run(model, stim, BURSTS, STATE_EVERY)
+    assert_equal_to_twin(model, stim, tr, BURSTS, STATE_EVERY)
+
+
+@pytest.mark.parametrize("name", CONFORMANCE)
+def test_conformance_wasm_node_equals_twin(name, tmp_path):
+    need_node()
+    model, stim, _, _ = _case(name)
+    tr = WasmExecutor(tmp_path).run(model, stim, BURSTS, 1, trace_ids=True)
+    assert_equal_to_twin(model, stim, tr, BURSTS, 1)
+    ref = Twin(model).run(BURSTS, stim)
+    assert all(np.array_equal(a, b) for a, b in zip(tr.fired, ref.fired))  # the I lines too
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for all page tests of this module."""
+    need_browser()
+    with BrowserExecutor() as ex:
+        yield ex
+
+
+@pytest.mark.parametrize("name", BROWSER_GENOMES)
+def test_page_in_headless_chromium_equals_twin(name, browser, tmp_path):
+    model, stim, _, _ = _case(name)
+    shot = tmp_path / f"{name}.png"
+    ex = browser
+    ex.work_dir, ex.screenshot_path = tmp_path, shot
+    tr = ex.run(model, stim, BURSTS, STATE_EVERY)
+    assert_equal_to_twin(model, stim, tr, BURSTS, STATE_EVERY)
+    # the screenshot is a real rendering, not a blank page: many colours, and the raster canvas
+    # lit where neurons fired (the twin says some did)
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(shot.read_bytes())).convert("RGB")
+    assert img.size[0] >= 1000 and img.size[1] >= 700
+    assert len(img.getcolors(maxcolors=1 << 20) or []) > 50
+    assert np.asarray(img, np.float32).std() > 10
+    fired = sum(len(f) for f in Twin(model).run(BURSTS, stim).fired)
+    assert fired > 0 and ex.canvas_lit > 0
+    assert ex.bursts_per_s > 0
+
+
+@pytest.mark.parametrize("name", CONFORMANCE)
+def test_conformance_in_chromium(name, browser, tmp_path):
+    """Every conformance case through the page too (state digest after every burst)."""
+    model, stim, _, _ = _case(name)
+    browser.work_dir, browser.screenshot_path = tmp_path, None
+    tr = browser.run(model, stim, BURSTS, 1)
+    assert_equal_to_twin(model, stim, tr, BURSTS, 1)
+
+
+def test_site_files_sizes_and_serving(tmp_path):
+    need_node()
+    model, stim, _, _ = _case("test_timer")
+    res = build_site(model, tmp_path / "site", stimulus=stim, bursts=40)
+    names = {p.name for p in res.files}
+    assert {"index.html", "feagi.wasm", "model.json", "schedule.json", "worker.mjs", "page.mjs",
+            "feagi_core.mjs", "run_node.mjs"} <= names
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert "Generated by feagi-embed" in html and "test_timer" in html
+    assert "http" not in html.replace("http://127.0.0.1", "")  # no network at run time
+    # the module's data segments hold the model's constant arrays, .bss the state arrays
+    s = wasm_sizes(tmp_path / "site" / "feagi.wasm")
+    assert res.plan.flash_bytes <= s.rodata + s.data <= res.plan.flash_bytes + 4096
+    assert res.plan.static_bytes <= s.bss <= res.plan.static_bytes + 4 * model.n_neurons + 4096
+    assert s.text > 1000 and res.wasm_bytes == (tmp_path / "site" / "feagi.wasm").stat().st_size
+    srv = make_server(tmp_path / "site", 0)
+    import threading
+
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}/"
+        for f, ctype in (("feagi.wasm", "application/wasm"), ("worker.mjs", "text/javascript"),
+                         ("index.html", "text/html")):
+            with urllib.request.urlopen(base + f) as r:
+                assert r.headers["Content-Type"].startswith(ctype)
+                assert r.read() == (tmp_path / "site" / f).read_bytes()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_cli_build_wasm_and_serve_errors(tmp_path):
+    need_node()
+    r = CliRunner().invoke(main, ["build", "test_timer", "--board", "wasm", "--out",
+                                  str(tmp_path / "site"), "--bursts", "30"])
+    assert r.exit_code == 0, r.output
+    assert "feagi.wasm" in r.output and (tmp_path / "site" / "index.html").is_file()
+    r = CliRunner().invoke(main, ["serve", str(tmp_path)])
+    assert r.exit_code == 2 and "no index.html" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["build", "test_timer", "--board", "wasm", "--lang", "micropython"])
+    assert r.exit_code == 2
+
+
+def test_protocol_chain_is_checked():
+    good = "B 1 0 11111111\nB 2 1 22222222\n"
+    final = zlib.crc32(np.asarray([0x11111111, 0x22222222], "<u4").tobytes())
+    tr = trace_from_protocol(good + f"S 2 abcdef01\nE 2 {final:08x}\n")
+    assert tr.burst_crc == [0x11111111, 0x22222222] and tr.state_crc == {2: 0xABCDEF01}
+    with pytest.raises(WebError, match="does not chain"):
+        trace_from_protocol(good + f"E 2 {final ^ 1:08x}\n")
+
+
+def test_verify_has_a_wasm_row(tmp_path):
+    need_node()
+    from feagi_embed.build import verify
+
+    model, stim, _, _ = _case("test_timer")
+    rows = verify(model, "native", stim, 30, tmp_path)
+    row = next(r for r in rows if r["name"] == WasmExecutor.name)
+    assert row["equal"] is True and row["bursts"] == 30
