@@ -12,6 +12,8 @@ PKGS=(
   gcc-avr binutils-avr avr-libc simavr libsimavr-dev libelf-dev  # uno / mega2560 on libsimavr
   arduino-core-avr                      # the Arduino AVR core: builds the projects' framework = arduino sketch
   mesa-vulkan-drivers libvulkan1        # WGPU twin tests on the CPU (Mesa lavapipe Vulkan driver)
+  clang lld                             # board wasm: clang --target=wasm32 -nostdlib + wasm-ld (no wasi-libc needed)
+  chromium chromium-driver              # the wasm page in headless Chromium, driven by Selenium (tests/test_wasm.py)
 )
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

@@ -100,17 +100,23 @@ areas.forEach((a, i) => {
 });
 if (!inputs.querySelector("tr[data-area]")) inputs.insertAdjacentHTML("beforeend", "<tr><td colspan=4>this genome has no IPU area</td></tr>");
 
-// ---- OPU outputs
+// ---- OPU outputs: per area, the voxels fired in the last burst and a bar per x column with the
+// fraction of the last RECENT bursts in which a neuron of that column fired (a motor's drive)
 const outputs = $("outputs"), opu = areas.map((a, i) => i).filter((i) => areas[i].kind === "opu");
-const opuLast = new Map();
+const RECENT = 30;
+const opuLast = new Map(), opuHist = new Map(opu.map((a) => [a, []]));
 function drawOutputs() {
   outputs.innerHTML = opu.length ? "" : "this genome has no OPU area";
   for (const a of opu) {
-    const vox = opuLast.get(a) || [];
+    const vox = opuLast.get(a) || [], w = areas[a].dims[0], hist = opuHist.get(a);
+    const col = new Float32Array(w);
+    for (const xs of hist) for (const x of xs) col[x] += 1 / RECENT;
+    const bars = Array.from(col, (v, x) => `<span class="bar" title="x=${x}: ${(100 * v).toFixed(0)} %" style="height:${Math.max(1, Math.round(28 * v))}px"></span>`).join("");
     const div = document.createElement("div");
     div.className = "opu";
-    div.innerHTML = `${areas[a].name}: <span class="bar" style="width:${Math.min(120, 4 * vox.length)}px"></span> ${vox.length} fired` +
-      (vox.length ? ` <small>${vox.slice(0, 8).map((v) => `(${v.join(",")})`).join(" ")}${vox.length > 8 ? " …" : ""}</small>` : "");
+    div.innerHTML = `<div>${areas[a].name}: ${vox.length} fired in the last burst` +
+      (vox.length ? ` <small>${vox.slice(0, 6).map((v) => `(${v.join(",")})`).join(" ")}${vox.length > 6 ? " …" : ""}</small>` : "") +
+      `</div><div class="bars" title="per x column: share of the last ${RECENT} bursts with a fired neuron">${w <= 64 ? bars : ""}</div>`;
     outputs.appendChild(div);
   }
 }
@@ -123,7 +129,7 @@ worker.onmessage = (ev) => {
   if (m.type === "ready") { $("status").textContent = "ready"; document.body.dataset.state = "ready"; }
   else if (m.type === "error") { $("status").textContent = "error: " + m.message; document.body.dataset.state = "error"; }
   else if (m.type === "frame") {
-    if (m.reset) { rasterBackground(); for (const g of act) g.fill(0); opuLast.clear(); }
+    if (m.reset) { rasterBackground(); for (const g of act) g.fill(0); opuLast.clear(); for (const h of opuHist.values()) h.length = 0; }
     for (const b of m.bursts) {
       rasterColumn(b.ids); heatAdd(b.ids);
       for (const a of opu) opuLast.set(a, []);
@@ -133,6 +139,11 @@ worker.onmessage = (ev) => {
         const [, h, d] = areas[a].dims, vox = Math.floor((id - first[a]) / areas[a].npv);
         opuLast.get(a).push([Math.floor(vox / (h * d)), Math.floor(vox / d) % h, vox % d]);
       }
+      for (const a of opu) {
+        const hist = opuHist.get(a);
+        hist.push(new Set(opuLast.get(a).map((v) => v[0])));
+        if (hist.length > RECENT) hist.shift();
+      }
     }
     latest = m; dirty = true;
   } else if (m.type === "schedule-done") {
@@ -140,6 +151,7 @@ worker.onmessage = (ev) => {
     $("status").textContent = `test schedule: ${m.bursts} bursts in ${m.seconds.toFixed(3)} s (${m.bps.toFixed(0)} bursts/s)`;
     $("bps").textContent = m.bps.toFixed(1);
     document.body.dataset.scheduleBps = m.bps.toFixed(1);
+    if (latest) { latest.bps = m.bps; dirty = true; }
     document.body.dataset.state = "schedule-done";
   }
 };
@@ -167,6 +179,7 @@ $("max-rate").onchange = () => worker.postMessage({ type: "config", maxRate: $("
 if ($("run-schedule")) $("run-schedule").onclick = () => {
   running = false; $("run").textContent = "Run"; document.body.dataset.state = "schedule-running";
   $("status").textContent = "running the test schedule…"; rasterBackground(); for (const g of act) g.fill(0);
+  for (const h of opuHist.values()) h.length = 0;
   worker.postMessage({ type: "schedule" });
 };
 worker.postMessage({ type: "load", model });
