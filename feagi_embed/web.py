@@ -140,8 +140,9 @@ def site_queue_len(model, stimulus, bursts: int) -> int:
 
 
 def compile_command(gen_dir: Path, out: Path, board) -> list[str]:
-    """clang command that links the generated model, the runtime, the wasm HAL and the page's
-    exports into ``out`` (a reactor module: no entry point)."""
+    """clang command that links the generated model, the runtime (included by
+    ``firmware/hal/wasm_exports.c``: one translation unit with the page's exports), the wasm HAL
+    into ``out`` (a reactor module: no entry point)."""
     from .targets.toolchain import WASM_FLAGS, firmware_dir
 
     fw = firmware_dir()
@@ -149,7 +150,7 @@ def compile_command(gen_dir: Path, out: Path, board) -> list[str]:
     cmd = [board.cc, *board.cflags, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
            *WASM_FLAGS, "-Wl,--no-entry", *[f"-Wl,--export={e}" for e in EXPORTS],
            f"-I{gen_dir}", f"-I{fw}", f"-I{hal}", str(gen_dir / "feagi_model.c"),
-           str(fw / "feagi_runtime.c"), *[str(hal / f) for f in ("hal_wasm.c", "hal_common.c",
+           *[str(hal / f) for f in ("hal_wasm.c", "hal_common.c",
                                                                   "hal_freestanding.c",
                                                                   "wasm_exports.c")],
            "-o", str(out)]
@@ -465,13 +466,21 @@ def verify_rows(model, stim, bursts: int, ref, work_dir: str | os.PathLike,
     """Rows of ``verify`` for :class:`WasmExecutor` (Node): compared digest for digest with the
     twin's trace ``ref``; ``equal`` None (not run) where clang/wasm-ld/Node are missing."""
     from .build import compare_digests
+    from .capacity import CapacityError
 
     ex = WasmExecutor(Path(work_dir) / "wasm")
     why = ex.available()
     if why:
         return [{"name": ex.name, "bursts": 0, "equal": None, "first_divergence": None,
                  "detail": f"not run: {why}"}]
-    tr = ex.run(model, stim, bursts, state_every)
+    try:
+        tr = ex.run(model, stim, bursts, state_every)
+    except CapacityError as e:
+        return [{"name": ex.name, "bursts": 0, "equal": None, "first_divergence": None,
+                 "detail": f"not run: {str(e).splitlines()[0]}"}]
+    except WebError as e:
+        return [{"name": ex.name, "bursts": 0, "equal": False, "first_divergence": None,
+                 "detail": str(e).splitlines()[0][:300]}]
     eq, first = compare_digests(ref, tr.burst_crc, tr.state_crc)
     return [{"name": ex.name, "bursts": len(tr.burst_crc), "equal": eq, "first_divergence": first,
              "detail": f"feagi.wasm {ex.site.wasm_bytes:,} B; {ex.seconds:.3f} s in Node"}]

@@ -13,6 +13,7 @@ locally and fail in CI (FEAGI_EMBED_REQUIRE_TOOLS=1).
 from __future__ import annotations
 
 import io
+import os
 import urllib.request
 import zlib
 
@@ -39,8 +40,9 @@ from feagi_embed.web import (
 from .conftest import require
 from .test_firmware_native import BURSTS, CONFORMANCE, REAL_GENOMES, STATE_EVERY, _case
 
-#: the bundled genomes the browser test runs (the largest, essential_genome, has 55k neurons)
-BROWSER_GENOMES = ["essential_genome", "webots_basic", "test_timer"]
+#: the bundled genomes the browser test runs in CI (FEAGI_EMBED_BROWSER_ALL=1: every bundled one)
+BROWSER_GENOMES = (REAL_GENOMES if os.environ.get("FEAGI_EMBED_BROWSER_ALL") == "1"
+                   else ["essential_genome", "webots_basic", "test_timer"])
 
 
 def need_node():
