@@ -116,6 +116,11 @@ def elf_symbols(elf: str | os.PathLike[str]) -> dict[str, Symbol]:
     Raises:
         FeagiEmbedError: pyelftools missing, not an ELF file, or no symbol table (stripped).
     """
+    from feagi_embed.targets.wasm import is_wasm
+
+    if is_wasm(elf):
+        raise FeagiEmbedError(f"{elf}: a WebAssembly module has no ELF symbol table to measure "
+                              "arrays with (feagi-embed build --board wasm prints the module size)")
     try:
         from elftools.common.exceptions import ELFError
         from elftools.elf.elffile import ELFFile
