@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from feagi_embed.build import compare_digests
 from feagi_embed.cli import main
 from feagi_embed.host.twin import Twin
+from feagi_embed.stimulus import Stimulus
 from feagi_embed.targets.wasm import wasm_sizes
 from feagi_embed.web import (
     BrowserExecutor,
@@ -178,3 +179,47 @@ def test_verify_has_a_wasm_row(tmp_path):
     rows = verify(model, "native", stim, 30, tmp_path)
     row = next(r for r in rows if r["name"] == WasmExecutor.name)
     assert row["equal"] is True and row["bursts"] == 30
+
+
+def test_interactive_run_with_ipu_input_equals_twin(browser, tmp_path):
+    """The page's own controls: vision_TM set to "all" voxels, value 10 (inject), Run, Pause. The
+    burst count depends on timing, the digests must not: the twin under the equivalent stimulus
+    (every voxel of vision_TM, ascending x, y, z, injected with 10.0 on every burst) gives the same
+    last burst digest and running (final) digest."""
+    import threading
+    import time
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    model, _, _, _ = _case("essential_genome")
+    a = model.meta["names"].index("vision_TM")
+    build_site(model, tmp_path / "site", bursts=10)
+    srv = make_server(tmp_path / "site", 0)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    d = browser.driver()
+    try:
+        d.get(f"http://127.0.0.1:{srv.server_address[1]}/index.html")
+        browser._wait(d, ("ready",), 60)
+        row = d.find_element(By.CSS_SELECTOR, f"tr[data-area='{a}']")
+        Select(row.find_element(By.CSS_SELECTOR, "select[data-k=pattern]")).select_by_visible_text("all")
+        d.find_element(By.ID, "run").click()
+        time.sleep(1.5)
+        d.find_element(By.ID, "run").click()  # pause
+        time.sleep(0.5)
+        burst = int(d.find_element(By.ID, "burst").text)
+        digest = int(d.find_element(By.ID, "digest").text, 16)
+        final = int(d.find_element(By.ID, "final").text, 16)
+        assert float(d.find_element(By.ID, "bps").text) > 0
+    finally:
+        d.get("about:blank")
+        srv.shutdown()
+        srv.server_close()
+    assert burst >= 3
+    w, h, dd = model.meta["dims"][a]
+    stim = Stimulus.from_json({"stimuli": [{
+        "area": model.meta["genome_ids"][a], "bursts": [1, burst], "kind": "inject", "value": 10.0,
+        "voxels": [[x, y, z] for x in range(w) for y in range(h) for z in range(dd)]}]}, "page")
+    ref = Twin(model).run(burst, stim)
+    assert (digest, final) == (ref.burst_crc[-1], ref.final_digest)
+    assert sum(len(f) for f in ref.fired) > burst  # the input did make neurons fire
