@@ -123,7 +123,7 @@ function drawOutputs() {
 drawOutputs();
 
 // ---- frames from the worker
-let latest = null, dirty = false;
+let latest = null, lastBurst = null, dirty = false; // lastBurst: the newest burst of any frame
 worker.onmessage = (ev) => {
   const m = ev.data;
   if (m.type === "ready") { $("status").textContent = "ready"; document.body.dataset.state = "ready"; }
@@ -145,6 +145,8 @@ worker.onmessage = (ev) => {
         if (hist.length > RECENT) hist.shift();
       }
     }
+    if (m.bursts.length) lastBurst = m.bursts[m.bursts.length - 1];
+    if (m.reset) lastBurst = null;
     latest = m; dirty = true;
   } else if (m.type === "schedule-done") {
     $("protocol").textContent = m.text;
@@ -157,10 +159,11 @@ worker.onmessage = (ev) => {
 };
 function frame() {
   if (dirty && latest) {
-    const b = latest.bursts[latest.bursts.length - 1];
+    const b = lastBurst;
     $("burst").textContent = latest.burst;
     $("bps").textContent = latest.bps.toFixed(1);
     if (b) { $("fired").textContent = b.count; $("digest").textContent = hex8(b.digest); }
+    else { $("fired").textContent = "0"; $("digest").textContent = "--------"; }
     $("final").textContent = hex8(latest.final);
     if (latest.dropped) $("status").textContent = `queue full: ${latest.dropped} inputs dropped (FEAGI_QUEUE_LEN ${model.queue_len})`;
     heatDraw(); drawOutputs(); dirty = false;
