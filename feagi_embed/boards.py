@@ -28,16 +28,7 @@ EMULATOR_KINDS = ("qemu", "simavr", "none")
 HALS = ("native", "cortexm", "riscv_virt", "xtensa_lx106", "avr")
 
 
-def boards_dir() -> Path:
-    """The folder holding ``*.toml`` board files (env ``FEAGI_EMBED_BOARDS_DIR`` overrides)."""
-    env = os.environ.get("FEAGI_EMBED_BOARDS_DIR")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for cand in (here / "board_defs", here.parent / "boards"):  # wheel package data, then checkout
-        if cand.is_dir():
-            return cand
-    return here.parent / "boards"
+from feagi_embed.resources import boards_dir  # noqa: E402  (re-exported)
 
 
 class BoardError(FeagiEmbedError):

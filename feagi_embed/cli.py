@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib import resources
-
 import click
 
 from . import __version__
 from .errors import FeagiEmbedError
+from .resources import genomes_dir
 
 #: Genome used when none is given: FEAGI's own essential genome (bundled).
 DEFAULT_GENOME = "essential_genome"
@@ -28,8 +27,7 @@ def console():
 
 def bundled_genomes() -> list[str]:
     """Names (file stems) of the real FEAGI genomes shipped with feagi-embed."""
-    d = resources.files("feagi_embed") / "genomes"
-    return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".json"))
+    return sorted(p.name[:-5] for p in genomes_dir().iterdir() if p.name.endswith(".json"))
 
 
 def resolve_genome_path(arg: str | None) -> str:
@@ -43,7 +41,7 @@ def resolve_genome_path(arg: str | None) -> str:
         return arg
     stem = arg[:-5] if arg.endswith(".json") else arg
     if stem in bundled_genomes():
-        return str(resources.files("feagi_embed") / "genomes" / f"{stem}.json")
+        return str(genomes_dir() / f"{stem}.json")
     raise click.BadParameter(f"{arg!r} is neither a file nor a bundled genome "
                              f"({', '.join(bundled_genomes())})", param_hint="GENOME")
 
@@ -181,7 +179,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
         json.dump(rep, sys.stdout)
         sys.stdout.write("\n")
         return
-    names = model.meta["genome_ids"]
+    names = model.areas.genome_ids
     t = Table(title=f"{bursts} bursts, Q{31 - model.frac_bits}.{model.frac_bits}",
               title_justify="left")
     for col in ("burst", "fired", "per area", "digest", "state"):

@@ -134,13 +134,13 @@ class Stimulus:
             except KeyError:
                 raise StimulusError(f"{self.source}: stimuli[{i}].area: got {json.dumps(e['area'])}; "
                                     "expected a cortical area of the genome") from None
-            w, h, d = model.meta["dims"][a]
-            npv = model.meta["npv"][a]
+            w, h, d = model.areas.dims[a]
+            npv = model.areas.npv[a]
             if e["kind"] == "inject":
-                if abs(e["value"]) > model.meta["max_sensory"]:
+                if abs(e["value"]) > model.max_sensory:
                     raise StimulusError(
                         f"{self.source}: stimuli[{i}].value: got {e['value']}; expected |value| <= "
-                        f"{model.meta['max_sensory']} (the model's sensory budget)")
+                        f"{model.max_sensory} (the model's sensory budget)")
                 if e["value"] == 0:
                     continue  # FEAGI drops p == 0 (npu.rs::inject_sensory_xyzp_by_id)
                 qv = float(np.float32(e["value"])) if real else int(q(e["value"], model.frac_bits))

@@ -19,7 +19,7 @@ HASHES = Path(__file__).parent / "fixtures" / "emit" / "hashes.json"
 
 def stimulus_doc(model) -> dict:
     """A force-fire and an injection into the first non-empty area, to cover the test schedule."""
-    ids = model.meta["genome_ids"] if hasattr(model, "meta") else model.area_ids
+    ids = model.meta["genome_ids"] if hasattr(model, "meta") else model.areas.genome_ids
     first = [int(x) for x in model.area_first]
     a = next(i for i in range(len(ids)) if first[i + 1] > first[i])
     return {"stimuli": [
@@ -111,5 +111,8 @@ if __name__ == "__main__":
         want = json.loads(HASHES.read_text())
         got = record()
         bad = [k for k in want if want[k] != got.get(k)]
-        print(f"{len(want) - len(bad)} of {len(want)} cases identical; differ: {bad[:20]}")
+        files = sorted({f for k in bad for f in set(want[k]) | set(got.get(k, {}))
+                        if want[k].get(f) != got.get(k, {}).get(f)})
+        print(f"{len(want) - len(bad)} of {len(want)} cases identical; differ: {bad[:20]}; "
+              f"files: {files}")
         sys.exit(1 if bad else 0)
