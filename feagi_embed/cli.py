@@ -296,7 +296,7 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     from rich.table import Table
 
     from .boards import load_board
-    from .build import DEFAULT_TEST_BURSTS, build_project, plan_for, report
+    from .build import build_project, c_plan, report, test_bursts
     from .stimulus import Stimulus
     from .targets.memreport import compile_project, measured_memory, merge_into_report
 
@@ -307,10 +307,9 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     stim = Stimulus.load(test_stimulus) if test_stimulus else None
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
-        n = int(bursts or max(s.last_burst(), DEFAULT_TEST_BURSTS))
-        plan = plan_for(model, b, s, n)
+        plan = c_plan(model, b, s, test_bursts(s, bursts))
     else:
-        plan = plan_for(model, b)
+        plan = c_plan(model, b)
     rep = report(model, b, plan)
     if rep["fits"] and (elf_path or do_compile):
         if do_compile:
@@ -382,17 +381,16 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> N
     from rich.markup import escape
 
     from .boards import load_board
-    from .build import describe_divergence, verify
+    from .executors import default_executors
     from .stimulus import Stimulus
+    from .trace import describe_divergence
+    from .verify import any_divergence, verify
 
     b = load_board(board)
     model = _load_model(genome, strict, None)
     stim = Stimulus.load(stimulus_file) if stimulus_file else None
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
-        rows = verify(model, b, stim, bursts, tmp) if lang != "micropython" else []
-        if lang != "c":
-            from .build import verify_micropython
-            rows += verify_micropython(model, stim, bursts, tmp, with_twin_row=not rows)
+        rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
     if as_json:
         json.dump({"targets": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -405,7 +403,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> N
             t.add_row(r["name"], str(r["bursts"]), eq, escape(describe_divergence(r["first_divergence"])),
                       escape(r["detail"]))
         console().print(t)
-    if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
+    if any_divergence(rows):
         sys.exit(1)
 
 

@@ -19,7 +19,7 @@ HASHES = Path(__file__).parent / "fixtures" / "emit" / "hashes.json"
 
 def stimulus_doc(model) -> dict:
     """A force-fire and an injection into the first non-empty area, to cover the test schedule."""
-    ids = model.meta["genome_ids"] if hasattr(model, "meta") else model.areas.genome_ids
+    ids = model.areas.genome_ids
     first = [int(x) for x in model.area_first]
     a = next(i for i in range(len(ids)) if first[i + 1] > first[i])
     return {"stimuli": [

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from feagi_embed.boards import load_board
-from feagi_embed.build import build_project, parse_protocol
+from feagi_embed.build import build_project
+from feagi_embed.trace import parse_protocol
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.host.twin import Twin
@@ -93,7 +94,7 @@ def test_arduino_sketch_runs_bit_exact_on_simavr_mega2560(tmp_path):
     assert first is None and len(got_b) == bursts, f"first diverging burst {first}"
     assert got_s == tr.state_crc and got_final == tr.final_digest
     # the burst period is the genome's simulation timestep: 30 bursts took >= 29 periods
-    period_us = round(float(model.meta["simulation_timestep"]) * 1e6)
+    period_us = round(float(model.simulation_timestep) * 1e6)
     assert f"#define FEAGI_BURST_PERIOD_US {period_us}UL" in sketch.read_text()
     assert run.metric is not None and run.metric >= 29 * period_us * 16
 

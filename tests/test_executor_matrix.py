@@ -1,0 +1,76 @@
+"""Every executor × every case, against one baseline (Brian2's feature-test matrix:
+configurations × feature tests compared with a reference): each :class:`Executor` that can run
+here must give the fixed-point numba twin's burst and state digests, digest for digest.
+
+Adding a target is one class in ``feagi_embed/executors.py`` and one entry in ``EXECUTORS``.
+Cases: oracle conformance micro-genomes (each pins one rule of docs/model.md) and small real
+genomes with force-fires and injections. The f32 reference compares bursts only, on lossless
+models (on a lossy one fixed point and f32 may differ by design).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from feagi_embed.connectome import develop
+from feagi_embed.executors import Firmware, GpuTwin, MicroPython, NumbaTwin
+from feagi_embed.genome import load_genome
+from feagi_embed.quantize import quantize
+from feagi_embed.stimulus import Stimulus
+from feagi_embed.verify import verify
+
+from .conftest import FIXTURES, GENOMES, require
+
+BURSTS = 40
+#: executor id → factory (one entry per target)
+EXECUTORS = {
+    "numba-f32": lambda: NumbaTwin("float"),
+    "wgpu": lambda: GpuTwin("wgpu"),
+    "cuda": lambda: GpuTwin("cuda"),
+    "native": lambda: Firmware("native", "native"),
+    "stm32f4-qemu": lambda: Firmware("stm32f4", "stm32f4"),
+    "esp32c3-qemu": lambda: Firmware("esp32c3", "esp32c3"),
+    "esp32-lx106": lambda: Firmware("esp32", "esp32"),
+    "mega2560-simavr": lambda: Firmware("mega2560", "mega2560"),
+    "micropython-wasm": lambda: MicroPython("wasm"),
+    "micropython-unix": lambda: MicroPython("unix"),
+}
+#: executors a CI machine without a GPU cannot run (everything else is forced there)
+NO_GPU_IN_CI = {"cuda"}
+CONFORMANCE = ("refractory", "consecutive_limit", "degeneration", "mp_driven_psp",
+               "threshold_gradient", "inhibitory_mp_acc_false")
+GENOME_CASES = ("test_timer", "logic_and_gate")
+
+
+def _case(name: str):
+    """(model, stimulus) of a conformance case or a bundled genome (with its trace stimulus)."""
+    if name in GENOME_CASES:
+        with gzip.open(FIXTURES / "traces" / f"{name}.json.gz", "rt") as f:
+            fx = json.load(f)
+        g = load_genome(GENOMES / f"{name}.json")
+    else:
+        with gzip.open(FIXTURES / "conformance" / f"{name}.json.gz", "rt") as f:
+            fx = json.load(f)
+        g = load_genome(fx["genome"], name=fx["name"])
+    return quantize(develop(g)), Stimulus.from_json(fx["stimulus"], name)
+
+
+@pytest.mark.parametrize("case", CONFORMANCE + GENOME_CASES)
+@pytest.mark.parametrize("executor", list(EXECUTORS))
+def test_executor_equals_reference(executor, case):
+    ex = EXECUTORS[executor]()
+    why = ex.available()
+    if why and executor not in NO_GPU_IN_CI:
+        require(why, ex.name)
+    elif why:
+        pytest.skip(why)
+    model, stim = _case(case)
+    if not ex.compares_state and not model.report.get("lossless"):
+        pytest.skip("f32 and fixed point differ by design on a lossy model")
+    ref_row, row = verify(model, [ex], stim, BURSTS, state_every=10)
+    assert ref_row["detail"] == "reference"
+    assert row["bursts"] == BURSTS, row
+    assert row["equal"] is True, row
