@@ -93,7 +93,7 @@ def test_cli_build_esp32_essential_writes_project(tmp_path):
     assert r.exit_code == 0, r.output
     assert "heap at boot" in r.output and "multiples of 0.00390625" in r.output
     hdr = (tmp_path / "p" / "include" / "feagi_model.h").read_text()
-    assert "#define FEAGI_HEAP_CC8 1" in hdr and "#define FEAGI_HEAP_V16 0" in hdr
+    assert "#define FEAGI_HEAP_CC8 1 " in hdr and "#define FEAGI_HEAP_V16 0 " in hdr
     assert (tmp_path / "p" / "platformio.ini").exists()
 
 

@@ -212,11 +212,13 @@ def test_hand_edited_capacity_is_caught(tmp_path):
     h = tmp_path / "feagi_model.h"
     text = h.read_text()
     n = model.n_neurons
-    h.write_text(text.replace(f"#define FEAGI_N {n}\n", f"#define FEAGI_N {n + 1}\n", 1))
+    line = f"#define FEAGI_N {n} /* neurons N */\n"
+    assert line in text
+    h.write_text(text.replace(line, f"#define FEAGI_N {n + 1}\n", 1))
     r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-c", "-I", str(tmp_path), str(tmp_path / "feagi_model.c"),
                         "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
     assert r.returncode != 0 and "n_vs_area_sizes" in r.stderr
-    h.write_text(text.replace(f"#define FEAGI_N {n}\n", "#define FEAGI_N 70000L\n", 1))
+    h.write_text(text.replace(line, "#define FEAGI_N 70000L\n", 1))
     r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-c", "-I", str(tmp_path), str(tmp_path / "feagi_model.c"),
                         "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
     assert r.returncode != 0 and "does not fit feagi_nid_t" in r.stderr

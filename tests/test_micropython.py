@@ -32,6 +32,7 @@ from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.host.twin import Twin
 from feagi_embed.quantize import quantize
+from feagi_embed.resources import firmware_dir
 from feagi_embed.stimulus import Stimulus
 
 from .conftest import FIXTURES, GENOMES, ROOT, require
@@ -153,8 +154,10 @@ def test_cli_build_micropython_for_esp32_and_rp2040(tmp_path):
         for f in ("feagi_model.py", "feagi_model.bin", "feagi_engine.py", "feagi_viper.py",
                   "main.py", "README.md"):
             assert (out / f).is_file(), f
-        head = (out / "feagi_engine.py").read_text()[:400]
+        head = (out / "feagi_model.py").read_text()[:400]
         assert "feagi-embed" in head and "test_timer.json" in head and f"board: {board}" in head
+        engine = (out / "feagi_engine.py").read_text()
+        assert engine == (firmware_dir() / "micropython" / "feagi_engine.py").read_text()
         readme = (out / "README.md").read_text()
         assert "mpremote cp" in readme and f"-march={arch}" in readme
         assert "PERIOD_MS = 10" in (out / "feagi_model.py").read_text()  # timestep 0.01 s

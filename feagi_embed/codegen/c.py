@@ -15,8 +15,36 @@ import numpy as np
 
 from .. import __version__
 from ..plan import Budget, Plan
-from .cgen import READ_MACRO, TYPE_MAX, banner, ctype, format_values
+from .cgen import READ_MACRO, TYPE_MAX, banner, ctype, define, format_values
 from .env import render
+
+#: the comment of each generated model constant (``plan.constants`` keys)
+CONSTANT_DOCS = {
+    "n": "neurons N", "s": "synapses S", "a": "cortical areas A",
+    "f": "fractional bits F of potentials, thresholds and contributions",
+    "power_neuron": "id of the ___power neuron (-1: none)",
+    "power_in": "input of the power neuron every burst, q(1.0)",
+    "forced_v": "V reported for a forced fire, q(100)",
+    "large_brain": "1: FEAGI's large-brain membrane reset (N >= 1,000,000)",
+    "psp_cap": "cap of run-time PSPs (mp-driven V at fire, degenerating PSP), fixed point",
+    "has_runtime_psp": "1: some source computes its contributions at run time",
+    "n_mpd": "neurons of mp-driven areas (V-at-fire state)",
+    "n_degen": "neurons of degenerating areas (PSP state)",
+    "n_thr": "neurons of threshold-gradient areas (per-neuron thresholds)",
+    "n_cd": "neurons with a refractory countdown",
+    "n_cc8": "neurons with an 8-bit consecutive fire count (L <= 255)",
+    "n_cc16": "neurons with a 16-bit consecutive fire count (L unlimited)",
+    "syn_c_scale": "syn_c holds C / FEAGI_SYN_C_SCALE (exact)",
+    "n_sp": "entries of syn_ptr (count + 1 per area with synapses)",
+    "queue_len": "injection/force-fire queue entries per burst",
+    "hole_lo": "first neuron of the untargeted run without a dense accumulator",
+    "hole_hi": "end of that run (exclusive)", "n_acc": "entries of the dense FCL accumulator",
+    "side_len": "FCL side-list entries (queue + power neuron)",
+    "side_hash_bits": "bits of the side-list hash index",
+    "n_v32": "neurons with an int32 membrane potential",
+    "n_v16": "neurons with a 16-bit membrane potential (V >> shift)",
+    "max_sensory_q": "largest |injected value| accepted, q(max_sensory)",
+}
 
 
 def c_constants(plan: Plan) -> dict[str, int]:
@@ -80,7 +108,10 @@ def model_context(model, plan: Plan, budget: Budget) -> dict:
               "neurons": int(first[a + 1] - first[a]), "kind": a_t.kinds[a]}
              for a in range(model.n_areas)]
     typedefs = c_typedefs(plan)
+    defines = [define(k, v, CONSTANT_DOCS.get(k.removeprefix("FEAGI_").lower(), ""))
+               for k, v in consts.items() if k != "FEAGI_PSP_CAP"]
     return {
+        "defines": defines, "psp_cap_doc": CONSTANT_DOCS["psp_cap"],
         "banner_h": banner(name, sha, budget.board, "feagi_model.h - model constants, types and "
                            "accessors"),
         "banner_c": banner(name, sha, budget.board, "feagi_model.c - model data (flash)"),

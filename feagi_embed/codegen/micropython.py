@@ -1,7 +1,8 @@
 """MicroPython emission: a :class:`~feagi_embed.model.Model` and its MicroPython
-:class:`~feagi_embed.plan.Plan` → a package (``feagi_model.bin`` + ``feagi_model.py``,
-``feagi_engine.py``, ``feagi_viper.py``, ``main.py``, ``README.md``; optionally a compiled test
-schedule ``feagi_stimulus.py``/``.bin``).
+:class:`~feagi_embed.plan.Plan` → a package: the generated ``feagi_model.bin`` +
+``feagi_model.py``, ``feagi_viper.py`` (kernels typed for this model's array widths), ``main.py``,
+``README.md`` (optionally a compiled test schedule ``feagi_stimulus.py``/``.bin``), and the
+static engine ``firmware/micropython/feagi_engine.py``, copied unchanged.
 
 The plan (:func:`feagi_embed.plan.layout_mpy`) chooses every array's element type; this module
 spells them as ``array`` typecodes and viper pointer types and renders ``templates/micropython/``.
@@ -18,6 +19,7 @@ import numpy as np
 
 from .. import __version__
 from ..plan import Budget, Plan, check_fit
+from ..resources import firmware_dir
 
 #: plan element type → ``array`` typecode
 TYPECODE = {"i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I"}
@@ -127,9 +129,7 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
         "feagi_model.py": render("micropython/feagi_model.py.j2", c=c, arrays=rows,
                                  model_bytes=len(blob), areas=areas,
                                  banner=ban("feagi_model.py - model constants and binary layout")),
-        "feagi_engine.py": render("micropython/feagi_engine.py.j2", arrays=rows,
-                                  array_names=[a["name"] for a in rows],
-                                  banner=ban("feagi_engine.py - burst engine (pure Python)")),
+        "feagi_engine.py": (firmware_dir() / "micropython" / "feagi_engine.py").read_text(),
         "feagi_viper.py": render("micropython/feagi_viper.py.j2", **viper_types(plan),
                                  banner=ban("feagi_viper.py - viper kernels")),
         "main.py": render("micropython/main.py.j2", banner=ban("main.py - burst loop")),
