@@ -12,7 +12,6 @@ genome.
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import shutil
@@ -363,15 +362,15 @@ def test_ram_layout_narrow_cc_and_accumulator_hole():
     model, _, _, _ = _case("essential_genome")
     plan = layout(model)
     c = plan.constants
-    lo, hi = c["FEAGI_HOLE_LO"], c["FEAGI_HOLE_HI"]
+    lo, hi = c["hole_lo"], c["hole_hi"]
     dst = np.asarray(model.syn_dst)
     assert hi - lo >= 49152 and not ((dst >= lo) & (dst < hi)).any()
     assert plan.buffer("acc").length == model.n_neurons - (hi - lo)
-    assert plan.buffer("side_acc").length == c["FEAGI_QUEUE_LEN"] + 1
+    assert plan.buffer("side_acc").length == c["queue_len"] + 1
     cfl = np.asarray(model.area_cfl)
     counts = np.diff(np.asarray(model.area_first))
-    assert c["FEAGI_N_CC8"] == int(counts[cfl <= 255].sum())
-    assert c["FEAGI_N_CC8"] + c["FEAGI_N_CC16"] == model.n_neurons
+    assert c["n_cc8"] == int(counts[cfl <= 255].sum())
+    assert c["n_cc8"] + c["n_cc16"] == model.n_neurons
     assert plan.ram_bytes <= 327680
 
 

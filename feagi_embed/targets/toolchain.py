@@ -33,7 +33,7 @@ class ToolMissingError(TargetError):
     """A compiler, emulator or library the target needs is not installed."""
 
 
-from feagi_embed.resources import firmware_dir, hal_dir  # noqa: E402  (re-exported)
+from feagi_embed.resources import firmware_dir, hal_dir  # noqa: E402,F401  (re-exported)
 
 
 # HAL family -> (HAL C files, linker script or None, link with -nostdlib?)

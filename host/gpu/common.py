@@ -49,7 +49,7 @@ BUFFERS = {
     0: "prm", 1: "ctl", 2: "thr", 3: "narea", 4: "apar", 5: "syn_ptr", 6: "syn_dst", 7: "syn_c",
     8: "syn_w", 9: "fanout", 10: "V", 11: "cd", 12: "cc", 13: "psp", 14: "acc", 15: "flag",
     16: "vfire", 17: "cand", 18: "forced", 19: "refl", 20: "fq", 21: "fqv", 22: "nat", 23: "frc",
-    24: "fqbits", 25: "loc", 26: "blk", 27: "stim", 28: "out_ids", 29: "out_v", 30: "out_meta",
+    24: "fqbits", 25: "loc", 26: "blk", 27: "stim", 28: "out_ids", 29: "out_v", 30: "out_sums",
     31: "crctab",
 }
 #: control word indices (see kernels.wgsl)
