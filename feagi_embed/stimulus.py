@@ -112,7 +112,7 @@ class Stimulus:
         """Per-burst CSR arrays for executors.
 
         Args:
-            model: :class:`~feagi_embed.quantize.Model`.
+            model: :class:`~feagi_embed.model.Model`.
             bursts: number of bursts to cover (burst numbers 1…bursts).
             real: values as float32 real numbers (float reference) instead of q(value).
 

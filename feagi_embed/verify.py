@@ -44,9 +44,10 @@ def compare_row(model: Model, ref: Trace, ex: Executor, got: Trace, rerun=None
     Args:
         rerun: ``() -> Trace`` with fired ids, called to name the neuron when ``got`` has none.
     """
-    states = got.state_crc if ex.compares_state else {}
-    equal, first = compare_digests(ref, got.burst_crc, states)
-    if not ex.compares_state:
+    if ex.compares_state:
+        equal, first = compare_digests(ref, got.burst_crc, got.state_crc)
+    else:  # bursts only
+        equal, first = compare_digests(Trace(burst_crc=ref.burst_crc), got.burst_crc, {})
         equal = got.burst_crc == ref.burst_crc
     detail = got.detail
     if first and first["what"] == "burst digest":

@@ -108,6 +108,8 @@ def runtime_contribution(w, psp, n, cap, floating):
         return mag if w >= 0 else -mag
 
 
+# Long by design: one compiled kernel runs whole batches of bursts so that numba keeps the state
+# in registers/cache across phases; the per-rule arithmetic lives in the inline helpers above.
 @nb.njit(cache=True)
 def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_brain,
                threshold, neuron_area, a_lim, a_k, a_exc_mode, a_exc_t, a_refr, a_snooze, a_cfl,
@@ -286,7 +288,7 @@ _ENTRY_POINTS: dict = {}
 
 
 class Twin:
-    """Stateful numba executor of a :class:`~feagi_embed.quantize.Model`.
+    """Stateful numba executor of a :class:`~feagi_embed.model.Model`.
 
     Args:
         model: the quantized model.

@@ -74,3 +74,22 @@ def test_executor_equals_reference(executor, case):
     assert ref_row["detail"] == "reference"
     assert row["bursts"] == BURSTS, row
     assert row["equal"] is True, row
+
+
+def test_cli_verify_rows(tmp_path):
+    """`feagi-embed verify --json`: the reference row first, every other executor either equal
+    or not run with its reason; the f32 row compares bursts only (no state divergence)."""
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+
+    r = CliRunner().invoke(main, ["verify", "test_timer", "--board", "native", "--bursts", "12",
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    rows = {row["name"]: row for row in json.loads(r.output)["targets"]}
+    assert list(rows)[0] == "twin (numba, fixed point)"
+    f32 = rows["twin (numba, f32 reference)"]
+    assert f32["equal"] is True and f32["first_divergence"] is None
+    assert rows["native (host gcc)"]["equal"] is True
+    for row in rows.values():
+        assert row["equal"] is True or (row["equal"] is None and row["detail"].startswith("not run"))

@@ -217,8 +217,8 @@ def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int) -> tuple[np.ndarr
 
 # ----------------------------------------------------------------------------- twin base
 class GpuTwin:
-    """Stateful GPU executor of a fixed-point :class:`~feagi_embed.quantize.Model`; the same
-    interface and :class:`~feagi_embed.host.twin.Trace` as the numba
+    """Stateful GPU executor of a fixed-point :class:`~feagi_embed.model.Model`; the same
+    interface and :class:`~feagi_embed.trace.Trace` as the numba
     :class:`~feagi_embed.host.twin.Twin`, bit for bit.
 
     Subclasses implement the device side (``_alloc``, ``_set_stim``, ``_launch``, ``_read_out``,
