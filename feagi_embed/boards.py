@@ -117,6 +117,7 @@ class Board:
     pio_platform: str
     pio_board: str
     pio_framework: str
+    pio_platform_version: str
     flash_bytes: int
     ram_bytes: int
     budget_source: str
@@ -235,6 +236,8 @@ def _parse(path: Path) -> Board:
         pio_platform=r.get("platformio.platform", str, "a PlatformIO platform"),
         pio_board=r.get("platformio.board", str, "a PlatformIO board id"),
         pio_framework=r.get("platformio.framework", str, "a PlatformIO framework"),
+        pio_platform_version=r.get("platformio.platform_version", str,
+                                   "a PlatformIO platform version such as \"6.10.0\"", ""),
         flash_bytes=r.positive("budget.flash_bytes"),
         ram_bytes=r.positive("budget.ram_bytes"),
         budget_source=r.get("budget.source", str, "the cited source of the budgets"),

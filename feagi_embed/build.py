@@ -7,6 +7,7 @@ Orchestration only: the plan comes from :mod:`feagi_embed.plan`, the sources fro
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -17,16 +18,103 @@ import numpy as np
 
 from . import __version__
 from .boards import Board, load_board
+from .codegen.env import render
+from .errors import FeagiEmbedError
 from .codegen import emit_c_model, emit_micropython
 from .codegen.cgen import ctype
 from .model import Model
-from .plan import Budget, Plan, budget_for, check_fit, plan_fits, plan_for, queue_len_for
+from .plan import Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for
 from .resources import firmware_dir
 from .stimulus import Stimulus
 from .targets.project import render_project_files
 
 #: bursts the generated demo/test ``main.c`` runs when no test stimulus gives a length
 DEFAULT_TEST_BURSTS = 100
+#: the project manifest: which genome and board a folder was generated for, and which files
+#: feagi-embed owns (regenerated on every build)
+MANIFEST = ".feagi-embed.json"
+#: files a build creates once and never overwrites (the user's code and settings)
+USER_FILES = {"src/feagi_user.cpp": "c/feagi_user.cpp.j2",
+              "platformio_user.ini": "platformio/platformio_user.ini.j2"}
+
+
+class ProjectFolderError(FeagiEmbedError):
+    """``build`` would write into a folder made for another genome or board (or not by
+    feagi-embed at all)."""
+
+
+def check_project_folder(out: Path, genome: str, genome_sha256: str | None, board: str,
+                         force: bool) -> None:
+    """Refuse to write a project into ``out`` when it holds another project.
+
+    A missing or empty folder is fine; so is one whose manifest names the same genome (sha256)
+    and board. Otherwise (another genome or board, or files without a manifest) the build is
+    refused unless ``force``: user files (:data:`USER_FILES`) are never overwritten even then.
+
+    Raises:
+        ProjectFolderError: names the folder, what it was made for and what was asked.
+    """
+    if force or not out.exists() or not any(out.iterdir()):
+        return
+    man = out / MANIFEST
+    if not man.is_file():
+        raise ProjectFolderError(
+            f"{out}: folder exists and was not made by feagi-embed build (no {MANIFEST}); "
+            "expected an empty or new folder (or --force)")
+    try:
+        old = json.loads(man.read_text())
+    except (OSError, ValueError) as e:
+        raise ProjectFolderError(f"{man}: unreadable manifest ({e}); expected JSON "
+                                 "(or --force)") from None
+    if old.get("genome_sha256") != genome_sha256 or old.get("board") != board:
+        raise ProjectFolderError(
+            f"{out}: made for genome {old.get('genome')} (sha256 {old.get('genome_sha256')}) "
+            f"on board {old.get('board')}; this build is {genome} (sha256 {genome_sha256}) on "
+            f"{board}. Use another "
+            "--out, or --force to regenerate it (your src/feagi_user.cpp and "
+            "platformio_user.ini are kept)")
+
+
+def _write_user_files(out: Path, ctx: dict) -> list[Path]:
+    """Create :data:`USER_FILES` that do not exist yet (never overwrite one)."""
+    written = []
+    for rel, tpl in USER_FILES.items():
+        p = out / rel
+        if p.exists():
+            continue
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(render(tpl, **ctx))
+        written.append(p)
+    return written
+
+
+def _previously_generated(out: Path) -> set[str]:
+    """Files the last build into ``out`` generated (from its manifest; empty if none)."""
+    try:
+        return set(json.loads((out / MANIFEST).read_text()).get("generated", []))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _remove_stale(out: Path, previous: set[str], written: list[Path]) -> None:
+    """Delete files an earlier build generated that this one no longer writes (never a user
+    file, never anything outside ``out``)."""
+    now = {str(p.relative_to(out)) for p in written}
+    for rel in sorted(previous - now - set(USER_FILES)):
+        p = (out / rel).resolve()
+        if p.is_file() and out.resolve() in p.parents:
+            p.unlink()
+
+
+def _write_manifest(out: Path, model: Model, board: Board, generated: list[Path]) -> Path:
+    prov = model.provenance
+    man = out / MANIFEST
+    man.write_text(json.dumps({
+        "generated_by": f"feagi-embed {__version__}", "genome": prov.genome_name,
+        "genome_sha256": prov.genome_sha256, "board": board.name,
+        "generated": sorted(str(p.relative_to(out)) for p in generated),
+        "user_files": sorted(USER_FILES)}, indent=1) + "\n")
+    return man
 
 
 @dataclass
@@ -55,9 +143,11 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
-           bursts: int | None = None) -> Plan:
-    """The C plan of ``model`` for ``board`` (input queue sized for the test schedule)."""
-    q = queue_len_for(model, stimulus, bursts or 1) if stimulus is not None else 16
+           bursts: int | None = None, queue_len: int | None = None) -> Plan:
+    """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
+    test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
+    ``queue_len`` entries."""
+    q = input_queue_len(model, stimulus, bursts or 1, queue_len)
     return plan_for(model, budget_for(board), "c", queue_len=q)
 
 
@@ -113,40 +203,59 @@ def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
 
 
 def _copy_runtime(out: Path) -> list[Path]:
-    """The runtime library: ``lib/feagi_runtime/src`` (the HAL contract too: PlatformIO does not
-    see ``hal/``)."""
-    lib = out / "lib" / "feagi_runtime" / "src"
-    lib.mkdir(parents=True, exist_ok=True)
+    """The runtime library ``lib/feagi_runtime/src`` (the HAL contract too: PlatformIO does not
+    see ``hal/``) and ``lib/feagi_hal_native/src``, the host HAL that PlatformIO's ``native``
+    environment links (its ``library.json`` limits it to that platform)."""
     fw = firmware_dir()
     written = []
-    for src in (fw / "feagi_runtime.c", fw / "feagi_runtime.h", fw / "hal" / "feagi_hal.h"):
-        shutil.copyfile(src, lib / src.name)
-        written.append(lib / src.name)
+    for lib, files in (("feagi_runtime", (fw / "feagi_runtime.c", fw / "feagi_runtime.h",
+                                          fw / "hal" / "feagi_hal.h")),
+                       ("feagi_hal_native", (fw / "hal" / "hal_native.c",
+                                             fw / "hal" / "hal_common.c",
+                                             fw / "hal" / "feagi_hal.h"))):
+        dest = out / "lib" / lib / "src"
+        dest.mkdir(parents=True, exist_ok=True)
+        for src in files:
+            shutil.copyfile(src, dest / src.name)
+            written.append(dest / src.name)
     return written
 
 
 def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
-                  state_every: int = 10) -> BuildResult:
-    """Write a PlatformIO project (plus a plain Makefile) for ``board``.
+                  state_every: int = 10, queue_len: int | None = None,
+                  force: bool = False) -> BuildResult:
+    """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
-    Layout: ``platformio.ini``, ``Makefile``, ``README.md``, ``include/feagi_model.h`` (+
-    ``feagi_test_stimulus.h``), ``src/feagi_model.c``, ``src/main.c`` (runs the test stimulus, or
-    ``DEFAULT_TEST_BURSTS`` bursts without input, printing the device protocol),
-    ``lib/feagi_runtime/`` (runtime + library manifests), ``hal/`` (bare-metal HAL for the Makefile).
+    Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
+    ``<folder>.ino``, ``include/feagi_model.h`` (+ ``feagi_test_stimulus.h``),
+    ``src/feagi_model.c``, ``src/main.c`` (the bare-metal test driver), ``src/feagi_arduino.cpp``
+    (Arduino framework sketch), ``src/feagi_user.cpp`` (your hooks: created once, never
+    overwritten), ``lib/feagi_runtime/`` (runtime + library manifests), ``lib/feagi_hal_native/``
+    (host HAL of the ``native`` env), ``hal/`` (bare-metal HAL for the Makefile) and the manifest
+    :data:`MANIFEST`.
+
+    Args:
+        queue_len: input-queue entries per burst (default: every sensor voxel and the test
+            schedule, :func:`~feagi_embed.plan.input_queue_len`).
+        force: write into a folder made for another genome or board.
 
     Raises:
         CapacityError: the model does not fit the board (nothing is written).
+        ProjectFolderError: ``out_dir`` holds another project (nothing is written).
         BoardError: unknown board.
     """
     b = _board(board)
     bud = budget_for(b)
     stim = stimulus or Stimulus()
     n = test_bursts(stim, bursts)
-    plan = c_plan(model, b, stim, n)
+    plan = c_plan(model, b, stim, n, queue_len)
     check_fit(plan, bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
+    check_project_folder(out, model.provenance.genome_name, model.provenance.genome_sha256,
+                         b.name, force)
+    stale = _previously_generated(out)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         emitted = emit_c_model(model, plan, bud, tmp, stimulus=stim, bursts=n,
@@ -160,20 +269,22 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
             written.append(dest)
     written += _copy_runtime(out)
     prov = model.provenance
-    files = render_project_files(b, {"genome_name": prov.genome_name,
-                                     "genome_sha256": prov.genome_sha256,
-                                     "tool_version": __version__})
-    for rel, text in files.items():
+    ctx = {"genome_name": prov.genome_name, "genome_sha256": prov.genome_sha256,
+           "tool_version": __version__, "sketch_name": out.resolve().name}
+    for rel, text in render_project_files(b, ctx).items():
         p = out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
         written.append(p)
-    return BuildResult(out, plan, b, written)
+    user = _write_user_files(out, dict(ctx, board=b.name, version=__version__))
+    written.append(_write_manifest(out, model, b, written))
+    _remove_stale(out, stale, written)
+    return BuildResult(out, plan, b, written + user)
 
 
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
-                      state_every: int = 10) -> BuildResult:
+                      state_every: int = 10, queue_len: int | None = None) -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
@@ -188,7 +299,7 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
     b = _board(board) if board is not None else None
     bud: Budget | None = budget_for(b) if b is not None else None
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
-                    queue_len=queue_len_for(model, stimulus, bursts))
+                    queue_len=input_queue_len(model, stimulus, bursts, queue_len))
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,

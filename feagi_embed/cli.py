@@ -212,8 +212,13 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                    "measured bytes (`feagi-embed report --elf` gives the full table).")
 @click.option("--lang", type=click.Choice(["c", "micropython"]), default="c", show_default=True,
               help="c: PlatformIO project; micropython: MicroPython package (mpremote).")
+@click.option("--queue-len", type=int, default=None,
+              help="Input-queue entries per burst (default: every voxel of the sensor IPU areas "
+                   "and the test stimulus' largest burst; camera areas need this or an io map).")
+@click.option("--force", is_flag=True,
+              help="Write into a folder made for another genome or board (your files are kept).")
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang) -> None:
+              lang, queue_len, force) -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -234,12 +239,13 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts)
+                                 bursts=bursts, queue_len=queue_len)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
         return
-    res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts)
+    res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
+                        queue_len=queue_len, force=force)
     heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "

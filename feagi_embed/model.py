@@ -98,6 +98,26 @@ class AreaTable:
         names = list(self.names) if self.names else [str(i) for i in range(len(self))]
         return tuple(n if names.count(n) == 1 else f"{n}#{a}" for a, n in enumerate(names))
 
+    @cached_property
+    def io_units(self) -> tuple[str, ...]:
+        """FEAGI IO unit type of each IPU/OPU area (cortical ID bytes 1-3: ``"pro"`` proximity,
+        ``"svi"`` segmented vision, ``"mot"`` rotary motor …; ``""`` for other areas)."""
+        import base64
+
+        out = []
+        for b64, kind in zip(self.ids, self.kinds):
+            try:
+                raw = base64.b64decode(b64)
+            except ValueError:
+                raw = b""
+            out.append(raw[1:4].decode("ascii", "replace") if kind in ("ipu", "opu") and
+                       len(raw) == 8 else "")
+        return tuple(out)
+
+    def valid_keys(self) -> str:
+        """The areas as a user may name them, for error messages: ``"genome_id (name), …"``."""
+        return ", ".join(self.label(a) for a in range(len(self)))
+
     def index(self, key: str) -> int:
         """Area index by genome spelling, base64 id or name.
 
@@ -107,7 +127,7 @@ class AreaTable:
         for table in (self.genome_ids, self.ids, self.names):
             if key in table:
                 return table.index(key)
-        raise KeyError(f"no cortical area {key!r}")
+        raise KeyError(f"no cortical area {key!r} (areas: {self.valid_keys()})")
 
     def label(self, a: int) -> str:
         """``"<genome id> (<name>)"`` of area ``a``, for messages."""

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from feagi_embed.boards import load_board
 from feagi_embed.build import build_micropython
-from feagi_embed.plan import CapacityError, estimate_heap, layout_mpy
+from feagi_embed.plan import CapacityError, estimate_heap, input_queue_len, layout_mpy
 from feagi_embed.trace import compare_digests, parse_protocol
 from feagi_embed.cli import main
 from feagi_embed.codegen import micropython as mpy
@@ -127,7 +127,7 @@ def test_layout_keeps_gradient_thresholds_per_neuron_only_for_gradient_areas():
 
 def test_heap_estimate_adds_up_and_refuses_with_requested_available_missing(tmp_path):
     model, stim = genome_case("webots_basic")
-    lay = layout_mpy(model)
+    lay = layout_mpy(model, queue_len=input_queue_len(model, stim, 10))  # as the build sizes it
     est = estimate_heap(lay)
     n = model.n_neurons
     assert est["total"] == sum(v for k, v in est.items() if k != "total")

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import __version__
 from ..plan import Budget, Plan
-from .cgen import READ_MACRO, TYPE_MAX, banner, ctype, define, format_values
+from .cgen import READ_MACRO, TYPE_MAX, area_identifiers, banner, ctype, define, format_values
 from .env import render
 
 #: the comment of each generated model constant (``plan.constants`` keys)
@@ -104,8 +104,10 @@ def model_context(model, plan: Plan, budget: Budget) -> dict:
     flash_arrays, ram_arrays = _arrays(model, plan)
     first = np.asarray(model.area_first, np.int64)
     a_t = model.areas
+    idents = area_identifiers(a_t.names, a_t.genome_ids)
     areas = [{"index": a, "id": a_t.genome_ids[a], "name": a_t.names[a], "first": int(first[a]),
-              "neurons": int(first[a + 1] - first[a]), "kind": a_t.kinds[a]}
+              "neurons": int(first[a + 1] - first[a]), "kind": a_t.kinds[a],
+              "ident": idents[a], "dims": a_t.dims[a], "npv": a_t.npv[a]}
              for a in range(model.n_areas)]
     typedefs = c_typedefs(plan)
     defines = [define(k, v, CONSTANT_DOCS.get(k.removeprefix("FEAGI_").lower(), ""))

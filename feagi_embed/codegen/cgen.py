@@ -94,6 +94,27 @@ def c_identifier(text: str) -> str:
     return ident
 
 
+#: suffixes the generated header already uses after ``FEAGI_AREA_``
+RESERVED_AREA_IDENTS = frozenset({"NEURONS_SUM"})
+
+
+def area_identifiers(names, genome_ids) -> list[str]:
+    """One unique C identifier suffix per cortical area: its name sanitised
+    (:func:`c_identifier`), or, where names collide or are empty, the name plus the sanitised
+    genome id (then the index).
+
+    >>> area_identifiers(["vision LL", "motor", "motor", ""], ["iic000", "omot00", "omot01", "c__x"])
+    ['VISION_LL', 'MOTOR_OMOT00', 'MOTOR_OMOT01', 'C_X']
+    """
+    base = [c_identifier(n) if str(n).strip() else c_identifier(g) for n, g in zip(names, genome_ids)]
+    base = [b + "_AREA" if b in RESERVED_AREA_IDENTS else b for b in base]
+    out = []
+    for i, (b, g) in enumerate(zip(base, genome_ids)):
+        ident = b if base.count(b) == 1 else f"{b}_{c_identifier(g)}"
+        out.append(ident)
+    return [x if out.count(x) == 1 else f"{x}_{i}" for i, x in enumerate(out)]
+
+
 def banner(genome_name: str, genome_sha256: str | None, board: str, what: str) -> str:
     """The comment every generated C file starts with."""
     return (f"/* {what}\n"

@@ -11,6 +11,7 @@ spells them as ``array`` typecodes and viper pointer types and renders ``templat
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -123,11 +124,15 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
     blob = model_blob(plan)
     c = mpy_constants(plan)
     rows = array_rows(plan)
-    areas = [str(x).replace("\\", "\\\\").replace('"', '\\"')
-             for x in (model.areas.genome_ids or model.areas.names)]
+
+    def py_str(x):  # the inside of a "..." Python literal (JSON escapes are valid Python)
+        return json.dumps(str(x))[1:-1]
+
+    areas = [py_str(x) for x in (model.areas.genome_ids or model.areas.names)]
+    names = [py_str(x) for x in model.areas.names]
     texts = {
         "feagi_model.py": render("micropython/feagi_model.py.j2", c=c, arrays=rows,
-                                 model_bytes=len(blob), areas=areas,
+                                 model_bytes=len(blob), areas=areas, names=names,
                                  banner=ban("feagi_model.py - model constants and binary layout")),
         "feagi_engine.py": (firmware_dir() / "micropython" / "feagi_engine.py").read_text(),
         "feagi_viper.py": render("micropython/feagi_viper.py.j2", **viper_types(plan),

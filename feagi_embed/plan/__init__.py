@@ -50,6 +50,39 @@ def queue_len_for(model, stimulus=None, bursts: int | None = None,
     return max(minimum, int(np.diff(ptr).max(initial=0)))
 
 
+#: IPU unit types whose areas take whole frames (FEAGI ``img`` simple vision, ``svi`` segmented
+#: vision, ``dpt`` depth map, ``seg`` object segmentation): not sized into the default input queue
+#: (a camera frame is thousands of entries; bind the area in an io map or give ``--queue-len``)
+FRAME_UNITS = frozenset({"img", "svi", "dpt", "seg"})
+
+
+def sensor_voxels(model) -> int:
+    """Voxels of the model's IPU areas other than frame (camera) areas: what the default input
+    queue accepts every burst, so that every such sensor voxel is injectable each burst."""
+    a = model.areas
+    return int(sum(int(np.prod(a.dims[i])) for i in range(len(a))
+                   if a.kinds[i] == "ipu" and a.io_units[i] not in FRAME_UNITS))
+
+
+def input_queue_len(model, stimulus=None, bursts: int | None = None,
+                    queue_len: int | None = None) -> int:
+    """The input-queue entries per burst of a build: ``queue_len`` when given (``--queue-len``),
+    else the most of :data:`DEFAULT_QUEUE_LEN`, the sensor voxels (:func:`sensor_voxels`) and
+    the test stimulus' largest burst (:func:`queue_len_for`).
+
+    Raises:
+        CapacityError: ``queue_len`` below 1, or below what the test stimulus needs.
+    """
+    need = queue_len_for(model, stimulus, bursts)
+    if queue_len is None:
+        return max(need, sensor_voxels(model))
+    if queue_len < 1 or (stimulus is not None and queue_len < need):
+        raise CapacityError(f"--queue-len {queue_len}: expected at least "
+                            f"{max(1, need if stimulus is not None else 1)} (entries of the "
+                            "test stimulus' largest burst)")
+    return int(queue_len)
+
+
 def plan_for(model, budget: Budget, target: str = "c", *,
              queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
     """The plan of ``model`` that fits ``budget``, trying in order (C): all state static with
@@ -76,5 +109,6 @@ def plan_for(model, budget: Budget, target: str = "c", *,
 __all__ = ["AF_CC16", "AF_V16", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
            "HEAP_CAPABLE", "IO", "NO_BASE", "NarrowV", "Plan", "STATE", "TARGETS", "budget_for",
            "check_fit", "common_shift", "dtype_size", "estimate_heap", "fit_problems", "layout",
-           "layout_c", "layout_mpy", "narrow_v_proof", "place_state", "plan_fits", "plan_for", "queue_len_for",
+           "layout_c", "layout_mpy", "narrow_v_proof", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",
+           "sensor_voxels", "FRAME_UNITS",
            "signed_dtype", "unsigned_dtype"]

@@ -65,12 +65,13 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         context: ``genome_name``, ``genome_sha256``, ``tool_version`` (required); optional
             ``banner`` (default built from those and the board), ``extra_build_flags`` (list),
             ``monitor_speed`` (default 115200), ``runtime_header`` (the library's public header,
-            default ``feagi_runtime.h``).
+            default ``feagi_runtime.h``), ``sketch_name`` (the project folder's name: the
+            Arduino IDE entry is ``<sketch_name>.ino``).
 
     Returns:
         ``{path relative to the project root: text}``: ``platformio.ini``, ``Makefile``,
         ``README.md``, ``lib/feagi_runtime/library.json``, ``lib/feagi_runtime/library.properties``,
-        and ``hal/…`` (the board's bare-metal HAL sources, header and linker script for the Makefile).
+        ``lib/feagi_hal_native/library.json``, ``<sketch_name>.ino`` and ``hal/…`` (the board's bare-metal HAL sources, header and linker script for the Makefile).
 
     Raises:
         ProjectTemplateError: a required context key is missing or a template fails.
@@ -101,11 +102,14 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         hal_sources=[f"hal/{f}" for f in files],
         size_tool=_SIZE_TOOL[b.toolchain] + (f" -C --mcu={b.mcu}" if b.toolchain == "avr" else ""),
         run_command=run_command, run_note=run_note,
+        sketch_name=str(context.get("sketch_name", "feagi_firmware")),
     )
     out: dict[str, str] = {}
     for target, tmpl in (("platformio.ini", "platformio.ini.j2"), ("Makefile", "Makefile.j2"),
                          ("README.md", "README.md.j2"), ("lib/feagi_runtime/library.json", "library.json.j2"),
-                         ("lib/feagi_runtime/library.properties", "library.properties.j2")):
+                         ("lib/feagi_runtime/library.properties", "library.properties.j2"),
+                         ("lib/feagi_hal_native/library.json", "library_hal_native.json.j2"),
+                         (f"{ctx['sketch_name']}.ino", "sketch.ino.j2")):
         try:
             out[target] = render(f"platformio/{tmpl}", **ctx)
         except jinja2.UndefinedError as e:
