@@ -133,6 +133,8 @@ class _Synaptogenesis:
                 self.diag.warn("function-no-synapses", path,
                                f"{m.id!r}: {what}; FEAGI creates 0 synapses for it")
                 return True
+        elif m.type == "none":  # typeless pre-2.0 morphology: defined, no synapses (oracle)
+            return True
         else:  # composite
             self.diag.warn("function-no-synapses", path,
                            f"composite morphology {m.id!r}: FEAGI creates 0 synapses for it")
