@@ -378,8 +378,15 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
 @click.option("--lang", type=click.Choice(["c", "micropython", "all"]), default="c",
               show_default=True, help="Targets: C builds, MicroPython ports (WebAssembly "
               "under Node, unix with viper), or both.")
-def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> None:
-    """Run GENOME on the twin and every target available here; compare every digest."""
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random stimulus used when no --stimulus is given.")
+def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed) -> None:
+    """Run GENOME on the twin and every target available here; compare every digest.
+
+    Without --stimulus a seeded random stimulus drives the input areas (force-fires and integer
+    injections), so that synapses carry spikes; a run in which only the power neuron fires is
+    reported as proving little.
+    """
     import tempfile
 
     from rich.table import Table
@@ -394,9 +401,17 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> N
 
     b = load_board(board)
     model = _load_model(genome, strict, None)
-    stim = Stimulus.load(stimulus_file) if stimulus_file else None
+    if stimulus_file:
+        stim = Stimulus.load(stimulus_file)
+    else:
+        stim = Stimulus.random(model, bursts, seed)
+        click.echo(f"note: no --stimulus: driving a random stimulus (seed {seed}, "
+                   f"{len(stim.entries)} entries over {bursts} bursts) into the input areas", err=True)
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
         rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
+    if rows[0]["activity"]["fired_without_power"] == 0:
+        click.echo("warning: nothing but the power neuron fired: this run does not exercise "
+                   "synapses (give a --stimulus that drives the input areas)", err=True)
     if as_json:
         json.dump({"targets": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -62,13 +62,14 @@ def verify(model: Model, executors: list[Executor], stimulus: Stimulus | None, b
     executor that can run here; compare all burst and state digests.
 
     Returns:
-        The reference's row first (``detail`` "reference"), then one row per executor.
+        The reference's row first (``detail`` "reference", plus ``activity``: fired neurons in
+        all bursts, with and without the power neuron), then one row per executor.
     """
     stim = stimulus or Stimulus()
     ref_ex = reference or NumbaTwin("fixed")
     ref = ref_ex.run(model, stim, bursts, state_every)
     rows = [{"name": ref_ex.name, "bursts": bursts, "equal": True, "first_divergence": None,
-             "detail": "reference"}]
+             "detail": "reference", "activity": activity(model, ref)}]
     for ex in executors:
         why = ex.available()
         if why:
@@ -79,6 +80,14 @@ def verify(model: Model, executors: list[Executor], stimulus: Stimulus | None, b
                                 lambda ex=ex: ex.run(model, stim, bursts, state_every,
                                                      trace_ids=True)))
     return rows
+
+
+def activity(model: Model, trace: Trace) -> dict[str, int]:
+    """``{"fired", "fired_without_power"}``: neurons fired over all bursts of ``trace``, and the
+    same without the power neuron (0 there: the run proved little about synapses)."""
+    fired = sum(len(f) for f in trace.fired)
+    power = sum(int(model.power_neuron in f) for f in trace.fired) if model.has_power else 0
+    return {"fired": int(fired), "fired_without_power": int(fired - power)}
 
 
 def any_divergence(rows: list[dict[str, Any]]) -> bool:

@@ -98,7 +98,7 @@ def test_cli_build_and_report(tmp_path):
 def test_cli_verify_json(tmp_path):
     r = CliRunner().invoke(main, ["verify", "test_timer", "--board", "native", "-n", "30", "--json"])
     assert r.exit_code == 0, r.output
-    rows = json.loads(r.output)["targets"]
+    rows = json.loads(r.stdout)["targets"]
     assert {"name", "bursts", "equal", "first_divergence"} <= set(rows[0])
     native = next(x for x in rows if x["name"].startswith("native"))
     assert native["equal"] is True and native["bursts"] == 30

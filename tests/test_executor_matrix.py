@@ -86,10 +86,29 @@ def test_cli_verify_rows(tmp_path):
     r = CliRunner().invoke(main, ["verify", "test_timer", "--board", "native", "--bursts", "12",
                                   "--json"])
     assert r.exit_code == 0, r.output
-    rows = {row["name"]: row for row in json.loads(r.output)["targets"]}
+    rows = {row["name"]: row for row in json.loads(r.stdout)["targets"]}
+    assert "no --stimulus: driving a random stimulus (seed 0" in r.stderr
     assert list(rows)[0] == "twin (numba, fixed point)"
     f32 = rows["twin (numba, f32 reference)"]
     assert f32["equal"] is True and f32["first_divergence"] is None
     assert rows["native (host gcc)"]["equal"] is True
     for row in rows.values():
         assert row["equal"] is True or (row["equal"] is None and row["detail"].startswith("not run"))
+
+
+def test_random_stimulus_makes_synapses_carry_spikes_and_silence_is_reported():
+    """The default verify stimulus is deterministic per seed and drives activity beyond the
+    power neuron on a real genome; a model whose run fires only the power neuron is flagged."""
+    from feagi_embed.host.twin import Twin
+    from feagi_embed.verify import activity
+
+    model, _ = _case("test_timer")
+    a, b = Stimulus.random(model, 10, 3), Stimulus.random(model, 10, 3)
+    assert a.entries == b.entries and a.entries != Stimulus.random(model, 10, 4).entries
+    kinds = {e["kind"] for e in a.entries}
+    assert kinds == {"force", "inject"}
+    assert all(float(e["value"]).is_integer() for e in a.entries if e["kind"] == "inject")
+    act = activity(model, Twin(model).run(10, a))
+    assert act["fired_without_power"] > 0
+    silent = activity(model, Twin(model).run(10, Stimulus()))
+    assert silent["fired"] > 0 and silent["fired_without_power"] == 0  # the power neuron only

@@ -361,7 +361,7 @@ def test_cli_verify_micropython_row(tmp_path):
     r = CliRunner().invoke(main, ["verify", "logic_and_gate", "--lang", "micropython", "-n",
                                   "30", "--json"])
     assert r.exit_code == 0, r.output
-    rows = json.loads(r.output)["targets"]
+    rows = json.loads(r.stdout)["targets"]
     wasm = [x for x in rows if "wasm" in x["name"]]
     assert wasm and wasm[0]["equal"] is True and wasm[0]["bursts"] == 30
 
