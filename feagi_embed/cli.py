@@ -404,7 +404,9 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     if stimulus_file:
         stim = Stimulus.load(stimulus_file)
     else:
-        stim = Stimulus.random(model, bursts, seed)
+        from .plan import input_queue_len
+        # no more entries per burst than the board's default input queue takes
+        stim = Stimulus.random(model, bursts, seed, max_per_burst=input_queue_len(model))
         click.echo(f"note: no --stimulus: driving a random stimulus (seed {seed}, "
                    f"{len(stim.entries)} entries over {bursts} bursts) into the input areas", err=True)
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:

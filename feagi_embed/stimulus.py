@@ -101,16 +101,17 @@ class Stimulus:
 
     @classmethod
     def random(cls, model, bursts: int, seed: int = 0, *, density: float = 0.1,
-               per_area_max: int = 24) -> "Stimulus":
+               per_area_max: int = 24, max_per_burst: int | None = None) -> "Stimulus":
         """A seeded random schedule over the model's input areas, for checks that must make
         synapses carry spikes (``verify`` without ``--stimulus``, sweeps).
 
         Every burst, in each input area (IPU areas; a model without any uses its non-core areas
         that have outgoing synapses), about ``density`` of the voxels (at least one, at most
-        ``per_area_max``) get an entry: half force-fires, half injections of integer values in
-        [-2, 12] without 0. Integers are on every fixed-point grid (any F, any 16-bit membrane
-        potential step), so fixed point is lossless for this input. The same ``(model, bursts,
-        seed)`` always gives the same schedule.
+        ``per_area_max``) are picked; half are force-fired, half get an injection of an integer
+        value in [-2, 12] without 0. With ``max_per_burst`` a random subset of that many voxels
+        is kept per burst (so the schedule fits a given input queue). Integers are on every
+        fixed-point grid (any F, any 16-bit membrane potential step), so fixed point is lossless
+        for this input. The same arguments always give the same schedule.
 
         Args:
             model: :class:`~feagi_embed.model.Model`.
@@ -123,21 +124,29 @@ class Stimulus:
         if not areas:
             out_syn = model.synapses_out_per_area
             areas = [i for i in range(len(a)) if a.kinds[i] != "core" and out_syn[i] > 0]
+        values = [-2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
         entries = []
         for b in range(1, int(bursts) + 1):
+            atoms = []  # (area, [x, y, z], value or None for a force-fire)
             for i in areas:
                 w, h, d = a.dims[i]
                 nvox = w * h * d
                 k = int(min(per_area_max, nvox, max(1, round(density * nvox))))
-                flat = rng.choice(nvox, size=k, replace=False)
-                vox = [[int(v // (h * d)), int((v // d) % h), int(v % d)] for v in flat]
-                half = (k + 1) // 2
-                entries.append({"bursts": [b, b], "area": a.genome_ids[i], "kind": "force",
-                                "voxels": vox[:half]})
-                for v in vox[half:]:
-                    value = int(rng.choice([-2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]))
-                    entries.append({"bursts": [b, b], "area": a.genome_ids[i], "kind": "inject",
-                                    "value": float(value), "voxels": [v]})
+                for j, v in enumerate(rng.choice(nvox, size=k, replace=False)):
+                    vox = [int(v // (h * d)), int((v // d) % h), int(v % d)]
+                    atoms.append((i, vox, None if j < (k + 1) // 2 else
+                                  float(values[int(rng.integers(len(values)))])))
+            if max_per_burst is not None and len(atoms) > max_per_burst:
+                keep = np.sort(rng.choice(len(atoms), size=max_per_burst, replace=False))
+                atoms = [atoms[j] for j in keep]
+            for i in areas:
+                forced = [vox for ai, vox, val in atoms if ai == i and val is None]
+                if forced:
+                    entries.append({"bursts": [b, b], "area": a.genome_ids[i], "kind": "force",
+                                    "voxels": forced})
+                entries += [{"bursts": [b, b], "area": a.genome_ids[i], "kind": "inject",
+                             "value": val, "voxels": [vox]}
+                            for ai, vox, val in atoms if ai == i and val is not None]
         return cls.from_json({"stimuli": entries}, f"<random stimulus, seed {seed}>")
 
     def to_json(self) -> dict[str, Any]:
