@@ -64,13 +64,13 @@ def active_stimulus(model, bursts: int, frac: float = 0.05, seed: int = 1) -> St
     first = np.asarray(model.area_first, np.int64)
     ptr = np.asarray(model.syn_ptr, np.int64)
     out = []
-    for a, kind in enumerate(model.meta["kinds"]):
+    for a, kind in enumerate(model.areas.kinds):
         if kind == "core" or ptr[first[a + 1]] == ptr[first[a]]:
             continue
-        w, h, d = model.meta["dims"][a]
+        w, h, d = model.areas.dims[a]
         vox = np.array([[x, y, z] for x in range(w) for y in range(h) for z in range(d)])
         pick = rng.choice(len(vox), max(1, int(round(frac * len(vox)))), replace=False)
-        out.append({"area": model.meta["genome_ids"][a], "bursts": [1, bursts], "kind": "force",
+        out.append({"area": model.areas.genome_ids[a], "bursts": [1, bursts], "kind": "force",
                     "voxels": vox[np.sort(pick)].tolist()})
     return Stimulus.from_json({"stimuli": out}, "active")
 
@@ -78,8 +78,8 @@ def active_stimulus(model, bursts: int, frac: float = 0.05, seed: int = 1) -> St
 def screenshot_stimulus(model, bursts: int) -> Stimulus:
     """essential_genome's vision: vision_TM held (it drives "forward" and the forward motors), a
     bar sweeping across vision_LM (-> "backward"), and a bar sweeping across the central vision."""
-    ids = model.meta["genome_ids"]
-    names = model.meta["names"]
+    ids = model.areas.genome_ids
+    names = model.areas.names
     area = {n: ids[i] for i, n in enumerate(names)}
     out = [{"area": area["vision_TM"], "bursts": [1, bursts], "kind": "inject",
             "voxels": [[x, y, 0] for x in range(16) for y in range(0, 16, 3)], "value": 60.0}]

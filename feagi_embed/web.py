@@ -37,10 +37,11 @@ import numpy as np
 from . import __version__
 from .errors import FeagiEmbedError
 
+from .resources import firmware_dir, templates_dir
+from .trace import Trace, parse_fired_ids, parse_protocol
+
 #: page template folder (package data in a wheel, else the checkout)
-WEB_TEMPLATES = (Path(__file__).resolve().parent / "templates" / "web"
-                 if (Path(__file__).resolve().parent / "templates" / "web").is_dir()
-                 else Path(__file__).resolve().parent.parent / "templates" / "web")
+WEB_TEMPLATES = templates_dir() / "web"
 #: files copied verbatim into the site
 STATIC_FILES = ("feagi_core.mjs", "worker.mjs", "page.mjs", "run_node.mjs", "style.css")
 #: queue capacity cap for interactive IPU input (entries per burst, 9 B each in the module)
@@ -63,12 +64,7 @@ class WebError(FeagiEmbedError):
     """The page could not be built, served or run (missing tool, compiler error, page error)."""
 
 
-# ------------------------------------------------------------------ model metadata (accessors)
-def _meta(model, key: str, default: Any = None) -> Any:
-    """One metadata value of ``model`` (the single place this module reads ``model.meta``)."""
-    return model.meta.get(key, default)
-
-
+# ------------------------------------------------------------------ model metadata
 def model_facts(model) -> dict[str, Any]:
     """What the page needs to know about ``model`` (written as ``model.json``).
 
@@ -78,19 +74,15 @@ def model_facts(model) -> dict[str, Any]:
         "kind" (ipu/opu/core/custom...), "dims" [w, h, d], "npv", "first", "neurons"}]}``.
     """
     first = np.asarray(model.area_first, np.int64)
-    names = _meta(model, "names", [])
-    ids = _meta(model, "genome_ids", names)
-    kinds = _meta(model, "kinds", ["?"] * len(names))
-    dims = _meta(model, "dims", [[1, 1, 1]] * len(names))
-    npv = _meta(model, "npv", [1] * len(names))
-    areas = [{"index": a, "id": ids[a], "name": names[a], "kind": kinds[a],
-              "dims": [int(v) for v in dims[a]], "npv": int(npv[a]), "first": int(first[a]),
+    t = model.areas
+    areas = [{"index": a, "id": t.genome_ids[a], "name": t.names[a], "kind": t.kinds[a],
+              "dims": [int(v) for v in t.dims[a]], "npv": int(t.npv[a]), "first": int(first[a]),
               "neurons": int(first[a + 1] - first[a])} for a in range(len(first) - 1)]
-    return {"genome": os.path.basename(str(_meta(model, "genome", "genome"))),
-            "genome_sha256": _meta(model, "genome_sha256", ""),
+    return {"genome": os.path.basename(str(model.provenance.genome_name)),
+            "genome_sha256": model.provenance.genome_sha256,
             "neurons": int(model.n_neurons), "synapses": int(model.n_synapses),
-            "frac_bits": int(model.frac_bits), "max_sensory": float(_meta(model, "max_sensory", 255.0)),
-            "timestep": float(_meta(model, "simulation_timestep") or 0.025),
+            "frac_bits": int(model.frac_bits), "max_sensory": float(model.max_sensory),
+            "timestep": float(model.simulation_timestep or 0.025),
             "area_first": [int(v) for v in first], "areas": areas}
 
 
@@ -129,21 +121,22 @@ class SiteResult:
 
 
 def site_queue_len(model, stimulus, bursts: int) -> int:
-    """Injection queue capacity of the page's module: what the test schedule needs, and room for
-    every voxel of every IPU area in one burst (the page's "all" pattern), at most
-    :data:`MAX_INTERACTIVE_QUEUE`."""
-    from .codegen import stimulus_queue_len
+    """Injection queue capacity of the page's module: what a build's default queue takes
+    (:func:`~feagi_embed.plan.input_queue_len`: the test schedule, every sensor voxel), and room
+    for every voxel of every IPU area, camera frames included, in one burst (the page's "all"
+    pattern), at most :data:`MAX_INTERACTIVE_QUEUE`."""
+    from .plan import input_queue_len
 
     facts = model_facts(model)
     ipu = sum(int(np.prod(a["dims"])) for a in facts["areas"] if a["kind"] == "ipu")
-    return max(stimulus_queue_len(model, stimulus, bursts), min(ipu, MAX_INTERACTIVE_QUEUE))
+    return max(input_queue_len(model, stimulus, bursts), min(ipu, MAX_INTERACTIVE_QUEUE))
 
 
 def compile_command(gen_dir: Path, out: Path, board) -> list[str]:
     """clang command that links the generated model, the runtime (included by
     ``firmware/hal/wasm_exports.c``: one translation unit with the page's exports), the wasm HAL
     into ``out`` (a reactor module: no entry point)."""
-    from .targets.toolchain import WASM_FLAGS, firmware_dir
+    from .targets.toolchain import WASM_FLAGS
 
     fw = firmware_dir()
     hal = fw / "hal"
@@ -170,17 +163,17 @@ def build_site(model, out_dir: str | os.PathLike, *, stimulus=None, bursts: int 
         WebError: clang / wasm-ld missing, or the compiler failed (command and output included).
     """
     from .boards import load_board
-    from .build import DEFAULT_TEST_BURSTS, check_plan, check_stimulus, ram_budget
-    from .capacity import layout, place_state
+    from .build import c_plan, check_stimulus, test_bursts
     from .codegen import emit_c_model
+    from .plan import budget_for, check_fit
     from .stimulus import Stimulus
 
     b = load_board(board)
+    bud = budget_for(b)
     stim = stimulus or Stimulus()
-    n = int(bursts or max(stim.last_burst(), DEFAULT_TEST_BURSTS))
-    plan = layout(model, queue_len=site_queue_len(model, stim, n))
-    place_state(plan, ram_budget(b))
-    check_plan(plan, b)
+    n = test_bursts(stim, bursts)
+    plan = c_plan(model, b, stim, n, site_queue_len(model, stim, n))
+    check_fit(plan, bud)
     check_stimulus(model, plan, stim, n, b.name)
     ptr, nrn, val, kind = stim.compile(model, n)
     miss = missing_wasm_tools()
@@ -192,15 +185,14 @@ def build_site(model, out_dir: str | os.PathLike, *, stimulus=None, bursts: int 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="feagi-wasm-") as tmp:
         gen = Path(tmp)
-        emit_c_model(model, plan, gen, genome_path=facts["genome"],
-                     genome_sha256=facts["genome_sha256"], board=b.name)
+        emit_c_model(model, plan, bud, gen)
         cmd = compile_command(gen, out / "feagi.wasm", b)
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise WebError(f"board {b.name}: clang failed (rc {proc.returncode})\n  command: "
                        f"{' '.join(cmd)}\n  output:\n{(proc.stdout + proc.stderr)[-4000:]}")
     size = (out / "feagi.wasm").stat().st_size
-    facts["queue_len"] = int(plan.constants["FEAGI_QUEUE_LEN"])
+    facts["queue_len"] = int(plan.constants["queue_len"])
     written = [out / "feagi.wasm"]
     (out / "model.json").write_text(json.dumps(facts))
     (out / "schedule.json").write_text(json.dumps({
@@ -267,17 +259,14 @@ def make_server(site: str | os.PathLike, port: int = 8000, host: str = "127.0.0.
 
 
 # ------------------------------------------------------------------ executors
-def trace_from_protocol(text: str, trace_ids: bool = False):
-    """A :class:`~feagi_embed.host.twin.Trace` from device protocol text (B/S lines; ``fired``
-    from ``I`` lines when ``trace_ids``, else empty).
+def checked_trace(text: str, trace_ids: bool = False, detail: str = "") -> Trace:
+    """A :class:`~feagi_embed.trace.Trace` from device protocol text (B/S lines; ``fired`` from
+    ``I`` lines when ``trace_ids``, else empty), checking that the ``E`` line chains the ``B``s.
 
     Raises:
         WebError: the ``E`` line's final digest does not chain the ``B`` digests.
     """
     import zlib
-
-    from .build import parse_fired_ids, parse_protocol
-    from .host.twin import Trace
 
     bursts, states, final = parse_protocol(text)
     if final is not None and final != zlib.crc32(np.asarray(bursts, "<u4").tobytes()):
@@ -286,7 +275,7 @@ def trace_from_protocol(text: str, trace_ids: bool = False):
     if trace_ids:
         ids = parse_fired_ids(text)
         fired = [np.asarray(ids.get(b, []), np.uint32) for b in range(1, len(bursts) + 1)]
-    return Trace(fired=fired, burst_crc=bursts, state_crc=states)
+    return Trace(fired=fired, burst_crc=bursts, state_crc=states, detail=detail)
 
 
 class WasmExecutor:
@@ -295,6 +284,8 @@ class WasmExecutor:
     ``schedule.json``. ``seconds`` after :meth:`run`: time Node spent in the burst loop."""
 
     name = "wasm page module (node)"
+    compares_state = True
+    can_trace_ids = True
 
     def __init__(self, work_dir: str | os.PathLike | None = None, timeout: float = 600.0):
         self.work_dir = Path(work_dir) if work_dir is not None else None
@@ -329,7 +320,8 @@ class WasmExecutor:
         for line in proc.stdout.splitlines():
             if line.startswith("T "):
                 self.seconds = float(line.split()[1])
-        return trace_from_protocol(proc.stdout, trace_ids)
+        return checked_trace(proc.stdout, trace_ids, f"feagi.wasm {self.site.wasm_bytes:,} B; "
+                             f"{self.seconds or 0:.3f} s in Node")
 
 
 class BrowserExecutor:
@@ -343,6 +335,8 @@ class BrowserExecutor:
     context manager)."""
 
     name = "wasm page (headless chromium)"
+    compares_state = True
+    can_trace_ids = False
 
     def __init__(self, work_dir: str | os.PathLike | None = None, timeout: float = 300.0,
                  screenshot: str | os.PathLike | None = None):
@@ -404,7 +398,7 @@ class BrowserExecutor:
             self.site = build_site(model, site, stimulus=stimulus, bursts=bursts,
                                    state_every=state_every)
             text = self.run_site(site)
-        return trace_from_protocol(text)
+        return checked_trace(text, detail=f"{self.bursts_per_s:,.0f} bursts/s in the page")
 
     def run_site(self, site: str | os.PathLike) -> str:
         """Serve ``site`` on 127.0.0.1, run its test schedule in the page, return the protocol
@@ -459,28 +453,3 @@ class BrowserExecutor:
                 raise WebError(f"page state {st!r} after {timeout:g} s (waiting for "
                                f"{'/'.join(states)}; status {msg!r})")
             time.sleep(0.05)
-
-
-def verify_rows(model, stim, bursts: int, ref, work_dir: str | os.PathLike,
-                state_every: int = 10) -> list[dict[str, Any]]:
-    """Rows of ``verify`` for :class:`WasmExecutor` (Node): compared digest for digest with the
-    twin's trace ``ref``; ``equal`` None (not run) where clang/wasm-ld/Node are missing."""
-    from .build import compare_digests
-    from .capacity import CapacityError
-
-    ex = WasmExecutor(Path(work_dir) / "wasm")
-    why = ex.available()
-    if why:
-        return [{"name": ex.name, "bursts": 0, "equal": None, "first_divergence": None,
-                 "detail": f"not run: {why}"}]
-    try:
-        tr = ex.run(model, stim, bursts, state_every)
-    except CapacityError as e:
-        return [{"name": ex.name, "bursts": 0, "equal": None, "first_divergence": None,
-                 "detail": f"not run: {str(e).splitlines()[0]}"}]
-    except WebError as e:
-        return [{"name": ex.name, "bursts": 0, "equal": False, "first_divergence": None,
-                 "detail": str(e).splitlines()[0][:300]}]
-    eq, first = compare_digests(ref, tr.burst_crc, tr.state_crc)
-    return [{"name": ex.name, "bursts": len(tr.burst_crc), "equal": eq, "first_divergence": first,
-             "detail": f"feagi.wasm {ex.site.wasm_bytes:,} B; {ex.seconds:.3f} s in Node"}]

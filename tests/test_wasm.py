@@ -21,11 +21,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from feagi_embed.build import compare_digests
 from feagi_embed.cli import main
 from feagi_embed.host.twin import Twin
 from feagi_embed.stimulus import Stimulus
 from feagi_embed.targets.wasm import wasm_sizes
+from feagi_embed.trace import compare_digests
 from feagi_embed.web import (
     BrowserExecutor,
     WasmExecutor,
@@ -35,7 +35,7 @@ from feagi_embed.web import (
     missing_browser,
     missing_node,
     missing_wasm_tools,
-    trace_from_protocol,
+    checked_trace,
 )
 
 from .conftest import require
@@ -165,18 +165,22 @@ def test_cli_build_wasm_and_serve_errors(tmp_path):
 def test_protocol_chain_is_checked():
     good = "B 1 0 11111111\nB 2 1 22222222\n"
     final = zlib.crc32(np.asarray([0x11111111, 0x22222222], "<u4").tobytes())
-    tr = trace_from_protocol(good + f"S 2 abcdef01\nE 2 {final:08x}\n")
+    tr = checked_trace(good + f"S 2 abcdef01\nE 2 {final:08x}\n")
     assert tr.burst_crc == [0x11111111, 0x22222222] and tr.state_crc == {2: 0xABCDEF01}
     with pytest.raises(WebError, match="does not chain"):
-        trace_from_protocol(good + f"E 2 {final ^ 1:08x}\n")
+        checked_trace(good + f"E 2 {final ^ 1:08x}\n")
 
 
 def test_verify_has_a_wasm_row(tmp_path):
     need_node()
-    from feagi_embed.build import verify
+    from feagi_embed.boards import load_board
+    from feagi_embed.executors import default_executors
+    from feagi_embed.verify import verify
 
     model, stim, _, _ = _case("test_timer")
-    rows = verify(model, "native", stim, 30, tmp_path)
+    exs = [e for e in default_executors(load_board("native"), "c", tmp_path)
+           if isinstance(e, WasmExecutor)]
+    rows = verify(model, exs, stim, 30)
     row = next(r for r in rows if r["name"] == WasmExecutor.name)
     assert row["equal"] is True and row["bursts"] == 30
 
@@ -193,7 +197,7 @@ def test_interactive_run_with_ipu_input_equals_twin(browser, tmp_path):
     from selenium.webdriver.support.ui import Select
 
     model, _, _, _ = _case("essential_genome")
-    a = model.meta["names"].index("vision_TM")
+    a = model.areas.names.index("vision_TM")
     build_site(model, tmp_path / "site", bursts=10)
     srv = make_server(tmp_path / "site", 0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -216,9 +220,9 @@ def test_interactive_run_with_ipu_input_equals_twin(browser, tmp_path):
         srv.shutdown()
         srv.server_close()
     assert burst >= 3
-    w, h, dd = model.meta["dims"][a]
+    w, h, dd = model.areas.dims[a]
     stim = Stimulus.from_json({"stimuli": [{
-        "area": model.meta["genome_ids"][a], "bursts": [1, burst], "kind": "inject", "value": 10.0,
+        "area": model.areas.genome_ids[a], "bursts": [1, burst], "kind": "inject", "value": 10.0,
         "voxels": [[x, y, z] for x in range(w) for y in range(h) for z in range(dd)]}]}, "page")
     ref = Twin(model).run(burst, stim)
     assert (digest, final) == (ref.burst_crc[-1], ref.final_digest)
