@@ -143,9 +143,7 @@ def compile_command(gen_dir: Path, out: Path, board) -> list[str]:
     cmd = [board.cc, *board.cflags, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
            *WASM_FLAGS, "-Wl,--no-entry", *[f"-Wl,--export={e}" for e in EXPORTS],
            f"-I{gen_dir}", f"-I{fw}", f"-I{hal}", str(gen_dir / "feagi_model.c"),
-           *[str(hal / f) for f in ("hal_wasm.c", "hal_common.c",
-                                                                  "hal_freestanding.c",
-                                                                  "wasm_exports.c")],
+           *[str(hal / f) for f in ("hal_wasm.c", "hal_common.c", "wasm_exports.c")],
            "-o", str(out)]
     return cmd
 

@@ -44,14 +44,17 @@ _HAL_FILES: dict[str, tuple[tuple[str, ...], str | None, bool]] = {
     "xtensa_lx106": (("hal_xtensa_lx106.c", "xtensa_lx106_rom.c", "hal_common.c", "hal_freestanding.c"),
                      "xtensa_lx106_sim.ld", True),
     "avr": (("hal_avr.c", "hal_common.c"), None, False),
-    "wasm": (("hal_wasm.c", "hal_wasm_start.c", "hal_common.c", "hal_freestanding.c"), None, True),
+    "wasm": (("hal_wasm.c", "hal_wasm_start.c", "hal_common.c"), None, True),
 }
 
 FREESTANDING_FLAGS = ("-ffreestanding", "-fno-tree-loop-distribute-patterns", "-nostdlib", "-nostartfiles",
                       "-ffunction-sections", "-fdata-sections", "-Wl,--gc-sections")
 #: clang --target=wasm32 + wasm-ld (hal "wasm"): no libc, no crt; wasm-ld garbage-collects by
-#: default; __heap_base/__data_end exported so the sizes of data and .bss can be read back
-WASM_FLAGS = ("-ffreestanding", "-nostdlib", "-Wl,--export=__heap_base", "-Wl,--export=__data_end")
+#: default; -mbulk-memory turns the memcpy/memset clang may emit into memory.copy/memory.fill
+#: instructions (so no hal_freestanding.c); __heap_base/__data_end exported so the sizes of data
+#: and .bss can be read back
+WASM_FLAGS = ("-ffreestanding", "-nostdlib", "-mbulk-memory", "-Wl,--export=__heap_base",
+              "-Wl,--export=__data_end")
 
 
 def freestanding_flags(board: Board | str) -> tuple[str, ...]:

@@ -1,11 +1,10 @@
-/* memcpy/memmove/memset/memcmp for the -nostdlib targets (cortexm, riscv_virt, xtensa_lx106, wasm):
+/* memcpy/memmove/memset/memcmp for the -nostdlib targets (cortexm, riscv_virt, xtensa_lx106):
  * gcc may emit calls to them for struct copies and array initialisation even in freestanding
  * code. Built with -fno-tree-loop-distribute-patterns so these loops do not call themselves. */
 #include <stddef.h>
 #include <stdint.h>
 #include "feagi_hal.h"
 
-#if !defined(__wasm__) /* hal_wasm.c grows the wasm linear memory instead */
 /* feagi_hal_alloc_once for bare metal: a bump allocator over the RAM between the end of .bss and
  * the stack (the linker scripts define __bss_end and __stack_top; FEAGI_HAL_STACK_MARGIN bytes
  * below __stack_top are left to the stack). */
@@ -23,7 +22,6 @@ void *feagi_hal_alloc_once(uint32_t bytes)
     next = p + bytes;
     return (void *)p;
 }
-#endif
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

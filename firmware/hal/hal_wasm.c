@@ -1,4 +1,4 @@
-/* WebAssembly HAL (clang --target=wasm32 -nostdlib, linked by wasm-ld): text goes out through the
+/* WebAssembly HAL (clang --target=wasm32 -nostdlib -mbulk-memory, linked by wasm-ld): text goes out through the
  * host's imported feagi.putc, feagi_hal_exit calls feagi.exit (the host ends the run, e.g. by
  * throwing), the boot-time heap is a bump allocator from __heap_base that grows the linear memory.
  * The host is feagi_embed/web/feagi_core.mjs (Node and the browser page alike). */
