@@ -146,3 +146,20 @@ def test_avr_flash_limits_refuse_unaddressable_constants(tmp_path):
     assert (f"flash (addressable data): requested {plan.flash_bytes} B, available 65308 B, "
             f"missing {plan.flash_bytes - 65308} B") in msg
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("genome", ["webots_basic", "mujoco_camera_interaction"])
+def test_esp32_stand_in_links_models_whose_constants_exceed_dram(genome):
+    """The lx106 stand-in links like an ESP32 (constants in a flash-mapped window, state in
+    DRAM): models the capacity check accepts for esp32 whose constants (~430 KB) exceed DRAM link
+    and run bit-exact with the twin."""
+    from feagi_embed.executors import Firmware
+    from feagi_embed.verify import verify
+
+    from .conftest import require_board
+    require_board("esp32")
+    model = quantize(develop(load_genome(GENOMES / f"{genome}.json")))
+    assert c_plan(model, load_board("esp32")).flash_bytes > 320 * 1024
+    stim = Stimulus.random(model, 12, 1, max_per_burst=16)
+    rows = verify(model, [Firmware("esp32", "esp32")], stim, 12, state_every=4)
+    assert rows[1]["equal"] is True, rows[1]
