@@ -262,3 +262,26 @@ def test_client_rejects_bad_sensor_data():
         cl.send_sensors({"iic000": {"16-0-0": 1.0}})
     with pytest.raises(LinkError, match="sensory budget"):
         cl.send_sensors({"iic000": {"0-0-0": 1e9}})
+
+
+def test_monitor_steps_native(tmp_path):
+    """``feagi-embed monitor exec:ELF --bursts 6`` shows burst 6 and the twin's digest of it."""
+    require([] if GCC else ["gcc"], "link monitor")
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+    from feagi_embed.host.twin import Twin
+    from feagi_embed.link.firmware import build_link_firmware
+    from feagi_embed.stimulus import Stimulus
+
+    model = _model("logic_and_gate")
+    elf = build_link_firmware(model, "native", tmp_path)
+    want = Twin(model).run(6, Stimulus(), state_every=0)
+    r = CliRunner().invoke(main, ["monitor", f"exec:{elf}", "--genome", "logic_and_gate",
+                                  "--bursts", "6"])
+    assert r.exit_code == 0, r.output
+    last = r.output.split("feagi link:")[-1]
+    assert re.search(r"burst\s+│?\s*6\b", last), last
+    assert f"{int(want.burst_crc[-1]):08x}" in last
+    bad = CliRunner().invoke(main, ["monitor", "/dev/nonexistent-link-port"])
+    assert bad.exit_code == 2 and "cannot open link port" in bad.output
