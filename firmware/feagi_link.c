@@ -239,10 +239,17 @@ static void send_capabilities(void)
 
 static void send_stats(void)
 {
-    const uint32_t *c = &stats.frames_ok;
-    uint32_t i;
     /* the ten counters in struct order */
-    for (i = 0; i < 10u; i++) wr32(BODY + 4u * i, c[i]);
+    wr32(BODY, stats.frames_ok);
+    wr32(BODY + 4, stats.bad_cobs);
+    wr32(BODY + 8, stats.too_long);
+    wr32(BODY + 12, stats.too_short);
+    wr32(BODY + 16, stats.bad_crc);
+    wr32(BODY + 20, stats.bad_version);
+    wr32(BODY + 24, stats.bad_type);
+    wr32(BODY + 28, stats.bad_length);
+    wr32(BODY + 32, stats.item_errors);
+    wr32(BODY + 36, stats.queue_full);
     send_frame(FEAGI_MSG_STATS, 40u);
 }
 
@@ -409,9 +416,8 @@ void feagi_link_rx_byte(uint8_t b)
 
 void feagi_link_init(void)
 {
-    uint32_t i;
-    uint8_t *s = (uint8_t *)&stats;
-    for (i = 0; i < (uint32_t)sizeof stats; i++) s[i] = 0u;
+    static const feagi_link_stats_t zero;
+    stats = zero;
     rx_len = 0;
     rx_overflow = 0;
     tx_seq = 0;

@@ -170,8 +170,8 @@ def test_device_fuzz_sanitizers(tmp_path):
 
 def _schedule(model, bursts):
     """Per-burst connector-shaped inputs and the equivalent Stimulus entries."""
-    ipu = [a for a, k in enumerate(model.areas.kinds) if k == "ipu"]
     core = [a for a, k in enumerate(model.areas.kinds) if k == "custom"]
+    ipu = [a for a, k in enumerate(model.areas.kinds) if k == "ipu"] or core
     rng = np.random.default_rng(11)
     per_burst, entries = [], []
     for b in range(1, bursts + 1):
@@ -194,22 +194,28 @@ def _schedule(model, bursts):
     return per_burst, entries
 
 
-def test_round_trip_native_equals_twin(tmp_path):
-    """The host client drives the native link build over a pipe burst by burst with sensor and
-    force frames; burst digests, state digests, fired ids and decoded OPU firing equal the twin's."""
-    require([] if GCC else ["gcc"], "link round trip")
+@pytest.mark.parametrize("genome,board", [("essential_genome", "native"),
+                                          ("logic_and_gate", "mega2560")])
+def test_round_trip_equals_twin(tmp_path, genome, board):
+    """The host client drives the link build burst by burst with sensor and force frames, over a
+    pipe (native) or the emulated USART0 of an ATmega2560 (simavr, firmware/link/avr_link_run.c);
+    burst digests, state digests, fired ids and decoded OPU firing equal the twin's."""
     from feagi_embed.host.twin import Twin
     from feagi_embed.link.client import LinkClient, ProcessTransport
-    from feagi_embed.link.firmware import build_link_firmware
+    from feagi_embed.link.firmware import build_link_firmware, link_command
     from feagi_embed.stimulus import Stimulus
 
-    model = _model("essential_genome")
+    from .conftest import require_board
+
+    require([] if GCC else ["gcc"], "link round trip")
+    require_board(board)
+    model = _model(genome)
     bursts, every = 24, 4
     per_burst, entries = _schedule(model, bursts)
     want = Twin(model).run(bursts, Stimulus.from_json({"stimuli": entries}), state_every=every)
 
-    elf = build_link_firmware(model, "native", tmp_path)
-    tr = ProcessTransport([str(elf)])
+    elf = build_link_firmware(model, board, tmp_path)
+    tr = ProcessTransport(link_command(board, elf))
     fired_cb = []
     cl = LinkClient(tr, model, on_firing=lambda b, f: fired_cb.append((b, f)))
     try:

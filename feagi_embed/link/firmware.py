@@ -83,3 +83,28 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
     r = build_elf(b, link_sources(proj, b, main), link_includes(proj), None, work / "build",
                   flags, name="link")
     return r.elf
+
+
+def link_command(board: Board | str, elf: str | Path) -> list[str]:
+    """The command line that runs link firmware with its link on stdin / stdout (for
+    :class:`~feagi_embed.link.client.ProcessTransport`): the ELF itself natively; the simavr
+    harness ``firmware/link/avr_link_run.c`` (USART0 on stdio) for AVR boards.
+
+    Raises:
+        LinkBuildError: no emulator link for the board's family.
+        ToolMissingError: libsimavr missing.
+    """
+    b = board if isinstance(board, Board) else load_board(board)
+    if b.architecture == "native":
+        return [str(elf)]
+    if b.hal == "avr":
+        from ..targets.emulators import SIMAVR_INCLUDE, _build_tool
+        from ..targets.toolchain import ToolMissingError
+
+        if not (SIMAVR_INCLUDE / "sim_avr.h").is_file():
+            raise ToolMissingError("libsimavr headers missing (apt-get install libsimavr-dev)")
+        harness = _build_tool(firmware_dir() / "link" / "avr_link_run.c", "avr_link_run",
+                              [f"-I{SIMAVR_INCLUDE}", "-lsimavr", "-lelf"])
+        return [str(harness), str(elf), str(b.emulator["mcu"]), str(int(b.emulator["frequency"]))]
+    raise LinkBuildError(f"board {b.name}: no emulated link for HAL family {b.hal!r} "
+                         "(native and avr are implemented)")
