@@ -7,6 +7,14 @@
 #include "feagi_hal.h"
 #include "feagi_runtime.h"
 
+/* The byte writer of link frames: the HAL's text output by default; a family whose text output
+ * is not the link (Cortex-M semihosting) builds with -DFEAGI_LINK_PUTC=its UART writer. */
+#ifndef FEAGI_LINK_PUTC
+#define FEAGI_LINK_PUTC feagi_hal_putc
+#else
+void FEAGI_LINK_PUTC(char c);
+#endif
+
 #define LINK_AF_OUTPUT 8u /* AF_OUTPUT of feagi_runtime.c: the area is an OPU */
 #define HDR 3u
 #define CRC_LEN 4u
@@ -103,8 +111,8 @@ static void send_frame(uint8_t type, uint32_t body_len)
     wr32(tx_body + HDR + body_len, crc);
     n = feagi_cobs_encode(tx_body, HDR + body_len + CRC_LEN, tx_enc, (uint32_t)sizeof tx_enc);
     if (n < 0) return;
-    for (i = 0; i < (uint32_t)n; i++) feagi_hal_putc((char)tx_enc[i]);
-    feagi_hal_putc('\0');
+    for (i = 0; i < (uint32_t)n; i++) FEAGI_LINK_PUTC((char)tx_enc[i]);
+    FEAGI_LINK_PUTC('\0');
 }
 
 #define BODY (tx_body + HDR)

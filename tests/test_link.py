@@ -195,10 +195,12 @@ def _schedule(model, bursts):
 
 
 @pytest.mark.parametrize("genome,board", [("essential_genome", "native"),
-                                          ("logic_and_gate", "mega2560")])
+                                          ("logic_and_gate", "mega2560"),
+                                          ("logic_and_gate", "stm32f4")])
 def test_round_trip_equals_twin(tmp_path, genome, board):
     """The host client drives the link build burst by burst with sensor and force frames, over a
-    pipe (native) or the emulated USART0 of an ATmega2560 (simavr, firmware/link/avr_link_run.c);
+    pipe (native), the emulated USART0 of an ATmega2560 (simavr, firmware/link/avr_link_run.c)
+    or USART1 of QEMU's netduinoplus2 (STM32F405, Cortex-M4F, -serial stdio);
     burst digests, state digests, fired ids and decoded OPU firing equal the twin's."""
     from feagi_embed.host.twin import Twin
     from feagi_embed.link.client import LinkClient, ProcessTransport
@@ -215,7 +217,8 @@ def test_round_trip_equals_twin(tmp_path, genome, board):
     want = Twin(model).run(bursts, Stimulus.from_json({"stimuli": entries}), state_every=every)
 
     elf = build_link_firmware(model, board, tmp_path)
-    tr = ProcessTransport(link_command(board, elf))
+    emulated_cm = board == "stm32f4"  # QEMU never sees the end of its UART input: killed
+    tr = ProcessTransport(link_command(board, elf), close_timeout=1 if emulated_cm else 30)
     fired_cb = []
     cl = LinkClient(tr, model, on_firing=lambda b, f: fired_cb.append((b, f)))
     try:
@@ -231,7 +234,7 @@ def test_round_trip_equals_twin(tmp_path, genome, board):
         stats = cl.stats()
     finally:
         rc = tr.close()
-    assert rc == 0, getattr(tr, "stderr", "")
+    assert rc == (None if emulated_cm else 0), getattr(tr, "stderr", "")
     assert cl.refused == []
     assert [r.burst for r in got] == list(range(1, bursts + 1))
     assert [r.crc for r in got] == [int(c) for c in want.burst_crc]

@@ -75,10 +75,11 @@ class ProcessTransport:
     """A subprocess speaking the link on its stdin / stdout (``argv``: the native link ELF, or
     an emulator command line with the UART on stdio)."""
 
-    def __init__(self, argv: Sequence[str], timeout: float = 0.05):
+    def __init__(self, argv: Sequence[str], timeout: float = 0.05, close_timeout: float = 30.0):
         self.proc = subprocess.Popen(list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         self.timeout = timeout
+        self.close_timeout = close_timeout
 
     def write(self, data: bytes) -> None:
         try:
@@ -93,16 +94,19 @@ class ProcessTransport:
         return os.read(fd, n) if r else b""
 
     def close(self) -> int:
-        """Close stdin (the firmware exits at end of input); returns the exit status."""
+        """Close stdin (the firmware exits at end of input); returns the exit status, or None
+        when it was still running after ``close_timeout`` s and was killed (an emulator that
+        never sees the end of its UART input)."""
         try:
             self.proc.stdin.close()
         except BrokenPipeError:
             pass
         try:
-            rc = self.proc.wait(timeout=30)
+            rc = self.proc.wait(timeout=self.close_timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            rc = self.proc.wait()
+            self.proc.wait()
+            rc = None
         self.proc.stdout.close()
         self.stderr = self.proc.stderr.read().decode(errors="replace")
         self.proc.stderr.close()
@@ -168,10 +172,11 @@ class LinkClient:
                 self.reader._count("bad_message", str(e))
         return out
 
-    def _wait(self, pred, what: str):
+    def _wait(self, pred, what: str, timeout: float | None = None):
         """Read messages until ``pred(msg)`` holds; returns (that message, those before it)."""
         seen = []
-        deadline = time.monotonic() + self.timeout
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         while True:
             while self._inbox:
                 m = self._inbox.pop(0)
@@ -179,7 +184,7 @@ class LinkClient:
                     return m, seen
                 seen.append(m)
             if time.monotonic() > deadline:
-                raise LinkError(f"no {what} from the device within {self.timeout} s "
+                raise LinkError(f"no {what} from the device within {timeout:g} s "
                                 f"(bad frames: {self.reader.errors or 'none'})")
             self._inbox.extend(self._messages())
 
@@ -202,7 +207,19 @@ class LinkClient:
         Raises:
             LinkError: no answer, or the device runs a different model.
         """
-        _ack, seen = self.command(P.GET_CAPABILITIES)
+        # A device that is still booting (or whose receiver is not on yet) drops what it gets:
+        # repeat the request, after an idle delimiter, until it answers.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.t.write(b"\x00" + P.encode_frame(P.GET_CAPABILITIES, b"", self._next_seq()))
+            try:
+                _ack, seen = self._wait(lambda m: isinstance(m, P.Ack) and
+                                        m.type == P.GET_CAPABILITIES, "Ack of GetCapabilities",
+                                        min(0.5, max(0.01, deadline - time.monotonic())))
+                break
+            except LinkError:
+                if time.monotonic() > deadline:
+                    raise
         caps = [m for m in seen if isinstance(m, P.Capabilities)]
         if not caps:
             raise LinkError("device answered GetCapabilities without a Capabilities message")

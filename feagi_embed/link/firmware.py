@@ -80,7 +80,8 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
         if b.architecture != "native":
             raise LinkBuildError(f"board {b.name}: sanitizers need the native build")
         flags += list(SANITIZE)
-    r = build_elf(b, link_sources(proj, b, main), link_includes(proj), None, work / "build",
+    defines = {"FEAGI_LINK_PUTC": "feagi_link_uart_putc"} if b.hal == "cortexm" else None
+    r = build_elf(b, link_sources(proj, b, main), link_includes(proj), defines, work / "build",
                   flags, name="link")
     return r.elf
 
@@ -88,7 +89,9 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
 def link_command(board: Board | str, elf: str | Path) -> list[str]:
     """The command line that runs link firmware with its link on stdin / stdout (for
     :class:`~feagi_embed.link.client.ProcessTransport`): the ELF itself natively; the simavr
-    harness ``firmware/link/avr_link_run.c`` (USART0 on stdio) for AVR boards.
+    harness ``firmware/link/avr_link_run.c`` (USART0 on stdio) for AVR boards; QEMU with the
+    first USART on ``-serial stdio`` for Cortex-M boards (it never exits by itself: close the
+    transport with a kill timeout).
 
     Raises:
         LinkBuildError: no emulator link for the board's family.
@@ -106,5 +109,12 @@ def link_command(board: Board | str, elf: str | Path) -> list[str]:
         harness = _build_tool(firmware_dir() / "link" / "avr_link_run.c", "avr_link_run",
                               [f"-I{SIMAVR_INCLUDE}", "-lsimavr", "-lelf"])
         return [str(harness), str(elf), str(b.emulator["mcu"]), str(int(b.emulator["frequency"]))]
+    if b.hal == "cortexm" and b.emulator_kind == "qemu":
+        e = b.emulator
+        cmd = [str(e["binary"]), "-M", str(e["machine"])]
+        if e.get("cpu"):
+            cmd += ["-cpu", str(e["cpu"])]
+        return cmd + ["-display", "none", "-monitor", "none", "-serial", "stdio",
+                      "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
     raise LinkBuildError(f"board {b.name}: no emulated link for HAL family {b.hal!r} "
-                         "(native and avr are implemented)")
+                         "(native, avr (simavr) and cortexm (QEMU) are implemented)")
