@@ -424,8 +424,7 @@ void feagi_link_rx_byte(uint8_t b)
 
 void feagi_link_init(void)
 {
-    static const feagi_link_stats_t zero;
-    stats = zero;
+    stats = (feagi_link_stats_t){0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u};
     rx_len = 0;
     rx_overflow = 0;
     tx_seq = 0;

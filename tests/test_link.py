@@ -294,3 +294,37 @@ def test_monitor_steps_native(tmp_path):
     assert f"{int(want.burst_crc[-1]):08x}" in last
     bad = CliRunner().invoke(main, ["monitor", "/dev/nonexistent-link-port"])
     assert bad.exit_code == 2 and "cannot open link port" in bad.output
+
+
+def test_serial_transport_over_pty(tmp_path):
+    """pyserial on a pty: the native link build on one side, SerialTransport on the other; its
+    burst digests equal the twin's."""
+    require([] if GCC else ["gcc"], "link pty")
+    import os
+    import tty
+
+    from feagi_embed.host.twin import Twin
+    from feagi_embed.link.client import LinkClient, SerialTransport
+    from feagi_embed.link.firmware import build_link_firmware
+    from feagi_embed.stimulus import Stimulus
+
+    model = _model("logic_and_gate")
+    elf = build_link_firmware(model, "native", tmp_path)
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    proc = subprocess.Popen([str(elf)], stdin=master, stdout=master)
+    os.close(master)
+    tr = SerialTransport(os.ttyname(slave))
+    try:
+        cl = LinkClient(tr, model, timeout=10)
+        cl.hello()
+        cl.force_fire({model.areas.genome_ids[7]: ["0-0-0"]})
+        got = [r.crc for r in cl.run(5)]
+    finally:
+        tr.close()
+        os.close(slave)
+        proc.kill()
+        proc.wait()
+    stim = Stimulus.from_json({"stimuli": [{"bursts": [1, 1], "area": model.areas.genome_ids[7],
+                                            "voxels": [[0, 0, 0]], "kind": "force"}]})
+    assert got == [int(c) for c in Twin(model).run(5, stim, state_every=0).burst_crc]
