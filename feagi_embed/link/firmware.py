@@ -54,7 +54,8 @@ def link_includes(project: Path) -> list[Path]:
 
 def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
                         sanitize: bool = False, main: Path | None = None,
-                        extra_cflags: Sequence[str] = ()) -> Path:
+                        extra_cflags: Sequence[str] = (), stimulus=None,
+                        bursts: int | None = None) -> Path:
     """Generate the project for ``board`` in ``work_dir/project`` and compile the link firmware.
 
     Args:
@@ -62,6 +63,7 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
         board: board name or :class:`~feagi_embed.boards.Board`.
         sanitize: (native only) compile with AddressSanitizer + UndefinedBehaviorSanitizer.
         main: replacement ``main()`` source (the fuzz driver).
+        stimulus, bursts: size the input queue for this schedule (as ``build_project``).
 
     Returns:
         The ELF path (``work_dir/build/link-<board>.elf``).
@@ -74,7 +76,7 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
 
     b = board if isinstance(board, Board) else load_board(board)
     work = Path(work_dir)
-    proj = build_project(model, b, work / "project").out_dir
+    proj = build_project(model, b, work / "project", stimulus=stimulus, bursts=bursts).out_dir
     flags = ["-Werror", *extra_cflags]
     if sanitize:
         if b.architecture != "native":
