@@ -328,3 +328,42 @@ def test_serial_transport_over_pty(tmp_path):
     stim = Stimulus.from_json({"stimuli": [{"bursts": [1, 1], "area": model.areas.genome_ids[7],
                                             "voxels": [[0, 0, 0]], "kind": "force"}]})
     assert got == [int(c) for c in Twin(model).run(5, stim, state_every=0).burst_crc]
+
+
+def test_free_run_stop_and_bad_commands(tmp_path):
+    """Burst-rate control: free-run, stop, then the device's digests equal the twin's after the
+    same number of bursts; refused commands are answered with their documented status."""
+    require([] if GCC else ["gcc"], "link free-run")
+    from feagi_embed.host.twin import Twin
+    from feagi_embed.link.client import LinkClient, ProcessTransport
+    from feagi_embed.link.firmware import build_link_firmware
+    from feagi_embed.stimulus import Stimulus
+
+    import time
+
+    model = _model("logic_and_gate")
+    elf = build_link_firmware(model, "native", tmp_path)
+    tr = ProcessTransport([str(elf)])
+    try:
+        cl = LinkClient(tr, model)
+        cl.hello()
+        cl.set_trace(P.TRACE_BURST)
+        cl.free_run()
+        time.sleep(0.05)
+        cl.stop()
+        d = cl.digests()
+        assert d.burst > 0
+        cl.command(P.RUN, bytes([P.RUN_N, 3, 0, 0, 0]))  # three more, then idle
+        after = cl.digests()
+        bad_mode, _ = cl.command(P.RUN, bytes([7, 0, 0, 0, 0]))
+        bad_len, _ = cl.command(P.SENSOR_DATA, bytes([2]) + bytes(12))
+        bad_area, _ = cl.command(P.FORCE_FIRE, bytes([1]) + struct.pack("<4H", 999, 0, 0, 0))
+        stats = cl.stats()
+    finally:
+        tr.close()
+    want = Twin(model).run(d.burst + 3, Stimulus(), state_every=0)
+    assert d.burst_crc == int(want.burst_crc[d.burst - 1])
+    assert after.burst == d.burst + 3 and after.final_crc == want.final_digest
+    assert (bad_mode.status, bad_len.status, bad_area.status) == (-11, -10, -1)
+    assert (bad_area.n_ok, bad_area.n_bad) == (0, 1)
+    assert stats["bad_length"] == 1 and stats["item_errors"] == 1
