@@ -206,14 +206,21 @@ void feagi_link_step(void)
 }
 
 /* ---- receive */
+/* Default SetGpio / SetPwm hooks: weak with GCC / Clang (a sketch's definitions win); other
+ * compilers get them unless the build defines FEAGI_LINK_USER_HOOKS and supplies its own. */
 #if defined(__GNUC__)
-__attribute__((weak)) int8_t feagi_link_on_gpio(uint16_t pin, uint8_t value)
+#define FEAGI_LINK_WEAK __attribute__((weak))
+#else
+#define FEAGI_LINK_WEAK
+#endif
+#if defined(__GNUC__) || !defined(FEAGI_LINK_USER_HOOKS)
+FEAGI_LINK_WEAK int8_t feagi_link_on_gpio(uint16_t pin, uint8_t value)
 {
     (void)pin;
     (void)value;
     return 0;
 }
-__attribute__((weak)) int8_t feagi_link_on_pwm(uint16_t pin, uint16_t duty)
+FEAGI_LINK_WEAK int8_t feagi_link_on_pwm(uint16_t pin, uint16_t duty)
 {
     (void)pin;
     (void)duty;
