@@ -430,6 +430,23 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
         sys.exit(1)
 
 
+@main.command("monitor")
+@click.argument("port")
+@click.option("--genome", "-g", default=None, help="Genome the device runs (names areas, checks dims).")
+@click.option("--bursts", "-n", type=click.IntRange(1), default=None,
+              help="Step this many bursts and exit (default: free-run until Ctrl-C).")
+@click.option("--state-every", type=click.IntRange(0), default=0, show_default=True,
+              help="State digest every this many bursts (0: never).")
+@click.option("--baud", type=click.IntRange(1), default=115200, show_default=True)
+def monitor_cmd(port, genome, bursts, state_every, baud) -> None:
+    """Live table of a device on the two-way link (docs/link.md): PORT is a serial port, a pty,
+    socket://HOST:PORT, or exec:PATH (a native link build on a pipe)."""
+    from .link.monitor import monitor
+
+    model = _load_model(genome, False, None) if genome else None
+    monitor(port, model, bursts, state_every, baud, console())
+
+
 @main.command("boards")
 @click.option("--json", "as_json", is_flag=True, help="Print the board table as JSON.")
 def list_boards_cmd(as_json: bool) -> None:
