@@ -37,6 +37,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import tempfile
 import time
@@ -378,7 +379,9 @@ def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
     gets its refusal text instead of a driver.
     """
     from .boards import load_board
-    from .build import build_project, check_stimulus, plan_for, report
+    from .build import (check_stimulus, flash_limits, heap_budget, plan_for, ram_budget,
+                        report)
+    from .codegen import emit_c_model
     from .capacity import CapacityError
 
     b = load_board(board)
@@ -394,10 +397,14 @@ def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
             msg = str(e)
         return Project(board, rep, msg)
     with tempfile.TemporaryDirectory(prefix="feagi-sweep-") as tmp:
-        res = build_project(model, b, Path(tmp) / "p", stimulus=qs or Stimulus(), bursts=bursts,
-                            state_every=state_every)
-        files = {n: (res.out_dir / d / n).read_bytes() for d, n in (("src", "feagi_model.c"),
-                                                                     ("include", "feagi_model.h"))}
+        # the model files exactly as build_project writes them (same budgets); the test driver
+        # is rendered per stimulus below
+        emitted = emit_c_model(model, plan, tmp, genome_path=model.meta["genome"],
+                               genome_sha256=_genome_sha(model), board=b.name,
+                               ram_budget=ram_budget(b),
+                               flash_budget=min(b.flash_bytes, flash_limits(b)[0] or b.flash_bytes),
+                               heap_budget=heap_budget(b)[0])
+        files = {p.name: p.read_bytes() for p in emitted}
     queue_len = int(plan.constants["FEAGI_QUEUE_LEN"])
     drivers: list[dict[str, bytes] | str] = []
     for s in stimuli:
@@ -409,26 +416,50 @@ def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
     return Project(board, rep, None, files, drivers)
 
 
-def _split_compile(cmd: list[str]) -> list[str]:
-    """A :func:`~feagi_embed.targets.build_command` line → the same flags compiling to objects
-    (``-c``, no ``-o``/``-lgcc``; linker-only flags are ignored by gcc with ``-c``)."""
-    out, skip = [], False
+def _compile_flags(cmd: list[str]) -> tuple[list[str], list[str]]:
+    """A :func:`~feagi_embed.targets.build_command` line → ``(compiler and flags, sources)``: the
+    flags that compile (no ``-o``, ``-lgcc``; linker-only flags are ignored by gcc with ``-c``) and
+    the C files."""
+    flags, srcs, skip = [], [], False
     for a in cmd:
         if skip:
             skip = False
-            continue
-        if a == "-o":
+        elif a == "-o":
             skip = True
-            continue
-        if a == "-lgcc":
-            continue
-        out.append(a)
-    return out + ["-c"]
+        elif a.endswith(".c"):
+            srcs.append(a)
+        elif a != "-lgcc":
+            flags.append(a)
+    return flags, srcs
+
+
+def _object_cache() -> Path:
+    from .targets.emulators import cache_dir
+
+    d = cache_dir() / "sweep-cc"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+_CC_VERSIONS: dict[str, str] = {}
+
+
+def _cc_version(cc: str) -> str:
+    """First line of ``cc --version`` (memoized per process), part of the object cache key."""
+    if cc not in _CC_VERSIONS:
+        p = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
+        _CC_VERSIONS[cc] = (p.stdout.splitlines() or [""])[0]
+    return _CC_VERSIONS[cc]
 
 
 def compile_task(project: Project, target: str) -> Objects:
     """Compile ``feagi_model.c``, the runtime and the HAL of ``target`` (host gcc for ``native``,
-    else the board's cross compiler, its ``cflags``) into object files. Pure: sources in, bytes out.
+    else the board's cross compiler and ``cflags``) into object files. Pure: sources in, bytes out.
+
+    Each file is compiled in a scratch folder with relative paths, and its object is reused from
+    a content-addressed cache on this host (``<cache>/sweep-cc``, keyed by the sha256 of the
+    compiler flags and the preprocessed source, as ccache's preprocessor mode): boards whose plans
+    generate the same code (they differ only in comments and budget checks) compile it once.
     """
     from .codegen import FIRMWARE_DIR
     from .targets import build_command, missing_build_tools, missing_run_tools
@@ -442,19 +473,40 @@ def compile_task(project: Project, target: str) -> Objects:
     if missing:
         return Objects(target, missing=missing)
     t0 = time.perf_counter()
+    store = _object_cache()
+    objs: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="feagi-sweep-cc-") as tmp:
         d = Path(tmp)
         (d / "include").mkdir()
         (d / "include" / "feagi_model.h").write_bytes(project.model_files["feagi_model.h"])
         (d / "feagi_model.c").write_bytes(project.model_files["feagi_model.c"])
-        (d / "obj").mkdir()
-        cmd = _split_compile(build_command(tb, [d / "feagi_model.c", Path(FIRMWARE_DIR) / "feagi_runtime.c"],
-                                           d / "unused.elf", [d / "include", FIRMWARE_DIR]))
-        p = subprocess.run(cmd, cwd=d / "obj", capture_output=True, text=True, check=False)
-        if p.returncode != 0:
-            return Objects(target, error=f"compile failed (rc {p.returncode}): "
-                           f"{(p.stdout + p.stderr).strip()[-2000:]}")
-        objs = {o.name: o.read_bytes() for o in sorted((d / "obj").glob("*.o"))}
+        shutil.copyfile(Path(FIRMWARE_DIR) / "feagi_runtime.c", d / "feagi_runtime.c")
+        shutil.copyfile(Path(FIRMWARE_DIR) / "feagi_runtime.h", d / "include" / "feagi_runtime.h")
+        cmd = build_command(tb, [d / "feagi_model.c", d / "feagi_runtime.c"], d / "unused.elf",
+                            [d / "include"])
+        # paths relative to the scratch folder: the preprocessed text (and so the key) is the
+        # same in every task
+        cmd = [a.replace(f"{d}/", "") for a in cmd]
+        flags, srcs = _compile_flags(cmd)
+        for src in srcs:
+            name = Path(src).stem + ".o"
+            pre = subprocess.run(flags + ["-E", src], cwd=d, capture_output=True, check=False)
+            if pre.returncode != 0:
+                return Objects(target, error=f"{Path(src).name}: preprocessing failed: "
+                               f"{pre.stderr.decode(errors='replace').strip()[-2000:]}")
+            key = hashlib.sha256("\0".join([_cc_version(flags[0]), *flags]).encode() + b"\0"
+                                 + pre.stdout).hexdigest()
+            hit = store / f"{key}.o"
+            if not hit.is_file():
+                p = subprocess.run(flags + ["-c", src, "-o", name], cwd=d, capture_output=True,
+                                   text=True, check=False)
+                if p.returncode != 0:
+                    return Objects(target, error=f"{Path(src).name}: compile failed (rc "
+                                   f"{p.returncode}): {(p.stdout + p.stderr).strip()[-2000:]}")
+                part = store / f"{key}.o.{os.getpid()}"
+                shutil.copyfile(d / name, part)
+                os.replace(part, hit)
+            objs[name] = hit.read_bytes()
     return Objects(target, objs, seconds=time.perf_counter() - t0)
 
 
@@ -532,13 +584,11 @@ def _link_and_run(tb, drv: dict[str, bytes], objs: Objects, model_h: bytes, tmp:
     (tmp / "include" / "feagi_model.h").write_bytes(model_h)
     for n, data in drv.items():
         (tmp / ("include" if n.endswith(".h") else ".") / n).write_bytes(data)
-    paths = []
     for n, data in objs.objects.items():
         (tmp / n).write_bytes(data)
-        paths.append(tmp / n)
     elf = tmp / f"sweep-{tb.name}.elf"
-    cmd = build_command(tb, [tmp / "main.c", *paths], elf, [tmp / "include", FIRMWARE_DIR],
-                        defines, hal=False)
+    cmd = build_command(tb, [tmp / "main.c", *(tmp / n for n in objs.objects)], elf,
+                        [tmp / "include", FIRMWARE_DIR], defines, hal=False)
     i = cmd.index("-o")
     cmd[i:i] = link_flags(tb, str(hal_dir()))
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -615,15 +665,20 @@ class ResultCache:
     """Cell results on disk: ``<root>/results/<key[:2]>/<key>.json`` (client side only).
 
     ``key`` is the sha256 of the cell's identity (:meth:`Sweep.cell_key`); results with status
-    ``error`` are not stored (they may be transient). ``root=None`` disables caching.
+    ``error`` are not stored (they may be transient). Compiled object files (:class:`Objects`,
+    keyed by :meth:`Sweep.objects_key`) go to ``<objects_root>/<key[:2]>/<key>.pkl``
+    (default ``<root>/objects``). ``root=None`` disables caching.
     """
 
-    def __init__(self, root: str | os.PathLike | None):
+    def __init__(self, root: str | os.PathLike | None,
+                 objects_root: str | os.PathLike | None = None):
         self.root = Path(root) if root else None
+        self.objects_root = (Path(objects_root) if objects_root else
+                             self.root / "objects" if self.root else None)
 
     def _path(self, kind: str, key: str, ext: str) -> Path:
-        assert self.root is not None
-        return self.root / kind / key[:2] / f"{key}.{ext}"
+        base = self.objects_root if kind == "objects" else self.root / kind
+        return base / key[:2] / f"{key}.{ext}"
 
     def get(self, key: str) -> dict[str, Any] | None:
         if self.root is None:
@@ -644,7 +699,7 @@ class ResultCache:
         os.replace(tmp, p)
 
     def get_objects(self, key: str) -> Objects | None:
-        if self.root is None:
+        if self.objects_root is None:
             return None
         p = self._path("objects", key, "pkl")
         try:
@@ -654,7 +709,7 @@ class ResultCache:
             return None
 
     def put_objects(self, key: str, objs: Objects) -> None:
-        if self.root is None or objs.error or objs.missing or not objs.objects:
+        if self.objects_root is None or objs.error or objs.missing or not objs.objects:
             return
         p = self._path("objects", key, "pkl")
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -781,7 +836,8 @@ class SweepResult:
             cells), ``metric``/``metric_kind`` (emulator instructions or AVR cycles of the whole
             run), ``per_burst`` (metric / bursts, integer), ``detail``, ``seconds`` (task wall
             time; the only field that is not a pure function of the inputs), ``cached``.
-        computed, cached: cells computed now / read from the cache.
+        computed, cached: cells computed by tasks now / read from the cache (cells of a genome
+            that does not load are neither).
         wall_s: wall time of :meth:`Sweep.run`.
         runner: ``"serial"`` or ``"dask <scheduler address>"``; workers: worker count.
     """
@@ -967,11 +1023,11 @@ class Sweep:
                 results[i] = dict(value, cached=False)
                 self.cache.put(keys[i], value)
                 bar(1)
-        if self.cache.root is not None and compiled:
+        if self.cache.objects_root is not None and compiled:
             for fut, value in runner.as_completed(list(compiled)):
                 self.cache.put_objects(compiled[fut], value)
         rows = [results[i] for i in range(len(cells))]
-        return SweepResult(rows, len(cells) - n_cached, n_cached, time.perf_counter() - t0,
+        return SweepResult(rows, len(pending), n_cached, time.perf_counter() - t0,
                            runner.name, runner.workers, self.bursts, self.state_every)
 
 
