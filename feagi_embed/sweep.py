@@ -313,18 +313,6 @@ def _refusal_numbers(report: dict[str, Any]) -> dict[str, Any]:
             for r, v in report["regions"].items()}
 
 
-_JINJA = []
-
-
-def _jinja():
-    """The C templates' jinja2 environment (:mod:`feagi_embed.codegen`), made once per process."""
-    if not _JINJA:
-        from .codegen import _env
-
-        _JINJA.append(_env())
-    return _JINJA[0]
-
-
 def _render_driver(model, stim: Stimulus, bursts: int, state_every: int, board: str,
                    queue_len: int) -> dict[str, bytes]:
     """``main.c`` + ``feagi_test_stimulus.h`` for one stimulus, rendered from the same templates
@@ -335,7 +323,7 @@ def _render_driver(model, stim: Stimulus, bursts: int, state_every: int, board: 
         StimulusError: the stimulus does not apply to the model; SweepError: more entries in one
             burst than the plan's queue.
     """
-    from .codegen import banner, format_values
+    from .codegen import _env, banner, format_values
 
     ptr, nrn, val, kind = stim.compile(model, bursts)
     per = np.diff(ptr)
@@ -350,7 +338,7 @@ def _render_driver(model, stim: Stimulus, bursts: int, state_every: int, board: 
                st_nrn=format_values(nrn if len(nrn) else np.zeros(1), "uint32_t"),
                st_val=format_values(val if len(val) else np.zeros(1), "int32_t"),
                st_kind=format_values(kind if len(kind) else np.zeros(1), "uint8_t"))
-    env = _jinja()
+    env = _env()
     return {"feagi_test_stimulus.h": env.get_template("feagi_test_stimulus.h.j2").render(**ctx).encode(),
             "main.c": env.get_template("main.c.j2").render(**ctx).encode()}
 

@@ -139,7 +139,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A `dask scheduler` and two single-threaded `dask worker` processes on 127.0.0.1."""
-    pytest.importorskip("distributed")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        require(["dask[distributed]"], "pip install -e '.[dev]'")
     d = tmp_path_factory.mktemp("dask")
     port = _free_port()
     addr = f"tcp://127.0.0.1:{port}"
@@ -214,16 +217,6 @@ def test_sweep_on_a_dask_cluster_equals_the_serial_sweep(cluster, tmp_path):
         runner.close()
     # serially, with a result cache of its own (the compiled objects are reused)
     serial = _sweep(ResultCache(tmp_path / "serial", objects_root=objects)).run(SerialRunner())
-    n = len(genome_names()) * 3 * (1 + len(list_boards()) + 1)
-    assert len(dist.cells) == len(serial.cells) == n
-    assert dist.computed == n and serial.computed == n and again.computed == 0
-    for a, b, c in zip(dist.cells, serial.cells, again.cells):
-        assert comparable(a) == comparable(b) == comparable(c)
-    status = {}
-    for c in serial.cells:
-        status.setdefault(c["status"], []).append(c)
-    # every cell that ran equals the twin; refusals and unloadable genomes are the only others
-    assert set(status) <= {"equal", "refused", "error"}
     from feagi_embed.errors import FeagiEmbedError
 
     unloadable = set()
@@ -232,6 +225,19 @@ def test_sweep_on_a_dask_cluster_equals_the_serial_sweep(cluster, tmp_path):
             _model(g)
         except FeagiEmbedError:
             unloadable.add(g)
+    per_genome = 3 * (1 + len(list_boards()) + 1)  # twin, native on every board, the emulator
+    n = len(genome_names()) * per_genome
+    assert len(dist.cells) == len(serial.cells) == n
+    ran = n - len(unloadable) * per_genome
+    assert dist.computed == serial.computed == ran and again.computed == 0
+    assert again.cached == ran
+    for a, b, c in zip(dist.cells, serial.cells, again.cells):
+        assert comparable(a) == comparable(b) == comparable(c)
+    status = {}
+    for c in serial.cells:
+        status.setdefault(c["status"], []).append(c)
+    # every cell that ran equals the twin; refusals and unloadable genomes are the only others
+    assert set(status) <= {"equal", "refused", "error"}
     assert {c["genome"] for c in status.get("error", [])} == unloadable
     ran = [c for c in status["equal"] if c["executor"] == "emulator"]
     assert ran and all(c["metric_kind"] == "instructions" and c["per_burst"] > 0 for c in ran)
@@ -244,3 +250,27 @@ def test_sweep_on_a_dask_cluster_equals_the_serial_sweep(cluster, tmp_path):
     for png in ("fit.png", "memory.png", "equality.png", "cycles.png"):
         assert (tmp_path / "out" / png).stat().st_size > 1000
     assert html.count("data:image/png;base64,") == 4
+
+
+def test_cli_sweep_serial_writes_table_json_csv_html_and_reuses_the_cache(tmp_path):
+    """The thin command: a small serial sweep, then the same again (all cached), exit codes."""
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+
+    require_board("native")
+    args = ["sweep", "test_timer", "logic_and_gate", "-b", "native,uno", "-s", "2", "-e",
+            "twin,native", "-n", "6", "--serial", "--out", str(tmp_path / "out"),
+            "--cache", str(tmp_path / "cache")]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "12 cells (12 computed, 0 cached)" in first.output  # 2 genomes x 2 x (1 + 2 boards)
+    doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert {c["status"] for c in doc["cells"]} == {"equal"}
+    again = CliRunner().invoke(main, args + ["--json"])
+    assert again.exit_code == 0
+    doc2 = json.loads(again.output)
+    assert doc2["computed"] == 0 and doc2["cached"] == 12
+    assert [comparable(c) for c in doc2["cells"]] == [comparable(c) for c in doc["cells"]]
+    bad = CliRunner().invoke(main, ["sweep", "test_timer", "-b", "nosuchboard", "--serial"])
+    assert bad.exit_code == 2 and "nosuchboard" in bad.output

@@ -7,6 +7,7 @@ Templates live in ``templates/c/`` (jinja2, ``StrictUndefined``); this module on
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -33,7 +34,10 @@ PER_LINE = 12
 _RD = {1: "FEAGI_RD_U8", 2: "FEAGI_RD_U16", 4: "FEAGI_RD_U32"}
 
 
+@functools.lru_cache(maxsize=None)
 def _env() -> jinja2.Environment:
+    # one environment per process: jinja2 then compiles each template once (auto_reload still
+    # picks up edited templates)
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
                               lstrip_blocks=True, keep_trailing_newline=True)
