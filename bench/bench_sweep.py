@@ -46,6 +46,12 @@ def noop(x):
     return x
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (gcc, QEMU, simavr)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def make_sweep(quick: bool):
     from feagi_embed.boards import list_boards
     from feagi_embed.cli import bundled_genomes, resolve_genome_path
@@ -69,12 +75,18 @@ def timed_sweep(workers: int, quick: bool):
     shutil.rmtree(cache_dir() / "sweep-cc", ignore_errors=True)
     runner = DaskRunner(workers=workers)
     try:
+        w0 = runner.client.run(_cpu)
+        c0 = time.process_time()
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         res = make_sweep(quick).run(runner)
         wall = time.perf_counter() - t0
-        extra = {}
+        w1 = runner.client.run(_cpu)
+        extra = {"cpu_s": {"client_and_scheduler": round(time.process_time() - c0, 2),
+                           "workers_with_children": round(sum(w1[k] - w0[k] for k in w1), 2)},
+                 "load_avg_1m_before": load0}
         if workers == 2:
-            extra = task_overhead(runner.client)
+            extra.update(task_overhead(runner.client))
     finally:
         runner.close()
     return wall, res, [comparable(c) for c in res.cells], extra
@@ -140,7 +152,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "sweep.json"))
     a = ap.parse_args()
-    w1, r1, c1, _ = timed_sweep(1, a.quick)
+    w1, r1, c1, one = timed_sweep(1, a.quick)
     w2, r2, c2, over = timed_sweep(2, a.quick)
     assert c1 == c2, "1-worker and 2-worker sweeps differ"
     task_s = sum(c.get("seconds") or 0 for c in r2.cells)
@@ -153,6 +165,7 @@ def main() -> None:
         "wall_s": {"1_worker": round(w1, 2), "2_workers": round(w2, 2)},
         "speedup_2_over_1": round(w1 / w2, 3),
         "cell_task_seconds_sum": round(task_s, 2),
+        "cpu_1_worker": one,
         "overhead": over,
         "wire": wire_sizes(a.quick),
     }
