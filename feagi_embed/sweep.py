@@ -653,7 +653,8 @@ class ResultCache:
     """Cell results on disk: ``<root>/results/<key[:2]>/<key>.json`` (client side only).
 
     ``key`` is the sha256 of the cell's identity (:meth:`Sweep.cell_key`); results with status
-    ``error`` are not stored (they may be transient). Compiled object files (:class:`Objects`,
+    ``error`` or ``not run`` are not stored (they depend on the machine: a timeout, a tool that
+    is missing on the worker that ran them). Compiled object files (:class:`Objects`,
     keyed by :meth:`Sweep.objects_key`) go to ``<objects_root>/<key[:2]>/<key>.pkl``
     (default ``<root>/objects``). ``root=None`` disables caching.
     """
@@ -678,7 +679,7 @@ class ResultCache:
             return None
 
     def put(self, key: str, row: dict[str, Any]) -> None:
-        if self.root is None or row.get("status") == "error":
+        if self.root is None or row.get("status") in ("error", "not run"):
             return
         p = self._path("results", key, "json")
         p.parent.mkdir(parents=True, exist_ok=True)
