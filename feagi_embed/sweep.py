@@ -32,6 +32,7 @@ the same way by the content of the sources and the compiler command.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -41,6 +42,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -521,7 +523,6 @@ def _finish(row: dict[str, Any], ref, got_b: list[int], got_s: dict[int, int], m
     eq, first = compare_digests(ref, got_b, got_s)
     if first and first["what"] == "burst digest" and fired is not None:
         first["neuron"] = first_differing_neuron(model, ref, fired, first["burst"])
-    import zlib
     row.update(status="equal" if eq else "differs", equal=bool(eq), bursts=len(got_b),
                first_divergence=first,
                final_digest=f"{zlib.crc32(np.asarray(got_b, '<u4').tobytes()):08x}")
@@ -761,7 +762,7 @@ class DaskRunner:
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None,
-                 timeout: float = 30.0):
+                 timeout: float = 15.0):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
@@ -808,8 +809,9 @@ class GenomeSpec:
     name: str
     path: str
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
+        """sha256 (hex) of the genome file's bytes (the model's ``genome_sha256``)."""
         return hashlib.sha256(Path(self.path).read_bytes()).hexdigest()
 
 
