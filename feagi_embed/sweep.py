@@ -91,6 +91,14 @@ def _genome_sha(model) -> str:
     return str(model.meta["genome_sha256"])
 
 
+def _genome_path(model) -> str:
+    return str(model.meta["genome"])
+
+
+def _lossless(model) -> bool:
+    return bool(model.report.get("lossless"))
+
+
 # ------------------------------------------------------------------------- seeded stimuli
 def random_stimulus(model, bursts: int, seed: int, *, per_burst: int = 8,
                     force_fraction: float = 0.5) -> Stimulus:
@@ -332,7 +340,7 @@ def _render_driver(model, stim: Stimulus, bursts: int, state_every: int, board: 
     if len(per) and int(per.max()) > queue_len:
         raise SweepError(f"stimulus {stim.source}: {int(per.max())} entries in one burst; the plan's "
                          f"queue holds {queue_len}")
-    genome, sha = model.meta["genome"], _genome_sha(model)
+    genome, sha = _genome_path(model), _genome_sha(model)
     ctx = dict(banner_s=banner(genome, sha, board, "feagi_test_stimulus.h - test stimulus schedule"),
                banner_m=banner(genome, sha, board, "main.c - test driver printing the device protocol"),
                bursts=int(bursts), state_every=int(state_every), n_entries=len(nrn),
@@ -389,7 +397,7 @@ def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
     with tempfile.TemporaryDirectory(prefix="feagi-sweep-") as tmp:
         # the model files exactly as build_project writes them (same budgets); the test driver
         # is rendered per stimulus below
-        emitted = emit_c_model(model, plan, tmp, genome_path=model.meta["genome"],
+        emitted = emit_c_model(model, plan, tmp, genome_path=_genome_path(model),
                                genome_sha256=_genome_sha(model), board=b.name,
                                ram_budget=ram_budget(b),
                                flash_budget=min(b.flash_bytes, flash_limits(b)[0] or b.flash_bytes),
@@ -547,7 +555,7 @@ def twin_cell_task(cell: dict[str, Any], model, ref, stim: Stimulus, bursts: int
             states = dict(ref.state_crc)
             _finish(row, ref, list(tr.burst_crc), states, model, tr.fired)
             row["detail"] = "f32 reference: burst digests only" + (
-                "" if model.report.get("lossless") else "; model is lossy")
+                "" if _lossless(model) else "; model is lossy")
         else:
             from .host.gpu import backends
             ok, desc = backends.available(ex)

@@ -105,10 +105,10 @@ def test_cell_refusal_carries_the_numbers_and_runs_nothing():
     assert f"missing {ram['used'] - ram['available']:,} B" in row["detail"]
 
 
-def test_cell_names_the_first_divergence():
+def test_cell_names_the_first_divergence(tmp_path):
     """A native run compared with the twin trace of *another* stimulus must differ at the first
     burst where the two twin traces differ, naming a neuron whose firing differs there."""
-    require(["gcc"] if not __import__("shutil").which("gcc") else [], "host gcc")
+    require_board("native")
     m = _model("test_timer")
     st = [random_stimulus(m, BURSTS, s) for s in (0, 1)]
     proj = project_task(m, "native", st, BURSTS, STATE_EVERY)
@@ -125,6 +125,18 @@ def test_cell_names_the_first_divergence():
     fired0, fired1 = set(ref0.fired[first - 1].tolist()), set(ref1.fired[first - 1].tolist())
     assert n["id"] == min(fired0 ^ fired1)
     assert n["target_fired"] == (n["id"] in fired0) and n["twin_fired"] == (n["id"] in fired1)
+    # the report lists the failing cell with that divergence
+    from feagi_embed.build import describe_divergence
+    from feagi_embed.sweep import SweepResult, write_outputs
+
+    res = SweepResult([dict(same, cached=False), dict(other, cached=False)], 2, 0, 1.0, "serial",
+                      1, BURSTS, STATE_EVERY)
+    paths = write_outputs(res, tmp_path)
+    text = describe_divergence(fd)
+    assert f"burst {first} (burst digest), neuron {n['id']}" in text
+    import html
+    assert html.escape(text) in paths["html"].read_text()
+    assert text in paths["csv"].read_text()
 
 
 # ------------------------------------------------------------------------- the cluster
@@ -209,8 +221,14 @@ def test_sweep_on_a_dask_cluster_equals_the_serial_sweep(cluster, tmp_path):
     objects = tmp_path / "objects"
     runner = DaskRunner(cluster)
     try:
+        from distributed import get_task_stream
+
         assert runner.workers == 2
-        dist = _sweep(ResultCache(tmp_path / "dist", objects_root=objects)).run(runner)
+        with get_task_stream(client=runner.client) as ts:
+            dist = _sweep(ResultCache(tmp_path / "dist", objects_root=objects)).run(runner)
+        # the cells really ran on both workers
+        ran_on = {t["worker"] for t in ts.data if str(t["key"]).startswith("cell-")}
+        assert len(ran_on) == 2, ran_on
         # the rerun reads every cell from the cache and computes nothing
         again = _sweep(ResultCache(tmp_path / "dist", objects_root=objects)).run(runner)
     finally:
