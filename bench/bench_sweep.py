@@ -55,7 +55,13 @@ def _cpu() -> float:
 def make_sweep(quick: bool):
     from feagi_embed.boards import list_boards
     from feagi_embed.cli import bundled_genomes, resolve_genome_path
-    from feagi_embed.sweep import GenomeSpec, ResultCache, Sweep, parse_executors, parse_stimuli
+    from feagi_embed.sweep import (
+        GenomeSpec,
+        ResultCache,
+        Sweep,
+        parse_executors,
+        parse_stimuli,
+    )
 
     genomes = bundled_genomes()
     boards = list_boards()
@@ -108,9 +114,14 @@ def task_overhead(client) -> dict:
 
 
 def wire_sizes(quick: bool) -> dict:
-    from feagi_embed.sweep import (cell_task, compile_task, load_model, project_task,
-                                   reference_task)
     from feagi_embed.errors import FeagiEmbedError
+    from feagi_embed.sweep import (
+        cell_task,
+        compile_task,
+        load_model,
+        project_task,
+        reference_task,
+    )
 
     sw = make_sweep(quick)
     per: dict[str, list[int]] = {k: [] for k in ("model", "stimulus", "reference", "project",

@@ -377,10 +377,16 @@ def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
     gets its refusal text instead of a driver.
     """
     from .boards import load_board
-    from .build import (check_stimulus, flash_limits, heap_budget, plan_for, ram_budget,
-                        report)
-    from .codegen import emit_c_model
+    from .build import (
+        check_stimulus,
+        flash_limits,
+        heap_budget,
+        plan_for,
+        ram_budget,
+        report,
+    )
     from .capacity import CapacityError
+    from .codegen import emit_c_model
 
     b = load_board(board)
     qs = queue_stimulus(model, stimuli, bursts)
@@ -459,10 +465,9 @@ def compile_task(project: Project, target: str) -> Objects:
     compiler flags and the preprocessed source, as ccache's preprocessor mode): boards whose plans
     generate the same code (they differ only in comments and budget checks) compile it once.
     """
+    from .boards import load_board
     from .codegen import FIRMWARE_DIR
     from .targets import build_command, missing_build_tools, missing_run_tools
-
-    from .boards import load_board
 
     tb = load_board(target)
     if project.refusal:
@@ -753,8 +758,7 @@ class SerialRunner:
         return _Lazy(fn, args)
 
     def as_completed(self, futures: Iterable):
-        for f in futures:
-            yield f, f.value
+        yield from ((f, f.value) for f in futures)
 
     def close(self) -> None:
         pass
@@ -1052,8 +1056,14 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return lambda n: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.p = Progress(TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
@@ -1111,15 +1121,30 @@ def write_outputs(result: SweepResult, out_dir: str | os.PathLike) -> dict[str, 
     return paths
 
 
-def local_workers_default() -> int:
-    """Workers of the default LocalCluster: one per CPU core."""
-    return os.cpu_count() or 1
-
-
 __all__ = [
-    "BOARD_EXECUTORS", "DaskRunner", "GenomeSpec", "Objects", "Project", "ResultCache",
-    "SerialRunner", "StimulusSpec", "Sweep", "SweepError", "SweepResult", "TWIN_EXECUTORS",
-    "comparable", "compile_task", "cell_task", "parse_executors", "parse_stimuli",
-    "project_task", "random_stimulus", "reference_task", "stimulus_hash", "to_csv",
-    "tool_version", "twin_cell_task", "write_outputs",
+    "BOARD_EXECUTORS",
+    "TWIN_EXECUTORS",
+    "DaskRunner",
+    "GenomeSpec",
+    "Objects",
+    "Project",
+    "ResultCache",
+    "SerialRunner",
+    "StimulusSpec",
+    "Sweep",
+    "SweepError",
+    "SweepResult",
+    "cell_task",
+    "comparable",
+    "compile_task",
+    "parse_executors",
+    "parse_stimuli",
+    "project_task",
+    "random_stimulus",
+    "reference_task",
+    "stimulus_hash",
+    "to_csv",
+    "tool_version",
+    "twin_cell_task",
+    "write_outputs",
 ]

@@ -185,12 +185,12 @@ def write_html(result, out_dir) -> Path:
     failing = [c for c in cells if c["status"] in ("differs", "error")]
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>feagi-embed sweep</title>",
-        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:12px}"
-        "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}</style></head><body>",
+        ("<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:12px}"
+         "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}</style></head><body>"),
         "<h1>feagi-embed sweep</h1>",
-        f"<p>{len(cells)} cells ({result.computed} computed, {result.cached} from the cache) on "
-        f"{html.escape(result.runner)} with {result.workers} worker(s) in {result.wall_s:.1f} s; "
-        f"{result.bursts} bursts per run, state digest every {result.state_every}.</p>",
+        (f"<p>{len(cells)} cells ({result.computed} computed, {result.cached} from the cache) on "
+         f"{html.escape(result.runner)} with {result.workers} worker(s) in {result.wall_s:.1f} s; "
+         f"{result.bursts} bursts per run, state digest every {result.state_every}.</p>"),
         _table(["status", "cells"], [(k, counts[k]) for k in counts]),
     ]
     for title, b64 in imgs:

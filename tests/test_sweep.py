@@ -18,11 +18,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from feagi_embed.sweep import (
+    GenomeSpec,
+    ResultCache,
+    SerialRunner,
+    Sweep,
+    SweepError,
+    cell_task,
+    comparable,
+    compile_task,
+    parse_executors,
+    parse_stimuli,
+    project_task,
+    random_stimulus,
+    reference_task,
+)
 from tests.conftest import genome_names, genome_path, require, require_board
-
-from feagi_embed.sweep import (GenomeSpec, ResultCache, SerialRunner, Sweep, SweepError,
-                               cell_task, comparable, compile_task, parse_executors,
-                               parse_stimuli, project_task, random_stimulus, reference_task)
 
 BURSTS, STATE_EVERY = 12, 4
 EMULATED = "esp32c3"
