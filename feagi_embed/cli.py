@@ -471,7 +471,8 @@ def sweep_cmd(genomes, boards, stimuli, seed, executors, bursts, state_every, sc
     """Sweep GENOMES (files, bundled names, or 'all') x boards x stimuli x executors on Dask.
 
     Every cell runs the capacity check, builds, runs and compares every digest with the numba
-    twin; results are cached, so a rerun computes only what changed. Exit 1 when a cell differs.
+    twin; results are cached, so a rerun computes only what changed. Exit 1 when a cell differs
+    (the f32 reference excepted, as in verify).
     """
     from .sweep import (DaskRunner, GenomeSpec, ResultCache, SerialRunner, Sweep, parse_executors,
                         parse_stimuli, write_outputs)
@@ -501,7 +502,8 @@ def sweep_cmd(genomes, boards, stimuli, seed, executors, bursts, state_every, sc
         click.echo(f"{len(res.cells)} cells ({res.computed} computed, {res.cached} cached) in "
                    f"{res.wall_s:.1f} s on {res.runner}; wrote {paths['html']}, {paths['json']}, "
                    f"{paths['csv']}")
-    if any(c["status"] == "differs" for c in res.cells):
+    # as verify: the f32 reference may differ on a lossy model without that being a bug
+    if any(c["status"] == "differs" for c in res.cells if c["executor"] != "float"):
         sys.exit(1)
 
 
