@@ -301,5 +301,18 @@ def test_cli_sweep_serial_writes_table_json_csv_html_and_reuses_the_cache(tmp_pa
     doc2 = json.loads(again.output)
     assert doc2["computed"] == 0 and doc2["cached"] == 12
     assert [comparable(c) for c in doc2["cells"]] == [comparable(c) for c in doc["cells"]]
+    # a third stimulus: only its 6 cells are computed
+    more = CliRunner().invoke(main, [a if a != "2" else "3" for a in args] + ["--json"])
+    doc3 = json.loads(more.output)
+    assert (doc3["computed"], doc3["cached"]) == (6, 12)
+    assert {c["stimulus"] for c in doc3["cells"] if not c["cached"]} == {"seed2"}
+    # a stimulus file gets its own cells, keyed by its content
+    stim = tmp_path / "s.json"
+    stim.write_text(json.dumps({"stimuli": []}))
+    files = CliRunner().invoke(main, ["sweep", "test_timer", "-b", "native", "-s", str(stim),
+                                      "-e", "twin,native", "-n", "6", "--serial", "--json",
+                                      "--out", str(tmp_path / "o2"), "--cache", str(tmp_path / "cache")])
+    doc4 = json.loads(files.output)
+    assert [(c["stimulus"], c["status"]) for c in doc4["cells"]] == [("s.json", "equal")] * 2
     bad = CliRunner().invoke(main, ["sweep", "test_timer", "-b", "nosuchboard", "--serial"])
     assert bad.exit_code == 2 and "nosuchboard" in bad.output
