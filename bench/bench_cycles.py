@@ -56,7 +56,8 @@ from feagi_embed.host.twin import Twin
 
 from feagi_embed import __version__
 from feagi_embed.boards import load_board
-from feagi_embed.build import build_project, parse_protocol
+from feagi_embed.build import build_project
+from feagi_embed.trace import parse_protocol
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.quantize import Model, quantize
@@ -159,7 +160,7 @@ def random_stimulus(model: Model, bursts: int, seed: int, frac: float = 0.04) ->
     """
     rng = np.random.default_rng(seed)
     deg = np.diff(model.syn_ptr)
-    kinds, dims, gids = model.meta["kinds"], model.meta["dims"], model.meta["genome_ids"]
+    kinds, dims, gids = model.areas.kinds, model.areas.dims, model.areas.genome_ids
     vox_force, vox_inj = [], []  # (area, voxel index)
     for a, kind in enumerate(kinds):
         if kind == CORE:
@@ -170,7 +171,7 @@ def random_stimulus(model: Model, bursts: int, seed: int, frac: float = 0.04) ->
         vox_inj += [(a, v) for v in range(nvox)]
         if deg[lo:hi].sum() > 0:
             vox_force += [(a, v) for v in range(nvox)]
-    budget = float(model.meta["max_sensory"])
+    budget = float(model.max_sensory)
     entries = []
 
     def add(pool, k, b, kind):
@@ -205,7 +206,7 @@ def candidate_sets(model: Model, fired: list[np.ndarray], arrays) -> tuple[list[
     previous burst's fired set, the power neuron, injected neurons) and the synaptic event count
     (sum of the previous fired set's fan-outs). Same definition as ``bench_twin.trace_counts``."""
     deg = np.diff(model.syn_ptr)
-    power = model.meta["power_neuron"]
+    power = model.power_neuron
     ptr, nrn, _, kind = arrays
     cands, ev = [], np.zeros(len(fired), np.int64)
     for b in range(len(fired)):
@@ -310,7 +311,7 @@ def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=pri
     cost = np.array(run.regions, np.int64)
     if len(cost) != bursts:
         raise RuntimeError(f"{genome} on {board}: {len(cost)} timed regions for {bursts} bursts")
-    hole = (res.plan.constants["FEAGI_HOLE_LO"], res.plan.constants["FEAGI_HOLE_HI"])
+    hole = (res.plan.constants["hole_lo"], res.plan.constants["hole_hi"])
     counts = burst_counts(model, tr, stim, bursts, hole)
     log(f"{genome:26s} {board:9s} {run.metric_kind:12s} bursts={bursts} mean={cost.mean():,.0f} ({dt:.1f} s)")
     return {

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from feagi_embed.boards import load_board
 from feagi_embed.build import build_project
-from feagi_embed.capacity import CapacityError
+from feagi_embed.plan import CapacityError
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.quantize import quantize

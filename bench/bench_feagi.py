@@ -149,7 +149,7 @@ def stim_payload(genome: str, frac: float, seed: int) -> dict[str, list[list[int
     model = load_model(genome)
     payload: dict[str, list[list[int]]] = {}
     for area, vox in stim_voxels(model, frac, seed).items():
-        payload[model.meta["ids"][area]] = [list(map(int, v)) for v in vox]
+        payload[model.areas.ids[area]] = [list(map(int, v)) for v in vox]
     return payload
 
 

@@ -56,8 +56,8 @@ ANCHORS_US = {"FEAGI estimate (RTX 4090)": 700.0, "GeNN": 500.0, "target": 100.0
 
 def synthetic_stimulus(model, frac: float, bursts: int, seed: int, sets: int = 16) -> Stimulus:
     """Force-fire ``frac`` of the custom area each burst (``sets`` seeded random sets, cycled)."""
-    area = len(model.meta["ids"]) - 1
-    w, h, d = model.meta["dims"][area]
+    area = len(model.areas.ids) - 1
+    w, h, d = model.areas.dims[area]
     n_area = w * h * d
     k = int(round(frac * n_area))
     rng = np.random.default_rng(seed)
@@ -65,7 +65,7 @@ def synthetic_stimulus(model, frac: float, bursts: int, seed: int, sets: int = 1
     for _ in range(sets):
         v = np.sort(rng.choice(n_area, size=k, replace=False))
         pool.append(np.stack([v // (h * d), (v // d) % h, v % d], axis=1))
-    gid = model.meta["genome_ids"][area]
+    gid = model.areas.genome_ids[area]
     return Stimulus(tuple({"bursts": [b, b], "area": gid, "voxels": pool[b % sets], "kind": "force"}
                           for b in range(1, bursts + 1)), "<bench_gpu synthetic>")
 

@@ -2,7 +2,7 @@
 
 Usage: python3 bench/bench_memory.py [--json-out FILE]   (prints Markdown tables)
 
-Bytes are predicted by feagi_embed.capacity.layout (the same plan `feagi-embed report` prints and
+Bytes are predicted by feagi_embed.plan.layout_c (the same plan `feagi-embed report` prints and
 the generated header checks); RAM per neuron and flash per synapse are totals divided by counts.
 """
 
@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 from feagi_embed.boards import list_boards, load_board
-from feagi_embed.build import plan_fits, heap_budget, plan_for, ram_budget
+from feagi_embed.build import c_plan
+from feagi_embed.plan import budget_for, plan_fits
 from feagi_embed.connectome import develop
 from feagi_embed.errors import FeagiEmbedError
 from feagi_embed.genome import load_genome
@@ -33,9 +34,9 @@ def main() -> None:
             model = quantize(develop(load_genome(path)))
         except FeagiEmbedError:
             continue
-        plan = plan_for(model, load_board("native"))
+        plan = c_plan(model, load_board("native"))
         # each board gets its own plan (16-bit V and heap placement only where a board needs them)
-        fits = {b.name: plan_fits(plan_for(model, b), b) for b in boards}
+        fits = {b.name: plan_fits(c_plan(model, b), budget_for(b)) for b in boards}
         rows.append({"genome": path.stem, "neurons": model.n_neurons, "synapses": model.n_synapses,
                      "ram": plan.ram_bytes, "flash": plan.flash_bytes, "fits": fits})
     print("| genome | neurons | synapses | RAM B | flash B | RAM B/neuron | flash B/synapse | fits |")
@@ -51,7 +52,7 @@ def main() -> None:
     for b in boards:
         ok = [r for r in rows if r["fits"][b.name]]
         best = max(ok, key=lambda r: r["neurons"]) if ok else None
-        print(f"| {b.name} | {ram_budget(b):,} | {heap_budget(b)[0]:,} | {b.flash_bytes:,} | "
+        print(f"| {b.name} | {budget_for(b).static_ram:,} | {budget_for(b).heap:,} | {b.flash_bytes:,} | "
               f"{best['genome'] + ' (' + format(best['neurons'], ',') + ')' if best else '-'} |")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(rows, indent=1))

@@ -25,7 +25,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from feagi_embed.boards import list_boards, load_board
-from feagi_embed.codegen import micropython as mpy
+from feagi_embed.build import build_micropython
+from feagi_embed.plan import estimate_heap, layout_mpy
+from feagi_embed.targets import micropython as mpy
 from feagi_embed.connectome import develop
 from feagi_embed.errors import FeagiEmbedError
 from feagi_embed.genome import load_genome
@@ -97,8 +99,8 @@ def main() -> None:
         if trace.exists():
             with gzip.open(trace, "rt") as f:
                 stim = Stimulus.from_json(json.load(f)["stimulus"])
-        lay = mpy.mpy_layout(model)
-        est = mpy.estimate_heap(lay)
+        lay = layout_mpy(model)
+        est = estimate_heap(lay)
         n = model.n_neurons
         row = {"genome": name, "neurons": n, "synapses": model.n_synapses,
                "heap_total": est["total"],
@@ -106,7 +108,7 @@ def main() -> None:
                "est_per_neuron": (est["model"] + est["state"]) / n}
         with tempfile.TemporaryDirectory() as tmp:
             pkg = Path(tmp) / "pkg"
-            mpy.emit_micropython(model, pkg, board=None, stimulus=stim, bursts=args.bursts)
+            build_micropython(model, None, pkg, stimulus=stim, bursts=args.bursts)
             for key, ok, runner, pure in (("wasm", have_wasm, mpy.run_wasm, True),
                                           ("unix_pure", have_unix, mpy.run_unix, True),
                                           ("unix_viper", have_unix, mpy.run_unix, False)):

@@ -71,7 +71,8 @@ import warnings
 
 import numpy as np
 
-from feagi_embed.quantize import EXC_ALWAYS, LARGE_BRAIN_NEURONS, Model, q
+from feagi_embed.model import EXC_ALWAYS, LARGE_BRAIN_NEURONS, Model
+from feagi_embed.quantize import q
 from feagi_embed.stimulus import KIND_FORCE, Stimulus
 
 import feagi_embed.host.twin as twin_mod
@@ -148,8 +149,8 @@ def synthetic_model(n: int = 1_000_000, fanout: int = 100, *, contribution: floa
         "large_brain": n_tot >= LARGE_BRAIN_NEURONS,
         "simulation_timestep": 0.025, "max_sensory": 255.0, "mp_psp_max": 255, "degen_psp_max": 0,
     }
-    return Model(
-        frac_bits=frac_bits, meta=meta, area_first=area_first, neuron_area=neuron_area,
+    return Model.from_metadata(
+        meta, frac_bits=frac_bits, area_first=area_first, neuron_area=neuron_area,
         threshold=thr, area_limit=np.full(a, 2**31 - 1, np.int32),
         area_leak_k=np.array([k_core] * n_core + [k], np.int32),
         area_exc_mode=np.full(a, EXC_ALWAYS, np.uint8), area_exc_t=np.zeros(a, np.uint32),
@@ -170,11 +171,11 @@ def stim_voxels(model: Model, frac: float, seed: int) -> dict[int, np.ndarray]:
     if frac <= 0:
         return out
     deg = np.diff(model.syn_ptr)
-    for a, kind in enumerate(model.meta["kinds"]):
+    for a, kind in enumerate(model.areas.kinds):
         lo, hi = int(model.area_first[a]), int(model.area_first[a + 1])
         if kind == "core" or deg[lo:hi].sum() == 0:
             continue
-        w, h, d = model.meta["dims"][a]
+        w, h, d = model.areas.dims[a]
         nvox = w * h * d
         k = max(1, int(round(frac * nvox)))
         rng = np.random.default_rng([seed, a])
@@ -185,7 +186,7 @@ def stim_voxels(model: Model, frac: float, seed: int) -> dict[int, np.ndarray]:
 
 def genome_stimulus(model: Model, frac: float, seed: int, bursts: int) -> Stimulus:
     """The ``active`` schedule as a real stimulus document (force-fire every burst 1…bursts)."""
-    entries = [{"bursts": [1, bursts], "area": model.meta["genome_ids"][a],
+    entries = [{"bursts": [1, bursts], "area": model.areas.genome_ids[a],
                 "voxels": vox.tolist(), "kind": "force"}
                for a, vox in stim_voxels(model, frac, seed).items()]
     return Stimulus.from_json({"stimuli": entries}, "<bench>")
@@ -292,7 +293,7 @@ def trace_counts(model: Model, fired: list[np.ndarray], stim_arrays=None) -> dic
     """Synaptic events and exact fire-candidate counts per burst, recomputed from the trace."""
     deg = np.diff(model.syn_ptr)
     n = model.n_neurons
-    power = model.meta["power_neuron"]
+    power = model.power_neuron
     mask = np.zeros(n, bool)
     ev = np.zeros(len(fired), np.int64)
     cand = np.zeros(len(fired), np.int64)
@@ -512,7 +513,7 @@ def main(argv=None):
         model = synthetic_model(args.synthetic_neurons, args.synthetic_fanout, seed=args.seed)
         log(f"synthetic: {model.n_neurons} neurons, {model.n_synapses} synapses "
             f"(built in {time.perf_counter() - t0:.1f} s, RSS {rss_mib():.0f} MiB)")
-        area = len(model.meta["ids"]) - 1
+        area = len(model.areas.ids) - 1
         n_area = int(model.area_first[area + 1] - model.area_first[area])
         for act in args.synthetic_activity:
             k = int(round(act * n_area))

@@ -28,16 +28,7 @@ EMULATOR_KINDS = ("qemu", "simavr", "none")
 HALS = ("native", "cortexm", "riscv_virt", "xtensa_lx106", "avr")
 
 
-def boards_dir() -> Path:
-    """The folder holding ``*.toml`` board files (env ``FEAGI_EMBED_BOARDS_DIR`` overrides)."""
-    env = os.environ.get("FEAGI_EMBED_BOARDS_DIR")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for cand in (here / "board_defs", here.parent / "boards"):  # wheel package data, then checkout
-        if cand.is_dir():
-            return cand
-    return here.parent / "boards"
+from feagi_embed.resources import boards_dir  # noqa: E402  (re-exported)
 
 
 class BoardError(FeagiEmbedError):
@@ -126,6 +117,7 @@ class Board:
     pio_platform: str
     pio_board: str
     pio_framework: str
+    pio_platform_version: str
     flash_bytes: int
     ram_bytes: int
     budget_source: str
@@ -244,6 +236,8 @@ def _parse(path: Path) -> Board:
         pio_platform=r.get("platformio.platform", str, "a PlatformIO platform"),
         pio_board=r.get("platformio.board", str, "a PlatformIO board id"),
         pio_framework=r.get("platformio.framework", str, "a PlatformIO framework"),
+        pio_platform_version=r.get("platformio.platform_version", str,
+                                   "a PlatformIO platform version such as \"6.10.0\"", ""),
         flash_bytes=r.positive("budget.flash_bytes"),
         ram_bytes=r.positive("budget.ram_bytes"),
         budget_source=r.get("budget.source", str, "the cited source of the budgets"),

@@ -1,7 +1,13 @@
-"""``feagi-embed build`` / ``report``: genome → checked memory plan → PlatformIO project folder."""
+"""``feagi-embed build`` / ``report``: Model + board → checked Plan → project folder.
+
+Orchestration only: the plan comes from :mod:`feagi_embed.plan`, the sources from
+:mod:`feagi_embed.codegen`, the PlatformIO / Makefile files from
+:mod:`feagi_embed.targets.project`.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -12,102 +18,140 @@ import numpy as np
 
 from . import __version__
 from .boards import Board, load_board
-from .capacity import MemoryPlan, check_fit, layout, place_state
-from .codegen import FIRMWARE_DIR, emit_c_model, stimulus_queue_len
-from .quantize import Model
+from .codegen.env import render
+from .errors import FeagiEmbedError
+from .codegen import emit_c_model, emit_micropython
+from .codegen.cgen import ctype
+from .model import Model
+from .plan import Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for
+from .resources import firmware_dir
 from .stimulus import Stimulus
 from .targets.project import render_project_files
 
 #: bursts the generated demo/test ``main.c`` runs when no test stimulus gives a length
 DEFAULT_TEST_BURSTS = 100
+#: the project manifest: which genome and board a folder was generated for, and which files
+#: feagi-embed owns (regenerated on every build)
+MANIFEST = ".feagi-embed.json"
+#: files a build creates once and never overwrites (the user's code and settings)
+USER_FILES = {"src/feagi_user.cpp": "c/feagi_user.cpp.j2",
+              "platformio_user.ini": "platformio/platformio_user.ini.j2"}
 
 
-def ram_budget(board: Board) -> int:
-    """Static RAM a fixed-size model may use: the board's ``kind = "ram"`` regions less what the
-    framework reserves (bytes)."""
-    regions = board.regions_of_kind("ram")
-    return sum(r.usable for r in regions) if regions else board.ram_bytes
+class ProjectFolderError(FeagiEmbedError):
+    """``build`` would write into a folder made for another genome or board (or not by
+    feagi-embed at all)."""
 
 
-def heap_budget(board: Board) -> tuple[int, int]:
-    """Boot-time heap the model may take (``kind = "heap"`` regions such as ESP32's
-    ``dram_heap``, less the framework's reserve) and the largest single block, in bytes
-    (``(0, 0)`` for boards without a heap region)."""
-    regions = board.regions_of_kind("heap")
-    usable = sum(r.usable for r in regions)
-    block = max((r.max_block or r.usable for r in regions), default=0)
-    return usable, block
+def check_project_folder(out: Path, genome: str, genome_sha256: str | None, board: str,
+                         force: bool) -> None:
+    """Refuse to write a project into ``out`` when it holds another project.
+
+    A missing or empty folder is fine; so is one whose manifest names the same genome (sha256)
+    and board. Otherwise (another genome or board, or files without a manifest) the build is
+    refused unless ``force``: user files (:data:`USER_FILES`) are never overwritten even then.
+
+    Raises:
+        ProjectFolderError: names the folder, what it was made for and what was asked.
+    """
+    if force or not out.exists() or not any(out.iterdir()):
+        return
+    man = out / MANIFEST
+    if not man.is_file():
+        raise ProjectFolderError(
+            f"{out}: folder exists and was not made by feagi-embed build (no {MANIFEST}); "
+            "expected an empty or new folder (or --force)")
+    try:
+        old = json.loads(man.read_text())
+    except (OSError, ValueError) as e:
+        raise ProjectFolderError(f"{man}: unreadable manifest ({e}); expected JSON "
+                                 "(or --force)") from None
+    if old.get("genome_sha256") != genome_sha256 or old.get("board") != board:
+        raise ProjectFolderError(
+            f"{out}: made for genome {old.get('genome')} (sha256 {old.get('genome_sha256')}) "
+            f"on board {old.get('board')}; this build is {genome} (sha256 {genome_sha256}) on "
+            f"{board}. Use another "
+            "--out, or --force to regenerate it (your src/feagi_user.cpp and "
+            "platformio_user.ini are kept)")
 
 
-def flash_limits(board: Board) -> tuple[int, int]:
-    """``(addressable constant bytes, largest constant array)`` of the board's flash regions
-    (0 where unlimited), e.g. ``(65308, 32767)`` on the ATmega2560."""
-    regions = board.regions_of_kind("flash")
-    data = min((r.data_limit for r in regions if r.data_limit), default=0)
-    block = min((r.max_block for r in regions if r.max_block), default=0)
-    return data, block
+def _write_user_files(out: Path, ctx: dict) -> list[Path]:
+    """Create :data:`USER_FILES` that do not exist yet (never overwrite one)."""
+    written = []
+    for rel, tpl in USER_FILES.items():
+        p = out / rel
+        if p.exists():
+            continue
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(render(tpl, **ctx))
+        written.append(p)
+    return written
+
+
+def _previously_generated(out: Path) -> set[str]:
+    """Files the last build into ``out`` generated (from its manifest; empty if none)."""
+    try:
+        return set(json.loads((out / MANIFEST).read_text()).get("generated", []))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _remove_stale(out: Path, previous: set[str], written: list[Path]) -> None:
+    """Delete files an earlier build generated that this one no longer writes (never a user
+    file, never anything outside ``out``)."""
+    now = {str(p.relative_to(out)) for p in written}
+    for rel in sorted(previous - now - set(USER_FILES)):
+        p = (out / rel).resolve()
+        if p.is_file() and out.resolve() in p.parents:
+            p.unlink()
+
+
+def _write_manifest(out: Path, model: Model, board: Board, generated: list[Path]) -> Path:
+    prov = model.provenance
+    man = out / MANIFEST
+    man.write_text(json.dumps({
+        "generated_by": f"feagi-embed {__version__}", "genome": prov.genome_name,
+        "genome_sha256": prov.genome_sha256, "board": board.name,
+        "generated": sorted(str(p.relative_to(out)) for p in generated),
+        "user_files": sorted(USER_FILES)}, indent=1) + "\n")
+    return man
 
 
 @dataclass
 class BuildResult:
-    """What :func:`build_project` wrote: the project folder, the plan and the budgets."""
+    """What a build wrote: the project folder, the plan, the board and the files."""
 
     out_dir: Path
-    plan: MemoryPlan
+    plan: Plan
     board: Board
     files: list[Path]
 
-
-def plan_for(model: Model, board: Board, stimulus: Stimulus | None = None,
-             bursts: int | None = None) -> MemoryPlan:
-    """Memory plan of ``model`` for ``board`` (stimulus queue sized for the test schedule, if any).
-
-    Tries, in order, until one fits: all state static with int32 membrane potentials; the same
-    with the largest arrays on the boot-time heap (boards with a heap region); 16-bit membrane
-    potentials where :func:`~feagi_embed.capacity.narrow_v_proof` proves them (static, then with
-    the heap). Returns the last plan when none fits (:func:`check_fit` then explains why).
-    """
-    q = stimulus_queue_len(model, stimulus, bursts or 1) if stimulus is not None else None
-    static, (heap, block) = ram_budget(board), heap_budget(board)
-    plan = None
-    for narrow in (False, True):
-        plan = layout(model, narrow_v=narrow) if q is None else layout(model, queue_len=q,
-                                                                       narrow_v=narrow)
-        if narrow and not plan.narrow_v:
-            break
-        for use_heap in (False, True):
-            place_state(plan, static, heap if use_heap else 0, block)
-            if plan_fits(plan, board):
-                return plan
-    assert plan is not None
-    return plan
+    @property
+    def heap(self) -> dict[str, int]:
+        """MicroPython builds: the heap estimate by part plus ``available``."""
+        return dict(self.plan.estimate, available=budget_for(self.board).mpy_heap)
 
 
-def plan_fits(plan: MemoryPlan, board: Board) -> bool:
-    """True when ``plan`` fits every budget of ``board`` (static RAM, heap and its largest block,
-    flash, AVR's addressable flash data and largest array); :func:`check_plan` explains a no."""
-    heap, block = heap_budget(board)
-    data, array_max = flash_limits(board)
-    return (plan.static_bytes <= ram_budget(board) and plan.flash_bytes <= board.flash_bytes
-            and plan.heap_bytes <= heap and (not data or plan.flash_bytes <= data)
-            and all(a.nbytes <= block for a in plan.arrays if a.name in plan.heap)
-            and all(a.nbytes <= array_max for a in plan.arrays
-                    if array_max and a.region == "flash"))
+def _board(board: Board | str) -> Board:
+    return board if isinstance(board, Board) else load_board(board)
 
 
-def check_plan(plan: MemoryPlan, board: Board) -> None:
-    """:func:`~feagi_embed.capacity.check_fit` with the board's static, heap and flash budgets.
-
-    Raises:
-        CapacityError: requested / available / missing bytes per region.
-    """
-    heap, block = heap_budget(board)
-    data, array_max = flash_limits(board)
-    check_fit(plan, ram_budget(board), board.flash_bytes, board.name, heap_budget=heap,
-              heap_block=block, flash_data_limit=data, flash_array_max=array_max)
+def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
+    """Bursts of the generated test main: ``bursts``, else the stimulus length or
+    :data:`DEFAULT_TEST_BURSTS`."""
+    return int(bursts or max((stimulus or Stimulus()).last_burst(), DEFAULT_TEST_BURSTS))
 
 
-def check_stimulus(model: Model, plan: MemoryPlan, stimulus: Stimulus | None, bursts: int,
+def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
+           bursts: int | None = None, queue_len: int | None = None) -> Plan:
+    """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
+    test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
+    ``queue_len`` entries."""
+    q = input_queue_len(model, stimulus, bursts or 1, queue_len)
+    return plan_for(model, budget_for(board), "c", queue_len=q)
+
+
+def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
                    board: str = "board") -> None:
     """Check that a stimulus only injects values the plan can hold.
 
@@ -121,7 +165,7 @@ def check_stimulus(model: Model, plan: MemoryPlan, stimulus: Stimulus | None, bu
         return
     from .stimulus import KIND_FORCE, StimulusError
     ptr, nrn, val, kind = stimulus.compile(model, bursts)
-    names = model.meta.get("names", [])
+    names = model.areas.names
     first = np.asarray(model.area_first, np.int64)
     keys = list(plan.per_area)
     for key, proof in plan.narrow_v.items():
@@ -135,271 +179,114 @@ def check_stimulus(model: Model, plan: MemoryPlan, stimulus: Stimulus | None, bu
                 f"stimulus injects {val[j] / (1 << model.frac_bits):.4g} into area "
                 f"{names[a] if a < len(names) else a} at burst {b}, but on {board} that area's "
                 f"membrane potential is stored in 16 bits: sensory values must be multiples of "
-                f"{proof.sensory_step:g} (at most {model.meta.get('max_sensory', 255):g})")
+                f"{proof.sensory_step:g} (at most {model.max_sensory:g})")
 
 
-def report(model: Model, board: Board, plan: MemoryPlan) -> dict[str, Any]:
-    """Memory report: ``{"board", "fits", "regions": {"ram"|"flash": {"used", "available"}},
-    "arrays": [...], "areas": [...]}`` (bytes, predicted from the plan)."""
-    ram, flash = ram_budget(board), board.flash_bytes
-    heap, block = heap_budget(board)
+def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
+    """Memory report: ``{"board", "fits", "regions": {"ram"|"heap"|"flash": {"used",
+    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted)."""
+    bud = budget_for(board)
     js = plan.to_json()
-    regions = {"ram": {"used": plan.static_bytes, "available": ram}}
-    if heap:
-        regions["heap"] = {"used": plan.heap_bytes, "available": heap, "largest_block": block}
-    data, array_max = flash_limits(board)
-    regions["flash"] = {"used": plan.flash_bytes, "available": min(flash, data or flash)}
-    if array_max:
-        regions["flash"]["largest_array"] = array_max
-    return {
-        "board": board.name,
-        "fits": plan_fits(plan, board),
-        "regions": regions,
-        "narrow_v": js["narrow_v"],
-        "arrays": js["arrays"],
-        "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-        "frac_bits": model.frac_bits,
-    }
+    regions = {"ram": {"used": plan.static_bytes, "available": bud.static_ram}}
+    if bud.heap:
+        regions["heap"] = {"used": plan.heap_bytes, "available": bud.heap,
+                           "largest_block": bud.heap_block}
+    regions["flash"] = {"used": plan.flash_bytes, "available": bud.flash_reachable}
+    if bud.flash_array_max:
+        regions["flash"]["largest_array"] = bud.flash_array_max
+    arrays = [{"name": a["name"], "ctype": ctype(a["dtype"]), "length": a["length"],
+               "region": a["region"], "bytes": a["bytes"]} for a in js["arrays"]]
+    return {"board": board.name, "fits": plan_fits(plan, bud), "regions": regions,
+            "narrow_v": js["narrow_v"], "arrays": arrays,
+            "areas": [dict(v, name=k) for k, v in js["areas"].items()],
+            "frac_bits": model.frac_bits}
+
+
+def _copy_runtime(out: Path) -> list[Path]:
+    """The runtime library ``lib/feagi_runtime/src`` (the HAL contract too: PlatformIO does not
+    see ``hal/``) and ``lib/feagi_hal_native/src``, the host HAL that PlatformIO's ``native``
+    environment links (its ``library.json`` limits it to that platform)."""
+    fw = firmware_dir()
+    written = []
+    for lib, files in (("feagi_runtime", (fw / "feagi_runtime.c", fw / "feagi_runtime.h",
+                                          fw / "hal" / "feagi_hal.h")),
+                       ("feagi_hal_native", (fw / "hal" / "hal_native.c",
+                                             fw / "hal" / "hal_common.c",
+                                             fw / "hal" / "feagi_hal.h"))):
+        dest = out / "lib" / lib / "src"
+        dest.mkdir(parents=True, exist_ok=True)
+        for src in files:
+            shutil.copyfile(src, dest / src.name)
+            written.append(dest / src.name)
+    return written
 
 
 def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
-                  state_every: int = 10) -> BuildResult:
-    """Write a PlatformIO project (plus a plain Makefile) for ``board``.
+                  state_every: int = 10, queue_len: int | None = None,
+                  force: bool = False) -> BuildResult:
+    """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
-    Layout: ``platformio.ini``, ``Makefile``, ``README.md``, ``include/feagi_model.h`` (+
-    ``feagi_test_stimulus.h``), ``src/feagi_model.c``, ``src/main.c`` (runs the test stimulus, or
-    ``DEFAULT_TEST_BURSTS`` bursts without input, printing the device protocol),
-    ``lib/feagi_runtime/`` (runtime + library manifests), ``hal/`` (bare-metal HAL for the Makefile).
+    Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
+    ``<folder>.ino``, ``include/feagi_model.h`` (+ ``feagi_test_stimulus.h``),
+    ``src/feagi_model.c``, ``src/main.c`` (the bare-metal test driver), ``src/feagi_arduino.cpp``
+    (Arduino framework sketch), ``src/feagi_user.cpp`` (your hooks: created once, never
+    overwritten), ``lib/feagi_runtime/`` (runtime + library manifests), ``lib/feagi_hal_native/``
+    (host HAL of the ``native`` env), ``hal/`` (bare-metal HAL for the Makefile) and the manifest
+    :data:`MANIFEST`.
+
+    Args:
+        queue_len: input-queue entries per burst (default: every sensor voxel and the test
+            schedule, :func:`~feagi_embed.plan.input_queue_len`).
+        force: write into a folder made for another genome or board.
 
     Raises:
         CapacityError: the model does not fit the board (nothing is written).
+        ProjectFolderError: ``out_dir`` holds another project (nothing is written).
         BoardError: unknown board.
     """
-    b = board if isinstance(board, Board) else load_board(board)
+    b = _board(board)
+    bud = budget_for(b)
     stim = stimulus or Stimulus()
-    n = int(bursts or max(stim.last_burst(), DEFAULT_TEST_BURSTS))
-    plan = plan_for(model, b, stim, n)
-    check_plan(plan, b)  # before any file is written
+    n = test_bursts(stim, bursts)
+    plan = c_plan(model, b, stim, n, queue_len)
+    check_fit(plan, bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
-    genome = model.meta["genome"]
-    sha = model.meta["genome_sha256"]
+    check_project_folder(out, model.provenance.genome_name, model.provenance.genome_sha256,
+                         b.name, force)
+    stale = _previously_generated(out)
+    written = []
     with tempfile.TemporaryDirectory() as tmp:
-        emitted = emit_c_model(model, plan, tmp, genome_path=genome, genome_sha256=sha,
-                               board=b.name, stimulus=stim, bursts=n, state_every=state_every,
-                               ram_budget=ram_budget(b),
-                               flash_budget=min(b.flash_bytes, flash_limits(b)[0] or b.flash_bytes),
-                               heap_budget=heap_budget(b)[0], with_main=True,
+        emitted = emit_c_model(model, plan, bud, tmp, stimulus=stim, bursts=n,
+                               state_every=state_every, with_main=True,
                                arduino=b.pio_framework == "arduino")
         out.mkdir(parents=True, exist_ok=True)
-        written = []
         for p in emitted:
             dest = out / ("include" if p.suffix == ".h" else "src") / p.name
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, dest)
             written.append(dest)
-    lib = out / "lib" / "feagi_runtime" / "src"
-    lib.mkdir(parents=True, exist_ok=True)
-    for src in (FIRMWARE_DIR / "feagi_runtime.c", FIRMWARE_DIR / "feagi_runtime.h",
-                FIRMWARE_DIR / "hal" / "feagi_hal.h"):
-        # the HAL contract ships with the library too: PlatformIO does not see hal/
-        shutil.copyfile(src, lib / src.name)
-        written.append(lib / src.name)
-    files = render_project_files(b, {"genome_name": Path(genome).name, "genome_sha256": sha,
-                                     "tool_version": __version__})
-    for rel, text in files.items():
+    written += _copy_runtime(out)
+    prov = model.provenance
+    ctx = {"genome_name": prov.genome_name, "genome_sha256": prov.genome_sha256,
+           "tool_version": __version__, "sketch_name": out.resolve().name}
+    for rel, text in render_project_files(b, ctx).items():
         p = out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
         written.append(p)
-    return BuildResult(out, plan, b, written)
+    user = _write_user_files(out, dict(ctx, board=b.name, version=__version__))
+    written.append(_write_manifest(out, model, b, written))
+    _remove_stale(out, stale, written)
+    return BuildResult(out, plan, b, written + user)
 
 
-def parse_protocol(text: str) -> tuple[list[int], dict[int, int], int | None]:
-    """Device protocol lines (docs/model.md §4) → (burst digests, {burst: state digest}, final)."""
-    bursts: list[int] = []
-    states: dict[int, int] = {}
-    final = None
-    for line in text.splitlines():
-        f = line.split()
-        if len(f) >= 4 and f[0] == "B":
-            bursts.append(int(f[3], 16))
-        elif len(f) >= 3 and f[0] == "S":
-            states[int(f[1])] = int(f[2], 16)
-        elif len(f) >= 3 and f[0] == "E":
-            final = int(f[2], 16)
-    return bursts, states, final
-
-
-def parse_fired_ids(text: str) -> dict[int, list[int]]:
-    """Diagnostic ``I <b> <id> ...`` lines (firmware built with ``-DFEAGI_TRACE_IDS``) →
-    ``{burst: [fired neuron ids, ascending]}``. Other lines are ignored."""
-    out: dict[int, list[int]] = {}
-    for line in text.splitlines():
-        f = line.split()
-        if len(f) >= 2 and f[0] == "I":
-            out[int(f[1])] = [int(x) for x in f[2:]]
-    return out
-
-
-def first_differing_neuron(model: Model, reference, fired: dict[int, list[int]] | list,
-                           burst: int) -> dict[str, Any] | None:
-    """The lowest neuron id whose firing in ``burst`` differs between the twin ``reference``
-    (:class:`Trace`) and a target's fired ids (``{burst: ids}`` as from :func:`parse_fired_ids`, or
-    a per-burst list such as another ``Trace.fired``), named as docs/model.md §4 asks.
-
-    Returns:
-        ``{"id", "area" (genome id), "area_name", "x", "y", "z", "k", "twin_fired", "target_fired"}``,
-        or ``None`` when the fired sets of that burst are equal (or the target did not report it).
-    """
-    import numpy as np
-
-    from .runner import neuron_coords
-
-    if isinstance(fired, dict):
-        if burst not in fired:
-            return None
-        got = set(fired[burst])
-    else:
-        if burst > len(fired):
-            return None
-        got = {int(i) for i in fired[burst - 1]}
-    ref = {int(i) for i in reference.fired[burst - 1]}
-    diff = sorted(ref ^ got)
-    if not diff:
-        return None
-    i = diff[0]
-    area, x, y, z, k = (int(v[0]) for v in neuron_coords(model, np.array([i], np.int64)))
-    names = model.meta.get("names") or []
-    return {"id": i, "area": model.meta["genome_ids"][area],
-            "area_name": names[area] if area < len(names) else "", "x": x, "y": y, "z": z, "k": k,
-            "twin_fired": i in ref, "target_fired": i in got}
-
-
-def describe_divergence(first: dict[str, Any] | None) -> str:
-    """One line for a ``first_divergence`` dict: burst, what differs and, when known, the neuron."""
-    if not first:
-        return ""
-    text = f"burst {first['burst']} ({first['what']})"
-    n = first.get("neuron")
-    if n:
-        text += (f", neuron {n['id']} = {n['area']} ({n['area_name']}) x={n['x']} y={n['y']} z={n['z']} "
-                 f"k={n['k']}: twin {'fired' if n['twin_fired'] else 'silent'}, "
-                 f"target {'fired' if n['target_fired'] else 'silent'}")
-    return text
-
-
-def compare_digests(reference, bursts: list[int], states: dict[int, int]) -> tuple[bool, Any]:
-    """``(equal, first_divergence)`` of a target's digests against a twin :class:`Trace`;
-    ``first_divergence`` is ``{"burst": b, "what": "burst digest" | "state digest" | "missing"}``
-    (:func:`verify` adds ``"neuron"``, see :func:`first_differing_neuron`)."""
-    for i, ref in enumerate(reference.burst_crc):
-        if i >= len(bursts):
-            return False, {"burst": i + 1, "what": "missing"}
-        if bursts[i] != ref:
-            return False, {"burst": i + 1, "what": "burst digest"}
-    for b, ref in sorted(reference.state_crc.items()):
-        if states.get(b) != ref:
-            return False, {"burst": b, "what": "state digest"}
-    return True, None
-
-
-def verify(model: Model, board: Board | str, stimulus: Stimulus | None, bursts: int,
-           work_dir: str | Path, state_every: int = 10) -> list[dict[str, Any]]:
-    """Run the twin and every target this machine can run for ``board`` (native build, the board's
-    emulator), and compare all burst and state digests with the fixed-point twin.
-
-    A target whose burst digests differ is built and run again with ``-DFEAGI_TRACE_IDS`` (the
-    generated main then also prints each burst's fired ids), and ``first_divergence["neuron"]``
-    names the first differing neuron (:func:`first_differing_neuron`).
-
-    Returns:
-        ``[{"name", "bursts", "equal", "first_divergence", "detail"}]``; the twin is the reference.
-    """
-    from .host.twin import Twin
-    from .targets import missing_build_tools, missing_run_tools, run_on_target
-
-    b = board if isinstance(board, Board) else load_board(board)
-    stim = stimulus or Stimulus()
-    ref = Twin(model).run(bursts, stim, state_every=state_every)
-    rows = [{"name": "twin (numba, fixed point)", "bursts": bursts, "equal": True,
-             "first_divergence": None, "detail": "reference"}]
-    flt = Twin(model, "float").run(bursts, stim, state_every=state_every)
-    eq = flt.burst_crc == ref.burst_crc
-    first_f = None if eq else compare_digests(ref, flt.burst_crc, {})[1]
-    if first_f and first_f["what"] == "burst digest":
-        first_f["neuron"] = first_differing_neuron(model, ref, flt.fired, first_f["burst"])
-    rows.append({"name": "twin (numba, f32 reference)", "bursts": bursts, "equal": eq,
-                 "first_divergence": first_f,
-                 "detail": "bursts only (state is f32)" + ("" if model.report.get("lossless")
-                                                           else "; model is lossy")})
-    rows += verify_gpu(model, stim, bursts, ref, state_every)
-    proj = build_project(model, b, Path(work_dir) / "project", stimulus=stim, bursts=bursts,
-                         state_every=state_every).out_dir
-    targets = ["native"] + ([b.name] if b.name != "native" else [])
-    for t in targets:
-        tb = load_board(t)
-        missing = missing_build_tools(tb) + missing_run_tools(tb)
-        name = f"{t} ({tb.emulator_kind if tb.architecture != 'native' else 'host gcc'})"
-        if missing:
-            rows.append({"name": name, "bursts": 0, "equal": None, "first_divergence": None,
-                         "detail": f"not run: missing {', '.join(missing)}"})
-            continue
-        srcs = [proj / "src", proj / "lib" / "feagi_runtime" / "src"]
-        incs = [proj / "include", proj / "lib" / "feagi_runtime" / "src"]
-        r = run_on_target(tb, srcs, incs, out_dir=Path(work_dir) / f"build-{t}", timeout=600)
-        got_b, got_s, _ = parse_protocol(r.stdout)
-        eq, first = compare_digests(ref, got_b, got_s)
-        detail = f"{r.metric_kind}: {r.metric:,}" if r.metric else ""
-        if first and first["what"] == "burst digest":
-            # re-run that target with the fired ids printed (I lines) to name the neuron
-            r2 = run_on_target(tb, srcs, incs, defines={"FEAGI_TRACE_IDS": None},
-                               out_dir=Path(work_dir) / f"build-{t}-ids", timeout=600)
-            first["neuron"] = first_differing_neuron(model, ref, parse_fired_ids(r2.stdout), first["burst"])
-            if parse_protocol(r2.stdout)[0] != got_b:
-                detail += "; the diagnostic re-run printed other burst digests (not reproducible?)"
-        rows.append({"name": name, "bursts": len(got_b), "equal": eq, "first_divergence": first,
-                     "detail": detail})
-    return rows
-
-
-def verify_gpu(model: Model, stim: Stimulus, bursts: int, ref, state_every: int = 10
-               ) -> list[dict[str, Any]]:
-    """Rows of :func:`verify` for the GPU twins (CUDA, WGPU): run where available, compared digest
-    for digest with the numba twin's trace ``ref``; ``equal`` is None (not run) otherwise."""
-    from .host.gpu import backends
-
-    rows = []
-    for name in ("cuda", "wgpu"):
-        ok, desc = backends.available(name)
-        label = f"twin ({name}, fixed point)"
-        if not ok:
-            rows.append({"name": label, "bursts": 0, "equal": None, "first_divergence": None,
-                         "detail": f"not run: {desc}"})
-            continue
-        tr = backends.twin_class(name)(model).run(bursts, stim, state_every=state_every)
-        eq, first = compare_digests(ref, tr.burst_crc, tr.state_crc)
-        rows.append({"name": label, "bursts": len(tr.burst_crc), "equal": eq,
-                     "first_divergence": first, "detail": desc})
-    return rows
-
-
-# ---------------------------------------------------------------------------------- MicroPython
-@dataclass
-class MpyBuildResult:
-    """What :func:`build_micropython` wrote: the package folder, files and heap estimate."""
-
-    out_dir: Path
-    board: Board
-    files: list[Path]
-    heap: dict[str, int]
-
-
-def build_micropython(model: Model, board: Board | str, out_dir: str | Path, *,
+def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
-                      state_every: int = 10) -> MpyBuildResult:
-    """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``).
+                      state_every: int = 10, queue_len: int | None = None) -> BuildResult:
+    """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
+    ``board=None``: for the unix port, unchecked).
 
     With a stimulus (or ``bursts``) the package carries a compiled test schedule that ``main.py``
     runs, printing the device protocol; without, ``main.py`` runs the burst loop forever.
@@ -409,49 +296,12 @@ def build_micropython(model: Model, board: Board | str, out_dir: str | Path, *,
             MicroPython port (nothing is written).
         BoardError: unknown board.
     """
-    from .codegen.micropython import check_heap, emit_micropython, mpy_layout, queue_len_for
-
-    b = board if isinstance(board, Board) else load_board(board)
-    # before any file is written
-    heap = check_heap(mpy_layout(model, queue_len=queue_len_for(model, stimulus, bursts)), b)
-    files = emit_micropython(model, out_dir, board=b, stimulus=stimulus, bursts=bursts,
-                             state_every=state_every)
-    return MpyBuildResult(Path(out_dir), b, files, heap)
-
-
-def verify_micropython(model: Model, stimulus: Stimulus | None, bursts: int,
-                       work_dir: str | Path, state_every: int = 10,
-                       with_twin_row: bool = True) -> list[dict[str, Any]]:
-    """Run the generated MicroPython package in the WebAssembly port (pure engine) and the unix
-    port (viper kernels) where installed, and compare every digest with the fixed-point twin.
-
-    Returns:
-        Rows as :func:`verify` (the twin row first when ``with_twin_row``).
-    """
-    from .codegen.micropython import emit_micropython, missing_mpy_tools, run_unix, run_wasm
-    from .host.twin import Twin
-
-    stim = stimulus or Stimulus()
-    ref = Twin(model).run(bursts, stim, state_every=state_every)
-    rows = []
-    if with_twin_row:
-        rows.append({"name": "twin (numba, fixed point)", "bursts": bursts, "equal": True,
-                     "first_divergence": None, "detail": "reference"})
-    pkg = Path(work_dir) / "micropython"
-    emit_micropython(model, pkg, board=None, stimulus=stim, bursts=bursts,
-                     state_every=state_every)
-    for which, name, runner in (("wasm", "micropython wasm (pure Python, Node)", run_wasm),
-                                ("unix", "micropython unix (viper, x64)", run_unix)):
-        missing = missing_mpy_tools(which)
-        if missing:
-            rows.append({"name": name, "bursts": 0, "equal": None, "first_divergence": None,
-                         "detail": f"not run: missing {', '.join(missing)}"})
-            continue
-        r = runner(pkg)
-        got_b, got_s, _ = parse_protocol(r.stdout)
-        eq, first = compare_digests(ref, got_b, got_s)
-        detail = f"{r.seconds:.2f} s" if r.returncode == 0 else \
-            f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:] or ''}"
-        rows.append({"name": name, "bursts": len(got_b), "equal": eq, "first_divergence": first,
-                     "detail": detail})
-    return rows
+    b = _board(board) if board is not None else None
+    bud: Budget | None = budget_for(b) if b is not None else None
+    plan = plan_for(model, bud or Budget("unix", 0), "micropython",
+                    queue_len=input_queue_len(model, stimulus, bursts, queue_len))
+    if bud is not None:
+        check_fit(plan, bud)  # before any file is written
+    files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,
+                             state_every=state_every, check=False)
+    return BuildResult(Path(out_dir), plan, b, files)

@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from importlib import resources
-
 import click
 
 from . import __version__
 from .errors import FeagiEmbedError
+from .resources import genomes_dir
 
 #: Genome used when none is given: FEAGI's own essential genome (bundled).
 DEFAULT_GENOME = "essential_genome"
@@ -28,8 +27,7 @@ def console():
 
 def bundled_genomes() -> list[str]:
     """Names (file stems) of the real FEAGI genomes shipped with feagi-embed."""
-    d = resources.files("feagi_embed") / "genomes"
-    return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".json"))
+    return sorted(p.name[:-5] for p in genomes_dir().iterdir() if p.name.endswith(".json"))
 
 
 def resolve_genome_path(arg: str | None) -> str:
@@ -43,7 +41,7 @@ def resolve_genome_path(arg: str | None) -> str:
         return arg
     stem = arg[:-5] if arg.endswith(".json") else arg
     if stem in bundled_genomes():
-        return str(resources.files("feagi_embed") / "genomes" / f"{stem}.json")
+        return str(genomes_dir() / f"{stem}.json")
     raise click.BadParameter(f"{arg!r} is neither a file nor a bundled genome "
                              f"({', '.join(bundled_genomes())})", param_hint="GENOME")
 
@@ -181,7 +179,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
         json.dump(rep, sys.stdout)
         sys.stdout.write("\n")
         return
-    names = model.meta["genome_ids"]
+    names = model.areas.genome_ids
     t = Table(title=f"{bursts} bursts, Q{31 - model.frac_bits}.{model.frac_bits}",
               title_justify="left")
     for col in ("burst", "fired", "per area", "digest", "state"):
@@ -214,8 +212,13 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                    "measured bytes (`feagi-embed report --elf` gives the full table).")
 @click.option("--lang", type=click.Choice(["c", "micropython"]), default="c", show_default=True,
               help="c: PlatformIO project; micropython: MicroPython package (mpremote).")
+@click.option("--queue-len", type=int, default=None,
+              help="Input-queue entries per burst (default: every voxel of the sensor IPU areas "
+                   "and the test stimulus' largest burst; camera areas need this or an io map).")
+@click.option("--force", is_flag=True,
+              help="Write into a folder made for another genome or board (your files are kept).")
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang) -> None:
+              lang, queue_len, force) -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -236,12 +239,13 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts)
+                                 bursts=bursts, queue_len=queue_len)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
         return
-    res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts)
+    res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
+                        queue_len=queue_len, force=force)
     heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "
@@ -298,7 +302,7 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     from rich.table import Table
 
     from .boards import load_board
-    from .build import DEFAULT_TEST_BURSTS, build_project, plan_for, report
+    from .build import build_project, c_plan, report, test_bursts
     from .stimulus import Stimulus
     from .targets.memreport import compile_project, measured_memory, merge_into_report
 
@@ -309,10 +313,9 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     stim = Stimulus.load(test_stimulus) if test_stimulus else None
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
-        n = int(bursts or max(s.last_burst(), DEFAULT_TEST_BURSTS))
-        plan = plan_for(model, b, s, n)
+        plan = c_plan(model, b, s, test_bursts(s, bursts))
     else:
-        plan = plan_for(model, b)
+        plan = c_plan(model, b)
     rep = report(model, b, plan)
     if rep["fits"] and (elf_path or do_compile):
         if do_compile:
@@ -375,8 +378,15 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
 @click.option("--lang", type=click.Choice(["c", "micropython", "all"]), default="c",
               show_default=True, help="Targets: C builds, MicroPython ports (WebAssembly "
               "under Node, unix with viper), or both.")
-def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> None:
-    """Run GENOME on the twin and every target available here; compare every digest."""
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random stimulus used when no --stimulus is given.")
+def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed) -> None:
+    """Run GENOME on the twin and every target available here; compare every digest.
+
+    Without --stimulus a seeded random stimulus drives the input areas (force-fires and integer
+    injections), so that synapses carry spikes; a run in which only the power neuron fires is
+    reported as proving little.
+    """
     import tempfile
 
     from rich.table import Table
@@ -384,17 +394,26 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> N
     from rich.markup import escape
 
     from .boards import load_board
-    from .build import describe_divergence, verify
+    from .executors import default_executors
     from .stimulus import Stimulus
+    from .trace import describe_divergence
+    from .verify import any_divergence, verify
 
     b = load_board(board)
     model = _load_model(genome, strict, None)
-    stim = Stimulus.load(stimulus_file) if stimulus_file else None
+    if stimulus_file:
+        stim = Stimulus.load(stimulus_file)
+    else:
+        from .plan import input_queue_len
+        # no more entries per burst than the board's default input queue takes
+        stim = Stimulus.random(model, bursts, seed, max_per_burst=input_queue_len(model))
+        click.echo(f"note: no --stimulus: driving a random stimulus (seed {seed}, "
+                   f"{len(stim.entries)} entries over {bursts} bursts) into the input areas", err=True)
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
-        rows = verify(model, b, stim, bursts, tmp) if lang != "micropython" else []
-        if lang != "c":
-            from .build import verify_micropython
-            rows += verify_micropython(model, stim, bursts, tmp, with_twin_row=not rows)
+        rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
+    if rows[0]["activity"]["fired_without_power"] == 0:
+        click.echo("warning: nothing but the power neuron fired: this run does not exercise "
+                   "synapses (give a --stimulus that drives the input areas)", err=True)
     if as_json:
         json.dump({"targets": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -407,7 +426,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> N
             t.add_row(r["name"], str(r["bursts"]), eq, escape(describe_divergence(r["first_divergence"])),
                       escape(r["detail"]))
         console().print(t)
-    if any(r["equal"] is False for r in rows if "f32" not in r["name"]):
+    if any_divergence(rows):
         sys.exit(1)
 
 

@@ -8,30 +8,25 @@ the single contract between the compiler and every executor (twin, C, MicroPytho
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import __version__
 from .connectome import Connectome
 from .errors import FeagiEmbedError
+from .model import (DEFAULT_MAX_SENSORY, EXC_ALWAYS, EXC_NEVER, EXC_THRESHOLD, INT32_MAX,
+                    LARGE_BRAIN_NEURONS, AreaTable, Model, Provenance)
 
-MODEL_FORMAT = 1
-INT32_MAX = 2**31 - 1
+__all__ = ["DEFAULT_MAX_SENSORY", "EXC_ALWAYS", "EXC_NEVER", "EXC_THRESHOLD", "INT32_MAX",
+           "LARGE_BRAIN_NEURONS", "Model", "QuantizationError", "choose_frac_bits",
+           "excitability_threshold", "leak_factor", "limit_fixed", "q", "quantization_report",
+           "quantize", "report_rows", "round_half_away", "threshold_fixed"]
+
 #: |values| the overflow proof keeps below (leaves one bit of headroom below 2^31).
 RANGE_LIMIT = 2**30
 MAX_FRAC_BITS = 16
-#: excitability modes
-EXC_ALWAYS, EXC_NEVER, EXC_THRESHOLD = 0, 1, 2
-#: Largest sensory (XYZP) value the proof budgets for by default: FEAGI's image encoders send pixel
-#: values 0…255 (``feagi-sensorimotor/src/data_types/image_frame.rs``).
-DEFAULT_MAX_SENSORY = 255.0
-#: Brains with at least this many neurons reset only previously fired mp_acc=false neurons
-#: (``npu.rs::process_burst`` phase 1d).
-LARGE_BRAIN_NEURONS = 1_000_000
 
 
 class QuantizationError(FeagiEmbedError):
@@ -92,127 +87,6 @@ def excitability_threshold(e: float) -> tuple[int, int]:
         else:
             lo = mid + 1
     return EXC_THRESHOLD, lo
-
-
-@dataclass
-class Model:
-    """The fixed-point model every target executes (MODEL §2–§3).
-
-    Neurons are in canonical id order (see :class:`~feagi_embed.connectome.Connectome`). Per-area
-    arrays are indexed by ``neuron_area``.
-
-    Attributes:
-        frac_bits: F, fractional bits of membrane potentials, thresholds and contributions.
-        meta: JSON-serialisable metadata: format, genome path/sha256, area table (``ids`` base64,
-            ``genome_ids``, ``names``, ``dims``, ``npv``), ``power_neuron``, ``large_brain``,
-            ``simulation_timestep``, ``max_sensory``.
-        area_first: int64 ``[A+1]`` neuron id ranges per area.
-        neuron_area: uint16 ``[N]``.
-        threshold: int32 ``[N]`` ceil(threshold · 2^F) (exact comparisons, :func:`threshold_fixed`).
-        area_limit: int32 ``[A]`` floor(limit · 2^F), ``INT32_MAX`` when none.
-        area_leak_k: int32 ``[A]`` leak factor K (65536 = no leak).
-        area_exc_mode, area_exc_t: uint8 / uint32 ``[A]`` excitability mode and threshold T.
-        area_refractory, area_snooze, area_cfl: uint16 ``[A]`` R, S, L (L = 65535 when unlimited).
-        area_mp_acc, area_mp_driven: bool ``[A]``.
-        syn_ptr: int64 ``[N+1]`` CSR offsets of outgoing synapses by source neuron.
-        syn_dst: uint32 ``[S]`` target neuron ids.
-        syn_c: int32 ``[S]`` contribution C = q(w·psp·sign / n) (for non mp-driven sources).
-        syn_w: int32 ``[S]`` signed weight (``−w`` for inhibitory), for mp-driven sources.
-        fanout: int32 ``[N]`` divisor n per source (1 when the area has uniform PSP).
-        area_psp, area_degen: int32 ``[A]`` q(PSP) and q(degeneration): areas with a non-zero
-            degeneration keep a per-neuron PSP that drops by it after every fire (contributions
-            then computed at run time like mp-driven ones).
-        area_psp_f32, area_degen_f32, threshold_f32, area_limit_f32 (f32 max when none), area_leak_f32 (``f32(1 − leak)``),
-            syn_c_f32: the real f32 values FEAGI computes with, for the float reference.
-        report: the quantization report (:func:`quantization_report`).
-    """
-
-    frac_bits: int
-    meta: dict[str, Any]
-    area_first: np.ndarray
-    neuron_area: np.ndarray
-    threshold: np.ndarray
-    area_limit: np.ndarray
-    area_leak_k: np.ndarray
-    area_exc_mode: np.ndarray
-    area_exc_t: np.ndarray
-    area_refractory: np.ndarray
-    area_snooze: np.ndarray
-    area_cfl: np.ndarray
-    area_mp_acc: np.ndarray
-    area_mp_driven: np.ndarray
-    syn_ptr: np.ndarray
-    syn_dst: np.ndarray
-    syn_c: np.ndarray
-    syn_w: np.ndarray
-    fanout: np.ndarray
-    report: dict[str, Any] = field(default_factory=dict)
-
-    area_psp: np.ndarray = None
-    area_degen: np.ndarray = None
-    area_psp_f32: np.ndarray = None
-    area_degen_f32: np.ndarray = None
-    threshold_f32: np.ndarray = None
-    area_limit_f32: np.ndarray = None
-    area_leak_f32: np.ndarray = None
-    syn_c_f32: np.ndarray = None
-
-    ARRAYS = ("area_first", "neuron_area", "threshold", "area_limit", "area_leak_k",
-              "area_exc_mode", "area_exc_t", "area_refractory", "area_snooze", "area_cfl",
-              "area_mp_acc", "area_mp_driven", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout",
-              "area_psp", "area_degen", "area_psp_f32", "area_degen_f32",
-              "threshold_f32", "area_limit_f32", "area_leak_f32", "syn_c_f32")
-
-    @property
-    def n_neurons(self) -> int:
-        """N."""
-        return int(self.area_first[-1])
-
-    @property
-    def n_synapses(self) -> int:
-        """S."""
-        return int(self.syn_dst.shape[0])
-
-    @property
-    def power_input(self) -> int:
-        """P = q(1.0) = 2^F."""
-        return 1 << self.frac_bits
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the model as a compressed ``.npz`` (arrays + JSON metadata)."""
-        meta = dict(self.meta, frac_bits=self.frac_bits, format=MODEL_FORMAT)
-        np.savez_compressed(path, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8),
-                            __report__=np.frombuffer(json.dumps(self.report).encode(), np.uint8),
-                            **{k: getattr(self, k) for k in self.ARRAYS})
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "Model":
-        """Read a model written by :meth:`save`.
-
-        Raises:
-            FeagiEmbedError: unreadable file or unsupported format version.
-        """
-        try:
-            with np.load(path) as z:
-                meta = json.loads(bytes(z["__meta__"]).decode())
-                report = json.loads(bytes(z["__report__"]).decode())
-                arrays = {k: z[k] for k in cls.ARRAYS}
-        except (OSError, KeyError, ValueError) as e:
-            raise FeagiEmbedError(f"{path}: not a feagi-embed model ({e})") from None
-        if meta.get("format") != MODEL_FORMAT:
-            raise FeagiEmbedError(f"{path}: model format {meta.get('format')}, expected {MODEL_FORMAT}")
-        return cls(frac_bits=int(meta["frac_bits"]), meta=meta, report=report, **arrays)
-
-    def area_index(self, key: str) -> int:
-        """Area index by genome spelling, base64 id or name.
-
-        Raises:
-            KeyError: unknown area.
-        """
-        for table in ("genome_ids", "ids", "names"):
-            if key in self.meta[table]:
-                return self.meta[table].index(key)
-        raise KeyError(f"no cortical area {key!r}")
 
 
 def _contributions_real(c: Connectome) -> tuple[np.ndarray, np.ndarray]:
@@ -319,22 +193,21 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
     exc = [excitability_threshold(a.excitability) for a in areas]
     lim = [INT32_MAX if a.threshold_limit == 0 else limit_fixed(a.threshold_limit, f) for a in areas]
     power = [i for i, a in enumerate(areas) if a.cortical_id.raw == b"___power"]
-    meta = {
-        "genome": c.genome.path, "genome_sha256": c.genome.sha256,
-        "ids": [a.cortical_id.b64 for a in areas], "genome_ids": [a.genome_id for a in areas],
-        "names": [a.name for a in areas], "dims": [list(a.dims) for a in areas],
-        "npv": [a.neurons_per_voxel for a in areas],
-        "kinds": [a.cortical_id.kind for a in areas],
-        "power_neuron": int(c.area_first[power[0]]) if power else -1,
-        "large_brain": c.n_neurons >= LARGE_BRAIN_NEURONS,
-        "simulation_timestep": c.genome.physiology.simulation_timestep,
-        "max_sensory": max_sensory,
-        "mp_psp_max": int(bounds["mp_psp_max"]),
-        "degen_psp_max": int(math.ceil(max([a.postsynaptic_current for a in areas
-                                            if a.degeneration] or [0.0]))),
-    }
+    g = c.genome
+    areas_table = AreaTable(
+        ids=tuple(a.cortical_id.b64 for a in areas), genome_ids=tuple(a.genome_id for a in areas),
+        names=tuple(a.name for a in areas), dims=tuple(tuple(int(x) for x in a.dims) for a in areas),
+        npv=tuple(int(a.neurons_per_voxel) for a in areas),
+        kinds=tuple(a.cortical_id.kind for a in areas))
     model = Model(
-        frac_bits=f, meta=meta, area_first=c.area_first.astype(np.int64),
+        frac_bits=f, provenance=Provenance(g.path, g.sha256, g.version, __version__),
+        areas=areas_table, power_neuron=int(c.area_first[power[0]]) if power else -1,
+        large_brain=c.n_neurons >= LARGE_BRAIN_NEURONS,
+        simulation_timestep=float(g.physiology.simulation_timestep or 0.0),
+        max_sensory=float(max_sensory), mp_psp_max=int(bounds["mp_psp_max"]),
+        degen_psp_max=int(math.ceil(max([a.postsynaptic_current for a in areas
+                                         if a.degeneration] or [0.0]))),
+        area_first=c.area_first.astype(np.int64),
         neuron_area=c.neuron_area.astype(np.uint16),
         threshold=threshold_fixed(c.threshold, f),
         area_limit=np.array(lim, np.int32),
@@ -358,8 +231,7 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
         area_degen=np.array([int(q(a.degeneration, f)) for a in areas], np.int32),
         area_psp_f32=np.array([a.postsynaptic_current for a in areas], np.float32),
         area_degen_f32=np.array([a.degeneration for a in areas], np.float32))
-    model.report = quantization_report(c, model, contrib[order], syn_src, bounds)
-    return model
+    return model.with_report(quantization_report(c, model, contrib[order], syn_src, bounds))
 
 
 def _rel_err(real: np.ndarray, quant: np.ndarray) -> float:

@@ -6,21 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .quantize import Model
-
-
-def neuron_coords(model: Model, ids: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``(area, x, y, z, k)`` int64 arrays of canonical neuron ids (see docs/model.md §1)."""
-    ids = np.asarray(ids, np.int64)
-    area = model.neuron_area[ids].astype(np.int64)
-    local = ids - model.area_first[area]
-    dims = np.array(model.meta["dims"], np.int64)
-    npv = np.array(model.meta["npv"], np.int64)
-    vox, k = np.divmod(local, npv[area])
-    hd = dims[area, 1] * dims[area, 2]
-    x, rem = np.divmod(vox, hd)
-    y, z = np.divmod(rem, dims[area, 2])
-    return area, x, y, z, k
+from .model import Model
 
 
 def trace_report(model: Model, trace, first_burst: int = 1) -> dict[str, Any]:
@@ -31,10 +17,10 @@ def trace_report(model: Model, trace, first_burst: int = 1) -> dict[str, Any]:
         genome>": [[x, y, z, k], …]}}], "state_digests": {"<burst>": "<crc hex8>"},
         "final_digest": "<crc hex8>"}``.
     """
-    gids = model.meta["genome_ids"]
+    gids = model.areas.genome_ids
     bursts = []
     for i, ids in enumerate(trace.fired):
-        area, x, y, z, k = neuron_coords(model, ids)
+        area, x, y, z, k = model.neuron_coords(ids)
         fired: dict[str, list] = {}
         for a, *xyzk in zip(area.tolist(), x.tolist(), y.tolist(), z.tolist(), k.tolist()):
             fired.setdefault(gids[a], []).append(xyzk)
@@ -59,7 +45,7 @@ def plot_raster(model: Model, trace, path: str, title: str = "") -> None:
     ax.scatter(xs, ys, s=2, marker="|", color="black")
     active = sorted(set(model.neuron_area[ys.astype(np.int64)].tolist())) if len(ys) else []
     ax.set_yticks([int(model.area_first[a]) for a in active])
-    ax.set_yticklabels([model.meta["names"][a] or model.meta["genome_ids"][a] for a in active],
+    ax.set_yticklabels([model.areas.names[a] or model.areas.genome_ids[a] for a in active],
                        fontsize=7)
     ax.set_xlabel("burst")
     ax.set_ylabel("neuron (canonical id; labels at area starts)")

@@ -99,6 +99,56 @@ class Stimulus:
             out.append(entry)
         return cls(tuple(out), source)
 
+    @classmethod
+    def random(cls, model, bursts: int, seed: int = 0, *, density: float = 0.1,
+               per_area_max: int = 24, max_per_burst: int | None = None) -> "Stimulus":
+        """A seeded random schedule over the model's input areas, for checks that must make
+        synapses carry spikes (``verify`` without ``--stimulus``, sweeps).
+
+        Every burst, in each input area (IPU areas; a model without any uses its non-core areas
+        that have outgoing synapses), about ``density`` of the voxels (at least one, at most
+        ``per_area_max``) are picked; half are force-fired, half get an injection of an integer
+        value in [-2, 12] without 0. With ``max_per_burst`` a random subset of that many voxels
+        is kept per burst (so the schedule fits a given input queue). Integers are on every
+        fixed-point grid (any F, any 16-bit membrane potential step), so fixed point is lossless
+        for this input. The same arguments always give the same schedule.
+
+        Args:
+            model: :class:`~feagi_embed.model.Model`.
+            bursts: bursts 1…bursts get entries.
+            seed: numpy ``default_rng`` seed.
+        """
+        rng = np.random.default_rng(seed)
+        a = model.areas
+        areas = [i for i in range(len(a)) if a.kinds[i] == "ipu"]
+        if not areas:
+            out_syn = model.synapses_out_per_area
+            areas = [i for i in range(len(a)) if a.kinds[i] != "core" and out_syn[i] > 0]
+        values = [-2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+        entries = []
+        for b in range(1, int(bursts) + 1):
+            atoms = []  # (area, [x, y, z], value or None for a force-fire)
+            for i in areas:
+                w, h, d = a.dims[i]
+                nvox = w * h * d
+                k = int(min(per_area_max, nvox, max(1, round(density * nvox))))
+                for j, v in enumerate(rng.choice(nvox, size=k, replace=False)):
+                    vox = [int(v // (h * d)), int((v // d) % h), int(v % d)]
+                    atoms.append((i, vox, None if j < (k + 1) // 2 else
+                                  float(values[int(rng.integers(len(values)))])))
+            if max_per_burst is not None and len(atoms) > max_per_burst:
+                keep = np.sort(rng.choice(len(atoms), size=max_per_burst, replace=False))
+                atoms = [atoms[j] for j in keep]
+            for i in areas:
+                forced = [vox for ai, vox, val in atoms if ai == i and val is None]
+                if forced:
+                    entries.append({"bursts": [b, b], "area": a.genome_ids[i], "kind": "force",
+                                    "voxels": forced})
+                entries += [{"bursts": [b, b], "area": a.genome_ids[i], "kind": "inject",
+                             "value": val, "voxels": [vox]}
+                            for ai, vox, val in atoms if ai == i and val is not None]
+        return cls.from_json({"stimuli": entries}, f"<random stimulus, seed {seed}>")
+
     def to_json(self) -> dict[str, Any]:
         """The file form."""
         return {"stimuli": [dict(e) for e in self.entries]}
@@ -112,7 +162,7 @@ class Stimulus:
         """Per-burst CSR arrays for executors.
 
         Args:
-            model: :class:`~feagi_embed.quantize.Model`.
+            model: :class:`~feagi_embed.model.Model`.
             bursts: number of bursts to cover (burst numbers 1…bursts).
             real: values as float32 real numbers (float reference) instead of q(value).
 
@@ -134,13 +184,13 @@ class Stimulus:
             except KeyError:
                 raise StimulusError(f"{self.source}: stimuli[{i}].area: got {json.dumps(e['area'])}; "
                                     "expected a cortical area of the genome") from None
-            w, h, d = model.meta["dims"][a]
-            npv = model.meta["npv"][a]
+            w, h, d = model.areas.dims[a]
+            npv = model.areas.npv[a]
             if e["kind"] == "inject":
-                if abs(e["value"]) > model.meta["max_sensory"]:
+                if abs(e["value"]) > model.max_sensory:
                     raise StimulusError(
                         f"{self.source}: stimuli[{i}].value: got {e['value']}; expected |value| <= "
-                        f"{model.meta['max_sensory']} (the model's sensory budget)")
+                        f"{model.max_sensory} (the model's sensory budget)")
                 if e["value"] == 0:
                     continue  # FEAGI drops p == 0 (npu.rs::inject_sensory_xyzp_by_id)
                 qv = float(np.float32(e["value"])) if real else int(q(e["value"], model.frac_bits))

@@ -55,7 +55,7 @@ from .errors import FeagiEmbedError
 from .stimulus import Stimulus
 
 #: bumped whenever :func:`random_stimulus` draws differently for the same (model, bursts, seed)
-RANDOM_STIMULUS_VERSION = 1
+RANDOM_STIMULUS_VERSION = 2
 #: executors with one cell per (genome, stimulus), independent of the board
 TWIN_EXECUTORS = ("twin", "float", "cuda", "wgpu")
 #: executors with one cell per (genome, board, stimulus)
@@ -71,108 +71,33 @@ class SweepError(FeagiEmbedError):
 
 
 # ------------------------------------------------------------------ model metadata (one place)
-def _genome_ids(model) -> list[str]:
-    return list(model.meta["genome_ids"])
-
-
-def _area_kinds(model) -> list[str]:
-    return list(model.meta.get("kinds") or ["?"] * len(_genome_ids(model)))
-
-
-def _area_dims(model) -> list[tuple[int, int, int]]:
-    return [tuple(int(x) for x in d) for d in model.meta["dims"]]
-
-
-def _max_sensory(model) -> float:
-    return float(model.meta.get("max_sensory", 255.0))
-
-
 def _genome_sha(model) -> str:
-    return str(model.meta["genome_sha256"])
-
-
-def _genome_path(model) -> str:
-    return str(model.meta["genome"])
-
-
-def _lossless(model) -> bool:
-    return bool(model.report.get("lossless"))
+    return str(model.provenance.genome_sha256)
 
 
 # ------------------------------------------------------------------------- seeded stimuli
-def random_stimulus(model, bursts: int, seed: int, *, per_burst: int = 8,
-                    force_fraction: float = 0.5) -> Stimulus:
-    """A reproducible random stimulus over the model's input (IPU) cortical areas.
-
-    For every burst 1…``bursts`` a :class:`numpy.random.Generator` (PCG64, ``seed``) draws up to
-    ``per_burst`` distinct voxels of the IPU areas (every non-empty area when the genome has no
-    IPU area); each becomes a force-fire (probability ``force_fraction``, FEAGI manual stimulation)
-    or a sensory injection of a value on the grid every board accepts: a positive multiple of the
-    coarsest ``sensory_step`` among the input areas that may store 16-bit membrane potentials
-    (:func:`~feagi_embed.capacity.narrow_v_proof`; ``2^-F`` when none), at most twice the area's
-    largest threshold and at most the model's ``max_sensory``. The values are therefore exact in
-    fixed point on every target, and ``per_burst`` <= 16 keeps the default stimulus queue
-    (``capacity.DEFAULT_QUEUE_LEN``), so the memory plan does not depend on the stimulus.
-
-    The same ``(model, bursts, seed, per_burst, force_fraction)`` always gives the same schedule
+def random_stimulus(model, bursts: int, seed: int) -> Stimulus:
+    """The seeded random stimulus of a sweep column: :meth:`Stimulus.random
+    <feagi_embed.stimulus.Stimulus.random>` over the model's input (IPU) areas (force-fires and
+    integer sensory values, exact on every fixed-point grid), at most
+    :data:`~feagi_embed.plan.DEFAULT_QUEUE_LEN` entries a burst so that it fits the default input
+    queue of every board. The same ``(model, bursts, seed)`` always gives the same schedule
     (``RANDOM_STIMULUS_VERSION`` changes when the drawing does).
 
     Args:
-        model: :class:`~feagi_embed.quantize.Model`.
+        model: :class:`~feagi_embed.model.Model`.
         bursts: schedule length (bursts 1…bursts), >= 1.
         seed: non-negative integer seed.
-        per_burst: most entries in one burst (>= 1).
-        force_fraction: probability that an entry is a force-fire (0…1).
-
-    Returns:
-        :class:`~feagi_embed.stimulus.Stimulus` with one entry per (burst, voxel), source
-        ``"random(seed=S)"``.
 
     Raises:
-        ValueError: ``bursts`` < 1, ``seed`` < 0, ``per_burst`` < 1 or ``force_fraction``
-            outside 0…1.
+        ValueError: ``bursts`` < 1 or ``seed`` < 0.
     """
-    from .capacity import narrow_v_proof
+    from .plan import DEFAULT_QUEUE_LEN
 
-    if bursts < 1 or seed < 0 or per_burst < 1 or not 0.0 <= force_fraction <= 1.0:
-        raise ValueError(f"random_stimulus: bursts={bursts}, seed={seed}, per_burst={per_burst}, "
-                         f"force_fraction={force_fraction}; expected bursts >= 1, seed >= 0, "
-                         "per_burst >= 1, 0 <= force_fraction <= 1")
-    ids, kinds, dims = _genome_ids(model), _area_kinds(model), _area_dims(model)
-    first = np.asarray(model.area_first, np.int64)
-    size = np.diff(first)
-    inputs = [a for a in range(len(ids)) if kinds[a] == "ipu" and size[a] > 0]
-    if not inputs:
-        inputs = [a for a in range(len(ids)) if size[a] > 0]
-    if not inputs:
-        return Stimulus((), f"random(seed={seed})")
-    f = int(model.frac_bits)
-    narrow = narrow_v_proof(model)
-    step = max([2.0 ** -f] + [narrow[a].sensory_step for a in inputs if a in narrow])
-    thr = np.asarray(model.threshold, np.int64)
-    top = {}
-    for a in inputs:
-        t = float(thr[first[a]:first[a + 1]].max()) / (1 << f)
-        top[a] = max(1, int(min(_max_sensory(model), 2.0 * t) // step))
-    rng = np.random.default_rng(seed)
-    entries = []
-    for b in range(1, bursts + 1):
-        k = int(rng.integers(0, per_burst + 1))
-        seen = set()
-        for _ in range(k):
-            a = inputs[int(rng.integers(len(inputs)))]
-            vox = tuple(int(rng.integers(d)) for d in dims[a])
-            force = bool(rng.random() < force_fraction)
-            value = float(step * int(rng.integers(1, top[a] + 1)))
-            if (a, vox) in seen:
-                continue
-            seen.add((a, vox))
-            e = {"bursts": [b, b], "area": ids[a], "voxels": [list(vox)],
-                 "kind": "force" if force else "inject"}
-            if not force:
-                e["value"] = value
-            entries.append(e)
-    return Stimulus(tuple(entries), f"random(seed={seed})")
+    if bursts < 1 or seed < 0:
+        raise ValueError(f"random_stimulus: bursts={bursts}, seed={seed}; expected bursts >= 1, "
+                         "seed >= 0")
+    return Stimulus.random(model, bursts, seed, max_per_burst=DEFAULT_QUEUE_LEN)
 
 
 def stimulus_hash(stim: Stimulus) -> str:
@@ -258,10 +183,10 @@ def parse_executors(spec: Sequence[str]) -> list[tuple[str, frozenset[str] | Non
 def tool_version() -> str:
     """feagi-embed version + a short hash of the C runtime, HAL and templates (what a cell's
     result depends on besides its inputs)."""
-    from .codegen import FIRMWARE_DIR, TEMPLATE_DIR
+    from .resources import firmware_dir, templates_dir
 
     h = hashlib.sha256()
-    for base in (Path(FIRMWARE_DIR), Path(TEMPLATE_DIR)):
+    for base in (firmware_dir(), templates_dir()):
         for p in sorted(base.rglob("*")):
             if p.is_file() and p.suffix in (".c", ".h", ".ld", ".j2", ".S", ".cpp"):
                 h.update(p.relative_to(base).as_posix().encode())
@@ -270,7 +195,7 @@ def tool_version() -> str:
 
 
 def _board_sha(name: str) -> str:
-    from .boards import boards_dir
+    from .resources import boards_dir
 
     p = Path(boards_dir()) / f"{name}.toml"
     return hashlib.sha256(p.read_bytes()).hexdigest()[:16] if p.is_file() else name
@@ -323,45 +248,32 @@ def _refusal_numbers(report: dict[str, Any]) -> dict[str, Any]:
             for r, v in report["regions"].items()}
 
 
-def _render_driver(model, stim: Stimulus, bursts: int, state_every: int, board: str,
-                   queue_len: int) -> dict[str, bytes]:
+def _render_driver(model, plan, stim: Stimulus, bursts: int, state_every: int,
+                   board: str) -> dict[str, bytes]:
     """``main.c`` + ``feagi_test_stimulus.h`` for one stimulus, rendered from the same templates
-    as :func:`~feagi_embed.codegen.emit_c_model` (only those two files, so the model sources are
-    emitted and compiled once per board).
+    and schedule context as :func:`~feagi_embed.codegen.c.emit_c_model` (only those two files, so
+    the model sources are emitted and compiled once per board).
 
     Raises:
-        StimulusError: the stimulus does not apply to the model; SweepError: more entries in one
+        StimulusError: the stimulus does not apply to the model; ValueError: more entries in one
             burst than the plan's queue.
     """
-    from .codegen import _env, banner, format_values
+    from .codegen.c import _schedule_context
+    from .codegen.env import render
 
-    ptr, nrn, val, kind = stim.compile(model, bursts)
-    per = np.diff(ptr)
-    if len(per) and int(per.max()) > queue_len:
-        raise SweepError(f"stimulus {stim.source}: {int(per.max())} entries in one burst; the plan's "
-                         f"queue holds {queue_len}")
-    genome, sha = _genome_path(model), _genome_sha(model)
-    ctx = dict(banner_s=banner(genome, sha, board, "feagi_test_stimulus.h - test stimulus schedule"),
-               banner_m=banner(genome, sha, board, "main.c - test driver printing the device protocol"),
-               bursts=int(bursts), state_every=int(state_every), n_entries=len(nrn),
-               st_ptr=format_values(ptr, "uint32_t"),
-               st_nrn=format_values(nrn if len(nrn) else np.zeros(1), "uint32_t"),
-               st_val=format_values(val if len(val) else np.zeros(1), "int32_t"),
-               st_kind=format_values(kind if len(kind) else np.zeros(1), "uint8_t"))
-    env = _env()
-    return {"feagi_test_stimulus.h": env.get_template("feagi_test_stimulus.h.j2").render(**ctx).encode(),
-            "main.c": env.get_template("main.c.j2").render(**ctx).encode()}
+    ctx = _schedule_context(model, plan, {"board": board}, stim, bursts, state_every)
+    return {"feagi_test_stimulus.h": render("c/feagi_test_stimulus.h.j2", **ctx).encode(),
+            "main.c": render("c/main.c.j2", **ctx).encode()}
 
 
 def queue_stimulus(model, stimuli: Sequence[Stimulus], bursts: int) -> Stimulus | None:
-    """The stimulus with the most entries in one burst (it sizes the plan's queue, shared by all
-    stimuli of the sweep so the model compiles once), or ``None`` when none exceeds the default."""
-    from .capacity import DEFAULT_QUEUE_LEN
-    from .codegen import stimulus_queue_len
+    """The stimulus with the most entries in one burst (it sizes the plan's input queue, shared by
+    all stimuli of the sweep so the model compiles once), or ``None`` when there is none."""
+    from .plan import queue_len_for
 
-    best, q = None, DEFAULT_QUEUE_LEN
+    best, q = None, -1
     for s in stimuli:
-        n = stimulus_queue_len(model, s, bursts)
+        n = queue_len_for(model, s, bursts, minimum=0)
         if n > q:
             best, q = s, n
     return best
@@ -372,50 +284,37 @@ def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
     """Capacity report of ``model`` on ``board`` and, when it fits, the generated C sources:
     model files once and a test driver per stimulus (:class:`Project`). Pure.
 
-    The plan is :func:`~feagi_embed.build.plan_for` with the queue sized for the stimulus of
-    :func:`queue_stimulus`; a stimulus the plan cannot take (:func:`~feagi_embed.build.check_stimulus`)
+    The plan is :func:`~feagi_embed.build.c_plan` with the input queue sized for the stimulus of
+    :func:`queue_stimulus` (and every sensor voxel); a stimulus the plan cannot take (:func:`~feagi_embed.build.check_stimulus`)
     gets its refusal text instead of a driver.
     """
     from .boards import load_board
-    from .build import (
-        check_stimulus,
-        flash_limits,
-        heap_budget,
-        plan_for,
-        ram_budget,
-        report,
-    )
-    from .capacity import CapacityError
-    from .codegen import emit_c_model
+    from .build import c_plan, check_stimulus, report
+    from .codegen.c import emit_c_model
+    from .plan import CapacityError, budget_for, check_fit
 
     b = load_board(board)
+    bud = budget_for(b)
     qs = queue_stimulus(model, stimuli, bursts)
-    plan = plan_for(model, b, qs or Stimulus(), bursts)
+    plan = c_plan(model, b, qs, bursts)
     rep = report(model, b, plan)
     if not rep["fits"]:
         try:
-            from .build import check_plan
-            check_plan(plan, b)
+            check_fit(plan, bud)
             msg = f"{board}: does not fit"
         except CapacityError as e:
             msg = str(e)
         return Project(board, rep, msg)
     with tempfile.TemporaryDirectory(prefix="feagi-sweep-") as tmp:
-        # the model files exactly as build_project writes them (same budgets); the test driver
-        # is rendered per stimulus below
-        emitted = emit_c_model(model, plan, tmp, genome_path=_genome_path(model),
-                               genome_sha256=_genome_sha(model), board=b.name,
-                               ram_budget=ram_budget(b),
-                               flash_budget=min(b.flash_bytes, flash_limits(b)[0] or b.flash_bytes),
-                               heap_budget=heap_budget(b)[0])
-        files = {p.name: p.read_bytes() for p in emitted}
-    queue_len = int(plan.constants["FEAGI_QUEUE_LEN"])
+        # the model files exactly as build_project writes them; the test driver is rendered per
+        # stimulus below
+        files = {p.name: p.read_bytes() for p in emit_c_model(model, plan, bud, tmp)}
     drivers: list[dict[str, bytes] | str] = []
     for s in stimuli:
         try:
             check_stimulus(model, plan, s, bursts, board)
-            drivers.append(_render_driver(model, s, bursts, state_every, board, queue_len))
-        except FeagiEmbedError as e:
+            drivers.append(_render_driver(model, plan, s, bursts, state_every, board))
+        except (FeagiEmbedError, ValueError) as e:
             drivers.append(str(e))
     return Project(board, rep, None, files, drivers)
 
@@ -466,7 +365,7 @@ def compile_task(project: Project, target: str) -> Objects:
     generate the same code (they differ only in comments and budget checks) compile it once.
     """
     from .boards import load_board
-    from .codegen import FIRMWARE_DIR
+    from .resources import firmware_dir
     from .targets import build_command, missing_build_tools, missing_run_tools
 
     tb = load_board(target)
@@ -483,8 +382,8 @@ def compile_task(project: Project, target: str) -> Objects:
         (d / "include").mkdir()
         (d / "include" / "feagi_model.h").write_bytes(project.model_files["feagi_model.h"])
         (d / "feagi_model.c").write_bytes(project.model_files["feagi_model.c"])
-        shutil.copyfile(Path(FIRMWARE_DIR) / "feagi_runtime.c", d / "feagi_runtime.c")
-        shutil.copyfile(Path(FIRMWARE_DIR) / "feagi_runtime.h", d / "include" / "feagi_runtime.h")
+        shutil.copyfile(firmware_dir() / "feagi_runtime.c", d / "feagi_runtime.c")
+        shutil.copyfile(firmware_dir() / "feagi_runtime.h", d / "include" / "feagi_runtime.h")
         cmd = build_command(tb, [d / "feagi_model.c", d / "feagi_runtime.c"], d / "unused.elf",
                             [d / "include"])
         # paths relative to the scratch folder: the preprocessed text (and so the key) is the
@@ -533,7 +432,7 @@ def _base(cell: dict[str, Any]) -> dict[str, Any]:
 
 def _finish(row: dict[str, Any], ref, got_b: list[int], got_s: dict[int, int], model,
             fired=None) -> dict[str, Any]:
-    from .build import compare_digests, first_differing_neuron
+    from .trace import compare_digests, first_differing_neuron
 
     eq, first = compare_digests(ref, got_b, got_s)
     if first and first["what"] == "burst digest" and fired is not None:
@@ -556,23 +455,19 @@ def twin_cell_task(cell: dict[str, Any], model, ref, stim: Stimulus, bursts: int
             _finish(row, ref, list(ref.burst_crc), dict(ref.state_crc), model)
             row["detail"] = "reference (numba, fixed point)"
             t0 -= getattr(ref, "seconds", 0.0)
-        elif ex == "float":
-            from .host.twin import Twin
-            tr = Twin(model, "float").run(bursts, stim, state_every=state_every)
-            # f32 state is not comparable: burst digests only
-            states = dict(ref.state_crc)
-            _finish(row, ref, list(tr.burst_crc), states, model, tr.fired)
-            row["detail"] = "f32 reference: burst digests only" + (
-                "" if _lossless(model) else "; model is lossy")
         else:
-            from .host.gpu import backends
-            ok, desc = backends.available(ex)
-            if not ok:
-                row["detail"] = f"not run: {desc}"
+            from .executors import GpuTwin, NumbaTwin
+
+            e = NumbaTwin("float") if ex == "float" else GpuTwin(ex)
+            why = e.available()
+            if why:
+                row["detail"] = f"not run: {why}"
             else:
-                tr = backends.twin_class(ex)(model).run(bursts, stim, state_every=state_every)
-                _finish(row, ref, list(tr.burst_crc), dict(tr.state_crc), model, tr.fired)
-                row["detail"] = desc
+                tr = e.run(model, stim, bursts, state_every)
+                # the f32 reference's state is not comparable: burst digests only
+                states = dict(tr.state_crc) if e.compares_state else dict(ref.state_crc)
+                _finish(row, ref, list(tr.burst_crc), states, model, tr.fired)
+                row["detail"] = getattr(tr, "detail", "") or ""
     except FeagiEmbedError as e:
         row.update(status="error", detail=str(e).splitlines()[0])
     row["seconds"] = round(time.perf_counter() - t0, 4)
@@ -581,9 +476,9 @@ def twin_cell_task(cell: dict[str, Any], model, ref, stim: Stimulus, bursts: int
 
 def _link_and_run(tb, drv: dict[str, bytes], objs: Objects, model_h: bytes, tmp: Path,
                   defines: dict | None = None):
-    from .codegen import FIRMWARE_DIR
+    from .resources import firmware_dir, hal_dir
     from .targets import build_command, run_elf
-    from .targets.toolchain import TargetError, hal_dir, link_flags
+    from .targets.toolchain import TargetError, link_flags
 
     (tmp / "include").mkdir(exist_ok=True)
     (tmp / "include" / "feagi_model.h").write_bytes(model_h)
@@ -593,7 +488,7 @@ def _link_and_run(tb, drv: dict[str, bytes], objs: Objects, model_h: bytes, tmp:
         (tmp / n).write_bytes(data)
     elf = tmp / f"sweep-{tb.name}.elf"
     cmd = build_command(tb, [tmp / "main.c", *(tmp / n for n in objs.objects)], elf,
-                        [tmp / "include", FIRMWARE_DIR], defines, hal=False)
+                        [tmp / "include", firmware_dir()], defines, hal=False)
     i = cmd.index("-o")
     cmd[i:i] = link_flags(tb, str(hal_dir()))
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -611,7 +506,7 @@ def cell_task(cell: dict[str, Any], model, project: Project, objects: Objects, r
     Pure: the same inputs give the same result (``seconds`` aside).
     """
     from .boards import load_board
-    from .build import parse_fired_ids, parse_protocol
+    from .trace import parse_fired_ids, parse_protocol
 
     t0 = time.perf_counter()
     row = _base(cell)
@@ -1089,7 +984,7 @@ CSV_COLUMNS = ("genome", "board", "stimulus", "executor", "status", "equal", "bu
 
 def describe(cell: dict[str, Any]) -> str:
     """One line for a cell's first divergence (empty when none)."""
-    from .build import describe_divergence
+    from .trace import describe_divergence
 
     return describe_divergence(cell.get("first_divergence"))
 

@@ -9,7 +9,7 @@
  * fan-out only when some area needs run-time PSPs). There is no per-neuron area array: scans run
  * in ascending id order and advance an area cursor (binary search over area_first otherwise). RAM,
  * static or (arrays the capacity plan puts on the heap, FEAGI_HEAP_<NAME>) taken once at boot: V
- * int32 per area, or V >> shift in uint16 where capacity.narrow_v_proof proves it exact; cc uint8
+ * int32 per area, or V >> shift in uint16 where plan.narrow_v_proof proves it exact; cc uint8
  * (L <= 255) or uint16 and the FCL accumulator acc int32 per neuron outside the untargeted hole (+ a side list); four bitmaps
  * (candidate, forced, blocked, fired; 0.5 B/neuron) instead of id lists, so the fired set comes out
  * sorted without a sort; cd uint16 only for neurons of areas with a refractory period or snooze
@@ -60,15 +60,15 @@
 #define STATE_ARRAY_0(type, name, len) static type name[len]
 #define STATE_ARRAY_1(type, name, len) static type *name
 /* membrane potential: int32, or V >> shift in uint16 for areas proven to fit (AF_V16: there
- * 0 <= V <= v_max and V is a multiple of 2^shift, capacity.narrow_v_proof) */
+ * 0 <= V <= v_max and V is a multiple of 2^shift, plan.narrow_v_proof) */
 STATE_ARRAY(FEAGI_HEAP_V32, int32_t, st_v32, LEN1(FEAGI_N_V32));
 STATE_ARRAY(FEAGI_HEAP_V16, uint16_t, st_v16, LEN1(FEAGI_N_V16));
-/* consecutive fire count, per area uint8_t (L <= 255: cc <= L always, capacity.py) or uint16_t */
+/* consecutive fire count, per area uint8_t (L <= 255: cc <= L always, plan/c.py) or uint16_t */
 STATE_ARRAY(FEAGI_HEAP_CC8, uint8_t, st_cc8, LEN1(FEAGI_N_CC8));
 STATE_ARRAY(FEAGI_HEAP_CC16, uint16_t, st_cc16, LEN1(FEAGI_N_CC16));
 STATE_ARRAY(FEAGI_HEAP_CD, uint16_t, st_cd, LEN1(FEAGI_N_CD));
 /* FCL accumulator. Dense for all neurons except the hole [FEAGI_HOLE_LO, FEAGI_HOLE_HI): the
- * longest run of neurons that no synapse targets (capacity.py). A hole neuron can only become a
+ * longest run of neurons that no synapse targets (plan/tables.py). A hole neuron can only become a
  * candidate through the queue (at most FEAGI_QUEUE_LEN entries per burst) or as the power neuron
  * (one), so at most FEAGI_QUEUE_LEN + 1 distinct hole neurons are candidates in a burst: their
  * sums live in the side list side_id/side_acc (cleared every burst), summed with the same wrap32
@@ -219,7 +219,7 @@ static void v_set(uint16_t a, uint32_t i, int32_t v)
     uint32_t k = (uint32_t)FEAGI_GET_AREA_V_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
 #if FEAGI_N_V16 > 0
     if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u) {
-        /* 0 <= v <= v_max and v % 2^shift == 0 (capacity.narrow_v_proof) */
+        /* 0 <= v <= v_max and v % 2^shift == 0 (plan.narrow_v_proof) */
         st_v16[k] = (uint16_t)((uint32_t)v >> FEAGI_GET_AREA_V_SHIFT(a));
         return;
     }

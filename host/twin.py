@@ -8,15 +8,15 @@ zlib's CRC-32 from the fired ids and state arrays.
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field
-
 import numba as nb
 import numpy as np
 from numba import literally
 
-from ..quantize import EXC_ALWAYS, EXC_NEVER, Model
+from ..model import EXC_ALWAYS, EXC_NEVER, Model
 from ..stimulus import KIND_FORCE, Stimulus
+from ..trace import Trace, burst_digest, state_digest
+
+__all__ = ["Trace", "Twin", "burst_digest", "run", "run_bursts", "state_digest"]
 
 _M32 = np.uint64(0xFFFFFFFF)
 #: fire-candidate flag bits
@@ -108,6 +108,8 @@ def runtime_contribution(w, psp, n, cap, floating):
         return mag if w >= 0 else -mag
 
 
+# Long by design: one compiled kernel runs whole batches of bursts so that numba keeps the state
+# in registers/cache across phases; the per-rule arithmetic lives in the inline helpers above.
 @nb.njit(cache=True)
 def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_brain,
                threshold, neuron_area, a_lim, a_k, a_exc_mode, a_exc_t, a_refr, a_snooze, a_cfl,
@@ -285,52 +287,8 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
 _ENTRY_POINTS: dict = {}
 
 
-@dataclass
-class Trace:
-    """What every target reports (``docs/model.md`` §4).
-
-    Attributes:
-        fired: per burst, uint32 array of fired neuron ids (ascending); index 0 = burst 1.
-        fired_v: per burst, membrane potential at fire (int32 fixed point with F fractional bits,
-            or float32 in float mode).
-        burst_crc: uint32 ``[B]`` CRC-32 of ``[b, count, ids…]`` (u32 LE).
-        state_crc: ``{burst: crc}`` CRC-32 of V (int32 LE), cd (u16 LE), cc (u16 LE) after that burst.
-        watch: per burst, float64 ``[len(watch), 3]`` of ``(V, cd, cc)`` of watched neurons (V in
-            model units: fixed-point integer or f32 value).
-    """
-
-    fired: list[np.ndarray] = field(default_factory=list)
-    fired_v: list[np.ndarray] = field(default_factory=list)
-    burst_crc: list[int] = field(default_factory=list)
-    state_crc: dict[int, int] = field(default_factory=dict)
-    watch: list[np.ndarray] = field(default_factory=list)
-
-    @property
-    def bursts(self) -> int:
-        """Number of bursts recorded."""
-        return len(self.fired)
-
-    @property
-    def final_digest(self) -> int:
-        """CRC-32 chained over all burst digests (u32 LE), the ``E`` line of the device protocol."""
-        return zlib.crc32(np.asarray(self.burst_crc, np.uint32).astype("<u4").tobytes())
-
-
-def burst_digest(burst: int, ids: np.ndarray) -> int:
-    """CRC-32 over little-endian u32 words ``[b, count, id_1 … id_count]``."""
-    words = np.concatenate(([burst, len(ids)], ids)).astype("<u4")
-    return zlib.crc32(words.tobytes())
-
-
-def state_digest(V: np.ndarray, cd: np.ndarray, cc: np.ndarray) -> int:
-    """CRC-32 over V (int32 LE; f32 bits in float mode), then cd (u16 LE), then cc (u16 LE)."""
-    crc = zlib.crc32(V.astype("<i4" if V.dtype.kind == "i" else "<f4").tobytes())
-    crc = zlib.crc32(cd.astype("<u2").tobytes(), crc)
-    return zlib.crc32(cc.astype("<u2").tobytes(), crc)
-
-
 class Twin:
-    """Stateful numba executor of a :class:`~feagi_embed.quantize.Model`.
+    """Stateful numba executor of a :class:`~feagi_embed.model.Model`.
 
     Args:
         model: the quantized model.
@@ -374,9 +332,7 @@ class Twin:
         if mode == "fixed":
             self._params = (m.threshold, m.neuron_area, m.area_limit, m.area_leak_k)
             self._syn_c = m.syn_c
-            cap = max(m.meta["mp_psp_max"], m.meta["degen_psp_max"])
-            self._scalars = (np.int64(1) << m.frac_bits, np.int32(100 << m.frac_bits),
-                             np.int64(cap) << m.frac_bits)
+            self._scalars = (np.int64(m.power_input), np.int32(m.forced_v), np.int64(m.psp_cap))
             self._degen, psp0 = m.area_degen, m.area_psp
         else:
             self._params = (m.threshold_f32, m.neuron_area, m.area_limit_f32, m.area_leak_f32)
@@ -455,8 +411,8 @@ class Twin:
             out_v = self._out_v
             counts = np.zeros(step, np.int64)
             n, step = self._call(
-                b0, step, m.meta["power_neuron"], power_in, forced_v, psp_cap,
-                m.meta["large_brain"], thr, area, lim, leak, m.area_exc_mode, m.area_exc_t,
+                b0, step, m.power_neuron, power_in, forced_v, psp_cap,
+                m.large_brain, thr, area, lim, leak, m.area_exc_mode, m.area_exc_t,
                 m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc, m.area_mp_driven,
                 self._degen, m.syn_ptr, m.syn_dst, self._syn_c, m.syn_w, m.fanout, ptr,
                 st_nrn[lo:hi], st_val[lo:hi], st_kind[lo:hi], self.V, self.cd, self.cc, self.psp,

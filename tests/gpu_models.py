@@ -9,7 +9,7 @@ import base64
 
 import numpy as np
 
-from feagi_embed.quantize import EXC_ALWAYS, EXC_NEVER, EXC_THRESHOLD, Model
+from feagi_embed.model import EXC_ALWAYS, EXC_NEVER, EXC_THRESHOLD, Model
 from feagi_embed.stimulus import Stimulus
 
 CORE = [b"___death", b"___fatig", b"___fear_", b"___hope_", b"___pain_", b"___pleas", b"___power"]
@@ -72,7 +72,7 @@ def random_model(n: int = 4000, fanout: int = 24, *, areas: int = 6, seed: int =
         "simulation_timestep": 0.025, "max_sensory": 255.0, "mp_psp_max": 255,
         "degen_psp_max": 4,
     }
-    return Model(frac_bits=frac_bits, meta=meta, area_first=first, neuron_area=narea,
+    return Model.from_metadata(meta, frac_bits=frac_bits, area_first=first, neuron_area=narea,
                  threshold=thr, area_limit=lim, area_leak_k=leak, area_exc_mode=exc_mode,
                  area_exc_t=exc_t, area_refractory=refr, area_snooze=snooze, area_cfl=cfl,
                  area_mp_acc=mp_acc, area_mp_driven=driven, syn_ptr=syn_ptr, syn_dst=syn_dst,
@@ -85,15 +85,15 @@ def random_stimulus(model: Model, bursts: int, *, per_burst: int = 20, seed: int
     """Every burst, ``per_burst`` entries on random non-core voxels: force-fires and injections of
     values in [-4, 12] (quantized by ``Stimulus.compile``)."""
     rng = np.random.default_rng(seed)
-    custom = [i for i, k in enumerate(model.meta["kinds"]) if k != "core"]
+    custom = [i for i, k in enumerate(model.areas.kinds) if k != "core"]
     entries = []
     for b in range(1, bursts + 1):
         for _ in range(per_burst):
             ai = int(rng.choice(custom))
-            w, h, d = model.meta["dims"][ai]
+            w, h, d = model.areas.dims[ai]
             vox = [[int(rng.integers(w)), int(rng.integers(h)), int(rng.integers(d))]]
             kind = str(rng.choice(kinds))
-            e = {"bursts": [b, b], "area": model.meta["genome_ids"][ai], "voxels": vox,
+            e = {"bursts": [b, b], "area": model.areas.genome_ids[ai], "voxels": vox,
                  "kind": kind}
             if kind == "inject":
                 e["value"] = float(np.round(rng.uniform(-4, 12), 3))

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from feagi_embed.boards import load_board
-from feagi_embed.build import build_project, parse_protocol
+from feagi_embed.build import build_project
+from feagi_embed.trace import parse_protocol
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.host.twin import Twin
@@ -26,6 +27,7 @@ from feagi_embed.quantize import quantize
 from feagi_embed.stimulus import Stimulus
 from feagi_embed.targets import missing_run_tools
 from feagi_embed.targets.emulators import run_elf
+from feagi_embed.targets.pio import pio_build
 
 from .conftest import FIXTURES, GENOMES, require
 
@@ -73,8 +75,13 @@ def test_arduino_sketch_runs_bit_exact_on_simavr_mega2560(tmp_path):
         obj = tmp_path / f"core{i}.o"
         _cc(src, obj, includes, [])
         objs.append(obj)
-    ours = [*sorted((proj / "src").glob("*.c")), sketch,
-            *sorted((proj / "lib" / "feagi_runtime" / "src").glob("*.c"))]
+    # exactly what `pio run -e mega2560` compiles: src/ (sketch, main.c, your feagi_user.cpp) and
+    # the libraries admitted on atmelavr (not the native HAL)
+    pb = pio_build(proj, "atmelavr", "arduino")
+    ours = list(pb.sources)
+    assert sketch in ours and proj / "src" / "feagi_user.cpp" in ours
+    assert not any("feagi_hal_native" in str(p) for p in ours)
+    includes += [d for d in pb.include_dirs if d not in includes]
     for i, src in enumerate(ours):
         obj = tmp_path / f"ours{i}.o"
         # our sources are held to -Wall -Wextra -Werror (the Arduino core is not)
@@ -93,7 +100,7 @@ def test_arduino_sketch_runs_bit_exact_on_simavr_mega2560(tmp_path):
     assert first is None and len(got_b) == bursts, f"first diverging burst {first}"
     assert got_s == tr.state_crc and got_final == tr.final_digest
     # the burst period is the genome's simulation timestep: 30 bursts took >= 29 periods
-    period_us = round(float(model.meta["simulation_timestep"]) * 1e6)
+    period_us = round(float(model.simulation_timestep) * 1e6)
     assert f"#define FEAGI_BURST_PERIOD_US {period_us}UL" in sketch.read_text()
     assert run.metric is not None and run.metric >= 29 * period_us * 16
 

@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from feagi_embed.boards import load_board
-from feagi_embed.build import build_project, parse_protocol
-from feagi_embed.capacity import CapacityError
+from feagi_embed.build import build_project
+from feagi_embed.trace import parse_protocol
+from feagi_embed.plan import CapacityError
 from feagi_embed.cli import main
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
@@ -97,7 +98,7 @@ def test_cli_build_and_report(tmp_path):
 def test_cli_verify_json(tmp_path):
     r = CliRunner().invoke(main, ["verify", "test_timer", "--board", "native", "-n", "30", "--json"])
     assert r.exit_code == 0, r.output
-    rows = json.loads(r.output)["targets"]
+    rows = json.loads(r.stdout)["targets"]
     assert {"name", "bursts", "equal", "first_divergence"} <= set(rows[0])
     native = next(x for x in rows if x["name"].startswith("native"))
     assert native["equal"] is True and native["bursts"] == 30
@@ -116,13 +117,13 @@ def injection_schedule(model, bursts: int, seed: int = 7) -> list[dict]:
     import numpy as np
 
     sizes = np.diff(model.area_first)
-    a = max((i for i, k in enumerate(model.meta["kinds"]) if k != "core"), key=lambda i: sizes[i])
-    w, h, d = model.meta["dims"][a]
+    a = max((i for i, k in enumerate(model.areas.kinds) if k != "core"), key=lambda i: sizes[i])
+    w, h, d = model.areas.dims[a]
     rng = np.random.default_rng(seed)
     out = []
     for b in range(1, bursts + 1, 3):
         v = rng.choice(w * h * d, size=min(64, w * h * d), replace=False)
-        out.append({"bursts": [b, b], "area": model.meta["genome_ids"][a], "kind": "inject",
+        out.append({"bursts": [b, b], "area": model.areas.genome_ids[a], "kind": "inject",
                     "value": float(rng.choice([-2.0, 0.5, 1.0, 2.5, 5.0])),
                     "voxels": [[int(x // (h * d)), int((x // d) % h), int(x % d)] for x in v]})
     return out

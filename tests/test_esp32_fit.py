@@ -12,9 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from feagi_embed.boards import BoardError, load_board
-from feagi_embed.build import (build_project, check_plan, heap_budget, plan_for,
-                               ram_budget)
-from feagi_embed.capacity import CapacityError, layout, place_state
+from feagi_embed.build import build_project, c_plan
+from feagi_embed.plan import Budget, CapacityError, budget_for, check_fit, layout, place_state
 from feagi_embed.cli import main
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
@@ -53,29 +52,28 @@ def test_essential_plan_for_esp32(essential):
     nine vision areas (55,296 neurons, uint16 V) and moves the 8-bit consecutive counts to the
     heap."""
     b = load_board("esp32")
-    assert ram_budget(b) == 163_840 - 24_576
-    assert heap_budget(b) == (163_840 - 24_576, 110_000)
+    assert budget_for(b).static_ram == 163_840 - 24_576
+    assert (budget_for(b).heap, budget_for(b).heap_block) == (163_840 - 24_576, 110_000)
     wide = layout(essential)
-    assert wide.ram_bytes > ram_budget(b) + heap_budget(b)[0]
-    plan = plan_for(essential, b)
-    check_plan(plan, b)
-    names = essential.meta["names"]
+    assert wide.ram_bytes > budget_for(b).static_ram + budget_for(b).heap
+    plan = c_plan(essential, b)
+    check_fit(plan, budget_for(b))
+    names = essential.areas.names
     vision = sorted(n for n in names if n.startswith("vision_"))
     assert sorted(plan.narrow_v) == vision
-    assert plan.array("v16").nbytes == 2 * (128 * 128 * 3 + 8 * 16 * 16 * 3)
+    assert plan.buffer("v16").nbytes == 2 * (128 * 128 * 3 + 8 * 16 * 16 * 3)
     assert plan.heap == {"cc8"}
-    assert plan.static_bytes <= ram_budget(b) and plan.heap_bytes <= heap_budget(b)[0]
+    assert plan.static_bytes <= budget_for(b).static_ram and plan.heap_bytes <= budget_for(b).heap
     # boards without a static limit keep the exact wide layout
-    assert not plan_for(essential, load_board("esp32c3")).narrow_v
+    assert not c_plan(essential, load_board("esp32c3")).narrow_v
 
 
 def test_heap_block_limit_is_checked(essential):
     plan = layout(essential, narrow_v=True)
     place_state(plan, 10_000, 400_000)          # tiny static RAM: v16 (110,592 B) goes to the heap
     assert "v16" in plan.heap
-    from feagi_embed.capacity import check_fit
     with pytest.raises(CapacityError) as e:
-        check_fit(plan, 10_000, 2**20, "toy", heap_budget=400_000, heap_block=100_000)
+        check_fit(plan, Budget("toy", 10_000, heap=400_000, heap_block=100_000, flash=2**20))
     msg = str(e.value)
     assert "heap block: v16 requested 110592 B in one block, available 100000 B, missing 10592 B" in msg
 
@@ -95,7 +93,7 @@ def test_cli_build_esp32_essential_writes_project(tmp_path):
     assert r.exit_code == 0, r.output
     assert "heap at boot" in r.output and "multiples of 0.00390625" in r.output
     hdr = (tmp_path / "p" / "include" / "feagi_model.h").read_text()
-    assert "#define FEAGI_HEAP_CC8 1" in hdr and "#define FEAGI_HEAP_V16 0" in hdr
+    assert "#define FEAGI_HEAP_CC8 1 " in hdr and "#define FEAGI_HEAP_V16 0 " in hdr
     assert (tmp_path / "p" / "platformio.ini").exists()
 
 
@@ -138,12 +136,12 @@ def test_avr_flash_limits_refuse_unaddressable_constants(tmp_path):
                area_genes("c__dst", "dst", dims=(150, 1, 1)), morphologies=morph)
     model = quantize(develop(load_genome(g)))
     assert model.n_synapses == 150 * 150
-    plan = plan_for(model, load_board("mega2560"))
+    plan = c_plan(model, load_board("mega2560"))
     assert plan.flash_bytes < 253_952 and plan.static_bytes < 8_192
     with pytest.raises(CapacityError) as e:
         build_project(model, "mega2560", tmp_path / "p")
     msg = str(e.value)
-    syn_dst = plan.array("syn_dst").nbytes
+    syn_dst = plan.buffer("syn_dst").nbytes
     assert f"flash array: syn_dst requested {syn_dst} B in one object, available 32767 B" in msg
     assert (f"flash (addressable data): requested {plan.flash_bytes} B, available 65308 B, "
             f"missing {plan.flash_bytes - 65308} B") in msg

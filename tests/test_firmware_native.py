@@ -12,7 +12,6 @@ genome.
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import shutil
@@ -24,14 +23,22 @@ import numpy as np
 import pytest
 from feagi_embed.host.twin import Twin
 
-from feagi_embed.capacity import CapacityError, check_fit, layout, narrow_v_proof, place_state
-from feagi_embed.codegen import FIRMWARE_DIR, emit_c_model, stimulus_queue_len
+from feagi_embed.codegen import emit_c_model
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
+from feagi_embed.plan import (Budget, CapacityError, check_fit, layout, narrow_v_proof, place_state,
+                              queue_len_for)
 from feagi_embed.quantize import quantize
+from feagi_embed.resources import firmware_dir
 from feagi_embed.stimulus import Stimulus
 
 from .conftest import FIXTURES, GENOMES
+
+
+def emit(model, plan, out, board="native", **kw):
+    """emit_c_model with a budget of exactly the plan's own sizes (the header's checks pass)."""
+    budget = Budget(board, plan.static_bytes, heap=plan.heap_bytes, flash=plan.flash_bytes)
+    return emit_c_model(model, plan, budget, out, **kw)
 
 GCC = shutil.which("gcc")
 pytestmark = pytest.mark.skipif(GCC is None, reason="host gcc not installed")
@@ -59,7 +66,7 @@ def _inject_entries(model) -> list[dict]:
     """Injections of our own: positive then negative values into the first input (else custom)
     area, so sensory input, negative input with/without charge accumulation and the queue are
     exercised on every real genome."""
-    kinds = model.meta["kinds"]
+    kinds = model.areas.kinds
     first = np.asarray(model.area_first)
     pick = None
     for want in ("ipu", "custom"):
@@ -71,8 +78,8 @@ def _inject_entries(model) -> list[dict]:
             break
     if pick is None:
         return []
-    area = model.meta["genome_ids"][pick]
-    w, h, d = model.meta["dims"][pick]
+    area = model.areas.genome_ids[pick]
+    w, h, d = model.areas.dims[pick]
     vox = [[0, 0, 0], [w - 1, h - 1, d - 1]]
     return [
         {"area": area, "bursts": [3, 40], "kind": "inject", "voxels": vox, "value": 7.25},
@@ -100,13 +107,13 @@ def _case(name: str):
 def build_and_run(model, stim, out: Path, *, sanitize: bool = False, bursts: int = BURSTS,
                   state_every: int = STATE_EVERY, genome: str = "?", sha: str = "",
                   narrow_v: bool = False, heap: bool = False) -> str:
-    plan = layout(model, queue_len=stimulus_queue_len(model, stim, bursts), narrow_v=narrow_v)
+    plan = layout(model, queue_len=queue_len_for(model, stim, bursts), narrow_v=narrow_v)
     if heap:  # force the big state arrays onto the boot-time heap (malloc natively)
         place_state(plan, plan.ram_bytes // 4, plan.ram_bytes)
         assert plan.heap
-    emit_c_model(model, plan, out, genome_path=genome, genome_sha256=sha, board="native",
+    emit(model, plan, out, board="native",
                  stimulus=stim, bursts=bursts, state_every=state_every)
-    fw = FIRMWARE_DIR
+    fw = firmware_dir()
     exe = out / "fw"
     cmd = [GCC, *CFLAGS, *(SANITIZE if sanitize else []), "-I", str(out), "-I", str(fw),
            "-I", str(fw / "hal"), str(out / "main.c"), str(out / "feagi_model.c"),
@@ -176,24 +183,23 @@ def test_sanitizers(name, tmp_path):
 def test_large_brain_reset_path(name, tmp_path):
     """The ≥1,000,000-neuron reset rule, forced on a small model: C and twin still agree."""
     model, stim, genome, sha = _case(name)
-    big = dataclasses.replace(model, meta=dict(model.meta, large_brain=True))
+    big = model.evolve(large_brain=True)
     text = build_and_run(big, stim, tmp_path, genome=genome, sha=sha, state_every=1)
     assert_same_as_twin(big, stim, text, state_every=1)
 
 
 def test_generated_files_banner_and_layout(tmp_path):
     model, stim, genome, sha = _case("test_timer")
-    plan = layout(model, queue_len=stimulus_queue_len(model, stim, 20))
-    files = emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha,
-                         stimulus=stim, bursts=20, board="native")
+    plan = layout(model, queue_len=queue_len_for(model, stim, 20))
+    files = emit(model, plan, tmp_path, stimulus=stim, bursts=20, board="native")
     import feagi_embed
     for p in files:
         head = p.read_text().splitlines()[:6]
         text = "\n".join(head)
         assert f"feagi-embed {feagi_embed.__version__}" in text and "DO NOT EDIT" in text
         assert "test_timer" in text and "board: native" in text
-    assert plan.typedefs["feagi_nid_t"] == "uint8_t"  # 109 neurons
-    assert plan.flash_bytes == sum(a.nbytes for a in plan.arrays if a.region == "flash")
+    assert plan.index_types["nid"] == "u1"  # 109 neurons
+    assert plan.flash_bytes == sum(a.nbytes for a in plan.buffers if a.region == "flash")
     assert sum(v["ram"] for v in plan.per_area.values()) <= plan.ram_bytes
 
 
@@ -201,15 +207,17 @@ def test_hand_edited_capacity_is_caught(tmp_path):
     """Editing a constant of the generated header so it no longer matches the data stops gcc."""
     model, _, genome, sha = _case("logic_and_gate")
     plan = layout(model)
-    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha)
+    emit(model, plan, tmp_path)
     h = tmp_path / "feagi_model.h"
     text = h.read_text()
     n = model.n_neurons
-    h.write_text(text.replace(f"#define FEAGI_N {n}\n", f"#define FEAGI_N {n + 1}\n", 1))
+    line = f"#define FEAGI_N {n} /* neurons N */\n"
+    assert line in text
+    h.write_text(text.replace(line, f"#define FEAGI_N {n + 1}\n", 1))
     r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-c", "-I", str(tmp_path), str(tmp_path / "feagi_model.c"),
                         "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
     assert r.returncode != 0 and "n_vs_area_sizes" in r.stderr
-    h.write_text(text.replace(f"#define FEAGI_N {n}\n", "#define FEAGI_N 70000L\n", 1))
+    h.write_text(text.replace(line, "#define FEAGI_N 70000L\n", 1))
     r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-c", "-I", str(tmp_path), str(tmp_path / "feagi_model.c"),
                         "-o", str(tmp_path / "m.o")], capture_output=True, text=True)
     assert r.returncode != 0 and "does not fit feagi_nid_t" in r.stderr
@@ -219,11 +227,11 @@ def test_check_fit_refuses_with_numbers():
     model, _, _, _ = _case("essential_genome")
     plan = layout(model)
     with pytest.raises(CapacityError) as e:
-        check_fit(plan, 2048, 32768, "uno")
+        check_fit(plan, Budget("uno", 2048, flash=32768))
     msg = str(e.value)
     assert f"requested {plan.ram_bytes} B, available 2048 B, missing {plan.ram_bytes - 2048} B" in msg
     assert "biggest areas" in msg and "uno" in msg
-    check_fit(plan, plan.ram_bytes, plan.flash_bytes, "exact")
+    check_fit(plan, Budget("exact", plan.ram_bytes, flash=plan.flash_bytes))
 
 
 CROSS = {
@@ -244,10 +252,10 @@ def test_cross_compiles_warning_free(target, name, tmp_path):
     if shutil.which(cc[0]) is None:
         pytest.skip(f"{cc[0]} not installed")
     model, stim, genome, sha = _case(name)
-    plan = layout(model, queue_len=stimulus_queue_len(model, stim, 20))
-    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha, board=target,
+    plan = layout(model, queue_len=queue_len_for(model, stim, 20))
+    emit(model, plan, tmp_path, board=target,
                  stimulus=stim, bursts=20, state_every=5)
-    fw = FIRMWARE_DIR
+    fw = firmware_dir()
     for src in (tmp_path / "feagi_model.c", fw / "feagi_runtime.c", tmp_path / "main.c"):
         r = subprocess.run(check=False, args=[*cc, "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-Os",
                             "-I", str(tmp_path), "-I", str(fw), "-I", str(fw / "hal"), "-c",
@@ -261,8 +269,8 @@ def test_coordinate_api_and_on_fire_hook(tmp_path):
     the twin's fired neurons of output (OPU) areas, by coordinates, in id order."""
     from feagi_embed.quantize import q
     model, _, genome, sha = _case("essential_genome")
-    ids = model.meta["genome_ids"]
-    kinds = model.meta["kinds"]
+    ids = model.areas.genome_ids
+    kinds = model.areas.kinds
     opu = [a for a, k in enumerate(kinds) if k == "opu"]
     assert opu, "essential_genome has output areas"
     vision = ids.index("iic400")
@@ -276,7 +284,7 @@ def test_coordinate_api_and_on_fire_hook(tmp_path):
          **({"value": val} if kind == "inject" else {})}
         for b0, b1, kind, a, v, val in sched]}, "coords")
     plan = layout(model)
-    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha)
+    emit(model, plan, tmp_path)
     calls = []
     for b0, b1, kind, a, (x, y, z), val in sched:
         call = (f"feagi_force_fire({a}u, {x}u, {y}u, {z}u)" if kind == "force" else
@@ -290,7 +298,7 @@ def test_coordinate_api_and_on_fire_hook(tmp_path):
         f"    for (b = 1u; b <= {bursts}u; b++) {{", "        cur = b;", *calls,
         "        (void)feagi_burst();", "        feagi_trace_burst();", "    }",
         "    feagi_trace_state();", "    feagi_trace_end();", "    return 0;", "}", ""]))
-    fw = FIRMWARE_DIR
+    fw = firmware_dir()
     exe = tmp_path / "drv"
     r = subprocess.run(check=False, args=[GCC, *CFLAGS, "-I", str(tmp_path), "-I", str(fw), "-I", str(fw / "hal"),
                         str(tmp_path / "main.c"), str(tmp_path / "feagi_model.c"),
@@ -309,8 +317,8 @@ def test_coordinate_api_and_on_fire_hook(tmp_path):
             a = int(np.searchsorted(first, i, side="right") - 1)
             if kinds[a] != "opu":
                 continue
-            _, h, d = model.meta["dims"][a]
-            npv = model.meta["npv"][a]
+            _, h, d = model.areas.dims[a]
+            npv = model.areas.npv[a]
             rr = i - int(first[a])
             vox = rr // npv
             want.append((b, a, vox // (h * d), (vox // d) % h, vox % d, rr % npv))
@@ -328,10 +336,10 @@ def test_avr_simavr_equals_twin(name, tmp_path):
     if shutil.which("avr-gcc") is None or shutil.which("simavr") is None:
         pytest.skip("avr-gcc/simavr not installed")
     model, stim, genome, sha = _case(name)
-    plan = layout(model, queue_len=stimulus_queue_len(model, stim, BURSTS))
-    emit_c_model(model, plan, tmp_path, genome_path=genome, genome_sha256=sha, board="mega2560",
+    plan = layout(model, queue_len=queue_len_for(model, stim, BURSTS))
+    emit(model, plan, tmp_path, board="mega2560",
                  stimulus=stim, bursts=BURSTS, state_every=STATE_EVERY)
-    fw = FIRMWARE_DIR
+    fw = firmware_dir()
     elf = tmp_path / "fw.elf"
     r = subprocess.run(check=False, args=[
         "avr-gcc", "-mmcu=atmega2560", "-DF_CPU=16000000UL", "-std=c99", "-Wall", "-Wextra",
@@ -354,15 +362,15 @@ def test_ram_layout_narrow_cc_and_accumulator_hole():
     model, _, _, _ = _case("essential_genome")
     plan = layout(model)
     c = plan.constants
-    lo, hi = c["FEAGI_HOLE_LO"], c["FEAGI_HOLE_HI"]
+    lo, hi = c["hole_lo"], c["hole_hi"]
     dst = np.asarray(model.syn_dst)
     assert hi - lo >= 49152 and not ((dst >= lo) & (dst < hi)).any()
-    assert plan.array("acc").length == model.n_neurons - (hi - lo)
-    assert plan.array("side_acc").length == c["FEAGI_QUEUE_LEN"] + 1
+    assert plan.buffer("acc").length == model.n_neurons - (hi - lo)
+    assert plan.buffer("side_acc").length == c["queue_len"] + 1
     cfl = np.asarray(model.area_cfl)
     counts = np.diff(np.asarray(model.area_first))
-    assert c["FEAGI_N_CC8"] == int(counts[cfl <= 255].sum())
-    assert c["FEAGI_N_CC8"] + c["FEAGI_N_CC16"] == model.n_neurons
+    assert c["n_cc8"] == int(counts[cfl <= 255].sum())
+    assert c["n_cc8"] + c["n_cc16"] == model.n_neurons
     assert plan.ram_bytes <= 327680
 
 
@@ -373,8 +381,8 @@ def test_accumulator_side_list_full_equals_twin(tmp_path):
     model, _, genome, sha = _case("essential_genome")
     first = np.asarray(model.area_first)
     a = int(np.argmax(np.diff(first)))
-    area = model.meta["genome_ids"][a]
-    w, h, d = model.meta["dims"][a]
+    area = model.areas.genome_ids[a]
+    w, h, d = model.areas.dims[a]
     vox = [[x, y, z] for x, y, z in ((0, 0, 0), (w - 1, h - 1, d - 1), (1, 2, 0), (5, 5, 1),
                                      (w - 1, 0, 2), (0, h - 1, 1))]
     stim = Stimulus.from_json({"stimuli": [
@@ -404,7 +412,7 @@ def test_narrow_v_and_heap_state_equal_twin(name, tmp_path):
     stim = _narrow_stimulus(model, name)
     proofs = narrow_v_proof(model)
     if name == "essential_genome":  # the 49K-neuron vision area must qualify (ESP32 fit)
-        names = model.meta["names"]
+        names = model.areas.names
         assert any(names[a] == "vision_C" for a in proofs)
     out = build_and_run(model, stim, tmp_path, narrow_v=True, heap=True, genome=f"{name}.json")
     ref = Twin(model).run(BURSTS, stim, state_every=STATE_EVERY)
@@ -435,7 +443,7 @@ def test_narrow_v_proof_hand_computed():
     m = _stress_model()
     assert m.frac_bits == 16
     proofs = narrow_v_proof(m)
-    names = m.meta["names"]
+    names = m.areas.names
     by_name = {names[a]: p for a, p in proofs.items()}
     assert "leaky" not in by_name
     inp = by_name["inp"]
@@ -452,7 +460,7 @@ def test_narrow_v_stress_random_injections_at_the_bound(tmp_path):
     consecutive-limit block that lets V reach the proof's bound: native C (int16 V) = twin."""
     m = _stress_model()
     rng = np.random.default_rng(7)
-    inp = list(m.meta["names"]).index("inp")
+    inp = list(m.areas.names).index("inp")
     step = narrow_v_proof(m)[inp].sensory_step
     stimuli = []
     for b in range(1, 201):
@@ -488,11 +496,11 @@ def test_runtime_refuses_sensory_values_outside_the_proof(tmp_path):
     for a value that is not a multiple of the step; valid values are queued (0)."""
     m = _stress_model()
     plan = layout(m, narrow_v=True)
-    names = list(m.meta["names"])
+    names = list(m.areas.names)
     shift = narrow_v_proof(m)[names.index("inp")].shift
     inp = int(m.area_first[names.index("inp")])      # an int16-V neuron
     leaky = int(m.area_first[names.index("leaky")])  # an int32-V neuron
-    emit_c_model(m, plan, tmp_path, genome_path="stress", genome_sha256="")
+    emit(m, plan, tmp_path)
     main = tmp_path / "main.c"
     main.write_text("\n".join([
         '#include <stdio.h>', '#include "feagi_runtime.h"',
@@ -504,7 +512,7 @@ def test_runtime_refuses_sensory_values_outside_the_proof(tmp_path):
         f"        feagi_inject_id({leaky}u, {(255 << 16) + (1 << shift)}),",
         f"        feagi_inject_id({leaky}u, {(1 << shift) + 1}), feagi_inject_id({m.n_neurons}u, 1));",
         "    return 0;", "}", ""]))
-    fw = FIRMWARE_DIR
+    fw = firmware_dir()
     exe = tmp_path / "fw"
     r = subprocess.run([GCC, *CFLAGS, "-I", str(tmp_path), "-I", str(fw), "-I", str(fw / "hal"),
                         str(main), str(tmp_path / "feagi_model.c"), str(fw / "feagi_runtime.c"),

@@ -86,14 +86,14 @@ def with_injections(model, stim_doc: dict, bursts: int, seed: int = 7) -> Stimul
     of every non-core area, every 2nd burst."""
     rng = np.random.default_rng(seed)
     entries = list(stim_doc["stimuli"])
-    for a, kind in enumerate(model.meta["kinds"]):
+    for a, kind in enumerate(model.areas.kinds):
         if kind == "core":
             continue
-        w, h, d = model.meta["dims"][a]
+        w, h, d = model.areas.dims[a]
         for b in range(1, bursts + 1, 2):
             k = min(3, w * h * d)
             vox = [[int(rng.integers(w)), int(rng.integers(h)), int(rng.integers(d))] for _ in range(k)]
-            entries.append({"bursts": [b, b], "area": model.meta["genome_ids"][a], "voxels": vox,
+            entries.append({"bursts": [b, b], "area": model.areas.genome_ids[a], "voxels": vox,
                             "kind": "inject", "value": float(np.round(rng.uniform(-2, 20), 2))})
     return Stimulus.from_json({"stimuli": entries}, "<test>")
 
@@ -189,17 +189,17 @@ def test_synthetic_bench_model_equals_numba(backend):
     bt = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bt)
     m = bt.synthetic_model(20_000, 100, seed=3)
-    m.meta["large_brain"] = True
-    area = len(m.meta["ids"]) - 1
+    m = m.evolve(large_brain=True)
+    area = len(m.areas.ids) - 1
     rng = np.random.default_rng(5)
-    w = m.meta["dims"][area]
+    w = m.areas.dims[area]
     entries = []
     for b in range(1, 13):
         v = rng.choice(20_000, size=2000, replace=False)
         vox = np.stack([v // (w[1] * w[2]), (v // w[2]) % w[1], v % w[2]], axis=1)
-        entries.append({"bursts": [b, b], "area": m.meta["genome_ids"][area],
+        entries.append({"bursts": [b, b], "area": m.areas.genome_ids[area],
                         "voxels": vox.tolist(), "kind": "force"})
-        entries.append({"bursts": [b, b], "area": m.meta["genome_ids"][area],
+        entries.append({"bursts": [b, b], "area": m.areas.genome_ids[area],
                         "voxels": vox[:300].tolist(), "kind": "inject", "value": 1.5})
     stim = Stimulus.from_json({"stimuli": entries})
     ref = Twin(m).run(12, stim, state_every=4)
@@ -258,12 +258,13 @@ def test_cli_run_unavailable_backend_is_a_clean_error(monkeypatch):
 def test_verify_rows_for_gpu_twins():
     """`verify` compares each available GPU twin with the numba twin digest for digest (and says
     why one did not run); a wrong reference is reported at its first burst."""
-    from feagi_embed.build import verify_gpu
+    from feagi_embed.executors import GpuTwin, NumbaTwin
+    from feagi_embed.verify import verify
 
     m = random_model(600, 6, seed=9)
     stim = random_stimulus(m, 30, seed=9, per_burst=5)
-    ref = Twin(m).run(30, stim, state_every=10)
-    rows = {r["name"]: r for r in verify_gpu(m, stim, 30, ref, state_every=10)}
+    gpus = [GpuTwin("cuda"), GpuTwin("wgpu")]
+    rows = {r["name"]: r for r in verify(m, gpus, stim, 30, state_every=10)[1:]}
     assert set(rows) == {"twin (cuda, fixed point)", "twin (wgpu, fixed point)"}
     for name in ("cuda", "wgpu"):
         r = rows[f"twin ({name}, fixed point)"]
@@ -272,7 +273,13 @@ def test_verify_rows_for_gpu_twins():
         else:
             assert r["equal"] is None and r["detail"].startswith("not run"), r
     if backends.available("wgpu")[0]:
-        ref.burst_crc[11] ^= 1
-        bad = verify_gpu(m, stim, 30, ref, state_every=10)[1]
-        assert bad["equal"] is False and bad["first_divergence"] == {"burst": 12,
-                                                                     "what": "burst digest"}
+        class WrongReference(NumbaTwin):
+            def run(self, *args, **kw):
+                tr = super().run(*args, **kw)
+                tr.burst_crc[11] ^= 1
+                return tr
+
+        bad = verify(m, gpus[1:], stim, 30, state_every=10, reference=WrongReference())[1]
+        assert bad["equal"] is False
+        assert (bad["first_divergence"]["burst"], bad["first_divergence"]["what"]) == \
+            (12, "burst digest")

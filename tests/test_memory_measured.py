@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from feagi_embed.boards import load_board
 from feagi_embed.build import build_project
-from feagi_embed.capacity import CapacityError, layout
+from feagi_embed.plan import CapacityError, layout
 from feagi_embed.cli import main
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
@@ -64,7 +64,7 @@ def test_predicted_arrays_equal_measured(board, genome, tmp_path):
     assert flash["runtime_overhead"] > 0  # code
     # per area: RAM measured equals predicted (all RAM arrays exact)
     dropped_ram = {a["name"] for a in m["arrays"] if a["region"] == "ram" and a["status"] == "dropped"}
-    if not dropped_ram & {a.name for a in res.plan.arrays if a.per_area}:
+    if not dropped_ram & {a.name for a in res.plan.buffers if a.per_area}:
         for name, v in res.plan.per_area.items():
             assert m["areas"][name]["ram_measured"] == v["ram"], name
 
@@ -74,7 +74,7 @@ def test_a_plan_that_does_not_match_the_elf_is_reported(tmp_path):
     model = _model("webots_pioneer2")
     res = build_project(model, "native", tmp_path / "p")
     elf = compile_project(res.out_dir, "native", tmp_path / "build")
-    wrong = layout(model, queue_len=res.plan.constants["FEAGI_QUEUE_LEN"] + 5)  # a hand-edited plan
+    wrong = layout(model, queue_len=res.plan.constants["queue_len"] + 5)  # a hand-edited plan
     m = measured_memory(wrong, elf)
     by = {a["name"]: a for a in m["arrays"]}
     assert by["queue"]["status"] == "differs"

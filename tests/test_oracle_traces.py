@@ -21,7 +21,6 @@ from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.host.twin import Twin
 from feagi_embed.quantize import quantize
-from feagi_embed.runner import neuron_coords
 from feagi_embed.stimulus import Stimulus
 
 from .conftest import FIXTURES, GENOMES
@@ -49,10 +48,10 @@ def run_fixture(fx: dict, mode: str = "fixed"):
     ids = []
     for key in watch_keys:
         area_b64, xyz, k = key.split(":")
-        a = model.meta["ids"].index(area_b64)
+        a = model.areas.ids.index(area_b64)
         x, y, z = map(int, xyz.split(","))
-        _, h, d = model.meta["dims"][a]
-        ids.append(int(model.area_first[a]) + ((x * h + y) * d + z) * model.meta["npv"][a] + int(k))
+        _, h, d = model.areas.dims[a]
+        ids.append(int(model.area_first[a]) + ((x * h + y) * d + z) * model.areas.npv[a] + int(k))
     twin = Twin(model, mode)
     trace = twin.run(fx["bursts_recorded"], stim, watch=np.array(ids, np.int64) if ids else None)
     return model, trace, watch_keys
@@ -80,10 +79,10 @@ def compare(fx: dict, mode: str = "fixed") -> None:
     scale = float(1 << model.frac_bits) if mode == "fixed" else 1.0
     exact = mode == "float" or model.report["lossless"]
     forced = forced_by_burst(fx)
-    ids_b64 = model.meta["ids"]
+    ids_b64 = model.areas.ids
     for i, b in enumerate(fx["bursts"]):
         burst = b["burst"]
-        area, x, y, z, _ = neuron_coords(model, trace.fired[i])
+        area, x, y, z, _ = model.neuron_coords(trace.fired[i])
         ours = {(ids_b64[a], xx, yy, zz): v / scale for a, xx, yy, zz, v in
                 zip(area.tolist(), x.tolist(), y.tolist(), z.tolist(), trace.fired_v[i].tolist())}
         theirs = {(r[0], r[1], r[2], r[3]): r[4] for r in b["fired"]}
@@ -154,7 +153,7 @@ def test_excitability_firing_rate_matches_engine_statistically():
     ours: dict[str, int] = {}
     for ids in trace.fired:
         for a in model.neuron_area[ids].tolist():
-            ours[model.meta["ids"][a]] = ours.get(model.meta["ids"][a], 0) + 1
+            ours[model.areas.ids[a]] = ours.get(model.areas.ids[a], 0) + 1
     theirs: dict[str, int] = {}
     for b in fx["bursts"]:
         for r in b["fired"]:

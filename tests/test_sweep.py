@@ -46,39 +46,26 @@ def _model(name):
 
 
 # ------------------------------------------------------------------------- random stimuli
-def test_random_stimulus_is_seeded_and_on_every_boards_grid():
+def test_random_stimulus_is_seeded_fits_the_default_queue_and_every_boards_grid():
     from feagi_embed.boards import load_board
-    from feagi_embed.build import check_stimulus, plan_for
-    from feagi_embed.capacity import narrow_v_proof
+    from feagi_embed.build import c_plan, check_stimulus
+    from feagi_embed.plan import DEFAULT_QUEUE_LEN
     from feagi_embed.stimulus import KIND_FORCE
 
-    m = _model("essential_genome")  # its IPU areas keep 16-bit V on the esp32 (step 2^-8)
+    m = _model("essential_genome")  # its IPU areas keep 16-bit V on the esp32
     a, b, c = (random_stimulus(m, 30, s) for s in (7, 7, 8))
     assert a.to_json() == b.to_json() and a.to_json() != c.to_json()
-    kinds = m.meta["kinds"]
-    ids = m.meta["genome_ids"]
-    assert {e["area"] for e in a.entries} <= {ids[i] for i, k in enumerate(kinds) if k == "ipu"}
-    ptr, nrn, val, kind = a.compile(m, 30)
+    ar = m.areas
+    assert {e["area"] for e in a.entries} <= {ar.genome_ids[i] for i in range(len(ar))
+                                              if ar.kinds[i] == "ipu"}
+    ptr, _nrn, val, kind = a.compile(m, 30)
     per = np.diff(ptr)
-    assert per.max() <= 8 and per.sum() > 30  # up to 8 entries a burst, on average ~4
+    assert per.max() <= DEFAULT_QUEUE_LEN and per.min() > 0
     assert (kind == KIND_FORCE).any() and (kind != KIND_FORCE).any()
-    proof = narrow_v_proof(m)
-    shift = max(p.shift for p in proof.values())
-    inj = val[kind != KIND_FORCE].astype(np.int64)
-    assert (inj > 0).all() and (inj % (1 << shift) == 0).all()
     # and the build accepts it where V is 16 bits (it refuses values off that grid)
-    esp = load_board("esp32")
-    plan = plan_for(m, esp, a, 30)
+    plan = c_plan(m, load_board("esp32"), a, 30)
     assert plan.narrow_v
     check_stimulus(m, plan, a, 30, "esp32")
-
-
-def test_random_stimulus_falls_back_to_every_area_without_ipu():
-    m = _model("barebones_genome")
-    ipu = [i for i, k in enumerate(m.meta["kinds"]) if k == "ipu"]
-    s = random_stimulus(m, 20, 0)
-    areas = {e["area"] for e in s.entries}
-    assert areas and (not ipu or areas <= {m.meta["genome_ids"][i] for i in ipu})
     with pytest.raises(ValueError, match="bursts=0"):
         random_stimulus(m, 0, 0)
 
@@ -98,12 +85,12 @@ def test_bad_sweep_arguments_name_the_value(tmp_path):
 # ------------------------------------------------------------------------- cells
 def test_cell_refusal_carries_the_numbers_and_runs_nothing():
     from feagi_embed.boards import load_board
-    from feagi_embed.build import plan_for, report
+    from feagi_embed.build import c_plan, report
 
     m = _model("essential_genome")
     st = [random_stimulus(m, BURSTS, 0)]
     proj = project_task(m, "uno", st, BURSTS, STATE_EVERY)
-    rep = report(m, load_board("uno"), plan_for(m, load_board("uno")))
+    rep = report(m, load_board("uno"), c_plan(m, load_board("uno"), st[0], BURSTS))
     assert proj.refusal and not proj.model_files
     objs = compile_task(proj, "native")
     assert not objs.objects
@@ -137,7 +124,7 @@ def test_cell_names_the_first_divergence(tmp_path):
     assert n["id"] == min(fired0 ^ fired1)
     assert n["target_fired"] == (n["id"] in fired0) and n["twin_fired"] == (n["id"] in fired1)
     # the report lists the failing cell with that divergence
-    from feagi_embed.build import describe_divergence
+    from feagi_embed.trace import describe_divergence
     from feagi_embed.sweep import SweepResult, write_outputs
 
     res = SweepResult([dict(same, cached=False), dict(other, cached=False)], 2, 0, 1.0, "serial",

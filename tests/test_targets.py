@@ -135,7 +135,8 @@ def test_render_project_files_platformio():
     ini = files["platformio.ini"]
     cp = configparser.ConfigParser()
     cp.read_string(ini)
-    assert cp["env:esp32"]["board"] == "esp32dev" and cp["env:esp32"]["platform"] == "espressif32"
+    assert cp["env:esp32"]["board"] == "esp32dev" and cp["env:esp32"]["platform"] == "espressif32 @ 6.10.0"
+    assert cp["platformio"]["extra_configs"] == "platformio_user.ini"
     assert "FEAGI_BOARD_ESP32" in cp["env:esp32"]["build_flags"]
     lib = json.loads(files["lib/feagi_runtime/library.json"])
     assert lib["name"] == "feagi_runtime"

@@ -79,7 +79,7 @@ def test_model_save_load_roundtrip(tmp_path):
     m = chain_model()
     m.save(tmp_path / "m.npz")
     m2 = Model.load(tmp_path / "m.npz")
-    assert m2.frac_bits == m.frac_bits and m2.meta["ids"] == m.meta["ids"]
+    assert m2.frac_bits == m.frac_bits and m2.areas.ids == m.areas.ids
     for k in Model.ARRAYS:
         assert np.array_equal(getattr(m, k), getattr(m2, k)), k
     assert Twin(m2).run(5).burst_crc == Twin(m).run(5).burst_crc

@@ -15,15 +15,11 @@ import json
 from feagi_embed.host.twin import Twin, burst_digest
 
 from feagi_embed import targets
-from feagi_embed.build import (
-    build_project,
-    compare_digests,
-    describe_divergence,
-    first_differing_neuron,
-    parse_fired_ids,
-    parse_protocol,
-    verify,
-)
+from feagi_embed.build import build_project
+from feagi_embed.executors import Firmware
+from feagi_embed.trace import (compare_digests, describe_divergence, first_differing_neuron,
+                               parse_fired_ids, parse_protocol)
+from feagi_embed.verify import verify
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
 from feagi_embed.quantize import quantize
@@ -45,9 +41,9 @@ def _setup():
 
 def neuron_id(model, area_gid: str, x: int, y: int, z: int, k: int) -> int:
     """Canonical id from coordinates, by hand: first id of the area + voxel index (x-major) * npv + k."""
-    a = model.meta["genome_ids"].index(area_gid)
-    _, h, d = model.meta["dims"][a]
-    return int(model.area_first[a]) + ((x * h + y) * d + z) * model.meta["npv"][a] + k
+    a = model.areas.genome_ids.index(area_gid)
+    _, h, d = model.areas.dims[a]
+    return int(model.area_first[a]) + ((x * h + y) * d + z) * model.areas.npv[a] + k
 
 
 def tamper(text: str, burst: int, ids: list[int]) -> str:
@@ -82,7 +78,7 @@ def test_trace_ids_build_prints_the_twins_fired_sets(tmp_path):
 def test_tampered_target_output_names_burst_and_neuron():
     model, _, ref = _setup()
     b = next(i + 1 for i, f in enumerate(ref.fired) if len(f) > 0 and i > 5)
-    extra = neuron_id(model, model.meta["genome_ids"][-1], 0, 0, 0, 0)  # the last area's first neuron
+    extra = neuron_id(model, model.areas.genome_ids[-1], 0, 0, 0, 0)  # the last area's first neuron
     fired = sorted(set(ref.fired[b - 1].tolist()) | {extra})
     assert extra not in ref.fired[b - 1].tolist()
     lines = [f"B {i + 1} {len(f)} {c:08x}" for i, (f, c) in enumerate(zip(ref.fired, ref.burst_crc))]
@@ -93,8 +89,8 @@ def test_tampered_target_output_names_burst_and_neuron():
     assert not eq and first == {"burst": b, "what": "burst digest"}
     # the only differing id is the added one
     n = first_differing_neuron(model, ref, parse_fired_ids(text), b)
-    a = len(model.meta["genome_ids"]) - 1
-    assert n["id"] == extra and n["area"] == model.meta["genome_ids"][a]
+    a = len(model.areas.genome_ids) - 1
+    assert n["id"] == extra and n["area"] == model.areas.genome_ids[a]
     assert (n["x"], n["y"], n["z"], n["k"]) == (0, 0, 0, 0)
     assert n["twin_fired"] is False and n["target_fired"] is True
     # a neuron the twin fired and the target dropped, with non-zero coordinates
@@ -120,7 +116,7 @@ def test_verify_reruns_a_diverging_target_and_names_the_neuron(tmp_path, monkeyp
         return dataclasses.replace(res, run=dataclasses.replace(res.run, stdout=tamper(res.run.stdout, b, bad)))
 
     monkeypatch.setattr(targets, "run_on_target", corrupted)
-    rows = verify(model, "native", stim, BURSTS, tmp_path, state_every=10)
+    rows = verify(model, [Firmware("native", "native", tmp_path)], stim, BURSTS, state_every=10)
     native = next(r for r in rows if r["name"].startswith("native"))
     assert native["equal"] is False
     fd = native["first_divergence"]

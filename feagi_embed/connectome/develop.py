@@ -78,6 +78,28 @@ class _Synaptogenesis:
                            "FEAGI's STDP registration fails, so it creates no synapses and stops "
                            f"building the remaining mappings of {src.genome_id!r}")
             return False
+        pairs = self._voxel_pairs(m, src, dst, path)
+        if isinstance(pairs, bool):
+            return pairs
+        s_neu, d_neu = self._neuron_pairs(si, src, di, dst, *pairs)
+        s_neu, d_neu = self._dedupe(m, s_neu, d_neu, made)
+        if rule.synapse_attractivity < 100:
+            rng = np.random.default_rng([self.seed, si, di, ri])
+            draw = rng.integers(0, 100, size=s_neu.shape[0])
+            keep = draw < rule.synapse_attractivity
+            s_neu, d_neu = s_neu[keep], d_neu[keep]
+
+        n = s_neu.shape[0]
+        made.append(s_neu * self.n_total + d_neu)
+        self.chunks.append((s_neu, d_neu, np.full(n, rule.weight, np.int32),
+                            np.full(n, np.float32(src.postsynaptic_current), np.float32),
+                            np.full(n, rule.inhibitory, bool)))
+        return True
+
+    def _voxel_pairs(self, m, src, dst, path):
+        """``(source voxels, destination voxels)`` of a morphology between two areas (in the
+        engine's order and multiplicity), or ``False`` (FEAGI aborts the source's remaining
+        mappings) / ``True`` (FEAGI makes no synapses for it) with a warning."""
         sd, dd = src.dims, dst.dims
         if m.type == "vectors":
             sv, dv = morph.vectors(m.vectors, sd, dd)
@@ -111,11 +133,17 @@ class _Synaptogenesis:
                 self.diag.warn("function-no-synapses", path,
                                f"{m.id!r}: {what}; FEAGI creates 0 synapses for it")
                 return True
+        elif m.type == "none":  # typeless pre-2.0 morphology: defined, no synapses (oracle)
+            return True
         else:  # composite
             self.diag.warn("function-no-synapses", path,
                            f"composite morphology {m.id!r}: FEAGI creates 0 synapses for it")
             return True
 
+        return sv, dv
+
+    def _neuron_pairs(self, si, src, di, dst, sv, dv):
+        """Voxel pairs → neuron id pairs."""
         # voxels → neurons: every neuron of a source voxel emits; the last neuron of a
         # destination voxel receives (FEAGI's coordinate map keeps the highest id).
         ns, nd = src.neurons_per_voxel, dst.neurons_per_voxel
@@ -131,6 +159,11 @@ class _Synaptogenesis:
         s_neu = s_neu.astype(np.int64)
         d_neu = d_neu.astype(np.int64)
 
+        return s_neu, d_neu
+
+    def _dedupe(self, m, s_neu, d_neu, made):
+        """The engine's de-duplication: vectors within the rule and against the source's earlier
+        synapses; block_to_block within the rule."""
         if m.type == "vectors":
             # de-duplicate within the rule and against the source neuron's existing synapses
             keys = s_neu * self.n_total + d_neu
@@ -146,18 +179,7 @@ class _Synaptogenesis:
             first_idx.sort()
             s_neu, d_neu = s_neu[first_idx], d_neu[first_idx]
 
-        if rule.synapse_attractivity < 100:
-            rng = np.random.default_rng([self.seed, si, di, ri])
-            draw = rng.integers(0, 100, size=s_neu.shape[0])
-            keep = draw < rule.synapse_attractivity
-            s_neu, d_neu = s_neu[keep], d_neu[keep]
-
-        n = s_neu.shape[0]
-        made.append(s_neu * self.n_total + d_neu)
-        self.chunks.append((s_neu, d_neu, np.full(n, rule.weight, np.int32),
-                            np.full(n, np.float32(src.postsynaptic_current), np.float32),
-                            np.full(n, rule.inhibitory, bool)))
-        return True
+        return s_neu, d_neu
 
 
 def develop(genome: Genome, *, strict: bool = False, seed: int = 0) -> Connectome:

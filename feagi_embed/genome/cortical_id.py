@@ -456,6 +456,8 @@ def _check_version(version: str) -> None:
             "`genome_schema_version`")
 
 
+# Long by design: one pass that mirrors the release engine's ID pipeline step by step, so that each
+# step can be compared with the engine's source side by side.
 def _resolve(ids: Iterable[str], version: str, names: Mapping[str, str] | None,
              dst_keys: Iterable[str]) -> tuple[dict[str, _Step], set[str]]:
     """Run the release engine's ID pipeline over the genome's whole ID universe.

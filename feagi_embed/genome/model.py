@@ -21,7 +21,9 @@ class Morphology:
 
     Attributes:
         id: morphology name as in the genome (e.g. ``"projector"``).
-        type: ``"vectors"``, ``"patterns"``, ``"functions"`` or ``"composite"``.
+        type: ``"vectors"``, ``"patterns"``, ``"functions"``, ``"composite"``, or ``"none"``: a
+            pre-2.0 morphology without ``type`` that the engine keeps but builds no synapses from
+            (``GenomeParser.typeless_morphology``; oracle observation).
         vectors: for ``vectors``: tuple of integer ``(dx, dy, dz)`` offsets, in genome order.
         patterns: for ``patterns``: tuple of ``(src, dst)`` pairs; each is a 3-tuple of elements that
             are an ``int`` or one of ``"*"`` (any), ``"?"`` (same as source), ``"!"`` (any but source).

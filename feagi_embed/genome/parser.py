@@ -164,9 +164,7 @@ class _Parser:
             if not isinstance(m, dict):
                 raise self.err(p, m, "an object {\"type\", \"parameters\", \"class\"}")
             if "type" not in m:
-                self.warn("legacy-morphology", p,
-                          "morphology without 'type' (pre-2.0 form); FEAGI ignores it")
-                continue
+                m = self.typeless_morphology(name, m, p)
             out[name] = self.parse_morphology(name, m, p)
         missing = [k for k in CORE_MORPHOLOGIES if k not in out]
         if missing:
@@ -177,6 +175,24 @@ class _Parser:
                               f"missing) and replaces this definition of {k!r}")
                 out[k] = cm
         return out
+
+    def typeless_morphology(self, mid: str, m: dict, p: list) -> dict:
+        """A morphology written without ``type`` (pre-2.0 genomes), as the release engine reads
+        it (oracle observation, tests/fixtures/genomes/dialect_typeless_*.json): with
+        ``parameters.vectors`` or ``parameters.patterns`` it is built as that type; any other
+        form (top-level ``vectors``/``patterns``/``functions`` keys, empty ``parameters``, ``{}``)
+        stays defined but makes no synapses, and the source's later mapping rules still run."""
+        params = m.get("parameters")
+        for kind in ("vectors", "patterns"):
+            if isinstance(params, dict) and kind in params:
+                self.warn("typeless-morphology", p,
+                          f"morphology without 'type': FEAGI builds it as {kind!r} from "
+                          f"parameters.{kind}")
+                return dict(m, type=kind)
+        self.warn("typeless-morphology", p,
+                  "morphology without 'type' and without parameters.vectors/patterns (pre-2.0 "
+                  "form): FEAGI keeps it but builds no synapses from it", m or None)
+        return {"type": "none", "class": m.get("class", "custom")}
 
     def parse_morphology(self, mid: str, m: dict, p: list) -> Morphology:
         mtype = m["type"]
@@ -217,6 +233,8 @@ class _Parser:
             return Morphology(mid, "patterns", patterns=tuple(out), morphology_class=cls)
         if mtype == "functions":
             return Morphology(mid, "functions", morphology_class=cls)
+        if mtype == "none":  # a typeless pre-2.0 morphology (see typeless_morphology)
+            return Morphology(mid, "none", morphology_class=cls)
         if mtype == "composite":
             return Morphology(mid, "composite", morphology_class=cls,
                               composite=MappingProxyType(dict(params)))

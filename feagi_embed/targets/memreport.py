@@ -1,6 +1,6 @@
 """Measured memory of a built firmware ELF, next to the capacity plan's prediction.
 
-Every array of a :class:`~feagi_embed.capacity.MemoryPlan` is matched to ELF symbols (pyelftools):
+Every buffer of a C :class:`~feagi_embed.plan.Plan` is matched to ELF symbols (pyelftools):
 
 - flash (model constants) ``<name>`` → the generated ``feagi_<name>`` (``src/feagi_model.c``);
 - RAM (state) ``<name>`` → the runtime's ``st_<name>``, ``feagi_<name>`` or ``<name>``
@@ -22,7 +22,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from feagi_embed.capacity import MemoryPlan
+from feagi_embed.codegen.cgen import ctype
+from feagi_embed.plan import Plan
 from feagi_embed.targets.elfinfo import Symbol, elf_sizes, elf_symbols
 
 #: plan RAM arrays whose runtime symbols do not follow ``st_<name>``
@@ -44,10 +45,10 @@ def symbol_candidates(name: str, region: str) -> tuple[str, ...]:
     return RUNTIME_RAM_SYMBOLS.get(name, (f"st_{name}", f"feagi_{name}", name))
 
 
-def is_placeholder(plan: MemoryPlan, name: str) -> bool:
+def is_placeholder(plan: Plan, name: str) -> bool:
     """True when plan array ``name`` has no real element (the C code declares 1 so it compiles)."""
     key = PLACEHOLDER_COUNT.get(name)
-    return key is not None and int(plan.constants.get(key, 1)) == 0
+    return key is not None and int(plan.constants.get(key.removeprefix("FEAGI_").lower(), 1)) == 0
 
 
 def _match(name: str, region: str, syms: dict[str, Symbol]) -> list[Symbol]:
@@ -60,7 +61,7 @@ def _match(name: str, region: str, syms: dict[str, Symbol]) -> list[Symbol]:
     return []
 
 
-def measured_memory(plan: MemoryPlan, elf: str | os.PathLike[str], area_names: list[str] | None = None
+def measured_memory(plan: Plan, elf: str | os.PathLike[str], area_names: list[str] | None = None
                     ) -> dict[str, Any]:
     """Compare ``plan`` with the ELF built from it.
 
@@ -88,16 +89,16 @@ def measured_memory(plan: MemoryPlan, elf: str | os.PathLike[str], area_names: l
     arrays = []
     per_area = {k: {"ram_measured": 0, "flash_measured": 0} for k in keys}
     regions = {r: {"predicted": 0, "measured_arrays": 0, "dropped": 0} for r in ("ram", "flash")}
-    for a in plan.arrays:
+    for a in plan.buffers:
         if a.name in plan.heap:  # taken from the heap by feagi_init(): no static symbol
-            arrays.append({"name": a.name, "region": "heap", "ctype": a.ctype,
+            arrays.append({"name": a.name, "region": "heap", "ctype": ctype(a.dtype),
                            "predicted": a.nbytes, "measured": 0, "symbols": [], "status": "heap",
                            "placeholder": False})
             continue
         got = _match(a.name, a.region, syms)
         measured = sum(s.size for s in got)
         status = "dropped" if not got else ("exact" if measured == a.nbytes else "differs")
-        arrays.append({"name": a.name, "region": a.region, "ctype": a.ctype, "predicted": a.nbytes,
+        arrays.append({"name": a.name, "region": a.region, "ctype": ctype(a.dtype), "predicted": a.nbytes,
                        "measured": measured, "symbols": [s.name for s in got], "status": status,
                        "placeholder": is_placeholder(plan, a.name)})
         reg = regions[a.region]

@@ -2,20 +2,19 @@
 
 The codegen calls :func:`render_project_files` and writes the returned ``{relative path: text}``
 next to its generated ``src/``, ``include/`` and ``lib/feagi_runtime/src/`` files. Templates live in
-``templates/platformio/`` (jinja2, ``StrictUndefined``, ``trim_blocks``, ``lstrip_blocks``).
+``templates/platformio/`` (the shared environment of :mod:`feagi_embed.codegen.env`).
 """
 
 from __future__ import annotations
 
-import os
 import shlex
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from feagi_embed.boards import Board, load_board
+from feagi_embed.codegen.env import render
 from feagi_embed.errors import FeagiEmbedError
 from feagi_embed.targets.toolchain import (
     FREESTANDING_FLAGS,
@@ -34,24 +33,6 @@ _SIZE_TOOL = {"native": "size", "arm-none-eabi": "arm-none-eabi-size", "riscv-no
 
 class ProjectTemplateError(FeagiEmbedError):
     """A template could not be rendered (missing context key, template error)."""
-
-
-def templates_dir() -> Path:
-    """``templates/platformio`` (env ``FEAGI_EMBED_TEMPLATES_DIR`` points at ``templates/``)."""
-    env = os.environ.get("FEAGI_EMBED_TEMPLATES_DIR")
-    if env:
-        return Path(env) / "platformio"
-    pkg = Path(__file__).resolve().parent.parent
-    for cand in (pkg / "templates" / "platformio", pkg.parent / "templates" / "platformio"):
-        if cand.is_dir():
-            return cand
-    return pkg.parent / "templates" / "platformio"
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                              keep_trailing_newline=True, autoescape=False)
 
 
 def _run_command(board: Board, elf: str) -> tuple[str, str]:
@@ -84,12 +65,13 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         context: ``genome_name``, ``genome_sha256``, ``tool_version`` (required); optional
             ``banner`` (default built from those and the board), ``extra_build_flags`` (list),
             ``monitor_speed`` (default 115200), ``runtime_header`` (the library's public header,
-            default ``feagi_runtime.h``).
+            default ``feagi_runtime.h``), ``sketch_name`` (the project folder's name: the
+            Arduino IDE entry is ``<sketch_name>.ino``).
 
     Returns:
         ``{path relative to the project root: text}``: ``platformio.ini``, ``Makefile``,
         ``README.md``, ``lib/feagi_runtime/library.json``, ``lib/feagi_runtime/library.properties``,
-        and ``hal/…`` (the board's bare-metal HAL sources, header and linker script for the Makefile).
+        ``lib/feagi_hal_native/library.json``, ``<sketch_name>.ino`` and ``hal/…`` (the board's bare-metal HAL sources, header and linker script for the Makefile).
 
     Raises:
         ProjectTemplateError: a required context key is missing or a template fails.
@@ -120,14 +102,16 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         hal_sources=[f"hal/{f}" for f in files],
         size_tool=_SIZE_TOOL[b.toolchain] + (f" -C --mcu={b.mcu}" if b.toolchain == "avr" else ""),
         run_command=run_command, run_note=run_note,
+        sketch_name=str(context.get("sketch_name", "feagi_firmware")),
     )
-    env = _env()
     out: dict[str, str] = {}
     for target, tmpl in (("platformio.ini", "platformio.ini.j2"), ("Makefile", "Makefile.j2"),
                          ("README.md", "README.md.j2"), ("lib/feagi_runtime/library.json", "library.json.j2"),
-                         ("lib/feagi_runtime/library.properties", "library.properties.j2")):
+                         ("lib/feagi_runtime/library.properties", "library.properties.j2"),
+                         ("lib/feagi_hal_native/library.json", "library_hal_native.json.j2"),
+                         (f"{ctx['sketch_name']}.ino", "sketch.ino.j2")):
         try:
-            out[target] = env.get_template(tmpl).render(**ctx)
+            out[target] = render(f"platformio/{tmpl}", **ctx)
         except jinja2.UndefinedError as e:
             raise ProjectTemplateError(f"template {tmpl}: {e.message}") from None
         except jinja2.TemplateError as e:

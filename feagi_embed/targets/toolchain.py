@@ -33,21 +33,7 @@ class ToolMissingError(TargetError):
     """A compiler, emulator or library the target needs is not installed."""
 
 
-def firmware_dir() -> Path:
-    """The ``firmware/`` folder (repo checkout or package data); env ``FEAGI_EMBED_FIRMWARE_DIR``."""
-    env = os.environ.get("FEAGI_EMBED_FIRMWARE_DIR")
-    if env:
-        return Path(env)
-    pkg = Path(__file__).resolve().parent.parent
-    for cand in (pkg / "firmware", pkg.parent / "firmware"):
-        if (cand / "hal").is_dir():
-            return cand
-    return pkg.parent / "firmware"
-
-
-def hal_dir() -> Path:
-    """``firmware/hal``: per-family HAL sources, linker scripts, avr_run.c, icount_plugin.c."""
-    return firmware_dir() / "hal"
+from feagi_embed.resources import firmware_dir, hal_dir  # noqa: E402,F401  (re-exported)
 
 
 # HAL family -> (HAL C files, linker script or None, link with -nostdlib?)

@@ -38,9 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import FeagiEmbedError
-from ...quantize import Model
+from ...model import Model
 from ...stimulus import KIND_FORCE, Stimulus
-from ..twin import Trace
+from ...trace import Trace
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,7 +49,7 @@ BUFFERS = {
     0: "prm", 1: "ctl", 2: "thr", 3: "narea", 4: "apar", 5: "syn_ptr", 6: "syn_dst", 7: "syn_c",
     8: "syn_w", 9: "fanout", 10: "V", 11: "cd", 12: "cc", 13: "psp", 14: "acc", 15: "flag",
     16: "vfire", 17: "cand", 18: "forced", 19: "refl", 20: "fq", 21: "fqv", 22: "nat", 23: "frc",
-    24: "fqbits", 25: "loc", 26: "blk", 27: "stim", 28: "out_ids", 29: "out_v", 30: "out_meta",
+    24: "fqbits", 25: "loc", 26: "blk", 27: "stim", 28: "out_ids", 29: "out_v", 30: "out_sums",
     31: "crctab",
 }
 #: control word indices (see kernels.wgsl)
@@ -165,13 +165,13 @@ def pack_model(model: Model) -> dict[str, np.ndarray]:
         # read only by run-time contributions (mp-driven or degenerating sources)
         "syn_w": np.asarray(m.syn_w, np.int32) if needs_syn_w(m) else np.zeros(1, np.int32),
         "fanout": np.asarray(m.fanout, np.int32),
-        "psp": np.where(m.area_degen != 0, m.area_psp, 0)[m.neuron_area].astype(np.int32),
+        "psp": m.initial_psp(),
     }
 
 
 def needs_syn_w(model: Model) -> bool:
     """Whether any source computes its contributions at run time (mp-driven or degenerating)."""
-    return bool(np.any(model.area_mp_driven) or np.any(model.area_degen != 0))
+    return model.has_runtime_psp
 
 
 def prm_words(model: Model, record: bool) -> np.ndarray:
@@ -180,12 +180,9 @@ def prm_words(model: Model, record: bool) -> np.ndarray:
     n = m.n_neurons
     words = (n + 31) // 32
     nblk = max(1, (words + WG - 1) // WG)
-    f = m.frac_bits
-    cap = max(m.meta["mp_psp_max"], m.meta["degen_psp_max"])
-    psp_cap = min(int(cap) << f, 2**31 - 1)  # a PSP is an int32: a larger cap never clamps
-    power = m.meta["power_neuron"]
-    p = np.array([n, words, nblk, 0xFFFFFFFF if power is None or power < 0 else power,
-                  1 << f, 100 << f, psp_cap, int(bool(m.meta["large_brain"])), int(record),
+    psp_cap = min(m.psp_cap, 2**31 - 1)  # a PSP is an int32: a larger cap never clamps
+    p = np.array([n, words, nblk, m.power_neuron if m.has_power else 0xFFFFFFFF,
+                  m.power_input, m.forced_v, psp_cap, int(m.large_brain), int(record),
                   int(np.any(m.area_degen != 0)), 0, 0], np.int64)
     return (p & 0xFFFFFFFF).astype(np.uint32)
 
@@ -220,8 +217,8 @@ def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int) -> tuple[np.ndarr
 
 # ----------------------------------------------------------------------------- twin base
 class GpuTwin:
-    """Stateful GPU executor of a fixed-point :class:`~feagi_embed.quantize.Model`; the same
-    interface and :class:`~feagi_embed.host.twin.Trace` as the numba
+    """Stateful GPU executor of a fixed-point :class:`~feagi_embed.model.Model`; the same
+    interface and :class:`~feagi_embed.trace.Trace` as the numba
     :class:`~feagi_embed.host.twin.Twin`, bit for bit.
 
     Subclasses implement the device side (``_alloc``, ``_set_stim``, ``_launch``, ``_read_out``,

@@ -26,7 +26,7 @@ KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state
 #: buffer order of the kernels' parameter list (KARGS in kernels.cu)
 ARGS = ("ctl", "thr", "narea", "apar", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout", "V", "cd",
         "cc", "psp", "acc", "flag", "vfire", "cand", "forced", "refl", "fq", "fqv", "nat", "frc",
-        "fqbits", "loc", "blk", "stim", "out_ids", "out_v", "out_meta", "crctab")
+        "fqbits", "loc", "blk", "stim", "out_ids", "out_v", "out_sums", "crctab")
 
 
 def cuda_source() -> str:
@@ -193,7 +193,7 @@ class CudaTwin(GpuTwin):
                 cand=z(2 * n, u), forced=z(n, u), refl=z(2 * n, u), fq=z(n, u), fqv=z(n),
                 nat=z(words, u), frc=z(words, u), fqbits=z(words, u), loc=z(words, u),
                 blk=z(self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
-                out_meta=z(2 * self.batch, u), stim=z(64, u))
+                out_sums=z(2 * self.batch, u), stim=z(64, u))
         self._prm = {}
         for rec in (False, True):
             w = prm_words(m, rec)[:10]  # n, words, nblk, power, power_in, forced_v, psp_cap, ...
@@ -276,8 +276,8 @@ class CudaTwin(GpuTwin):
     def _read_out(self, step, record):
         self._account()
         with self._stream:
-            meta = self._buf["out_meta"][:2 * step].get(stream=self._stream).reshape(step, 2)
-            counts, crcs = meta[:, 0], meta[:, 1]
+            sums = self._buf["out_sums"][:2 * step].get(stream=self._stream).reshape(step, 2)
+            counts, crcs = sums[:, 0], sums[:, 1]
             if not record:
                 return counts, crcs, None, None
             total = int(counts.sum(dtype=np.int64))

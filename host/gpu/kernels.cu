@@ -45,7 +45,7 @@
       unsigned *__restrict__ fq, int *__restrict__ fqv, unsigned *__restrict__ nat,              \
       unsigned *__restrict__ frc, unsigned *__restrict__ fqbits, unsigned *__restrict__ loc,     \
       unsigned *__restrict__ blk, const unsigned *__restrict__ stim,                             \
-      unsigned *__restrict__ out_ids, int *__restrict__ out_v, unsigned *__restrict__ out_meta,  \
+      unsigned *__restrict__ out_ids, int *__restrict__ out_v, unsigned *__restrict__ out_sums,  \
       const unsigned *__restrict__ crctab, const unsigned n, const unsigned words,               \
       const unsigned nblk, const unsigned power, const int power_in, const int forced_v,        \
       const int psp_cap, const unsigned large, const unsigned record, const unsigned has_degen
@@ -404,8 +404,8 @@ __global__ void __launch_bounds__(WGS) k_scan2(KARGS) {
     ctl[C_S3_BI] = bi;
     ctl[C_FQ] = carry;
     if (record) ctl[C_OUTPOS] = base + carry;
-    out_meta[2 * bi] = carry;
-    out_meta[2 * bi + 1] = 0u;
+    out_sums[2 * bi] = carry;
+    out_sums[2 * bi + 1] = 0u;
     ctl[C_NCAND + (p ^ 1u)] = 0u;
     ctl[C_NREFL + p] = 0u;
     ctl[C_NFORCED] = 0u;
@@ -457,7 +457,7 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
     const unsigned h = crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
     r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
   }
-  if (r) atomicXor(out_meta + 2 * bi + 1, r);
+  if (r) atomicXor(out_sums + 2 * bi + 1, r);
   // synaptic events the next burst propagates (bound for no_list); every lane of the block is here
   ev = __reduce_add_sync(0xFFFFFFFFu, ev);
   if ((threadIdx.x & 31u) == 0u && ev) atomicAdd(ctl + C_EVENTS, ev);

@@ -422,7 +422,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
 @group(0) @binding(0) var<uniform> prm: Prm;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(26) var<storage, read_write> blk: array<u32>;
-@group(0) @binding(30) var<storage, read_write> out_meta: array<atomic<u32>>;
+@group(0) @binding(30) var<storage, read_write> out_sums: array<atomic<u32>>;
 var<workgroup> sh: array<u32, 256>;
 
 @compute @workgroup_size(256)
@@ -457,8 +457,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
     atomicStore(&ctl[C_S3_BI], bi);
     atomicStore(&ctl[C_FQ], carry);
     if (prm.record != 0u) { atomicStore(&ctl[C_OUTPOS], base + carry); }
-    atomicStore(&out_meta[2u * bi], carry);
-    atomicStore(&out_meta[2u * bi + 1u], 0u);
+    atomicStore(&out_sums[2u * bi], carry);
+    atomicStore(&out_sums[2u * bi + 1u], 0u);
     atomicStore(&ctl[C_NCAND + (p ^ 1u)], 0u);
     atomicStore(&ctl[C_NREFL + p], 0u);
     atomicStore(&ctl[C_NFORCED], 0u);
@@ -480,7 +480,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
 @group(0) @binding(26) var<storage, read> blk: array<u32>;
 @group(0) @binding(28) var<storage, read_write> out_ids: array<u32>;
 @group(0) @binding(29) var<storage, read_write> out_v: array<i32>;
-@group(0) @binding(30) var<storage, read_write> out_meta: array<atomic<u32>>;
+@group(0) @binding(30) var<storage, read_write> out_sums: array<atomic<u32>>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
@@ -522,7 +522,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
     let h = crc_shift(crc_u32(crc_u32(0u, burst), count), 4u * count);
     r = r ^ h ^ crc_shift(0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
   }
-  if (r != 0u) { atomicXor(&out_meta[2u * bi + 1u], r); }
+  if (r != 0u) { atomicXor(&out_sums[2u * bi + 1u], r); }
 }
 
 //! k_state

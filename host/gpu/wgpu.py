@@ -142,7 +142,7 @@ class WgpuTwin(GpuTwin):
             forced=zeros_i(n), refl=zeros_i(2 * n), fq=zeros_i(n), fqv=zeros_i(n),
             nat=zeros_i(words), frc=zeros_i(words), fqbits=zeros_i(words), loc=zeros_i(words),
             blk=zeros_i(self._nblk), out_ids=zeros_i(self._out_cap),
-            out_v=zeros_i(self._out_cap), out_meta=zeros_i(2 * self.batch), crctab=self._tables,
+            out_v=zeros_i(self._out_cap), out_sums=zeros_i(2 * self.batch), crctab=self._tables,
             stim=np.zeros(64, np.uint32))
         lim = dev.limits
         maxbind = lim["max-storage-buffer-binding-size"]
@@ -216,8 +216,8 @@ class WgpuTwin(GpuTwin):
         return np.frombuffer(mv, dtype).copy()
 
     def _read_out(self, step, record):
-        meta = self._read("out_meta", np.uint32, 2 * step).reshape(step, 2)
-        counts, crcs = meta[:, 0], meta[:, 1]
+        sums = self._read("out_sums", np.uint32, 2 * step).reshape(step, 2)
+        counts, crcs = sums[:, 0], sums[:, 1]
         if not record:
             return counts, crcs, None, None
         total = int(counts.sum(dtype=np.int64))

@@ -1,4 +1,6 @@
-{{ banner }}
+# feagi_engine.py - burst engine (pure Python)
+# Part of the feagi-embed runtime (firmware/micropython/): copied unchanged into every generated
+# MicroPython package; only feagi_model.py/.bin, feagi_viper.py and main.py are generated.
 """FEAGI burst engine for MicroPython (pure Python; docs/model.md sections 2-4).
 
 One burst of the fixed-point model with explicit int32 semantics: MicroPython ints are arbitrary
@@ -161,13 +163,35 @@ class Engine:
         on_fire: None or ``fn(area, x, y, z, k)`` called per fired neuron of an output area.
     """
 
-    # model arrays (read from feagi_model.bin; one-byte arrays stay bytes)
-{% for a in arrays %}
-    {{ a.name }}: {{ "bytes" if a.tc == "B" else '"array.array[int]"' }}
-{% endfor %}
-{% for name in ("syn_w", "fanout") if name not in array_names %}
-    {{ name }}: "array.array[int]"  # absent: this model has no run-time PSP
-{% endfor %}
+    # model arrays (read from feagi_model.bin in feagi_model.ARRAYS order; one-byte arrays stay
+    # bytes, wider ones depend on the model's value ranges)
+    area_first: "bytes | array.array[int]"
+    area_w: "bytes | array.array[int]"
+    area_h: "bytes | array.array[int]"
+    area_d: "bytes | array.array[int]"
+    area_npv: "bytes | array.array[int]"
+    area_thr: "array.array[int]"
+    area_thr_base: "array.array[int]"
+    thr_n: "array.array[int]"
+    area_limit: "array.array[int]"
+    area_leak_k: "array.array[int]"
+    area_exc_mode: bytes
+    area_exc_t: "array.array[int]"
+    area_refr: "array.array[int]"
+    area_snooze: "array.array[int]"
+    area_cfl: "array.array[int]"
+    area_mp_acc: bytes
+    area_mp_driven: bytes
+    area_output: bytes
+    area_degen: "array.array[int]"
+    area_psp: "array.array[int]"
+    area_psp_base: "array.array[int]"
+    neuron_area: "bytes | array.array[int]"
+    syn_ptr: "bytes | array.array[int]"
+    syn_dst: "bytes | array.array[int]"
+    syn_c: "bytes | array.array[int]"
+    syn_w: "bytes | array.array[int]"  # only with run-time PSPs (HAS_RUNTIME_PSP)
+    fanout: "bytes | array.array[int]"  # only with run-time PSPs (HAS_RUNTIME_PSP)
 
     def __init__(self, path=None):
         self._load(path or M.MODEL_FILE)

@@ -1,0 +1,183 @@
+"""The execute stage behind one protocol: every target that can run a
+:class:`~feagi_embed.model.Model` is an :class:`Executor` returning a
+:class:`~feagi_embed.trace.Trace`.
+
+Implemented here: the numba twin (fixed point and the f32 float reference), the GPU twins (CUDA,
+WGPU), the C firmware (native gcc, every emulated board) and the MicroPython ports (WebAssembly
+under Node, unix with viper). Adding a target is one class here and one entry in
+:func:`default_executors` (and in the test matrix, ``tests/test_executor_matrix.py``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from .boards import Board, load_board
+from .model import Model
+from .stimulus import Stimulus
+from .trace import Trace, trace_from_protocol
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """A target that runs a model.
+
+    Attributes:
+        name: row label in ``verify`` (``"native (host gcc)"`` …).
+        compares_state: whether its state digests are comparable with the fixed-point reference
+            (False for the f32 float reference).
+        can_trace_ids: whether ``run(..., trace_ids=True)`` reports fired ids (firmware: built
+            with ``-DFEAGI_TRACE_IDS``); twins always report them.
+    """
+
+    name: str
+    compares_state: bool
+    can_trace_ids: bool
+
+    def available(self) -> str | None:
+        """None when it can run on this machine, else why not (``"missing node"`` …)."""
+
+    def run(self, model: Model, stimulus: Stimulus | None, bursts: int, state_every: int,
+            trace_ids: bool = False) -> Trace:
+        """Run ``bursts`` bursts from the initial state; state digest every ``state_every``."""
+
+
+class NumbaTwin:
+    """The numba twin on the CPU: ``"fixed"`` (the reference every target must equal) or
+    ``"float"`` (FEAGI's f32 arithmetic; bursts comparable, state is f32)."""
+
+    can_trace_ids = True
+
+    def __init__(self, mode: str = "fixed"):
+        self.mode = mode
+        self.name = "twin (numba, fixed point)" if mode == "fixed" else "twin (numba, f32 reference)"
+        self.compares_state = mode == "fixed"
+
+    def available(self) -> str | None:
+        return None
+
+    def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
+        from .host.twin import Twin
+
+        tr = Twin(model, self.mode).run(bursts, stimulus or Stimulus(), state_every=state_every)
+        if self.mode == "float":
+            tr.detail = "bursts only (state is f32)" + ("" if model.report.get("lossless")
+                                                        else "; model is lossy")
+        return tr
+
+
+class GpuTwin:
+    """A GPU twin (``backend``: ``"cuda"`` through cupy, ``"wgpu"`` through wgpu-py)."""
+
+    compares_state = True
+    can_trace_ids = True
+
+    def __init__(self, backend: str):
+        self.backend = backend
+        self.name = f"twin ({backend}, fixed point)"
+
+    def available(self) -> str | None:
+        from .host.gpu import backends
+
+        ok, desc = backends.available(self.backend)
+        return None if ok else desc
+
+    def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
+        from .host.gpu import backends
+
+        tr = backends.twin_class(self.backend)(model).run(bursts, stimulus or Stimulus(),
+                                                         state_every=state_every)
+        tr.detail = backends.available(self.backend)[1]
+        return tr
+
+
+class Firmware:
+    """The C firmware generated for ``plan_board``, compiled and run on ``target`` (the host with
+    gcc, or the target board's emulator); digests from the device protocol it prints."""
+
+    compares_state = True
+    can_trace_ids = True
+
+    def __init__(self, plan_board: Board | str, target: Board | str = "native",
+                 work_dir: str | Path | None = None):
+        self.plan_board = plan_board if isinstance(plan_board, Board) else load_board(plan_board)
+        self.target = target if isinstance(target, Board) else load_board(target)
+        self.work_dir = Path(work_dir) if work_dir else None
+        t = self.target
+        self.name = f"{t.name} ({t.emulator_kind if t.architecture != 'native' else 'host gcc'})"
+
+    def available(self) -> str | None:
+        from .targets import missing_build_tools, missing_run_tools
+
+        missing = missing_build_tools(self.target) + missing_run_tools(self.target)
+        return f"missing {', '.join(missing)}" if missing else None
+
+    def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
+        with tempfile.TemporaryDirectory(prefix="feagi-fw-") as tmp:
+            return self._run(model, stimulus, bursts, state_every, trace_ids,
+                             self.work_dir or Path(tmp))
+
+    def _run(self, model, stimulus, bursts, state_every, trace_ids, work: Path) -> Trace:
+        from .build import build_project
+        from .targets import run_on_target
+
+        tag = f"{self.target.name}{'-ids' if trace_ids else ''}"
+        proj = build_project(model, self.plan_board, work / f"project-{tag}", stimulus=stimulus,
+                             bursts=bursts, state_every=state_every).out_dir
+        srcs = [proj / "src", proj / "lib" / "feagi_runtime" / "src"]
+        incs = [proj / "include", proj / "lib" / "feagi_runtime" / "src"]
+        r = run_on_target(self.target, srcs, incs,
+                          defines={"FEAGI_TRACE_IDS": None} if trace_ids else None,
+                          out_dir=work / f"build-{tag}", timeout=600)
+        return trace_from_protocol(r.stdout, f"{r.metric_kind}: {r.metric:,}" if r.metric else "")
+
+
+class MicroPython:
+    """The generated MicroPython package in a port: ``"wasm"`` (the official WebAssembly port
+    under Node, pure engine) or ``"unix"`` (viper kernels, x64)."""
+
+    compares_state = True
+    can_trace_ids = False
+    LABELS = {"wasm": "micropython wasm (pure Python, Node)",
+              "unix": "micropython unix (viper, x64)"}
+
+    def __init__(self, port: str):
+        self.port = port
+        self.name = self.LABELS[port]
+
+    def available(self) -> str | None:
+        from .targets.micropython import missing_mpy_tools
+
+        missing = missing_mpy_tools(self.port)
+        return f"missing {', '.join(missing)}" if missing else None
+
+    def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
+        from .build import build_micropython
+        from .targets.micropython import run_unix, run_wasm
+
+        with tempfile.TemporaryDirectory(prefix="feagi-mpy-") as tmp:
+            pkg = Path(tmp) / "micropython"
+            build_micropython(model, None, pkg, stimulus=stimulus or Stimulus(), bursts=bursts,
+                              state_every=state_every)
+            r = (run_wasm if self.port == "wasm" else run_unix)(pkg)
+        detail = f"{r.seconds:.2f} s" if r.returncode == 0 else \
+            f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:] or ''}"
+        return trace_from_protocol(r.stdout, detail)
+
+
+def default_executors(board: Board, lang: str = "c",
+                      work_dir: str | Path | None = None) -> list[Executor]:
+    """What ``feagi-embed verify --board B --lang L`` runs besides the reference: the f32
+    reference, the GPU twins and the firmware (native and the board's emulator) for ``c``; the
+    MicroPython ports for ``micropython``; all of them for ``all``."""
+    out: list[Executor] = []
+    if lang in ("c", "all"):
+        out += [NumbaTwin("float"), GpuTwin("cuda"), GpuTwin("wgpu"),
+                Firmware(board, "native", work_dir)]
+        if board.name != "native":
+            out.append(Firmware(board, board, work_dir))
+    if lang in ("micropython", "all"):
+        out += [MicroPython("wasm"), MicroPython("unix")]
+    return out

@@ -1,0 +1,241 @@
+"""C strategy: the buffers ``firmware/feagi_runtime.c`` reads (constants in flash) and allocates
+(state in RAM).
+
+Element types follow the value ranges (GeNN style: neuron ids by N, synapse offsets by S,
+contributions by their range); per-area parameters stay per area (thresholds per neuron only for
+areas with a threshold gradient; refractory countdowns only for areas with a refractory period or
+snooze, V-at-fire only for mp-driven areas, PSP only for degenerating areas, synapse weights and
+fan-outs only when some area needs run-time PSPs). Bytes are attributed to cortical areas.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .buffers import CONST, IO, STATE, Buffer, Plan
+from .narrow import narrow_v_proof
+from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
+from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
+
+#: flag bits of ``area_flags`` (must match firmware/feagi_runtime.c)
+AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16, AF_V16 = 1, 2, 4, 8, 16, 32
+#: ``area_*_base`` offsets meaning "none"
+NO_BASE = 0xFFFFFFFF
+DEFAULT_QUEUE_LEN = 16
+#: RAM buffers the runtime can take from the heap at boot (STATE_ARRAY in feagi_runtime.c)
+HEAP_CAPABLE = frozenset({"v32", "v16", "cc8", "cc16", "cd", "acc", "bits", "vfire", "psp"})
+
+
+class _Builder:
+    """Collects buffers in order (C has no empty arrays: a length-0 buffer gets one element)."""
+
+    def __init__(self, model):
+        self.m = model
+        self.buffers: list[Buffer] = []
+
+    def const(self, name, dtype, values, doc, per_area=None):
+        v = np.asarray(values, np.int64)
+        if len(v) == 0:
+            v = np.zeros(1, np.int64)
+        self.buffers.append(Buffer(name, CONST, dtype, v, "flash", per_area, doc))
+
+    def ram(self, name, dtype, length, doc, per_area=None, role=STATE):
+        self.buffers.append(Buffer(name, role, dtype, np.zeros(max(length, 1), np.int64), "ram",
+                                   per_area, doc))
+
+    def per_neuron(self, size: float, mask=None) -> dict[int, int]:
+        counts = self.m.area_counts
+        return {a: math.ceil(size * int(c)) for a, c in enumerate(counts)
+                if c and (mask is None or mask[a])}
+
+
+def _state_offsets(m, proofs) -> dict[str, tuple[np.ndarray, int]]:
+    """Offsets of each area into the per-area state buffers (``{name: (base [A], length)}``)."""
+    counts = m.area_counts
+    v16 = np.array([a in proofs for a in range(m.n_areas)], bool)
+    cc16 = np.asarray(m.area_cfl, np.int64) > 255
+    masks = {"mpd": np.asarray(m.area_mp_driven, bool), "cd": countdown_areas(m),
+             "degen": m.degenerating, "cc8": ~cc16, "cc16": cc16, "v32": ~v16, "v16": v16}
+    return {k: area_offsets(mask, counts, NO_BASE) for k, mask in masks.items()}
+
+
+def _area_table(b: _Builder, off, proofs) -> None:
+    """Per-area parameter buffers (dims, flags, thresholds, dynamics, state offsets)."""
+    m = b.m
+    dims, npv = m.areas.dims_array, m.areas.npv_array
+    cc16 = off["cc16"][0] != NO_BASE
+    v16 = off["v16"][0] != NO_BASE
+    flags = ((np.asarray(m.area_mp_acc, bool) * AF_MP_ACC)
+             | (np.asarray(m.area_mp_driven, bool) * AF_MP_DRIVEN) | (m.degenerating * AF_DEGEN)
+             | (m.output_areas * AF_OUTPUT) | (cc16 * AF_CC16) | (v16 * AF_V16)).astype(np.int64)
+    b.const("area_first", unsigned_dtype(m.n_neurons), m.area_first, "first neuron id per area (+ N)")
+    dim_t = unsigned_dtype(int(max(dims.max(initial=1), npv.max(initial=1))))
+    b.const("area_w", dim_t, dims[:, 0], "dims x")
+    b.const("area_h", dim_t, dims[:, 1], "dims y")
+    b.const("area_d", dim_t, dims[:, 2], "dims z")
+    b.const("area_npv", dim_t, npv, "neurons per voxel")
+    b.const("area_flags", "u1", flags,
+            "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16")
+    area_thr, thr_base, _ = area_thresholds(m, NO_BASE)
+    b.const("area_thr", "i4", area_thr, "uniform threshold ceil(thr*2^F)")
+    b.const("area_thr_base", "u4", thr_base, "offset into thr (gradient areas) or 0xFFFFFFFF")
+    b.const("area_limit", "i4", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
+    b.const("area_leak_k", "i4", m.area_leak_k, "leak factor K (65536: no leak)")
+    b.const("area_exc_mode", "u1", m.area_exc_mode, "0 always, 1 never, 2 threshold")
+    b.const("area_exc_t", "u4", m.area_exc_t, "excitability threshold T")
+    b.const("area_refr", "u2", m.area_refractory, "refractory period R")
+    b.const("area_snooze", "u2", m.area_snooze, "snooze period S")
+    b.const("area_cfl", "u2", m.area_cfl, "consecutive fire limit L (65535: unlimited)")
+    b.const("area_mpd_base", "u4", off["mpd"][0], "offset into V-at-fire (mp-driven areas)")
+    b.const("area_degen_base", "u4", off["degen"][0], "offset into PSP state (degenerating areas)")
+    b.const("area_cd_base", "u4", off["cd"][0], "offset into cd (areas with R or a snooze)")
+    b.const("area_cc_base", "u4", np.where(cc16, off["cc16"][0], off["cc8"][0]),
+            "offset into cc8 (L <= 255) or cc16 (AF_CC16)")
+    b.const("area_v_base", "u4", np.where(v16, off["v16"][0], off["v32"][0]),
+            "offset into v32, or into v16 (AF_V16 areas)")
+    shift = [proofs[a].shift if a in proofs else 0 for a in range(m.n_areas)]
+    b.const("area_v_shift", "u1", shift, "AF_V16 areas: V = v16 << shift")
+    b.const("area_psp", "i4", np.where(m.degenerating, m.area_psp, 0),
+            "initial q(PSP) of degenerating areas")
+    b.const("area_degen", "i4", np.where(m.degenerating, m.area_degen, 0), "q(degeneration)")
+
+
+def _synapse_tables(b: _Builder) -> dict[str, int]:
+    """Gradient thresholds and the CSR synapse buffers; returns their sizing constants."""
+    m = b.m
+    counts, first = m.area_counts, np.asarray(m.area_first, np.int64)
+    syn_per_area = m.synapses_out_per_area
+    _, thr_base, thr_nrn = area_thresholds(m, NO_BASE)
+    b.const("thr", "i4", thr_nrn, "per-neuron thresholds of gradient areas",
+            {a: int(counts[a]) * 4 for a in range(m.n_areas) if thr_base[a] != NO_BASE})
+    # CSR offsets only for areas with outgoing synapses: count+1 absolute offsets per such area
+    syn_ptr = np.asarray(m.syn_ptr, np.int64)
+    sp_base, parts, total = np.full(m.n_areas, NO_BASE, np.int64), [], 0
+    for a in range(m.n_areas):
+        if syn_per_area[a] > 0:
+            sp_base[a] = total
+            parts.append(syn_ptr[first[a]:first[a + 1] + 1])
+            total += int(counts[a]) + 1
+    sp = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    sptr_t, nid_t = unsigned_dtype(m.n_synapses), unsigned_dtype(max(m.n_neurons - 1, 0))
+    syn_c = np.asarray(m.syn_c, np.int64)
+    # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k exactly in
+    # a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
+    c_shift = common_shift(syn_c)
+    syn_c = syn_c >> c_shift
+    c_t = signed_dtype(int(syn_c.min(initial=0)), int(syn_c.max(initial=0)))
+
+    def per_syn(dtype):
+        return {a: int(c) * dtype_size(dtype) for a, c in enumerate(syn_per_area) if c}
+
+    b.const("area_sp_base", "u4", sp_base, "offset into syn_ptr (areas with synapses) or 0xFFFFFFFF")
+    b.const("syn_ptr", sptr_t, sp, "CSR offsets of outgoing synapses by source (count+1 per area)",
+            {a: (int(counts[a]) + 1) * dtype_size(sptr_t) for a in range(m.n_areas)
+             if sp_base[a] != NO_BASE})
+    b.const("syn_dst", nid_t, m.syn_dst, "synapse targets", per_syn(nid_t))
+    b.const("syn_c", c_t, syn_c, "contribution q(w*psp*sign/n) / FEAGI_SYN_C_SCALE", per_syn(c_t))
+    if m.has_runtime_psp:
+        w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
+        w_t = signed_dtype(int(w.min(initial=0)), int(w.max(initial=0)))
+        fan_t = unsigned_dtype(int(fan.max(initial=1)))
+        b.const("syn_w", w_t, w, "signed weight (run-time PSP sources)", per_syn(w_t))
+        b.const("fanout", fan_t, fan, "fan-out divisor n", b.per_neuron(dtype_size(fan_t)))
+    return {"n_thr": len(thr_nrn), "syn_c_scale": 1 << c_shift, "n_sp": len(sp),
+            "index_c": c_t}
+
+
+def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
+    """RAM state buffers; returns the accumulator / side-list constants."""
+    m = b.m
+    n, counts = m.n_neurons, m.area_counts
+
+    def state(name, dtype, key, doc, width):
+        mask = off[key][0] != NO_BASE
+        b.ram(name, dtype, off[key][1], doc,
+              {a: int(counts[a]) * width for a in range(m.n_areas) if mask[a] and counts[a]})
+
+    state("v32", "i4", "v32", "membrane potential (int32 areas)", 4)
+    state("v16", "u2", "v16", "membrane potential >> shift (areas proven to fit 16 bits)", 2)
+    state("cc8", "u1", "cc8", "consecutive fire count (areas with L <= 255)", 1)
+    state("cc16", "u2", "cc16", "consecutive fire count (areas with L unlimited)", 2)
+    state("cd", "u2", "cd", "refractory countdown (areas with R > 0 or a snooze)", 2)
+    # FCL accumulator: dense for every neuron except the longest run [hole_lo, hole_hi) of
+    # neurons that no synapse targets. Such a neuron only receives input from the injection
+    # queue (at most queue_len entries per burst) and the power neuron (one), so at most
+    # queue_len + 1 distinct hole neurons are candidates in a burst; the runtime keeps their
+    # sums in a side list of (id, acc) of exactly that capacity (same wrap32 sums, same order).
+    hole_lo, hole_hi = accumulator_hole(m)
+    in_hole = np.zeros(n, bool)
+    in_hole[hole_lo:hole_hi] = True
+    acc_counts = np.bincount(m.area_of_neuron[~in_hole], minlength=m.n_areas) if n else counts * 0
+    side_len = queue_len + 1
+    b.ram("acc", "i4", n - (hole_hi - hole_lo), "FCL accumulator (neurons outside the untargeted hole)",
+          {a: int(c) * 4 for a, c in enumerate(acc_counts) if c})
+    b.ram("side_id", "u4", side_len, "FCL side list ids (hole neurons)")
+    b.ram("side_acc", "i4", side_len, "FCL side list sums (hole neurons)")
+    # open-addressing index id -> side-list slot (load <= 1/2), so finding a hole neuron's sum is
+    # O(1) instead of a linear search (a camera frame injects hundreds of hole neurons per burst)
+    side_hash_bits = max(int(2 * side_len - 1).bit_length(), 1)
+    side_t = unsigned_dtype(side_len)
+    b.ram("side_slot", side_t, 1 << side_hash_bits, "FCL side list index: hash(id) -> slot + 1 (0: empty)")
+    b.ram("bits", "u4", 4 * ((n + 31) // 32), "bitmaps: candidate, forced, blocked, fired",
+          b.per_neuron(0.5))
+    state("vfire", "i4", "mpd", "V at fire (mp-driven areas)", 4)
+    state("psp", "i4", "degen", "PSP (degenerating areas)", 4)
+    b.ram("queue", "u1", queue_len * 9, "injection/force queue (id u32, value i32, kind u8)", role=IO)
+    return {"hole_lo": hole_lo, "hole_hi": hole_hi, "n_acc": n - (hole_hi - hole_lo),
+            "side_len": side_len, "side_hash_bits": side_hash_bits, "index_side": side_t}
+
+
+def _per_area(m, buffers: list[Buffer]) -> dict[str, dict[str, int]]:
+    """Area key → bytes per region, neurons and outgoing synapses."""
+    keys = m.areas.keys
+    per = {keys[a]: {"flash": 0, "ram": 0, "neurons": int(m.area_counts[a]),
+                     "synapses_out": int(m.synapses_out_per_area[a])} for a in range(m.n_areas)}
+    for buf in buffers:
+        for a, nbytes in (buf.per_area or {}).items():
+            per[keys[a]][buf.region] += nbytes
+    return per
+
+
+def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False) -> Plan:
+    """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
+
+    Args:
+        queue_len: capacity of the runtime's injection/force-fire queue (entries per burst).
+        narrow_v: store the membrane potential of every area that
+            :func:`~feagi_embed.plan.narrow.narrow_v_proof` admits in 16 bits (``V >> shift``);
+            sensory values injected there must then be multiples of the area's ``sensory_step``.
+
+    Returns:
+        :class:`~feagi_embed.plan.buffers.Plan` with ``target="c"`` (no heap placement yet:
+        :func:`~feagi_embed.plan.fit.place_state`).
+    """
+    m = model
+    proofs = narrow_v_proof(m) if narrow_v else {}
+    off = _state_offsets(m, proofs)
+    b = _Builder(m)
+    _area_table(b, off, proofs)
+    syn = _synapse_tables(b)
+    acc = _state(b, off, queue_len)
+    constants = {
+        "n": m.n_neurons, "s": m.n_synapses, "a": m.n_areas, "f": int(m.frac_bits),
+        "power_neuron": m.power_neuron, "power_in": m.power_input, "forced_v": m.forced_v,
+        "large_brain": int(m.large_brain), "psp_cap": m.psp_cap,
+        "has_runtime_psp": int(m.has_runtime_psp), "n_mpd": off["mpd"][1],
+        "n_degen": off["degen"][1], "n_thr": syn["n_thr"], "n_cd": off["cd"][1],
+        "n_cc8": off["cc8"][1], "n_cc16": off["cc16"][1], "syn_c_scale": syn["syn_c_scale"],
+        "n_sp": syn["n_sp"], "queue_len": int(queue_len), "hole_lo": acc["hole_lo"],
+        "hole_hi": acc["hole_hi"], "n_acc": acc["n_acc"], "side_len": acc["side_len"],
+        "side_hash_bits": acc["side_hash_bits"], "n_v32": off["v32"][1], "n_v16": off["v16"][1],
+        "max_sensory_q": m.max_sensory_q,
+    }
+    index_types = {"nid": unsigned_dtype(max(m.n_neurons - 1, 0)),
+                   "sptr": unsigned_dtype(m.n_synapses),
+                   "area": unsigned_dtype(max(m.n_areas - 1, 0)), "c": syn["index_c"],
+                   "side": acc["index_side"]}
+    keys = m.areas.keys
+    return Plan("c", b.buffers, index_types, constants, _per_area(m, b.buffers),
+                {keys[a]: p for a, p in proofs.items()})
