@@ -124,8 +124,9 @@ class Firmware:
         from .targets import run_on_target
 
         tag = f"{self.target.name}{'-ids' if trace_ids else ''}"
+        # the work folder is the executor's own: regenerate whatever model was built there last
         proj = build_project(model, self.plan_board, work / f"project-{tag}", stimulus=stimulus,
-                             bursts=bursts, state_every=state_every).out_dir
+                             bursts=bursts, state_every=state_every, force=True).out_dir
         srcs = [proj / "src", proj / "lib" / "feagi_runtime" / "src"]
         incs = [proj / "include", proj / "lib" / "feagi_runtime" / "src"]
         r = run_on_target(self.target, srcs, incs,

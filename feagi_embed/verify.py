@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import FeagiEmbedError
 from .executors import Executor, NumbaTwin
+from .plan import CapacityError
 from .model import Model
 from .stimulus import Stimulus
 from .trace import Trace, compare_digests, first_differing_neuron
@@ -75,7 +77,15 @@ def verify(model: Model, executors: list[Executor], stimulus: Stimulus | None, b
         if why:
             rows.append(not_run_row(ex, why))
             continue
-        got = ex.run(model, stim, bursts, state_every)
+        try:
+            got = ex.run(model, stim, bursts, state_every)
+        except CapacityError as e:  # this board cannot hold the model: say so, go on
+            rows.append(not_run_row(ex, str(e).splitlines()[0]))
+            continue
+        except FeagiEmbedError as e:  # a target that should run and did not: a failure
+            rows.append({"name": ex.name, "bursts": 0, "equal": False, "first_divergence": None,
+                         "detail": f"failed: {str(e).strip().splitlines()[-1][:300]}"})
+            continue
         rows.append(compare_row(model, ref, ex, got,
                                 lambda ex=ex: ex.run(model, stim, bursts, state_every,
                                                      trace_ids=True)))
