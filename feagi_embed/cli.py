@@ -455,6 +455,21 @@ def serve_cmd(site, port) -> None:
         pass
     finally:
         srv.server_close()
+@main.command("monitor")
+@click.argument("port")
+@click.option("--genome", "-g", default=None, help="Genome the device runs (names areas, checks dims).")
+@click.option("--bursts", "-n", type=click.IntRange(1), default=None,
+              help="Step this many bursts and exit (default: free-run until Ctrl-C).")
+@click.option("--state-every", type=click.IntRange(0), default=0, show_default=True,
+              help="State digest every this many bursts (0: never).")
+@click.option("--baud", type=click.IntRange(1), default=115200, show_default=True)
+def monitor_cmd(port, genome, bursts, state_every, baud) -> None:
+    """Live table of a device on the two-way link (docs/link.md): PORT is a serial port, a pty,
+    socket://HOST:PORT, or exec:PATH (a native link build on a pipe)."""
+    from .link.monitor import monitor
+
+    model = _load_model(genome, False, None) if genome else None
+    monitor(port, model, bursts, state_every, baud, console())
 
 
 @main.command("boards")
@@ -487,6 +502,76 @@ def list_boards_cmd(as_json: bool) -> None:
         t.add_row(b.name, b.mcu, b.architecture, f"{b.flash_bytes // 1024} KiB", ram,
                   b.pio_board or "-", emu)
     console().print(t)
+
+
+@main.command("sweep")
+@click.argument("genomes", nargs=-1)
+@click.option("--boards", "-b", "boards", multiple=True, default=("all",), show_default=True,
+              help="Board ids (comma lists allowed) or 'all'.")
+@click.option("--stimuli", "-s", "stimuli", multiple=True, default=("3",), show_default=True,
+              help="N seeded random stimuli, or stimulus JSON files (repeat the option).")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="First seed of the random stimuli.")
+@click.option("--executors", "-e", "executors", multiple=True, default=("twin,native,emulator",),
+              show_default=True, help="twin, float, cuda, wgpu, native, emulator[:BOARD+BOARD].")
+@click.option("--bursts", "-n", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--state-every", type=click.IntRange(0), default=5, show_default=True)
+@click.option("--scheduler", default=None, help="Existing dask scheduler (tcp://host:8786); "
+              "default: a LocalCluster, one worker per core.")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="LocalCluster workers (default: CPU cores).")
+@click.option("--serial", is_flag=True, help="Run every task in this process (no Dask).")
+@click.option("--out", "out", type=click.Path(file_okay=False), default="sweep-report",
+              show_default=True, help="Folder for sweep.json, sweep.csv, report.html.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False), default=None,
+              help="Result cache (default: ~/.cache/feagi-embed/sweep).")
+@click.option("--no-cache", is_flag=True, help="Compute every cell; read and write no cache.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def sweep_cmd(genomes, boards, stimuli, seed, executors, bursts, state_every, scheduler, workers,
+              serial, out, cache_dir, no_cache, as_json) -> None:
+    """Sweep GENOMES (files, bundled names, or 'all') x boards x stimuli x executors on Dask.
+
+    Every cell runs the capacity check, builds, runs and compares every digest with the numba
+    twin; results are cached, so a rerun computes only what changed. Exit 1 when a cell differs
+    (the f32 reference excepted, as in verify).
+    """
+    from .sweep import (DaskRunner, GenomeSpec, ResultCache, SerialRunner, Sweep, parse_executors,
+                        parse_stimuli, write_outputs)
+    from .sweep_cli import print_table, resolve_boards
+
+    names = []
+    for g in genomes or (DEFAULT_GENOME,):
+        names += bundled_genomes() if g == "all" else [g]
+    specs = [GenomeSpec(os.path.splitext(os.path.basename(resolve_genome_path(g)))[0],
+                        resolve_genome_path(g)) for g in names]
+    sw = Sweep(specs, resolve_boards(boards), parse_stimuli(list(stimuli), seed),
+               parse_executors(list(executors)), bursts=bursts, state_every=state_every,
+               cache=ResultCache(None if no_cache else (cache_dir or _sweep_cache())))
+    if serial and scheduler:
+        raise click.UsageError("give either --serial or --scheduler")
+    runner = SerialRunner() if serial else DaskRunner(scheduler, workers)
+    try:
+        res = sw.run(runner, progress=not as_json)
+    finally:
+        runner.close()
+    paths = write_outputs(res, out)
+    if as_json:
+        json.dump(res.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        print_table(res, console())
+        click.echo(f"{len(res.cells)} cells ({res.computed} computed, {res.cached} cached) in "
+                   f"{res.wall_s:.1f} s on {res.runner}; wrote {paths['html']}, {paths['json']}, "
+                   f"{paths['csv']}")
+    # as verify: the f32 reference may differ on a lossy model without that being a bug
+    if any(c["status"] == "differs" for c in res.cells if c["executor"] != "float"):
+        sys.exit(1)
+
+
+def _sweep_cache():
+    from .sweep import default_cache_dir
+
+    return default_cache_dir()
 
 
 @main.command("genomes")

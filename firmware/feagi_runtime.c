@@ -35,6 +35,7 @@
 #define AF_OUTPUT 8u
 #define AF_CC16 16u
 #define AF_V16 32u
+#define AF_CC2 64u
 
 #define EXC_ALWAYS 0u
 #define EXC_NEVER 1u
@@ -63,7 +64,9 @@
  * 0 <= V <= v_max and V is a multiple of 2^shift, plan.narrow_v_proof) */
 STATE_ARRAY(FEAGI_HEAP_V32, int32_t, st_v32, LEN1(FEAGI_N_V32));
 STATE_ARRAY(FEAGI_HEAP_V16, uint16_t, st_v16, LEN1(FEAGI_N_V16));
-/* consecutive fire count, per area uint8_t (L <= 255: cc <= L always, plan/c.py) or uint16_t */
+/* consecutive fire count, per area 2 bits (L <= 3: cc <= L always, plan/c.py; 4 per byte),
+ * uint8_t (L <= 255) or uint16_t */
+STATE_ARRAY(FEAGI_HEAP_CC2, uint8_t, st_cc2, LEN1((FEAGI_N_CC2 + 3) / 4));
 STATE_ARRAY(FEAGI_HEAP_CC8, uint8_t, st_cc8, LEN1(FEAGI_N_CC8));
 STATE_ARRAY(FEAGI_HEAP_CC16, uint16_t, st_cc16, LEN1(FEAGI_N_CC16));
 STATE_ARRAY(FEAGI_HEAP_CD, uint16_t, st_cd, LEN1(FEAGI_N_CD));
@@ -192,15 +195,24 @@ static int finite_limit(uint16_t l) { return l != 0u && l != U16_MAX_; }
 static uint16_t cc_get(uint16_t a, uint32_t i)
 {
     uint32_t k = (uint32_t)FEAGI_GET_AREA_CC_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
-    if ((FEAGI_GET_AREA_FLAGS(a) & AF_CC16) != 0u) return st_cc16[k];
+    uint8_t f = FEAGI_GET_AREA_FLAGS(a);
+    if ((f & AF_CC16) != 0u) return st_cc16[k];
+    if ((f & AF_CC2) != 0u) return (uint16_t)((st_cc2[k >> 2] >> ((k & 3u) * 2u)) & 3u);
     return st_cc8[k];
 }
 
 static void cc_set(uint16_t a, uint32_t i, uint16_t v)
 {
     uint32_t k = (uint32_t)FEAGI_GET_AREA_CC_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
-    if ((FEAGI_GET_AREA_FLAGS(a) & AF_CC16) != 0u) st_cc16[k] = v;
-    else st_cc8[k] = (uint8_t)v; /* v <= L <= 255 */
+    uint8_t f = FEAGI_GET_AREA_FLAGS(a);
+    if ((f & AF_CC16) != 0u) {
+        st_cc16[k] = v;
+    } else if ((f & AF_CC2) != 0u) { /* v <= L <= 3 */
+        uint8_t s = (uint8_t)((k & 3u) * 2u);
+        st_cc2[k >> 2] = (uint8_t)((st_cc2[k >> 2] & (uint8_t)~(3u << s)) | ((v & 3u) << s));
+    } else {
+        st_cc8[k] = (uint8_t)v; /* v <= L <= 255 */
+    }
 }
 
 /* V of neuron i of area a (an AF_V16 area stores V >> shift in uint16; exact there) */
@@ -323,6 +335,7 @@ int8_t feagi_init(void)
     uint16_t a;
     STATE_ALLOC(FEAGI_HEAP_V32, st_v32, LEN1(FEAGI_N_V32))
     STATE_ALLOC(FEAGI_HEAP_V16, st_v16, LEN1(FEAGI_N_V16))
+    STATE_ALLOC(FEAGI_HEAP_CC2, st_cc2, LEN1((FEAGI_N_CC2 + 3) / 4))
     STATE_ALLOC(FEAGI_HEAP_CC8, st_cc8, LEN1(FEAGI_N_CC8))
     STATE_ALLOC(FEAGI_HEAP_CC16, st_cc16, LEN1(FEAGI_N_CC16))
     STATE_ALLOC(FEAGI_HEAP_CD, st_cd, LEN1(FEAGI_N_CD))
@@ -332,6 +345,7 @@ int8_t feagi_init(void)
     STATE_ALLOC(FEAGI_HEAP_PSP, st_psp, LEN1(FEAGI_N_DEGEN))
     for (i = 0; i < (uint32_t)LEN1(FEAGI_N_V32); i++) st_v32[i] = 0;
     for (i = 0; i < (uint32_t)LEN1(FEAGI_N_V16); i++) st_v16[i] = 0;
+    for (i = 0; i < (uint32_t)LEN1((FEAGI_N_CC2 + 3) / 4); i++) st_cc2[i] = 0u;
     for (i = 0; i < (uint32_t)(FEAGI_N_CC8 > 0 ? FEAGI_N_CC8 : 1); i++) st_cc8[i] = 0u;
     for (i = 0; i < (uint32_t)(FEAGI_N_CC16 > 0 ? FEAGI_N_CC16 : 1); i++) st_cc16[i] = 0u;
     for (i = 0; i < (uint32_t)(FEAGI_N_ACC > 0 ? FEAGI_N_ACC : 1); i++) st_acc[i] = 0;

@@ -36,6 +36,14 @@ def _tree(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def rejection_sha(genome: str, error: Exception) -> str:
+    """SHA-256 of a rejection message with the genome's folder removed (checkouts differ)."""
+    from feagi_embed.cli import resolve_genome_path
+
+    path = resolve_genome_path(genome)
+    return _sha(str(error).replace(path, f"{genome}.json").encode())
+
+
 def model_for(genome: str):
     """The quantized model of a bundled genome, as ``feagi-embed build`` makes it."""
     from feagi_embed.cli import resolve_genome_path
@@ -95,7 +103,7 @@ def record() -> dict[str, dict[str, str]]:
                 models[g] = model_for(g)
             except FeagiEmbedError as e:
                 models[g] = None
-                out[g] = {"rejected": _sha(str(e).encode())}
+                out[g] = {"rejected": rejection_sha(g, e)}
         if models[g] is None:
             continue
         out[key(g, b, lang, stim)] = emit_case(models[g], b, lang, stim)

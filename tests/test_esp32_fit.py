@@ -48,21 +48,23 @@ def _vision_stimulus() -> Stimulus:
 
 
 def test_essential_plan_for_esp32(essential):
-    """Wide int32 state (305 KB) cannot fit 136 KB static + 136 KB heap; the plan narrows the
-    nine vision areas (55,296 neurons, uint16 V) and moves the 8-bit consecutive counts to the
-    heap."""
+    """Wide int32 state cannot fit 136 KB static + 136 KB heap (110 KB blocks); the plan narrows the
+    nine vision areas (55,296 neurons, uint16 V) and moves the 2-bit consecutive counts (L <= 3)
+    to the heap."""
     b = load_board("esp32")
     assert budget_for(b).static_ram == 163_840 - 24_576
     assert (budget_for(b).heap, budget_for(b).heap_block) == (163_840 - 24_576, 110_000)
     wide = layout(essential)
-    assert wide.ram_bytes > budget_for(b).static_ram + budget_for(b).heap
+    # int32 V alone (55,363 x 4 B) fits neither the static RAM nor the largest heap block
+    v32 = wide.buffer("v32").nbytes
+    assert v32 > budget_for(b).static_ram and v32 > budget_for(b).heap_block
     plan = c_plan(essential, b)
     check_fit(plan, budget_for(b))
     names = essential.areas.names
     vision = sorted(n for n in names if n.startswith("vision_"))
     assert sorted(plan.narrow_v) == vision
     assert plan.buffer("v16").nbytes == 2 * (128 * 128 * 3 + 8 * 16 * 16 * 3)
-    assert plan.heap == {"cc8"}
+    assert plan.heap == {"cc2"}
     assert plan.static_bytes <= budget_for(b).static_ram and plan.heap_bytes <= budget_for(b).heap
     # boards without a static limit keep the exact wide layout
     assert not c_plan(essential, load_board("esp32c3")).narrow_v
@@ -93,7 +95,7 @@ def test_cli_build_esp32_essential_writes_project(tmp_path):
     assert r.exit_code == 0, r.output
     assert "heap at boot" in r.output and "multiples of 0.00390625" in r.output
     hdr = (tmp_path / "p" / "include" / "feagi_model.h").read_text()
-    assert "#define FEAGI_HEAP_CC8 1 " in hdr and "#define FEAGI_HEAP_V16 0 " in hdr
+    assert "#define FEAGI_HEAP_CC2 1 " in hdr and "#define FEAGI_HEAP_V16 0 " in hdr
     assert (tmp_path / "p" / "platformio.ini").exists()
 
 
@@ -106,7 +108,7 @@ def test_essential_runs_bit_exact_on_the_esp32_stand_in(essential, tmp_path):
     # the ELF holds every static state array at its predicted size; heap arrays only as pointers
     from feagi_embed.targets.memreport import measured_memory
     m = {a["name"]: a for a in measured_memory(res.plan, r.elf)["arrays"]}
-    assert m["cc8"]["status"] == "heap" and m["cc8"]["measured"] == 0
+    assert m["cc2"]["status"] == "heap" and m["cc2"]["measured"] == 0
     assert m["v16"]["status"] == "exact" and m["v16"]["measured"] == 110_592
     assert m["bits"]["status"] == "exact"
 

@@ -2,7 +2,8 @@
 configurations × feature tests compared with a reference): each :class:`Executor` that can run
 here must give the fixed-point numba twin's burst and state digests, digest for digest.
 
-Adding a target is one class in ``feagi_embed/executors.py`` and one entry in ``EXECUTORS``.
+Adding a target is one class in ``feagi_embed/executors.py`` (or its own module, like
+``feagi_embed/link/executor.py``) and one entry in ``EXECUTORS``.
 Cases: oracle conformance micro-genomes (each pins one rule of docs/model.md) and small real
 genomes with force-fires and injections. The f32 reference compares bursts only, on lossless
 models (on a lossy one fixed point and f32 may differ by design).
@@ -18,6 +19,7 @@ import pytest
 from feagi_embed.connectome import develop
 from feagi_embed.executors import Firmware, GpuTwin, MicroPython, NumbaTwin
 from feagi_embed.genome import load_genome
+from feagi_embed.link.executor import LinkFirmware
 from feagi_embed.quantize import quantize
 from feagi_embed.stimulus import Stimulus
 from feagi_embed.verify import verify
@@ -39,6 +41,7 @@ EXECUTORS = {
     "micropython-wasm": lambda: MicroPython("wasm"),
     "micropython-unix": lambda: MicroPython("unix"),
     "wasm-node": lambda: WasmExecutor(),
+    "link-native": lambda: LinkFirmware("native"),
 }
 #: executors a CI machine without a GPU cannot run (everything else is forced there)
 NO_GPU_IN_CI = {"cuda"}

@@ -369,8 +369,10 @@ def test_ram_layout_narrow_cc_and_accumulator_hole():
     assert plan.buffer("side_acc").length == c["queue_len"] + 1
     cfl = np.asarray(model.area_cfl)
     counts = np.diff(np.asarray(model.area_first))
-    assert c["n_cc8"] == int(counts[cfl <= 255].sum())
-    assert c["n_cc8"] + c["n_cc16"] == model.n_neurons
+    assert c["n_cc2"] == int(counts[cfl <= 3].sum())
+    assert c["n_cc8"] == int(counts[(cfl > 3) & (cfl <= 255)].sum())
+    assert c["n_cc2"] + c["n_cc8"] + c["n_cc16"] == model.n_neurons
+    assert plan.buffer("cc2").length == (c["n_cc2"] + 3) // 4  # four 2-bit counts per byte
     assert plan.ram_bytes <= 327680
 
 

@@ -20,12 +20,12 @@ from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_a
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
 #: flag bits of ``area_flags`` (must match firmware/feagi_runtime.c)
-AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16, AF_V16 = 1, 2, 4, 8, 16, 32
+AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16, AF_V16, AF_CC2 = 1, 2, 4, 8, 16, 32, 64
 #: ``area_*_base`` offsets meaning "none"
 NO_BASE = 0xFFFFFFFF
 DEFAULT_QUEUE_LEN = 16
 #: RAM buffers the runtime can take from the heap at boot (STATE_ARRAY in feagi_runtime.c)
-HEAP_CAPABLE = frozenset({"v32", "v16", "cc8", "cc16", "cd", "acc", "bits", "vfire", "psp"})
+HEAP_CAPABLE = frozenset({"v32", "v16", "cc2", "cc8", "cc16", "cd", "acc", "bits", "vfire", "psp"})
 
 
 class _Builder:
@@ -55,9 +55,15 @@ def _state_offsets(m, proofs) -> dict[str, tuple[np.ndarray, int]]:
     """Offsets of each area into the per-area state buffers (``{name: (base [A], length)}``)."""
     counts = m.area_counts
     v16 = np.array([a in proofs for a in range(m.n_areas)], bool)
-    cc16 = np.asarray(m.area_cfl, np.int64) > 255
+    # consecutive fire count: a neuron fires only while cc < L (cc >= L in the window resets it
+    # to 0 instead), cc only grows by that +1, other writes set 0, force-fire leaves it alone:
+    # cc <= L always. L <= 3 (L = 0 included: cc stays 0) packs 4 counts per byte, L <= 255 takes
+    # a byte, unlimited areas (L = 65535) count up to 65535 in 16 bits.
+    cfl = np.asarray(m.area_cfl, np.int64)
+    cc16, cc2 = cfl > 255, cfl <= 3
     masks = {"mpd": np.asarray(m.area_mp_driven, bool), "cd": countdown_areas(m),
-             "degen": m.degenerating, "cc8": ~cc16, "cc16": cc16, "v32": ~v16, "v16": v16}
+             "degen": m.degenerating, "cc2": cc2, "cc8": ~cc16 & ~cc2, "cc16": cc16,
+             "v32": ~v16, "v16": v16}
     return {k: area_offsets(mask, counts, NO_BASE) for k, mask in masks.items()}
 
 
@@ -65,11 +71,12 @@ def _area_table(b: _Builder, off, proofs) -> None:
     """Per-area parameter buffers (dims, flags, thresholds, dynamics, state offsets)."""
     m = b.m
     dims, npv = m.areas.dims_array, m.areas.npv_array
-    cc16 = off["cc16"][0] != NO_BASE
+    cc16, cc2 = off["cc16"][0] != NO_BASE, off["cc2"][0] != NO_BASE
     v16 = off["v16"][0] != NO_BASE
     flags = ((np.asarray(m.area_mp_acc, bool) * AF_MP_ACC)
              | (np.asarray(m.area_mp_driven, bool) * AF_MP_DRIVEN) | (m.degenerating * AF_DEGEN)
-             | (m.output_areas * AF_OUTPUT) | (cc16 * AF_CC16) | (v16 * AF_V16)).astype(np.int64)
+             | (m.output_areas * AF_OUTPUT) | (cc16 * AF_CC16) | (v16 * AF_V16)
+             | (cc2 * AF_CC2)).astype(np.int64)
     b.const("area_first", unsigned_dtype(m.n_neurons), m.area_first, "first neuron id per area (+ N)")
     dim_t = unsigned_dtype(int(max(dims.max(initial=1), npv.max(initial=1))))
     b.const("area_w", dim_t, dims[:, 0], "dims x")
@@ -77,7 +84,8 @@ def _area_table(b: _Builder, off, proofs) -> None:
     b.const("area_d", dim_t, dims[:, 2], "dims z")
     b.const("area_npv", dim_t, npv, "neurons per voxel")
     b.const("area_flags", "u1", flags,
-            "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16")
+            "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16, "
+            "64 cc 2-bit")
     area_thr, thr_base, _ = area_thresholds(m, NO_BASE)
     b.const("area_thr", "i4", area_thr, "uniform threshold ceil(thr*2^F)")
     b.const("area_thr_base", "u4", thr_base, "offset into thr (gradient areas) or 0xFFFFFFFF")
@@ -91,8 +99,9 @@ def _area_table(b: _Builder, off, proofs) -> None:
     b.const("area_mpd_base", "u4", off["mpd"][0], "offset into V-at-fire (mp-driven areas)")
     b.const("area_degen_base", "u4", off["degen"][0], "offset into PSP state (degenerating areas)")
     b.const("area_cd_base", "u4", off["cd"][0], "offset into cd (areas with R or a snooze)")
-    b.const("area_cc_base", "u4", np.where(cc16, off["cc16"][0], off["cc8"][0]),
-            "offset into cc8 (L <= 255) or cc16 (AF_CC16)")
+    b.const("area_cc_base", "u4",
+            np.where(cc16, off["cc16"][0], np.where(cc2, off["cc2"][0], off["cc8"][0])),
+            "offset into cc2 (AF_CC2, 2-bit slots), cc8 (L <= 255) or cc16 (AF_CC16)")
     b.const("area_v_base", "u4", np.where(v16, off["v16"][0], off["v32"][0]),
             "offset into v32, or into v16 (AF_V16 areas)")
     shift = [proofs[a].shift if a in proofs else 0 for a in range(m.n_areas)]
@@ -158,7 +167,10 @@ def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
 
     state("v32", "i4", "v32", "membrane potential (int32 areas)", 4)
     state("v16", "u2", "v16", "membrane potential >> shift (areas proven to fit 16 bits)", 2)
-    state("cc8", "u1", "cc8", "consecutive fire count (areas with L <= 255)", 1)
+    cc2 = off["cc2"][0] != NO_BASE  # 4 counts per byte: areas get their whole bytes
+    b.ram("cc2", "u1", (off["cc2"][1] + 3) // 4, "consecutive fire count, 2 bits (areas with L <= 3)",
+          {a: int(counts[a]) // 4 for a in range(m.n_areas) if cc2[a] and counts[a] >= 4})
+    state("cc8", "u1", "cc8", "consecutive fire count (areas with 3 < L <= 255)", 1)
     state("cc16", "u2", "cc16", "consecutive fire count (areas with L unlimited)", 2)
     state("cd", "u2", "cd", "refractory countdown (areas with R > 0 or a snooze)", 2)
     # FCL accumulator: dense for every neuron except the longest run [hole_lo, hole_hi) of
@@ -226,7 +238,8 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         "large_brain": int(m.large_brain), "psp_cap": m.psp_cap,
         "has_runtime_psp": int(m.has_runtime_psp), "n_mpd": off["mpd"][1],
         "n_degen": off["degen"][1], "n_thr": syn["n_thr"], "n_cd": off["cd"][1],
-        "n_cc8": off["cc8"][1], "n_cc16": off["cc16"][1], "syn_c_scale": syn["syn_c_scale"],
+        "n_cc2": off["cc2"][1], "n_cc8": off["cc8"][1], "n_cc16": off["cc16"][1],
+        "syn_c_scale": syn["syn_c_scale"],
         "n_sp": syn["n_sp"], "queue_len": int(queue_len), "hole_lo": acc["hole_lo"],
         "hole_hi": acc["hole_hi"], "n_acc": acc["n_acc"], "side_len": acc["side_len"],
         "side_hash_bits": acc["side_hash_bits"], "n_v32": off["v32"][1], "n_v16": off["v16"][1],

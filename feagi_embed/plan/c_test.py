@@ -18,7 +18,8 @@ def test_element_types_follow_the_value_ranges(toy):
 def test_state_only_where_an_area_needs_it(toy):
     plan = layout_c(toy())
     c = plan.constants
-    assert (c["n_cd"], c["n_cc8"], c["n_cc16"], c["n_v32"]) == (4, 300, 5, 305)
+    assert (c["n_cd"], c["n_cc2"], c["n_cc8"], c["n_cc16"], c["n_v32"]) == (4, 300, 0, 5, 305)
+    assert plan.buffer("cc2").nbytes == 75               # L = 3: four 2-bit counts per byte
     assert plan.buffer("cd").nbytes == 4 * 2           # only area 2 has a refractory period
     assert plan.buffer("vfire").length == 1            # no mp-driven area: a 1-element stub
     assert c["n_sp"] == 301                            # only area 1 has outgoing synapses
@@ -35,7 +36,9 @@ def test_accumulator_hole_and_side_list(toy):
 
 def test_bytes_add_up_per_region_and_per_area(toy):
     plan = layout_c(toy())
-    assert plan.ram_bytes == (305 * 4 + 2 + 300 + 10 + 8 + 6 * 4 + 17 * 4 * 2 + 64 + 160 + 4 + 4
+    # V, v16 stub, cc2 (300 / 4), cc8 stub, cc16, cd, acc, side ids + sums, side index, bitmaps,
+    # vfire and psp stubs, queue
+    assert plan.ram_bytes == (305 * 4 + 2 + 75 + 1 + 10 + 8 + 6 * 4 + 17 * 4 * 2 + 64 + 160 + 4 + 4
                               + 16 * 9)
     assert plan.flash_bytes == sum(b.nbytes for b in plan.buffers if b.region == "flash")
     # area 2: V 4x4, cc16 4x2, cd 4x2, accumulator 3x4 (302..304), bitmaps ceil(4/2)

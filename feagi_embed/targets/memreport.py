@@ -32,7 +32,7 @@ RUNTIME_RAM_SYMBOLS: dict[str, tuple[str, ...]] = {"queue": ("q_id", "q_val", "q
 #: plan array → the ``FEAGI_*`` count constant that is 0 when the array is a 1-element placeholder
 PLACEHOLDER_COUNT: dict[str, str] = {
     "v32": "FEAGI_N_V32", "v16": "FEAGI_N_V16",
-    "cc8": "FEAGI_N_CC8", "cc16": "FEAGI_N_CC16", "cd": "FEAGI_N_CD", "acc": "FEAGI_N_ACC",
+    "cc2": "FEAGI_N_CC2", "cc8": "FEAGI_N_CC8", "cc16": "FEAGI_N_CC16", "cd": "FEAGI_N_CD", "acc": "FEAGI_N_ACC",
     "vfire": "FEAGI_N_MPD", "psp": "FEAGI_N_DEGEN", "thr": "FEAGI_N_THR", "syn_ptr": "FEAGI_N_SP",
     "syn_dst": "FEAGI_S", "syn_c": "FEAGI_S", "syn_w": "FEAGI_S",
 }
