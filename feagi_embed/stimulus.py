@@ -26,12 +26,17 @@ from typing import Any
 import numpy as np
 
 from .errors import FeagiEmbedError
+from .jsonio import format_problem, load_json
 
 KIND_INJECT, KIND_FORCE = 0, 1
 
 
 class StimulusError(FeagiEmbedError):
     """A stimulus file that cannot be applied (names file, key path, value, expectation)."""
+
+
+def _stimulus_error(file, key_path, value, expected) -> StimulusError:
+    return StimulusError(format_problem(file, key_path, value, expected))
 
 
 @dataclass(frozen=True)
@@ -46,15 +51,10 @@ class Stimulus:
         """Read and validate a stimulus JSON file.
 
         Raises:
-            StimulusError: unreadable file, invalid JSON or schema.
+            StimulusError: unreadable file, invalid JSON (:mod:`feagi_embed.jsonio`: size and depth
+                caps, strict UTF-8, duplicate keys, numbers outside int64/double) or schema.
         """
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except OSError as e:
-            raise StimulusError(f"{path}: cannot read ({e.strerror})") from None
-        except json.JSONDecodeError as e:
-            raise StimulusError(f"{path}: line {e.lineno} column {e.colno}: {e.msg}; expected JSON") from None
+        data, _ = load_json(path, error=_stimulus_error, what="stimulus file")
         return cls.from_json(data, os.fspath(path))
 
     @classmethod

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import Diagnostics, GenomeError
+from ..jsonio import check_tree, load_json
 from .cortical_id import (ACCEPTED_VERSIONS, CORE_AREA_IDS, CorticalID, brain_regions_rejection,
                           resolve_destination_keys, resolve_genome_ids)
 from .genes import GENES, IGNORED_KNOWN
@@ -514,27 +515,19 @@ def load_genome(source: str | os.PathLike | dict, *, strict: bool = False,
         :class:`Genome` with areas in canonical order and the warnings collected.
 
     Raises:
-        GenomeError: unreadable file, invalid JSON, a structure FEAGI cannot load, or (strict) any
+        GenomeError: unreadable file, invalid JSON (through :mod:`feagi_embed.jsonio`: size and
+            depth caps, strict UTF-8, duplicate keys, numbers outside int64/double), a structure
+            FEAGI cannot load, a stated limit exceeded (``docs/limits.md``), or (strict) any
             warning. The message names file, JSON key path, value and what was expected.
     """
     if isinstance(source, dict):
         label = name or "<genome>"
+        check_tree(source, label, error=GenomeError)
         raw = json.dumps(source, sort_keys=True).encode()
         data = source
     else:
         label = os.fspath(source)
-        try:
-            with open(source, "rb") as f:
-                raw = f.read()
-        except OSError as e:
-            raise GenomeError(label, [], None, f"a readable genome file ({e.strerror})") from None
-        try:
-            data = json.loads(raw)
-        except UnicodeDecodeError as e:
-            raise GenomeError(label, [], f"byte {e.start}", "UTF-8 JSON text") from None
-        except json.JSONDecodeError as e:
-            raise GenomeError(label, [], f"line {e.lineno} column {e.colno}: {e.msg}",
-                              "valid JSON") from None
+        data, raw = load_json(source, error=GenomeError, what="genome file")
     diag = Diagnostics(file=label, strict=strict)
     version, title, areas, morphologies, physiology = _Parser(data, diag).parse()
     return Genome(path=label, sha256=hashlib.sha256(raw).hexdigest(), version=version, title=title,

@@ -1,0 +1,142 @@
+"""Bad input, one regression test per class of issue 12: decoding, ranges, resources, quantizer,
+silently accepted input. Every rejection is one FeagiEmbedError line naming file, key path and value;
+the CLI exits 2 without a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from feagi_embed import limits
+from feagi_embed.cli import main
+from feagi_embed.errors import FeagiEmbedError, GenomeError
+from feagi_embed.genome import load_genome
+from feagi_embed.stimulus import Stimulus, StimulusError
+
+from .conftest import GENOMES
+from .genome_builder import area_genes, genome
+
+
+def ok_genome(**genes):
+    return genome(area_genes("c__aaa", "a", (2, 2, 1), **genes))
+
+
+def write(tmp_path, data, name="g.json") -> str:
+    p = tmp_path / name
+    if isinstance(data, bytes):
+        p.write_bytes(data)
+    else:
+        p.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(p)
+
+
+def genome_error(path) -> GenomeError:
+    with pytest.raises(GenomeError) as e:
+        load_genome(path)
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+    return e.value
+
+
+def stimulus_error(path) -> str:
+    with pytest.raises(StimulusError) as e:
+        Stimulus.load(path)
+    msg = str(e.value)
+    assert msg.startswith(str(path) + ": ") and "\n" not in msg
+    return msg
+
+
+# ------------------------------------------------------------------ decoding (front door)
+
+def test_deep_nesting_is_refused_before_json_recursion(tmp_path):
+    g = ok_genome()
+    text = json.dumps(g)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    e = genome_error(write(tmp_path, text))
+    assert "nesting deeper than 64" in str(e) and "byte" in str(e)
+    s = write(tmp_path, '{"stimuli": ' + "[" * 5000 + "]" * 5000 + "}", "s.json")
+    assert "nesting deeper" in stimulus_error(s)
+
+
+def test_integer_of_5000_digits_names_its_key(tmp_path):
+    text = json.dumps(ok_genome()).replace('"_____10c-c__aaa-cx-___bbx-i": 2',
+                                           '"_____10c-c__aaa-cx-___bbx-i": ' + "9" * 5000)
+    e = genome_error(write(tmp_path, text))
+    assert e.key_path == ("blueprint", "_____10c-c__aaa-cx-___bbx-i")
+    assert "5000 characters" in str(e) and "64-bit" in e.expected
+    s = write(tmp_path, '{"stimuli": [{"bursts": [1, ' + "1" * 5000 + ']}]}', "s.json")
+    assert 'stimuli[0]["bursts"][1]' in stimulus_error(s)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_non_finite_numbers_are_refused_at_decoding(tmp_path, literal):
+    text = json.dumps(ok_genome()).replace('"_____10c-c__aaa-cx-___bbx-i": 2',
+                                           f'"_____10c-c__aaa-cx-___bbx-i": {literal}')
+    e = genome_error(write(tmp_path, text))
+    assert e.key_path == ("blueprint", "_____10c-c__aaa-cx-___bbx-i") and literal in str(e)
+
+
+def test_invalid_utf8_gives_byte_offset(tmp_path):
+    good = b'{"stimuli": [{"bursts": [1, 1], "area": "c__aaa", "voxels": [[0, 0, 0]]}]}'
+    bad = good.replace(b"c__aaa", b"c__\xff\xfe")
+    msg = stimulus_error(write(tmp_path, bad, "s.json"))
+    assert "byte %d" % bad.index(b"\xff") in msg and "UTF-8" in msg
+    gbytes = json.dumps(ok_genome()).encode().replace(b'"test"', b'"t\xc3"')
+    e = genome_error(write(tmp_path, gbytes))
+    assert "byte %d" % gbytes.index(b"\xc3") in str(e)
+
+
+def test_lone_surrogate_escape_is_refused(tmp_path):
+    text = json.dumps(ok_genome()).replace('"a"', '"\\ud800x"')  # the area name
+    e = genome_error(write(tmp_path, text))
+    assert e.key_path == ("blueprint", "_____10c-c__aaa-cx-__name-t") and "surrogate" in e.expected
+    r = CliRunner().invoke(main, ["inspect", write(tmp_path, text)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_duplicate_keys_are_refused_with_their_path(tmp_path):
+    text = json.dumps(ok_genome())
+    text = text.replace('"_____10c-c__aaa-cx-___bbx-i": 2',
+                        '"_____10c-c__aaa-cx-___bbx-i": 2, "_____10c-c__aaa-cx-___bbx-i": 3')
+    e = genome_error(write(tmp_path, text))
+    assert e.key_path == ("blueprint", "_____10c-c__aaa-cx-___bbx-i") and "once" in e.expected
+    s = write(tmp_path, '{"stimuli": [{"bursts": [1, 1], "bursts": [2, 2], "area": "a", '
+                        '"voxels": []}]}', "s.json")
+    assert 'stimuli[0]["bursts"]' in stimulus_error(s)
+
+
+def test_file_size_cap(tmp_path):
+    p = write(tmp_path, ok_genome())
+    with limits.override(max_json_bytes=100):
+        e = genome_error(p)
+    assert "at most 100 bytes" in e.expected and "FEAGI_EMBED_LIMIT_MAX_JSON_BYTES" in e.expected
+
+
+def test_in_memory_genome_goes_through_the_same_checks():
+    g = ok_genome()
+    g["x"] = {"k": "\udc80"}
+    with pytest.raises(GenomeError, match="surrogate"):
+        load_genome(g)
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    g["x"] = deep
+    with pytest.raises(GenomeError, match="nesting deeper"):
+        load_genome(g)
+
+
+def test_bundled_genomes_pass_the_front_door():
+    for p in sorted(GENOMES.glob("*.json")):
+        try:
+            load_genome(p)
+        except GenomeError as e:  # the two the release engine rejects, for their own reasons
+            assert e.key_path[:1] in (("blueprint",), ("brain_regions",)), str(e)
+            assert "surrogate" not in str(e) and "once per object" not in str(e)
+
+
+def test_env_override_must_be_a_positive_integer(monkeypatch, tmp_path):
+    monkeypatch.setenv("FEAGI_EMBED_LIMIT_MAX_NEURONS", "lots")
+    with pytest.raises(FeagiEmbedError, match="FEAGI_EMBED_LIMIT_MAX_NEURONS"):
+        limits.current()
+    monkeypatch.setenv("FEAGI_EMBED_LIMIT_MAX_NEURONS", "7")
+    assert limits.current().max_neurons == 7
