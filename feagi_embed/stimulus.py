@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .errors import FeagiEmbedError
 from .jsonio import format_problem, load_json
 
@@ -70,6 +71,7 @@ class Stimulus:
             raise bad("<root>", data if not isinstance(data, dict) else data.get("stimuli"),
                       'an object {"stimuli": [...]}')
         out = []
+        lim = limits.current()
         for i, e in enumerate(data["stimuli"]):
             p = f"stimuli[{i}]"
             if not isinstance(e, dict):
@@ -78,6 +80,9 @@ class Stimulus:
             if not (isinstance(b, list) and len(b) == 2 and all(isinstance(x, int) and not
                     isinstance(x, bool) for x in b) and 1 <= b[0] <= b[1]):
                 raise bad(p + ".bursts", b, "[first, last] burst numbers with 1 <= first <= last")
+            if b[1] > lim.max_bursts:
+                raise bad(p + ".bursts", b, f"burst numbers up to {lim.max_bursts:,} "
+                                            f"({limits.hint('max_bursts')})")
             if not isinstance(e.get("area"), str):
                 raise bad(p + ".area", e.get("area"), "a cortical area id as spelled in the genome")
             vox = e.get("voxels")
@@ -85,6 +90,10 @@ class Stimulus:
                     all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in v)
                     for v in vox)):
                 raise bad(p + ".voxels", vox, "a list of [x, y, z] non-negative integers")
+            for j, v in enumerate(vox):
+                if max(v) > lim.max_dim:
+                    raise bad(f"{p}.voxels[{j}]", v, f"coordinates up to {lim.max_dim:,}, the "
+                                                     "largest area size (docs/limits.md)")
             kind = e.get("kind", "force")
             if kind not in ("force", "inject"):
                 raise bad(p + ".kind", kind, '"force" or "inject"')
@@ -107,6 +116,12 @@ class Stimulus:
         """Largest burst number any entry touches (0 if empty)."""
         return max((e["bursts"][1] for e in self.entries), default=0)
 
+    def event_count(self, bursts: int) -> int:
+        """Injections + force-fires the schedule expands to over bursts 1…``bursts`` (zero values
+        included), computed without allocating."""
+        return sum(max(0, min(e["bursts"][1], bursts) - e["bursts"][0] + 1) * len(e["voxels"])
+                   for e in self.entries)
+
     def compile(self, model, bursts: int, real: bool = False
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-burst CSR arrays for executors.
@@ -123,9 +138,18 @@ class Stimulus:
 
         Raises:
             StimulusError: unknown area, voxel outside the area, value too large for the model.
+            ResourceLimitError: more than ``limits.max_bursts`` bursts or
+                ``limits.max_stimulus_events`` events (checked before allocating).
         """
         from .quantize import q
 
+        lim = limits.current()
+        if bursts > lim.max_bursts:
+            raise StimulusError(f"{self.source}: {bursts:,} bursts requested; expected at most "
+                                f"{lim.max_bursts:,} ({limits.hint('max_bursts')})")
+        limits.check_count("max_stimulus_events", self.event_count(bursts),
+                           "stimulus events (bursts x voxels, before the schedule is built)",
+                           self.source)
         vdtype = np.float32 if real else np.int32
         parts_b, parts_n, parts_v, parts_k = [], [], [], []
         for i, e in enumerate(self.entries):

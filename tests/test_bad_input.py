@@ -140,3 +140,104 @@ def test_env_override_must_be_a_positive_integer(monkeypatch, tmp_path):
         limits.current()
     monkeypatch.setenv("FEAGI_EMBED_LIMIT_MAX_NEURONS", "7")
     assert limits.current().max_neurons == 7
+
+
+# ------------------------------------------------------------------ ranges and resources
+
+def gene_key(code, aid="c__aaa"):
+    scope = "cx" if code in ("_n_cnt-i", "dstmap-d", "pspuni-b", "_group-t") or code.startswith("___bb") \
+        else "nx"
+    return f"_____10c-{aid}-{scope}-{code}"
+
+
+@pytest.mark.parametrize("code,value,expected", [
+    ("___bbx-i", 10**9, "x-size of at most 65,535"),
+    ("_n_cnt-i", 70_000, "at most 65,535 neurons per voxel"),
+    ("fire_t-f", 1e300, "f32 range"),
+    ("pstcr_-f", -1e39, "f32 range"),
+])
+def test_out_of_range_genes_name_their_key(tmp_path, code, value, expected):
+    g = ok_genome()
+    g["blueprint"][gene_key(code)] = value
+    e = genome_error(write(tmp_path, g))
+    assert e.key_path == ("blueprint", gene_key(code)) and expected in e.expected
+
+
+def test_integer_beyond_int64_is_refused_where_it_lands(tmp_path):
+    g = ok_genome()
+    g["blueprint"][gene_key("___bby-i")] = 2**63
+    e = genome_error(write(tmp_path, g))
+    assert e.key_path == ("blueprint", gene_key("___bby-i")) and "64-bit" in e.expected
+
+
+def test_total_neurons_capped_before_neurogenesis(tmp_path):
+    areas = [area_genes(f"c__a{i}a", f"a{i}", (2000, 1000, 1)) for i in range(3)]
+    e = genome_error(write(tmp_path, genome(*areas)))
+    assert "6,000,007 neurons" in str(e)  # + the 7 core neurons
+    assert "FEAGI_EMBED_LIMIT_MAX_NEURONS" in e.expected
+    with limits.override(max_neurons=10_000_000):
+        assert sum(a.voxel_count for a in load_genome(write(tmp_path, genome(*areas))).areas) > 6e6
+
+
+@pytest.mark.parametrize("field,value", [("vectors", [[2**40, 0, 0]]),
+                                         ("patterns", [[[2**31, 0, 0], ["*", "*", "*"]]])])
+def test_morphology_coordinates_are_int32(tmp_path, field, value):
+    g = ok_genome()
+    g["neuron_morphologies"] = {"m": {"type": field, "parameters": {field: value}}}
+    e = genome_error(write(tmp_path, g))
+    assert e.key_path[:4] == ("neuron_morphologies", "m", "parameters", field)
+    assert "int32" in e.expected
+
+
+def test_psc_multiplier_in_f32_range(tmp_path):
+    g = ok_genome(**{"dstmap-d": {"c__aaa": [["block_to_block", [1, 1, 1], 1e300, False]]}})
+    e = genome_error(write(tmp_path, g))
+    assert e.key_path[-1] == 2 and "c__aaa" in e.key_path
+
+
+def test_synapse_bound_refused_before_synaptogenesis(tmp_path):
+    from feagi_embed.connectome import develop
+    # all-to-all between two 1000x1000 areas: 10^12 synapses; refused in milliseconds
+    g = genome(area_genes("c__aaa", "a", (1000, 1000, 1),
+                          **{"dstmap-d": {"c__bbb": [["all", [1, 1, 1], 1, False]]}}),
+               area_genes("c__bbb", "b", (1000, 1000, 1)),
+               morphologies={"all": {"type": "patterns",
+                                     "parameters": {"patterns": [[["*", "*", "*"], ["*", "*", "*"]]]}}})
+    gen = load_genome(write(tmp_path, g))
+    with pytest.raises(GenomeError) as e:
+        develop(gen)
+    assert e.value.key_path[-2:] == ("c__bbb", 0)
+    assert "1,000,000,000,000 synapses" in str(e.value) and "FEAGI_EMBED_LIMIT_MAX_SYNAPSES" in str(e.value)
+
+
+def stim_file(tmp_path, *entries) -> str:
+    return write(tmp_path, {"stimuli": list(entries)}, "s.json")
+
+
+def test_stimulus_burst_range_capped(tmp_path):
+    # the 80-byte stimulus that used to get the process OOM-killed
+    s = stim_file(tmp_path, {"bursts": [1, 10**9], "area": "c__aaa", "voxels": [[0, 0, 0]]})
+    assert "burst numbers up to 1,000,000" in stimulus_error(s)
+    s = stim_file(tmp_path, {"bursts": [1, 1], "area": "c__aaa", "voxels": [[2**62, 0, 0]]})
+    assert "stimuli[0].voxels[0]" in stimulus_error(s)
+
+
+def test_stimulus_events_capped_before_allocation(tmp_path):
+    from feagi_embed.connectome import develop
+    from feagi_embed.quantize import quantize
+    model = quantize(develop(load_genome(ok_genome())))
+    st = Stimulus.load(stim_file(tmp_path, {"bursts": [1, 900_000], "area": "c__aaa",
+                                            "voxels": [[0, 0, 0], [1, 1, 0]] * 4}))
+    with pytest.raises(FeagiEmbedError, match="7,200,000 stimulus events"):
+        st.compile(model, 900_000)
+    assert st.compile(model, 10)[0][-1] == 80
+
+
+def test_build_test_stimulus_header_capped(tmp_path):
+    s = stim_file(tmp_path, {"bursts": [1, 900_000], "area": "c__aaa",
+                             "voxels": [[0, 0, 0]]})
+    r = CliRunner().invoke(main, ["build", write(tmp_path, ok_genome()), "--board", "native",
+                                  "--test-stimulus", s, "--out", str(tmp_path / "fw")])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "test stimulus header" in r.output and "FEAGI_EMBED_LIMIT_MAX_TEST_BURSTS" in r.output
+    assert not (tmp_path / "fw" / "feagi_test_stimulus.h").exists()

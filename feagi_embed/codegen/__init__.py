@@ -197,11 +197,16 @@ def emit_c_model(model, plan: MemoryPlan, out_dir: str | os.PathLike, *, genome_
         from ..stimulus import Stimulus
         stim = stimulus or Stimulus()
         nb = int(bursts if bursts is not None else max(stim.last_burst(), 1))
+        from .. import limits  # the header holds one uint32 per burst and 9 bytes per event
+        limits.check_count("max_test_bursts", nb, "bursts in the test stimulus header", stim.source)
+        limits.check_count("max_test_stimulus_events", stim.event_count(nb),
+                           "events in the test stimulus header", stim.source)
         ptr, nrn, val, kind = stim.compile(model, nb)
         per_burst = np.diff(ptr)
         qlen = consts["FEAGI_QUEUE_LEN"]
         if len(per_burst) and int(per_burst.max()) > qlen:
-            raise ValueError(f"stimulus has {int(per_burst.max())} entries in one burst; layout "
+            from ..errors import FeagiEmbedError
+            raise FeagiEmbedError(f"stimulus has {int(per_burst.max())} entries in one burst; layout "
                              f"the model with queue_len >= that (has {qlen})")
         sctx = dict(ctx, banner_s=banner(genome_path, genome_sha256, board,
                                          "feagi_test_stimulus.h - test stimulus schedule"),

@@ -20,6 +20,7 @@ import os
 from types import MappingProxyType
 from typing import Any
 
+from .. import limits
 from ..errors import Diagnostics, GenomeError
 from ..jsonio import check_tree, load_json
 from .cortical_id import (ACCEPTED_VERSIONS, CORE_AREA_IDS, CorticalID, brain_regions_rejection,
@@ -76,8 +77,13 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(float(v)))
+    # FEAGI holds genome numbers as f32: a larger magnitude would become infinity (docs/limits.md)
+    return limits.is_f32_finite(v)
+
+
+def _is_i32(v: Any) -> bool:
+    # vector components and pattern coordinates are i32 in FEAGI (docs/limits.md)
+    return _is_int(v) and -(2**31) <= v < 2**31
 
 
 class _Parser:
@@ -194,8 +200,9 @@ class _Parser:
                 raise self.err(p + ["parameters", "vectors"], vecs, "a list of [dx, dy, dz] integer vectors")
             out = []
             for i, v in enumerate(vecs):
-                if not (isinstance(v, list) and len(v) == 3 and all(_is_int(c) for c in v)):
-                    raise self.err(p + ["parameters", "vectors", i], v, "[dx, dy, dz] with 3 integers")
+                if not (isinstance(v, list) and len(v) == 3 and all(_is_i32(c) for c in v)):
+                    raise self.err(p + ["parameters", "vectors", i], v,
+                                   "[dx, dy, dz] with 3 integers in the int32 range")
                 out.append(tuple(v))
             return Morphology(mid, "vectors", vectors=tuple(out), morphology_class=cls)
         if mtype == "patterns":
@@ -210,9 +217,9 @@ class _Parser:
                 sides = []
                 for j, side in enumerate(pair):
                     if not (isinstance(side, list) and len(side) == 3
-                            and all(_is_int(e) or e in ("*", "?", "!") for e in side)):
-                        raise self.err(pp + [j], side,
-                                       "3 elements, each an integer or \"*\", \"?\", \"!\"")
+                            and all(_is_i32(e) or e in ("*", "?", "!") for e in side)):
+                        raise self.err(pp + [j], side, "3 elements, each an int32 integer or "
+                                       "\"*\", \"?\", \"!\"")
                     sides.append(tuple(side))
                 out.append((sides[0], sides[1]))
             return Morphology(mid, "patterns", patterns=tuple(out), morphology_class=cls)
@@ -286,6 +293,10 @@ class _Parser:
         dst_lookup = {k: r.cortical_id for k, r in dst_resolution.items()}
         known = set(by_id) | set(CORE_AREA_IDS)
 
+        lim = limits.current()
+        if len(known) > lim.max_areas:
+            raise self.err(("blueprint",), f"{len(known):,} cortical areas",
+                           f"at most {lim.max_areas:,} ({limits.hint('max_areas')})")
         areas = []
         for cid in sorted(known):
             if cid in by_id:
@@ -294,6 +305,10 @@ class _Parser:
             else:
                 areas.append(self.build_area(cid, cid.b64, {}, dst_lookup, known, morphologies,
                                              declared=False))
+        total = sum(a.voxel_count * a.neurons_per_voxel if not a.is_core else 1 for a in areas)
+        if total > lim.max_neurons:
+            raise self.err(("blueprint",), f"{total:,} neurons in all",
+                           f"at most {lim.max_neurons:,} neurons ({limits.hint('max_neurons')})")
         return tuple(areas)
 
     def check_gene(self, gene, value, path):
@@ -309,7 +324,8 @@ class _Parser:
                 raise self.err(path, value, f"a JSON integer ({gene.meaning})")
         elif k == "number":
             if not _is_number(value):
-                raise self.err(path, value, f"a finite number ({gene.meaning})")
+                raise self.err(path, value, f"a finite number within ±3.4e38, FEAGI's f32 range "
+                                            f"({gene.meaning})")
             value = float(value)
         elif k == "bool":
             if not isinstance(value, bool):
@@ -321,6 +337,23 @@ class _Parser:
             if not isinstance(value, dict):
                 raise self.err(path, value, f"an object ({gene.meaning})")
         return value
+
+    def check_size(self, dims, npv, path) -> None:
+        """Stated limits on one area's size (``docs/limits.md``), before anything is allocated."""
+        lim = limits.current()
+        for axis, prop, n in zip("xyz", ("dim_x", "dim_y", "dim_z"), dims):
+            if n > lim.max_dim:
+                raise self.err(path(prop), n, f"an area {axis}-size of at most {lim.max_dim:,} "
+                                              f"voxels ({limits.hint('max_dim')})")
+        if npv > lim.max_neurons_per_voxel:
+            raise self.err(path("neurons_per_voxel"), npv,
+                           f"at most {lim.max_neurons_per_voxel:,} neurons per voxel "
+                           f"({limits.hint('max_neurons_per_voxel')})")
+        total = dims[0] * dims[1] * dims[2] * npv
+        if total > lim.max_neurons:
+            raise self.err(path("dim_x"), f"{dims[0]}x{dims[1]}x{dims[2]} voxels x {npv} = "
+                           f"{total:,} neurons", f"at most {lim.max_neurons:,} neurons "
+                           f"({limits.hint('max_neurons')})")
 
     def build_area(self, cid: CorticalID, aid: str, g: dict, dst_lookup, known, morphologies,
                    declared: bool = True) -> CorticalArea:
@@ -346,6 +379,7 @@ class _Parser:
                           f"core area declares {dims[0]}x{dims[1]}x{dims[2]}x{npv} neurons; "
                           "FEAGI gives every core area exactly one neuron", dims)
             dims, npv = (1, 1, 1), 1
+        self.check_size(dims, npv, path)
         refr = v["refractory_period"]
         if refr >= _U16:
             self.warn("u16-truncated", path("refractory_period"),
