@@ -241,3 +241,48 @@ def test_build_test_stimulus_header_capped(tmp_path):
     assert r.exit_code == 2 and "Traceback" not in r.output, r.output
     assert "test stimulus header" in r.output and "FEAGI_EMBED_LIMIT_MAX_TEST_BURSTS" in r.output
     assert not (tmp_path / "fw" / "feagi_test_stimulus.h").exists()
+
+
+# ------------------------------------------------------------------ quantizer proof covers every field
+
+def big_psp_genome(**a_genes):
+    # area a (PSP 50,000, degenerating: run-time contributions) drives b (threshold 40,000)
+    return genome(area_genes("c__aaa", "a", (2, 1, 1), **{"pstcr_-f": 50000.0, **a_genes,
+                             "dstmap-d": {"c__bbb": [["block_to_block", [1, 1, 1], 1, False]]}}),
+                  area_genes("c__bbb", "b", (2, 1, 1), **{"fire_t-f": 40000.0}))
+
+
+def test_large_psp_picks_a_frac_bits_that_fits_and_runs_like_the_float_reference(tmp_path):
+    from feagi_embed.connectome import develop
+    from feagi_embed.host.twin import run
+    from feagi_embed.quantize import QuantizationError, quantize
+    c = develop(load_genome(big_psp_genome(**{"de_gen-f": 4000.0})))
+    m = quantize(c)
+    # 50,000 · 2^16 > 2^31 but 50,000 · 2^14 < 2^30: the proof must pick F = 14, not crash
+    assert m.frac_bits == 14 and int(m.area_psp[m.area_index("c__aaa")]) == 50000 << 14
+    with pytest.raises(QuantizationError, match="--frac-bits 16 overflows.*PSP/degeneration 50000"):
+        quantize(c, frac_bits=16)
+    st = Stimulus.from_json({"stimuli": [{"bursts": [1, 30], "area": "c__aaa",
+                                          "voxels": [[0, 0, 0]]}]})
+    fixed, real = run(m, st, 30), run(m, st, 30, mode="float")
+    b = m.area_index("c__bbb")
+    fired_b = [int(((f >= m.area_first[b]) & (f < m.area_first[b + 1])).sum()) for f in fixed.fired]
+    assert sum(fired_b) > 0 and fired_b[-1] == 0  # b fires until a's PSP degenerates below 40,000
+    assert [f.tolist() for f in fixed.fired] == [f.tolist() for f in real.fired]
+    # an area PSP with no synapses is stored too (int32 area_psp): same proof
+    g = genome(area_genes("c__aaa", "a", (2, 1, 1), **{"pstcr_-f": 50000.0}))
+    assert quantize(develop(load_genome(g))).frac_bits == 14
+
+
+@pytest.mark.parametrize("genes,where", [
+    ({"leak_c-f": 1e6}, "leak_c-f"), ({"leak_c-f": -1e30}, "leak_c-f"),
+    ({"de_gen-f": 1e20}, "degeneration of area c__aaa"),
+    ({"mp_psp-b": True, "pstcr_-f": 1e30}, "PSP of area c__aaa"),
+    ({"fire_t-f": 1e30}, "threshold"),
+])
+def test_fields_outside_any_format_are_one_line_errors(tmp_path, genes, where):
+    g = big_psp_genome(**genes)
+    p = write(tmp_path, g)
+    r = CliRunner().invoke(main, ["run", p, "--bursts", "2"])
+    assert r.exit_code == 2 and "Traceback" not in r.output and where in r.output, r.output
+    assert r.output.startswith(f"error: {p}: ")
