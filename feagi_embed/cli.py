@@ -90,6 +90,16 @@ def inspect(genome: str | None, as_json: bool, strict: bool) -> None:
         render_inspect(report, console())
 
 
+def _load_stimulus(path: str, strict: bool):
+    """Load a stimulus file; its warnings go to stderr (``--strict``: errors)."""
+    from .stimulus import Stimulus
+
+    stim = Stimulus.load(path, strict=strict)
+    for w in stim.warnings:
+        click.echo(f"warning: {path}: {w}", err=True)
+    return stim
+
+
 def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
     from .connectome import develop
     from .genome import load_genome
@@ -161,7 +171,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
 
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
-    stim = Stimulus.load(stimulus_file) if stimulus_file else Stimulus()
+    stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()
     twin = Twin(model) if backend == "numba" else backends.twin_class(backend)(model)
     trace = Trace()
     chunk = max(1, state_every or 100)
@@ -228,7 +238,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
 
     b = load_board(board)
     model = _load_model(genome, strict, frac_bits)
-    stim = Stimulus.load(test_stimulus) if test_stimulus else None
+    stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
     if lang == "micropython":
         from .build import build_micropython
@@ -306,7 +316,7 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     model = _load_model(genome, strict, None)
     if elf_path and do_compile:
         raise click.UsageError("give either --elf or --compile, not both")
-    stim = Stimulus.load(test_stimulus) if test_stimulus else None
+    stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
         n = int(bursts or max(s.last_burst(), DEFAULT_TEST_BURSTS))
@@ -389,7 +399,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang) -> N
 
     b = load_board(board)
     model = _load_model(genome, strict, None)
-    stim = Stimulus.load(stimulus_file) if stimulus_file else None
+    stim = _load_stimulus(stimulus_file, strict) if stimulus_file else None
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
         rows = verify(model, b, stim, bursts, tmp) if lang != "micropython" else []
         if lang != "c":

@@ -354,7 +354,7 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
         "max_sensory": max_sensory,
         "mp_psp_max": int(bounds["mp_psp_max"]),
         "degen_psp_max": int(math.ceil(max([a.postsynaptic_current for a in areas
-                                            if a.degeneration] or [0.0]))),
+                                            if a.degeneration > 0] or [0.0]))),
     }
     model = Model(
         frac_bits=f, meta=meta, area_first=c.area_first.astype(np.int64),
@@ -378,9 +378,11 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
                                np.float32),
         syn_c_f32=contrib[order].astype(np.float32),
         area_psp=np.array([int(q(a.postsynaptic_current, f)) for a in areas], np.int32),
-        area_degen=np.array([int(q(a.degeneration, f)) for a in areas], np.int32),
+        # d <= 0: no degeneration (a negative d, which FEAGI lets grow the PSP without bound, is
+        # warned about by the parser and kept constant here)
+        area_degen=np.array([int(q(max(a.degeneration, 0.0), f)) for a in areas], np.int32),
         area_psp_f32=np.array([a.postsynaptic_current for a in areas], np.float32),
-        area_degen_f32=np.array([a.degeneration for a in areas], np.float32))
+        area_degen_f32=np.array([max(a.degeneration, 0.0) for a in areas], np.float32))
     model.report = quantization_report(c, model, contrib[order], syn_src, bounds)
     return model
 
@@ -427,7 +429,7 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
             lq = int(m.area_limit[i]) / scale
             entry["limit"] = {"real": float(np.float32(a.threshold_limit)), "quantized": lq,
                               "rel_error": _rel_err([np.float32(a.threshold_limit)], [lq])}
-        if a.degeneration:
+        if a.degeneration > 0:
             dq = int(m.area_degen[i]) / scale
             entry["degeneration"] = {"real": float(np.float32(a.degeneration)), "quantized": dq,
                                      "rel_error": _rel_err([np.float32(a.degeneration)], [dq])}

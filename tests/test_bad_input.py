@@ -286,3 +286,65 @@ def test_fields_outside_any_format_are_one_line_errors(tmp_path, genes, where):
     r = CliRunner().invoke(main, ["run", p, "--bursts", "2"])
     assert r.exit_code == 2 and "Traceback" not in r.output and where in r.output, r.output
     assert r.output.startswith(f"error: {p}: ")
+
+
+# ------------------------------------------------------------------ silently accepted → warnings
+
+@pytest.mark.parametrize("code,value,warning", [
+    ("fire_t-f", -1.0, "threshold-negative"),
+    ("excite-f", -0.5, "excitability-negative"),
+    ("excite-f", 150.0, "excitability-over-100"),
+    ("pstcr_-f", -2.0, "psp-negative"),
+    ("de_gen-f", -0.1, "degeneration-negative"),
+    ("fthlim-f", -3.0, "threshold-limit-negative"),
+])
+def test_suspicious_genes_warn_with_key_path_and_strict_refuses(tmp_path, code, value, warning):
+    g = ok_genome()
+    g["blueprint"][gene_key(code)] = value
+    p = write(tmp_path, g)
+    ws = [w for w in load_genome(p).warnings if w.code == warning]
+    assert len(ws) == 1 and ws[0].key_path == ("blueprint", gene_key(code))
+    with pytest.raises(GenomeError) as e:
+        load_genome(p, strict=True)
+    assert e.value.key_path == ("blueprint", gene_key(code)) and e.value.value == value
+    r = CliRunner().invoke(main, ["run", p, "--bursts", "1", "--strict"])
+    assert r.exit_code == 2 and gene_key(code) in r.output
+
+
+def test_excitability_100_is_not_warned_about(tmp_path):
+    # 100 is how real genomes spell "always fire" (FEAGI: any e >= 0.999)
+    g = ok_genome(**{"excite-f": 100.0})
+    assert not [w for w in load_genome(g).warnings if "excitability" in w.code]
+
+
+def test_negative_degeneration_keeps_the_psp_constant(tmp_path):
+    from feagi_embed.connectome import develop
+    from feagi_embed.quantize import quantize
+    m = quantize(develop(load_genome(big_psp_genome(**{"de_gen-f": -5.0}))))
+    assert int(m.area_degen[m.area_index("c__aaa")]) == 0  # no run-time PSP growth (no wrap)
+
+
+@pytest.mark.parametrize("entry,code,path", [
+    ({"bursts": [1, 1], "area": "c__aaa", "voxels": [[0, 0, 0]], "kind": "inject", "valeu": 3},
+     "unknown-key", ("stimuli", 0, "valeu")),
+    ({"bursts": [1, 1], "area": "c__aaa", "voxels": [[0, 0, 0]], "value": 3},
+     "value-without-kind", ("stimuli", 0, "value")),
+    ({"bursts": [1, 1], "area": "c__aaa", "voxels": []}, "empty-voxels", ("stimuli", 0, "voxels")),
+])
+def test_suspicious_stimulus_entries_warn_and_strict_refuses(tmp_path, entry, code, path):
+    s = stim_file(tmp_path, entry)
+    if code == "unknown-key":  # without a value the inject entry is an error anyway
+        with pytest.raises(StimulusError, match="stimuli\\[0\\].value"):
+            Stimulus.load(s)
+        entry = dict(entry, value=2)
+        s = stim_file(tmp_path, entry)
+    st = Stimulus.load(s)
+    assert [(w.code, w.key_path) for w in st.warnings] == [(code, path)]
+    with pytest.raises(StimulusError) as e:
+        Stimulus.load(s, strict=True)
+    assert "--strict" in str(e.value) and str(s) in str(e.value)
+    g = write(tmp_path, ok_genome())
+    r = CliRunner().invoke(main, ["run", g, "--bursts", "1", "--stimulus", s])
+    assert r.exit_code == 0 and code in r.stderr
+    r = CliRunner().invoke(main, ["run", g, "--bursts", "1", "--stimulus", s, "--strict"])
+    assert r.exit_code == 2 and "Traceback" not in r.output

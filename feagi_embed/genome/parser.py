@@ -338,6 +338,33 @@ class _Parser:
                 raise self.err(path, value, f"an object ({gene.meaning})")
         return value
 
+    def suspicious(self, v: dict, exc: float, is_core: bool, path) -> None:
+        """Warnings for values FEAGI loads but that almost certainly do not mean what they say."""
+        thr = v["firing_threshold"]
+        if thr < 0:
+            self.warn("threshold-negative", path("firing_threshold"),
+                      f"negative firing threshold {thr:g}: FEAGI fires the neuron on any input "
+                      "that reaches it (V >= threshold is true for V = 0)", thr)
+        if not is_core and exc < 0:
+            self.warn("excitability-negative", path("excitability"),
+                      f"negative excitability {exc:g}: FEAGI never fires this area's neurons", exc)
+        psp = v["postsynaptic_current"]
+        if psp < 0:
+            self.warn("psp-negative", path("postsynaptic_current"),
+                      f"negative PSP {psp:g}: every synapse of this area inverts its sign (an "
+                      "excitatory mapping inhibits); use a negative PSC multiplier instead", psp)
+        degen = v["degeneration"]
+        if degen < 0:
+            self.warn("degeneration-negative", path("degeneration"),
+                      f"negative degeneration {degen:g}: FEAGI makes the PSP grow without bound "
+                      "after every fire; feagi-embed does not model that and keeps the PSP "
+                      "constant", degen)
+        lim = v["threshold_limit"]
+        if lim < 0:
+            self.warn("threshold-limit-negative", path("threshold_limit"),
+                      f"negative threshold limit {lim:g}: no V >= threshold is <= the limit, so "
+                      "FEAGI never fires this area's neurons", lim)
+
     def check_size(self, dims, npv, path) -> None:
         """Stated limits on one area's size (``docs/limits.md``), before anything is allocated."""
         lim = limits.current()
@@ -401,10 +428,15 @@ class _Parser:
             self.warn("excitability-clamped", path("excitability"),
                       f"core-area excitability {exc:g} clamped to {clamped:g} by FEAGI", exc)
             exc = clamped
+        elif exc > 100.0:
+            self.warn("excitability-over-100", path("excitability"),
+                      f"excitability {exc:g} is above 100 (%): FEAGI treats any value >= 0.999 "
+                      "as 'always fire', so it means the same as 100 but is probably a typo", exc)
         elif 1.0 < exc < 100.0:
             self.warn("excitability-percent", path("excitability"),
                       f"excitability {exc:g} looks like a percentage, but FEAGI treats any value "
                       ">= 0.999 as 'always fire'", exc)
+        self.suspicious(v, exc, is_core, path)
         leak = v["leak_coefficient"]
         if leak > 1.0 or leak < 0.0:
             self.warn("leak-range", path("leak_coefficient"),
