@@ -198,3 +198,15 @@ def test_public_api_is_safe_before_init_under_sanitizers(tmp_path, heap):
     r = subprocess.run([exe], capture_output=True, text=True, check=False, timeout=60)
     assert r.returncode == 0 and r.stdout.splitlines()[-1].startswith("OK "), (r.stdout, r.stderr[-2000:])
     assert r.stdout.splitlines()[:3] == ["B 0 0 00000000", "S 0 00000000", "E 0 00000000"]
+
+
+def test_off_grid_value_refusal_names_file_key_path_and_the_value_given(essential, tmp_path):
+    stim = Stimulus.from_json({"stimuli": [
+        {"bursts": [1, 2], "area": "iic400", "kind": "inject", "value": 2, "voxels": [[0, 0, 0]]},
+        {"bursts": [3, 3], "area": "iic400", "kind": "inject", "value": 0.3001,
+         "voxels": [[1, 1, 0]]}]}, "cam.json")
+    with pytest.raises(StimulusError) as e:
+        build_project(essential, "esp32", tmp_path / "p", stimulus=stim, bursts=5)
+    # the value as given (0.3001), not its quantized form (0.30010986328125 at F = 16)
+    assert str(e.value).startswith("cam.json: stimuli[1].value: got 0.3001; expected")
+    assert "multiples of 0.00390625" in str(e.value)
