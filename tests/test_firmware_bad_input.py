@@ -210,3 +210,57 @@ def test_off_grid_value_refusal_names_file_key_path_and_the_value_given(essentia
     # the value as given (0.3001), not its quantized form (0.30010986328125 at F = 16)
     assert str(e.value).startswith("cam.json: stimuli[1].value: got 0.3001; expected")
     assert "multiples of 0.00390625" in str(e.value)
+
+
+FUZZ_C = __import__("pathlib").Path(__file__).resolve().parent / "c" / "fuzz_api.c"
+
+
+def _fuzz_models():
+    return {"stress-narrow-heap": (_stress(), True, True), "test_timer": (
+        quantize(develop(load_genome(GENOMES / "test_timer.json"))), False, False)}
+
+
+@pytest.mark.parametrize("name,seed", [("stress-narrow-heap", 1), ("stress-narrow-heap", 2),
+                                       ("test_timer", 3), ("essential-narrow", 4)])
+def test_native_api_fuzzed_under_sanitizers_equals_twin(name, seed, tmp_path, essential):
+    """Random public-API calls (tests/c/fuzz_api.c) under ASan + UBSan: no sanitizer report, only
+    documented return codes, and the calls the runtime accepted, replayed on the twin as a
+    stimulus, give the same burst and state digests (16-bit V areas included)."""
+    require(_sanitizers_work(tmp_path))
+    from feagi_embed.build import parse_protocol
+    from feagi_embed.capacity import place_state
+    from feagi_embed.host.twin import Twin
+    if name == "essential-narrow":
+        model, narrow, heap = essential, True, False
+    else:
+        model, narrow, heap = _fuzz_models()[name]
+    plan = layout(model, narrow_v=narrow)
+    if narrow:
+        assert plan.narrow_v
+    if heap:
+        place_state(plan, 0, plan.ram_bytes * 4)
+    bursts = 60
+    exe = _compile(model, plan, tmp_path, FUZZ_C.read_text(), sanitize=True)
+    r = subprocess.run([exe, str(bursts), str(seed)], capture_output=True, text=True,
+                       check=False, timeout=300)
+    assert r.returncode == 0 and "BADRC" not in r.stdout, (r.stdout[-1000:], r.stderr[-3000:])
+    ids, scale = model.meta["genome_ids"], float(1 << model.frac_bits)
+    entries = []
+    for line in r.stdout.splitlines():
+        f = line.split()
+        if f and f[0] in ("I", "F"):
+            b, a, x, y, z = (int(t) for t in f[1:6])
+            e = {"bursts": [b, b], "area": ids[a], "voxels": [[x, y, z]]}
+            e.update({"kind": "inject", "value": int(f[6]) / scale} if f[0] == "I"
+                     else {"kind": "force"})
+            entries.append(e)
+    counts = [int(t) for t in r.stdout.splitlines()[-1].split()[1:]]
+    assert counts[0] and counts[-ERR_INDEX] and counts[-ERR_VALUE]  # accepted, bad voxel, bad value
+    if narrow:  # the 16-bit-V budget was really exercised (same voxel twice in a burst)
+        assert counts[-ERR_BUDGET] > 0, counts
+    kinds = {e["kind"] for e in entries}
+    assert kinds == {"inject", "force"} and len(entries) > 100
+    stim = Stimulus.from_json({"stimuli": entries}, "replay")
+    got_b, got_s, final = parse_protocol(r.stdout)
+    ref = Twin(model).run(bursts, stim, state_every=5)
+    assert got_b == ref.burst_crc and got_s == ref.state_crc and final == ref.final_digest
