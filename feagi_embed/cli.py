@@ -169,6 +169,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
 
     from .host.gpu import backends
 
+    from . import limits
+    limits.check_count("max_bursts", bursts, "bursts (--bursts)")  # before any work
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()

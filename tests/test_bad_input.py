@@ -348,3 +348,8 @@ def test_suspicious_stimulus_entries_warn_and_strict_refuses(tmp_path, entry, co
     assert r.exit_code == 0 and code in r.stderr
     r = CliRunner().invoke(main, ["run", g, "--bursts", "1", "--stimulus", s, "--strict"])
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_cli_run_bursts_capped_before_running(tmp_path):
+    r = CliRunner().invoke(main, ["run", write(tmp_path, ok_genome()), "--bursts", "2000000"])
+    assert r.exit_code == 2 and "FEAGI_EMBED_LIMIT_MAX_BURSTS" in r.output
