@@ -189,8 +189,10 @@ def test_morphology_coordinates_are_int32(tmp_path, field, value):
     assert "int32" in e.expected
 
 
-def test_psc_multiplier_in_f32_range(tmp_path):
-    g = ok_genome(**{"dstmap-d": {"c__aaa": [["block_to_block", [1, 1, 1], 1e300, False]]}})
+@pytest.mark.parametrize("m", [1e300, 2**31, -(2**31)])
+def test_psc_multiplier_in_range(tmp_path, m):
+    # 2^31 was found by bench/bench_fuzz.py: an OverflowError in synaptogenesis (int32 weights)
+    g = ok_genome(**{"dstmap-d": {"c__aaa": [["block_to_block", [1, 1, 1], m, False]]}})
     e = genome_error(write(tmp_path, g))
     assert e.key_path[-1] == 2 and "c__aaa" in e.key_path
 

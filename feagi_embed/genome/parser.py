@@ -532,6 +532,9 @@ class _Parser:
             raise self.err(at("postSynapticCurrent_multiplier", 2), m, "a number (synapse weight; "
                                                                        "negative = inhibitory)")
         m = float(m)
+        if abs(m) >= 2**31:  # the weight is stored as int32 (docs/limits.md)
+            raise self.err(at("postSynapticCurrent_multiplier", 2), m,
+                           "a PSC multiplier with |m| < 2^31 (the synapse weight is an int32)")
         if m != int(m):
             self.warn("psc-nonint", at("postSynapticCurrent_multiplier", 2),
                       f"non-integer PSC multiplier {m:g}; FEAGI uses weight 1", m)
