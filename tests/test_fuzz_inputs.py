@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from . import fuzz_inputs as fz
 
-N_GENOMES = int(os.environ.get("FEAGI_EMBED_FUZZ_GENOMES", "1200"))
-N_STIMULI = int(os.environ.get("FEAGI_EMBED_FUZZ_STIMULI", "800"))
+N_GENOMES = int(os.environ.get("FEAGI_EMBED_FUZZ_GENOMES", "1000"))
+N_STIMULI = int(os.environ.get("FEAGI_EMBED_FUZZ_STIMULI", "700"))
 N_CLI = max(1, N_STIMULI // 8)
 SETTINGS = dict(derandomize=True, database=None, deadline=None, print_blob=True,
                 suppress_health_check=list(HealthCheck))
