@@ -153,33 +153,82 @@ def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
                    board: str = "board") -> None:
-    """Check that a stimulus only injects values the plan can hold.
+    """Check that a stimulus only injects what the plan's 16-bit proofs cover.
 
     Areas with 16-bit membrane potentials (``plan.narrow_v``) accept sensory values that are
-    multiples of their ``sensory_step``; the firmware refuses others at run time.
+    multiples of their ``sensory_step``, and at most ``max_sensory`` of positive injected input
+    per neuron per burst (the budget of :func:`~feagi_embed.plan.narrow_v_proof`; several
+    entries may inject into one voxel in one burst). The firmware refuses the same at run time
+    (``FEAGI_ERR_VALUE``, ``FEAGI_ERR_BUDGET``).
 
     Raises:
-        StimulusError: names the burst, area, value and the allowed step.
+        StimulusError: names the file, the entry's key path, the value as given, the burst, the
+            area and what is allowed.
     """
     if stimulus is None or not plan.narrow_v:
         return
-    from .stimulus import KIND_FORCE, StimulusError
-    ptr, nrn, val, kind = stimulus.compile(model, bursts)
+    from .quantize import q
+    from .stimulus import StimulusError
+    f = model.frac_bits
     names = model.areas.names
-    first = np.asarray(model.area_first, np.int64)
     keys = list(plan.per_area)
-    for key, proof in plan.narrow_v.items():
-        a = keys.index(key)
-        mask = (nrn >= first[a]) & (nrn < first[a + 1]) & (kind != KIND_FORCE)
-        bad = mask & ((val.astype(np.int64) & ((1 << proof.shift) - 1)) != 0)
-        if bad.any():
-            j = int(np.flatnonzero(bad)[0])
-            b = int(np.searchsorted(ptr, j, side="right"))
+    narrow = {keys.index(k): proof for k, proof in plan.narrow_v.items()}
+    max_sensory = float(model.max_sensory)
+    q_budget = model.max_sensory_q  # as narrow_v_proof budgets it
+    first = np.asarray(model.area_first, np.int64)
+    src = stimulus.source
+    rows = []  # per narrow-area positive injection: (burst, neuron, q value, entry index)
+    for i, e in enumerate(stimulus.entries):
+        if e["kind"] != "inject" or e["value"] == 0:
+            continue
+        try:
+            a = model.area_index(e["area"])
+        except KeyError:
+            continue  # Stimulus.compile names it
+        if a not in narrow:
+            continue
+        proof, name = narrow[a], names[a] if a < len(names) else a
+        qv = int(q(e["value"], f))
+        if qv & ((1 << proof.shift) - 1):
             raise StimulusError(
-                f"stimulus injects {val[j] / (1 << model.frac_bits):.4g} into area "
-                f"{names[a] if a < len(names) else a} at burst {b}, but on {board} that area's "
-                f"membrane potential is stored in 16 bits: sensory values must be multiples of "
-                f"{proof.sensory_step:g} (at most {model.max_sensory:g})")
+                f"{src}: stimuli[{i}].value: got {e['value']!r}; expected a value on the area's "
+                f"grid: on {board} area {name} stores its membrane potential in 16 bits, so "
+                f"sensory values must be multiples of {proof.sensory_step:g} (at most "
+                f"{max_sensory:g})")
+        b0, b1 = e["bursts"][0], min(e["bursts"][1], bursts)
+        if qv <= 0 or b1 < b0:
+            continue
+        w, h, d = model.areas.dims[a]
+        npv = model.areas.npv[a]
+        vox = np.asarray(e["voxels"], np.int64).reshape(-1, 3)
+        vox = vox[(vox[:, 0] < w) & (vox[:, 1] < h) & (vox[:, 2] < d)]  # others: compile names
+        nid = first[a] + ((vox[:, 0] * h + vox[:, 1]) * d + vox[:, 2]) * npv + (npv - 1)
+        nb_ = b1 - b0 + 1
+        rows.append((np.repeat(np.arange(b0, b1 + 1, dtype=np.int64), len(nid)),
+                     np.tile(nid, nb_), np.full(nb_ * len(nid), qv, np.int64),
+                     np.full(nb_ * len(nid), i, np.int64)))
+    if not rows:
+        return
+    b, n, v, ent = (np.concatenate(c) for c in zip(*rows))
+    order = np.lexsort((ent, n, b))  # by burst, neuron, then file order
+    b, n, v, ent = b[order], n[order], v[order], ent[order]
+    start = np.r_[True, (b[1:] != b[:-1]) | (n[1:] != n[:-1])]
+    grp = np.cumsum(start) - 1
+    total = np.cumsum(v)
+    base = (total - v)[start]
+    run = total - base[grp]  # positive input queued into that neuron so far in that burst
+    over = np.flatnonzero(run > q_budget)
+    if len(over):
+        j = int(over[0])
+        i, a = int(ent[j]), model.area_index(stimulus.entries[int(ent[j])]["area"])
+        local = int(n[j] - first[a]) // model.areas.npv[a]
+        w, h, d = model.areas.dims[a]
+        vox = [local // (h * d), (local // d) % h, local % d]
+        raise StimulusError(
+            f"{src}: stimuli[{i}]: got {run[j] / (1 << f):g} of positive sensory input into voxel "
+            f"{vox} of area {names[a] if a < len(names) else a} in burst {int(b[j])}; expected "
+            f"at most {max_sensory:g} per neuron per burst: on {board} that area stores its "
+            "membrane potential in 16 bits, proven for one sensory value per burst")
 
 
 def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:

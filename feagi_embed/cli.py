@@ -88,6 +88,16 @@ def inspect(genome: str | None, as_json: bool, strict: bool) -> None:
         render_inspect(report, console())
 
 
+def _load_stimulus(path: str, strict: bool):
+    """Load a stimulus file; its warnings go to stderr (``--strict``: errors)."""
+    from .stimulus import Stimulus
+
+    stim = Stimulus.load(path, strict=strict)
+    for w in stim.warnings:
+        click.echo(f"warning: {path}: {w}", err=True)
+    return stim
+
+
 def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
     from .connectome import develop
     from .genome import load_genome
@@ -157,9 +167,11 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
 
     from .host.gpu import backends
 
+    from . import limits
+    limits.check_count("max_bursts", bursts, "bursts (--bursts)")  # before any work
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
-    stim = Stimulus.load(stimulus_file) if stimulus_file else Stimulus()
+    stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()
     twin = Twin(model) if backend == "numba" else backends.twin_class(backend)(model)
     trace = Trace()
     chunk = max(1, state_every or 100)
@@ -231,7 +243,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
 
     b = load_board(board)
     model = _load_model(genome, strict, frac_bits)
-    stim = Stimulus.load(test_stimulus) if test_stimulus else None
+    stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
     if lang == "micropython":
         from .build import build_micropython
@@ -319,7 +331,7 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     model = _load_model(genome, strict, None)
     if elf_path and do_compile:
         raise click.UsageError("give either --elf or --compile, not both")
-    stim = Stimulus.load(test_stimulus) if test_stimulus else None
+    stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
         plan = c_plan(model, b, s, test_bursts(s, bursts))
@@ -411,7 +423,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     b = load_board(board)
     model = _load_model(genome, strict, None)
     if stimulus_file:
-        stim = Stimulus.load(stimulus_file)
+        stim = _load_stimulus(stimulus_file, strict)
     else:
         from .plan import input_queue_len
         # no more entries per burst than the board's default input queue takes

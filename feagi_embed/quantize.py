@@ -142,27 +142,43 @@ def choose_frac_bits(c: Connectome, contrib: np.ndarray, fanout: np.ndarray, max
     max_in_terms = float(fan_in_cnt.max(initial=0)) + 2
     lims = np.array([a.threshold_limit for a in c.areas], np.float32)
     max_thr = float(max(np.abs(c.threshold).max(initial=0.0), np.abs(lims).max(initial=0.0)))
+    # every other stored fixed-point field must fit too: q(PSP) and q(degeneration) of every area
+    # (int32 arrays, used at run time by degenerating and mp-driven areas) and q(PSPcap)
+    fields = [(abs(float(np.float32(a.postsynaptic_current))), i, "pstcr_-f", "PSP")
+              for i, a in enumerate(c.areas)]
+    fields += [(abs(float(np.float32(a.degeneration))), i, "de_gen-f", "degeneration")
+               for i, a in enumerate(c.areas)]
+    max_field, field_area, field_gene, field_what = max(fields, default=(0.0, -1, "", ""))
+    max_field = max(max_field, float(psp_max) if src_driven.any() else 0.0)
     bounds = {"max_input": max_in_real, "max_threshold": max_thr, "max_input_terms": max_in_terms,
-              "mp_psp_max": psp_max}
+              "mp_psp_max": psp_max, "max_field": max_field}
 
     def fits(f: int) -> bool:
         s = float(1 << f)
         return (max_in_real * s + 0.5 * max_in_terms < RANGE_LIMIT
-                and max_thr * s + 0.5 < RANGE_LIMIT)
+                and max_thr * s + 0.5 < RANGE_LIMIT and max_field * s + 0.5 < RANGE_LIMIT)
+
+    def culprit() -> str:
+        worst = max((max_in_real, "worst-case per-burst input"), (max_thr, "threshold/limit"),
+                    (max_field, f"{field_what} of area "
+                     f"{c.areas[field_area].genome_id if field_area >= 0 else '?'} "
+                     f"(gene {field_gene})"))
+        return f"{worst[1]} {worst[0]:g}"
 
     if requested is not None:
         if not 0 <= requested <= MAX_FRAC_BITS:
             raise QuantizationError(f"--frac-bits {requested}: expected 0..{MAX_FRAC_BITS}")
         if not fits(requested):
             raise QuantizationError(
-                f"--frac-bits {requested} overflows: worst-case input {max_in_real:g} or threshold "
-                f"{max_thr:g} times 2^{requested} exceeds 2^30")
+                f"{c.genome.path}: --frac-bits {requested} overflows: {culprit()} times 2^{requested} exceeds 2^30 "
+                f"(worst-case input {max_in_real:g}, threshold {max_thr:g}, PSP/degeneration "
+                f"{max_field:g})")
         return requested, bounds
     for f in range(MAX_FRAC_BITS, -1, -1):
         if fits(f):
             return f, bounds
-    raise QuantizationError(f"no fixed-point format fits: worst-case input {max_in_real:g}, "
-                            f"threshold {max_thr:g} exceed 2^30 even with F = 0")
+    raise QuantizationError(f"{c.genome.path}: no fixed-point format fits: {culprit()} exceeds 2^30 even with "
+                            f"F = 0; expected magnitudes below {RANGE_LIMIT:,} (docs/model.md §5)")
 
 
 def quantize(c: Connectome, *, frac_bits: int | None = None,
@@ -190,6 +206,13 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
     syn_w = np.where(c.synapse_inhibitory[order], -w, w).astype(np.int32)
 
     areas = c.areas
+    for a in areas:  # K = f32(1 - leak)·65536 is stored in int32 (leak(V) is exact in 64 bits)
+        k_real = float(np.float32(1.0) - np.float32(a.leak_coefficient)) * 65536.0
+        if not abs(k_real) < INT32_MAX:
+            raise QuantizationError(
+                f"{c.genome.path}: blueprint[\"_____10c-{a.genome_id}-nx-leak_c-f\"]: got "
+                f"{a.leak_coefficient:g}; expected a leak coefficient with |1 - leak| < 32768 "
+                "(the leak factor K = (1 - leak)·65536 is an int32)")
     exc = [excitability_threshold(a.excitability) for a in areas]
     lim = [INT32_MAX if a.threshold_limit == 0 else limit_fixed(a.threshold_limit, f) for a in areas]
     power = [i for i, a in enumerate(areas) if a.cortical_id.raw == b"___power"]
@@ -206,7 +229,7 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
         simulation_timestep=float(g.physiology.simulation_timestep or 0.0),
         max_sensory=float(max_sensory), mp_psp_max=int(bounds["mp_psp_max"]),
         degen_psp_max=int(math.ceil(max([a.postsynaptic_current for a in areas
-                                         if a.degeneration] or [0.0]))),
+                                         if a.degeneration > 0] or [0.0]))),
         area_first=c.area_first.astype(np.int64),
         neuron_area=c.neuron_area.astype(np.uint16),
         threshold=threshold_fixed(c.threshold, f),
@@ -228,9 +251,11 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
                                np.float32),
         syn_c_f32=contrib[order].astype(np.float32),
         area_psp=np.array([int(q(a.postsynaptic_current, f)) for a in areas], np.int32),
-        area_degen=np.array([int(q(a.degeneration, f)) for a in areas], np.int32),
+        # d <= 0: no degeneration (a negative d, which FEAGI lets grow the PSP without bound, is
+        # warned about by the parser and kept constant here)
+        area_degen=np.array([int(q(max(a.degeneration, 0.0), f)) for a in areas], np.int32),
         area_psp_f32=np.array([a.postsynaptic_current for a in areas], np.float32),
-        area_degen_f32=np.array([a.degeneration for a in areas], np.float32))
+        area_degen_f32=np.array([max(a.degeneration, 0.0) for a in areas], np.float32))
     return model.with_report(quantization_report(c, model, contrib[order], syn_src, bounds))
 
 
@@ -276,7 +301,7 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
             lq = int(m.area_limit[i]) / scale
             entry["limit"] = {"real": float(np.float32(a.threshold_limit)), "quantized": lq,
                               "rel_error": _rel_err([np.float32(a.threshold_limit)], [lq])}
-        if a.degeneration:
+        if a.degeneration > 0:
             dq = int(m.area_degen[i]) / scale
             entry["degeneration"] = {"real": float(np.float32(a.degeneration)), "quantized": dq,
                                      "rel_error": _rel_err([np.float32(a.degeneration)], [dq])}

@@ -25,13 +25,20 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FeagiEmbedError
+from . import limits
+from .errors import FeagiEmbedError, GenomeWarning, _short
+from .jsonio import check_tree, format_problem, load_json
 
 KIND_INJECT, KIND_FORCE = 0, 1
+_ENTRY_KEYS = ("bursts", "area", "voxels", "kind", "value")
 
 
 class StimulusError(FeagiEmbedError):
     """A stimulus file that cannot be applied (names file, key path, value, expectation)."""
+
+
+def _stimulus_error(file, key_path, value, expected) -> StimulusError:
+    return StimulusError(format_problem(file, key_path, value, expected))
 
 
 @dataclass(frozen=True)
@@ -40,44 +47,72 @@ class Stimulus:
 
     entries: tuple[dict[str, Any], ...] = ()
     source: str = "<stimulus>"
+    #: input that loads but is probably wrong (unknown keys, a value on a force entry, no voxels)
+    warnings: tuple[GenomeWarning, ...] = ()
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Stimulus":
+    def load(cls, path: str | os.PathLike, *, strict: bool = False) -> "Stimulus":
         """Read and validate a stimulus JSON file.
 
+        Args:
+            strict: turn warnings (see :meth:`from_json`) into errors.
+
         Raises:
-            StimulusError: unreadable file, invalid JSON or schema.
+            StimulusError: unreadable file, invalid JSON (:mod:`feagi_embed.jsonio`: size and depth
+                caps, strict UTF-8, duplicate keys, numbers outside int64/double) or schema.
         """
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except OSError as e:
-            raise StimulusError(f"{path}: cannot read ({e.strerror})") from None
-        except json.JSONDecodeError as e:
-            raise StimulusError(f"{path}: line {e.lineno} column {e.colno}: {e.msg}; expected JSON") from None
-        return cls.from_json(data, os.fspath(path))
+        data, _ = load_json(path, error=_stimulus_error, what="stimulus file")
+        return cls.from_json(data, os.fspath(path), strict=strict)
 
     @classmethod
-    def from_json(cls, data: Any, source: str = "<stimulus>") -> "Stimulus":
+    def from_json(cls, data: Any, source: str = "<stimulus>", *,
+                  strict: bool = False) -> "Stimulus":
         """Validate a decoded stimulus document.
 
+        Warnings (codes ``unknown-key``, ``value-without-kind``, ``empty-voxels``) are collected
+        in :attr:`warnings`; ``strict`` raises them as errors.
+
         Raises:
-            StimulusError: schema violation, naming the key path.
+            StimulusError: schema violation (or, strict, a warning), naming the key path.
         """
         def bad(path, value, expected):
-            return StimulusError(f"{source}: {path}: got {json.dumps(value)}; expected {expected}")
+            return StimulusError(f"{source}: {path}: got {_short(value)}; expected {expected}")
+        warnings: list[GenomeWarning] = []
+
+        def warn(code, path: tuple, message: str, value: Any):
+            if strict:
+                raise _stimulus_error(source, path, value,
+                                      f"no warnings in --strict mode ({message})")
+            warnings.append(GenomeWarning(code, path, message))
+        check_tree(data, source, error=_stimulus_error)
         if not isinstance(data, dict) or not isinstance(data.get("stimuli"), list):
             raise bad("<root>", data if not isinstance(data, dict) else data.get("stimuli"),
                       'an object {"stimuli": [...]}')
+        for k in data:
+            if k != "stimuli":
+                warn("unknown-key", (k,), f"unknown key {k!r} is ignored (expected only "
+                     "\"stimuli\")", data[k])
         out = []
+        lim = limits.current()
         for i, e in enumerate(data["stimuli"]):
             p = f"stimuli[{i}]"
             if not isinstance(e, dict):
                 raise bad(p, e, "an object")
+            for k in e:
+                if k not in _ENTRY_KEYS:
+                    warn("unknown-key", ("stimuli", i, k), f"unknown key {k!r} is ignored "
+                         f"(expected {', '.join(_ENTRY_KEYS)})", e[k])
+            if "value" in e and e.get("kind", "force") != "inject":
+                warn("value-without-kind", ("stimuli", i, "value"),
+                     f"a value on a {e.get('kind', 'force')!r} entry is dropped (the entry "
+                     "force-fires); add \"kind\": \"inject\" to inject it", e["value"])
             b = e.get("bursts")
             if not (isinstance(b, list) and len(b) == 2 and all(isinstance(x, int) and not
                     isinstance(x, bool) for x in b) and 1 <= b[0] <= b[1]):
                 raise bad(p + ".bursts", b, "[first, last] burst numbers with 1 <= first <= last")
+            if b[1] > lim.max_bursts:
+                raise bad(p + ".bursts", b, f"burst numbers up to {lim.max_bursts:,} "
+                                            f"({limits.hint('max_bursts')})")
             if not isinstance(e.get("area"), str):
                 raise bad(p + ".area", e.get("area"), "a cortical area id as spelled in the genome")
             vox = e.get("voxels")
@@ -85,6 +120,13 @@ class Stimulus:
                     all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in v)
                     for v in vox)):
                 raise bad(p + ".voxels", vox, "a list of [x, y, z] non-negative integers")
+            if not vox:
+                warn("empty-voxels", ("stimuli", i, "voxels"), "no voxels: the entry does "
+                     "nothing", vox)
+            for j, v in enumerate(vox):
+                if max(v) > lim.max_dim:
+                    raise bad(f"{p}.voxels[{j}]", v, f"coordinates up to {lim.max_dim:,}, the "
+                                                     "largest area size (docs/limits.md)")
             kind = e.get("kind", "force")
             if kind not in ("force", "inject"):
                 raise bad(p + ".kind", kind, '"force" or "inject"')
@@ -97,7 +139,7 @@ class Stimulus:
                     raise bad(p + ".value", val, "a finite number (the injected potential)")
                 entry["value"] = float(val)
             out.append(entry)
-        return cls(tuple(out), source)
+        return cls(tuple(out), source, tuple(warnings))
 
     @classmethod
     def random(cls, model, bursts: int, seed: int = 0, *, density: float = 0.1,
@@ -157,6 +199,12 @@ class Stimulus:
         """Largest burst number any entry touches (0 if empty)."""
         return max((e["bursts"][1] for e in self.entries), default=0)
 
+    def event_count(self, bursts: int) -> int:
+        """Injections + force-fires the schedule expands to over bursts 1…``bursts`` (zero values
+        included), computed without allocating."""
+        return sum(max(0, min(e["bursts"][1], bursts) - e["bursts"][0] + 1) * len(e["voxels"])
+                   for e in self.entries)
+
     def compile(self, model, bursts: int, real: bool = False
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-burst CSR arrays for executors.
@@ -173,9 +221,18 @@ class Stimulus:
 
         Raises:
             StimulusError: unknown area, voxel outside the area, value too large for the model.
+            ResourceLimitError: more than ``limits.max_bursts`` bursts or
+                ``limits.max_stimulus_events`` events (checked before allocating).
         """
         from .quantize import q
 
+        lim = limits.current()
+        if bursts > lim.max_bursts:
+            raise StimulusError(f"{self.source}: {bursts:,} bursts requested; expected at most "
+                                f"{lim.max_bursts:,} ({limits.hint('max_bursts')})")
+        limits.check_count("max_stimulus_events", self.event_count(bursts),
+                           "stimulus events (bursts x voxels, before the schedule is built)",
+                           self.source)
         vdtype = np.float32 if real else np.int32
         parts_b, parts_n, parts_v, parts_k = [], [], [], []
         for i, e in enumerate(self.entries):

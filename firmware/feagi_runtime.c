@@ -94,6 +94,7 @@ static int32_t q_val[FEAGI_QUEUE_LEN];
 static uint8_t q_kind[FEAGI_QUEUE_LEN];
 
 static uint32_t n_fired, n_queue;
+static uint8_t ready; /* 1 after a successful feagi_init() (heap-placed state exists) */
 static uint32_t burst_no;
 static uint32_t last_digest, final_crc;
 static feagi_on_fire_fn on_fire;
@@ -333,6 +334,7 @@ int8_t feagi_init(void)
 {
     uint32_t i;
     uint16_t a;
+    ready = 0u;
     STATE_ALLOC(FEAGI_HEAP_V32, st_v32, LEN1(FEAGI_N_V32))
     STATE_ALLOC(FEAGI_HEAP_V16, st_v16, LEN1(FEAGI_N_V16))
     STATE_ALLOC(FEAGI_HEAP_CC2, st_cc2, LEN1((FEAGI_N_CC2 + 3) / 4))
@@ -364,6 +366,7 @@ int8_t feagi_init(void)
     burst_no = 0;
     last_digest = 0;
     final_crc = 0;
+    ready = 1u;
     return 0;
 }
 
@@ -371,6 +374,7 @@ void feagi_set_on_fire(feagi_on_fire_fn fn) { on_fire = fn; }
 
 static int8_t enqueue(uint32_t id, int32_t v, uint8_t kind)
 {
+    if (ready == 0u) return FEAGI_ERR_INIT;
     if (id >= (uint32_t)FEAGI_N) return FEAGI_ERR_INDEX;
     if (n_queue >= (uint32_t)FEAGI_QUEUE_LEN) return FEAGI_ERR_QUEUE;
     q_id[n_queue] = id;
@@ -399,10 +403,31 @@ static int8_t check_value(uint32_t id, int32_t value_q)
     return 0;
 }
 
+/* capacity.narrow_v_proof budgets q(max_sensory) of sensory input per neuron per burst: in an
+ * area with 16-bit membrane potentials the positive injections queued into one neuron for one
+ * burst must not sum above it (negative ones only lower the input) */
+static int8_t check_budget(uint32_t id, int32_t value_q)
+{
+#if FEAGI_N_V16 > 0
+    uint32_t j, sum;
+    if (value_q <= 0 || (FEAGI_GET_AREA_FLAGS(area_of(id)) & AF_V16) == 0u) return 0;
+    sum = (uint32_t)value_q; /* each accepted sum <= max_sensory_q < 2^30: no overflow */
+    for (j = 0; j < n_queue; j++)
+        if (q_kind[j] == 0u && q_id[j] == id && q_val[j] > 0) sum += (uint32_t)q_val[j];
+    if (sum > (uint32_t)FEAGI_MAX_SENSORY_Q) return FEAGI_ERR_BUDGET;
+#else
+    (void)id;
+    (void)value_q;
+#endif
+    return 0;
+}
+
 int8_t feagi_inject_id(uint32_t id, int32_t value_q)
 {
+    if (ready == 0u) return FEAGI_ERR_INIT;
     if (id >= (uint32_t)FEAGI_N) return FEAGI_ERR_INDEX;
     if (check_value(id, value_q) != 0) return FEAGI_ERR_VALUE;
+    if (check_budget(id, value_q) != 0) return FEAGI_ERR_BUDGET;
     return enqueue(id, value_q, 0u);
 }
 int8_t feagi_force_fire_id(uint32_t id) { return enqueue(id, 0, 1u); }
@@ -425,6 +450,7 @@ static int8_t voxel_id(uint16_t area, uint16_t x, uint16_t y, uint16_t z, uint32
 int8_t feagi_inject(uint16_t area, uint16_t x, uint16_t y, uint16_t z, int32_t value_q)
 {
     uint32_t id;
+    if (ready == 0u) return FEAGI_ERR_INIT;
     if (voxel_id(area, x, y, z, &id) != 0) return FEAGI_ERR_INDEX;
     if (value_q == 0) return 0;
     return feagi_inject_id(id, value_q);
@@ -433,7 +459,8 @@ int8_t feagi_inject(uint16_t area, uint16_t x, uint16_t y, uint16_t z, int32_t v
 int8_t feagi_force_fire(uint16_t area, uint16_t x, uint16_t y, uint16_t z)
 {
     uint32_t id;
-    if (voxel_id(area, x, y, z, &id) != 0) return -1;
+    if (ready == 0u) return FEAGI_ERR_INIT;
+    if (voxel_id(area, x, y, z, &id) != 0) return FEAGI_ERR_INDEX;
     return enqueue(id, 0, 1u);
 }
 
@@ -480,6 +507,7 @@ uint32_t feagi_burst(void)
     uint32_t burst;
     uint32_t crc;
     uint16_t a;
+    if (ready == 0u) return 0u;
     burst_no++;
     burst = burst_no;
 
@@ -645,7 +673,10 @@ uint32_t feagi_burst(void)
 
 uint32_t feagi_burst_number(void) { return burst_no; }
 uint32_t feagi_fired_count(void) { return n_fired; }
-int feagi_is_fired(uint32_t id) { return id < (uint32_t)FEAGI_N && BM_GET(BM_FIRED, id); }
+int feagi_is_fired(uint32_t id)
+{
+    return ready != 0u && id < (uint32_t)FEAGI_N && BM_GET(BM_FIRED, id);
+}
 uint32_t feagi_burst_digest(void) { return last_digest; }
 uint32_t feagi_final_digest(void) { return final_crc; }
 
@@ -653,6 +684,7 @@ uint32_t feagi_state_digest(void)
 {
     uint32_t c = 0xFFFFFFFFu;
     uint32_t i;
+    if (ready == 0u) return 0u; /* heap-placed state does not exist before feagi_init() */
     {
         uint16_t a = 0;
         for (i = 0; i < (uint32_t)FEAGI_N; i++) {

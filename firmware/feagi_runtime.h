@@ -20,6 +20,14 @@ typedef void (*feagi_on_fire_fn)(uint16_t area, uint16_t x, uint16_t y, uint16_t
 #define FEAGI_ERR_VALUE (-3) /* |value| > the model's max sensory value, or not a multiple of the
                               * sensory step of an area with 16-bit membrane potentials */
 #define FEAGI_ERR_HEAP (-4)  /* feagi_init: the heap could not supply the state arrays */
+#define FEAGI_ERR_BUDGET (-5) /* the positive injections queued into one neuron of an area with
+                               * 16-bit membrane potentials in this burst would exceed the max
+                               * sensory value (the 16-bit proof budgets one value per burst) */
+#define FEAGI_ERR_INIT (-6)  /* called before a successful feagi_init() */
+
+/* Before a successful feagi_init() every call is safe: feagi_inject* / feagi_force_fire* return
+ * FEAGI_ERR_INIT, feagi_burst does nothing and returns 0, the digests and counters return 0 and
+ * feagi_is_fired 0 (heap-placed state does not exist yet). */
 
 /* Reset all state (V, counters, PSPs, queues, digests) to the model's initial state; burst = 0.
  * The first call also takes the state arrays placed on the heap (FEAGI_HEAP_BYTES > 0) from
@@ -28,7 +36,8 @@ int8_t feagi_init(void);
 /* Run one burst (number feagi_burst_number()+1); returns the number of neurons fired. */
 uint32_t feagi_burst(void);
 /* Schedule sensory input q(value) (fixed point, F fractional bits) for the next burst, to the last
- * neuron of voxel (x, y, z) of `area`. Returns 0, or FEAGI_ERR_INDEX / _QUEUE / _VALUE.
+ * neuron of voxel (x, y, z) of `area`. Returns 0, or FEAGI_ERR_INDEX / _QUEUE / _VALUE / _BUDGET
+ * (16-bit-V areas) / _INIT.
  * feagi_inject drops value_q == 0 (FEAGI drops p == 0); feagi_inject_id queues it as given. */
 int8_t feagi_inject(uint16_t area, uint16_t x, uint16_t y, uint16_t z, int32_t value_q);
 /* Schedule a force-fire of voxel (x, y, z) of `area` for the next burst (same returns). */

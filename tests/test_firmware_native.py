@@ -510,7 +510,7 @@ def test_runtime_refuses_sensory_values_outside_the_proof(tmp_path):
         "    if (feagi_init() != 0) return 9;",
         "    printf(\"%d %d %d %d %d %d\\n\",",
         f"        feagi_inject_id({inp}u, {1 << shift}), feagi_inject_id({inp}u, {(1 << shift) + 1}),",
-        f"        feagi_inject_id({inp}u, {255 << 16}),",
+        f"        feagi_inject_id({inp + 1}u, {255 << 16}),",  # another neuron (per-burst budget)
         f"        feagi_inject_id({leaky}u, {(255 << 16) + (1 << shift)}),",
         f"        feagi_inject_id({leaky}u, {(1 << shift) + 1}), feagi_inject_id({m.n_neurons}u, 1));",
         "    return 0;", "}", ""]))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .. import __version__, limits
+from ..errors import FeagiEmbedError
 from ..plan import Budget, Plan
 from .cgen import READ_MACRO, TYPE_MAX, area_identifiers, banner, ctype, define, format_values
 from .env import render
@@ -136,18 +137,23 @@ def _schedule_context(model, plan: Plan, ctx: dict, stimulus, bursts: int | None
     """Context of the test schedule and ``main.c``: the stimulus compiled for ``bursts`` bursts.
 
     Raises:
-        ValueError: a burst has more entries than the plan's input queue.
+        FeagiEmbedError: a burst has more entries than the plan's input queue, or the schedule
+            exceeds the header limits (:mod:`feagi_embed.limits`).
     """
     from ..stimulus import Stimulus
 
     stim = stimulus or Stimulus()
     nb = int(bursts if bursts is not None else max(stim.last_burst(), 1))
+    # the header holds one uint32 per burst and 9 bytes per event: bounded before compiling
+    limits.check_count("max_test_bursts", nb, "bursts in the test stimulus header", stim.source)
+    limits.check_count("max_test_stimulus_events", stim.event_count(nb),
+                       "events in the test stimulus header", stim.source)
     ptr, nrn, val, kind = stim.compile(model, nb)
     per_burst = np.diff(ptr)
     qlen = plan.constants["queue_len"]
     if len(per_burst) and int(per_burst.max()) > qlen:
-        raise ValueError(f"stimulus has {int(per_burst.max())} entries in one burst; layout "
-                         f"the model with queue_len >= that (has {qlen})")
+        raise FeagiEmbedError(f"stimulus has {int(per_burst.max())} entries in one burst; layout "
+                              f"the model with queue_len >= that (has {qlen})")
     name, sha = model.provenance.genome_name, model.provenance.genome_sha256
     return dict(ctx, banner_s=banner(name, sha, ctx["board"],
                                      "feagi_test_stimulus.h - test stimulus schedule"),
@@ -181,7 +187,7 @@ def emit_c_model(model, plan: Plan, budget: Budget, out_dir: str | os.PathLike, 
         Paths written.
 
     Raises:
-        ValueError: the stimulus needs a longer input queue than the plan has.
+        FeagiEmbedError: the stimulus needs a longer input queue than the plan has.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import Diagnostics
+from .. import limits
+from ..errors import Diagnostics, GenomeError
 from ..genome.model import CorticalArea, Genome, MappingRule
 from . import morphology as morph
 from .model import Connectome
@@ -33,6 +34,35 @@ def _thresholds(area: CorticalArea, x, y, z) -> np.ndarray:
     return t.astype(np.float32)
 
 
+def synapse_bound(m, sdims, ddims) -> int:
+    """Upper bound on the synapses one rule of morphology ``m`` makes per source neuron of each
+    voxel (multiply by the source's neurons per voxel), computed from the dims alone so
+    synaptogenesis can refuse it (``limits.max_synapses``) before allocating anything.
+
+    Vectors: source voxels × vectors; patterns: per pair the product over axes of matching
+    (source, destination) coordinate pairs; projector: the product of max(s, d) per axis;
+    block_to_block: source voxels; other functions and composites make none.
+    """
+    nvox = sdims[0] * sdims[1] * sdims[2]
+    if m.type == "vectors":
+        return nvox * len(m.vectors)
+    if m.type == "patterns":
+        total = 0
+        for sp, dp in m.patterns:
+            prod = 1
+            for a in range(3):
+                ns_ = 1 if isinstance(sp[a], int) else sdims[a]
+                nd_ = ddims[a] if dp[a] in ("*", "!") else 1
+                prod *= ns_ * nd_
+            total += prod
+        return total
+    if m.type == "functions" and m.id in ("projector", "associative_memory"):
+        return max(sdims[0], ddims[0]) * max(sdims[1], ddims[1]) * max(sdims[2], ddims[2])
+    if m.type == "functions" and m.id == "block_to_block":
+        return nvox
+    return 0
+
+
 class _Synaptogenesis:
     def __init__(self, genome: Genome, areas, area_first, diag: Diagnostics, seed: int):
         self.genome = genome
@@ -43,6 +73,7 @@ class _Synaptogenesis:
         self.index = {a.cortical_id: i for i, a in enumerate(areas)}
         self.chunks: list[tuple[np.ndarray, ...]] = []
         self.n_total = int(area_first[-1])
+        self.n_made = 0
 
     def run(self) -> tuple[np.ndarray, ...]:
         for si, src in enumerate(self.areas):
@@ -63,6 +94,14 @@ class _Synaptogenesis:
                 ok = self.rule(si, src, di, dst, rule, ri, made)
                 if not ok:  # FEAGI aborts the remaining mappings of this source area
                     return
+
+    def check_bound(self, bound: int, path) -> None:
+        """Refuse a rule whose synapse upper bound would pass ``limits.max_synapses``."""
+        cap = limits.current().max_synapses
+        if self.n_made + bound > cap:
+            raise GenomeError(self.genome.path, path, f"up to {bound:,} synapses from this rule "
+                              f"(after {self.n_made:,})", f"at most {cap:,} synapses in all "
+                              f"({limits.hint('max_synapses')})")
 
     def rule(self, si, src, di, dst, rule: MappingRule, ri: int, made: list) -> bool:
         m = self.genome.morphologies.get(rule.morphology_id)
@@ -90,6 +129,7 @@ class _Synaptogenesis:
             s_neu, d_neu = s_neu[keep], d_neu[keep]
 
         n = s_neu.shape[0]
+        self.n_made += n
         made.append(s_neu * self.n_total + d_neu)
         self.chunks.append((s_neu, d_neu, np.full(n, rule.weight, np.int32),
                             np.full(n, np.float32(src.postsynaptic_current), np.float32),
@@ -101,6 +141,7 @@ class _Synaptogenesis:
         engine's order and multiplicity), or ``False`` (FEAGI aborts the source's remaining
         mappings) / ``True`` (FEAGI makes no synapses for it) with a warning."""
         sd, dd = src.dims, dst.dims
+        self.check_bound(synapse_bound(m, sd, dd) * src.neurons_per_voxel, path)
         if m.type == "vectors":
             sv, dv = morph.vectors(m.vectors, sd, dd)
         elif m.type == "patterns":
@@ -202,7 +243,9 @@ def develop(genome: Genome, *, strict: bool = False, seed: int = 0) -> Connectom
     """
     diag = Diagnostics(file=genome.path, strict=strict)
     areas = genome.areas
-    counts = np.array([a.voxel_count * a.neurons_per_voxel for a in areas], dtype=np.int64)
+    sizes = [a.voxel_count * a.neurons_per_voxel for a in areas]
+    limits.check_count("max_neurons", sum(sizes), "neurons", genome.path)
+    counts = np.array(sizes, dtype=np.int64)
     first = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     n = int(first[-1])
     neuron_area = np.repeat(np.arange(len(areas), dtype=np.uint16), counts)

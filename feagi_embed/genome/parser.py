@@ -20,7 +20,9 @@ import os
 from types import MappingProxyType
 from typing import Any
 
+from .. import limits
 from ..errors import Diagnostics, GenomeError
+from ..jsonio import check_tree, load_json
 from .cortical_id import (ACCEPTED_VERSIONS, CORE_AREA_IDS, CorticalID, brain_regions_rejection,
                           resolve_destination_keys, resolve_genome_ids)
 from .genes import GENES, IGNORED_KNOWN
@@ -75,8 +77,13 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(float(v)))
+    # FEAGI holds genome numbers as f32: a larger magnitude would become infinity (docs/limits.md)
+    return limits.is_f32_finite(v)
+
+
+def _is_i32(v: Any) -> bool:
+    # vector components and pattern coordinates are i32 in FEAGI (docs/limits.md)
+    return _is_int(v) and -(2**31) <= v < 2**31
 
 
 class _Parser:
@@ -209,8 +216,9 @@ class _Parser:
                 raise self.err(p + ["parameters", "vectors"], vecs, "a list of [dx, dy, dz] integer vectors")
             out = []
             for i, v in enumerate(vecs):
-                if not (isinstance(v, list) and len(v) == 3 and all(_is_int(c) for c in v)):
-                    raise self.err(p + ["parameters", "vectors", i], v, "[dx, dy, dz] with 3 integers")
+                if not (isinstance(v, list) and len(v) == 3 and all(_is_i32(c) for c in v)):
+                    raise self.err(p + ["parameters", "vectors", i], v,
+                                   "[dx, dy, dz] with 3 integers in the int32 range")
                 out.append(tuple(v))
             return Morphology(mid, "vectors", vectors=tuple(out), morphology_class=cls)
         if mtype == "patterns":
@@ -225,9 +233,9 @@ class _Parser:
                 sides = []
                 for j, side in enumerate(pair):
                     if not (isinstance(side, list) and len(side) == 3
-                            and all(_is_int(e) or e in ("*", "?", "!") for e in side)):
-                        raise self.err(pp + [j], side,
-                                       "3 elements, each an integer or \"*\", \"?\", \"!\"")
+                            and all(_is_i32(e) or e in ("*", "?", "!") for e in side)):
+                        raise self.err(pp + [j], side, "3 elements, each an int32 integer or "
+                                       "\"*\", \"?\", \"!\"")
                     sides.append(tuple(side))
                 out.append((sides[0], sides[1]))
             return Morphology(mid, "patterns", patterns=tuple(out), morphology_class=cls)
@@ -303,6 +311,10 @@ class _Parser:
         dst_lookup = {k: r.cortical_id for k, r in dst_resolution.items()}
         known = set(by_id) | set(CORE_AREA_IDS)
 
+        lim = limits.current()
+        if len(known) > lim.max_areas:
+            raise self.err(("blueprint",), f"{len(known):,} cortical areas",
+                           f"at most {lim.max_areas:,} ({limits.hint('max_areas')})")
         areas = []
         for cid in sorted(known):
             if cid in by_id:
@@ -311,6 +323,10 @@ class _Parser:
             else:
                 areas.append(self.build_area(cid, cid.b64, {}, dst_lookup, known, morphologies,
                                              declared=False))
+        total = sum(a.voxel_count * a.neurons_per_voxel if not a.is_core else 1 for a in areas)
+        if total > lim.max_neurons:
+            raise self.err(("blueprint",), f"{total:,} neurons in all",
+                           f"at most {lim.max_neurons:,} neurons ({limits.hint('max_neurons')})")
         return tuple(areas)
 
     def check_gene(self, gene, value, path):
@@ -326,7 +342,8 @@ class _Parser:
                 raise self.err(path, value, f"a JSON integer ({gene.meaning})")
         elif k == "number":
             if not _is_number(value):
-                raise self.err(path, value, f"a finite number ({gene.meaning})")
+                raise self.err(path, value, f"a finite number within ±3.4e38, FEAGI's f32 range "
+                                            f"({gene.meaning})")
             value = float(value)
         elif k == "bool":
             if not isinstance(value, bool):
@@ -338,6 +355,50 @@ class _Parser:
             if not isinstance(value, dict):
                 raise self.err(path, value, f"an object ({gene.meaning})")
         return value
+
+    def suspicious(self, v: dict, exc: float, is_core: bool, path) -> None:
+        """Warnings for values FEAGI loads but that almost certainly do not mean what they say."""
+        thr = v["firing_threshold"]
+        if thr < 0:
+            self.warn("threshold-negative", path("firing_threshold"),
+                      f"negative firing threshold {thr:g}: FEAGI fires the neuron on any input "
+                      "that reaches it (V >= threshold is true for V = 0)", thr)
+        if not is_core and exc < 0:
+            self.warn("excitability-negative", path("excitability"),
+                      f"negative excitability {exc:g}: FEAGI never fires this area's neurons", exc)
+        psp = v["postsynaptic_current"]
+        if psp < 0:
+            self.warn("psp-negative", path("postsynaptic_current"),
+                      f"negative PSP {psp:g}: every synapse of this area inverts its sign (an "
+                      "excitatory mapping inhibits); use a negative PSC multiplier instead", psp)
+        degen = v["degeneration"]
+        if degen < 0:
+            self.warn("degeneration-negative", path("degeneration"),
+                      f"negative degeneration {degen:g}: FEAGI makes the PSP grow without bound "
+                      "after every fire; feagi-embed does not model that and keeps the PSP "
+                      "constant", degen)
+        lim = v["threshold_limit"]
+        if lim < 0:
+            self.warn("threshold-limit-negative", path("threshold_limit"),
+                      f"negative threshold limit {lim:g}: no V >= threshold is <= the limit, so "
+                      "FEAGI never fires this area's neurons", lim)
+
+    def check_size(self, dims, npv, path) -> None:
+        """Stated limits on one area's size (``docs/limits.md``), before anything is allocated."""
+        lim = limits.current()
+        for axis, prop, n in zip("xyz", ("dim_x", "dim_y", "dim_z"), dims):
+            if n > lim.max_dim:
+                raise self.err(path(prop), n, f"an area {axis}-size of at most {lim.max_dim:,} "
+                                              f"voxels ({limits.hint('max_dim')})")
+        if npv > lim.max_neurons_per_voxel:
+            raise self.err(path("neurons_per_voxel"), npv,
+                           f"at most {lim.max_neurons_per_voxel:,} neurons per voxel "
+                           f"({limits.hint('max_neurons_per_voxel')})")
+        total = dims[0] * dims[1] * dims[2] * npv
+        if total > lim.max_neurons:
+            raise self.err(path("dim_x"), f"{dims[0]}x{dims[1]}x{dims[2]} voxels x {npv} = "
+                           f"{total:,} neurons", f"at most {lim.max_neurons:,} neurons "
+                           f"({limits.hint('max_neurons')})")
 
     def build_area(self, cid: CorticalID, aid: str, g: dict, dst_lookup, known, morphologies,
                    declared: bool = True) -> CorticalArea:
@@ -363,6 +424,7 @@ class _Parser:
                           f"core area declares {dims[0]}x{dims[1]}x{dims[2]}x{npv} neurons; "
                           "FEAGI gives every core area exactly one neuron", dims)
             dims, npv = (1, 1, 1), 1
+        self.check_size(dims, npv, path)
         refr = v["refractory_period"]
         if refr >= _U16:
             self.warn("u16-truncated", path("refractory_period"),
@@ -384,10 +446,15 @@ class _Parser:
             self.warn("excitability-clamped", path("excitability"),
                       f"core-area excitability {exc:g} clamped to {clamped:g} by FEAGI", exc)
             exc = clamped
+        elif exc > 100.0:
+            self.warn("excitability-over-100", path("excitability"),
+                      f"excitability {exc:g} is above 100 (%): FEAGI treats any value >= 0.999 "
+                      "as 'always fire', so it means the same as 100 but is probably a typo", exc)
         elif 1.0 < exc < 100.0:
             self.warn("excitability-percent", path("excitability"),
                       f"excitability {exc:g} looks like a percentage, but FEAGI treats any value "
                       ">= 0.999 as 'always fire'", exc)
+        self.suspicious(v, exc, is_core, path)
         leak = v["leak_coefficient"]
         if leak > 1.0 or leak < 0.0:
             self.warn("leak-range", path("leak_coefficient"),
@@ -483,6 +550,9 @@ class _Parser:
             raise self.err(at("postSynapticCurrent_multiplier", 2), m, "a number (synapse weight; "
                                                                        "negative = inhibitory)")
         m = float(m)
+        if abs(m) >= 2**31:  # the weight is stored as int32 (docs/limits.md)
+            raise self.err(at("postSynapticCurrent_multiplier", 2), m,
+                           "a PSC multiplier with |m| < 2^31 (the synapse weight is an int32)")
         if m != int(m):
             self.warn("psc-nonint", at("postSynapticCurrent_multiplier", 2),
                       f"non-integer PSC multiplier {m:g}; FEAGI uses weight 1", m)
@@ -532,27 +602,19 @@ def load_genome(source: str | os.PathLike | dict, *, strict: bool = False,
         :class:`Genome` with areas in canonical order and the warnings collected.
 
     Raises:
-        GenomeError: unreadable file, invalid JSON, a structure FEAGI cannot load, or (strict) any
+        GenomeError: unreadable file, invalid JSON (through :mod:`feagi_embed.jsonio`: size and
+            depth caps, strict UTF-8, duplicate keys, numbers outside int64/double), a structure
+            FEAGI cannot load, a stated limit exceeded (``docs/limits.md``), or (strict) any
             warning. The message names file, JSON key path, value and what was expected.
     """
     if isinstance(source, dict):
         label = name or "<genome>"
+        check_tree(source, label, error=GenomeError)
         raw = json.dumps(source, sort_keys=True).encode()
         data = source
     else:
         label = os.fspath(source)
-        try:
-            with open(source, "rb") as f:
-                raw = f.read()
-        except OSError as e:
-            raise GenomeError(label, [], None, f"a readable genome file ({e.strerror})") from None
-        try:
-            data = json.loads(raw)
-        except UnicodeDecodeError as e:
-            raise GenomeError(label, [], f"byte {e.start}", "UTF-8 JSON text") from None
-        except json.JSONDecodeError as e:
-            raise GenomeError(label, [], f"line {e.lineno} column {e.colno}: {e.msg}",
-                              "valid JSON") from None
+        data, raw = load_json(source, error=GenomeError, what="genome file")
     diag = Diagnostics(file=label, strict=strict)
     version, title, areas, morphologies, physiology = _Parser(data, diag).parse()
     return Genome(path=label, sha256=hashlib.sha256(raw).hexdigest(), version=version, title=title,

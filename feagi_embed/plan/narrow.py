@@ -45,7 +45,10 @@ def narrow_v_proof(model) -> dict[int, NarrowV]:
     ``q(max_sensory)``); the next input fires it (its transient ``V + A`` must stay within the
     firing window: ``limit >= thr_max - 1 + 2A``). Every input is a multiple of 2^shift when the
     contributions are, and when sensory values are multiples of ``2^(shift - F)``: the runtime and
-    the build refuse other injections into such an area.
+    the build refuse other injections into such an area. ``A`` budgets ``q(max_sensory)`` of
+    sensory input per neuron per burst in total, whatever the queue holds: the build
+    (``build.check_stimulus``) and the runtime (``FEAGI_ERR_BUDGET``) refuse positive injections
+    into one neuron in one burst that sum above it.
 
     Args:
         model: :class:`~feagi_embed.model.Model`.
