@@ -26,6 +26,30 @@ typedef struct {
     uint8_t fractional;  /* 0: Linear neuron positioning, 1: Fractional (exponential) */
 } feagi_io_desc;
 
+/* One io-map sensor binding (feagi_io_map.h): read pin, scale, encode into (area, channel, axis). */
+typedef struct {
+    uint8_t io_area;     /* index into feagi_io_areas */
+    uint8_t axis;
+    uint16_t channel;
+    uint8_t pin;
+    uint8_t digital;     /* 1: digitalRead, 0: analogRead */
+    uint8_t invert;
+    int16_t lo, hi;      /* raw reading range */
+} feagi_io_input;
+
+/* One io-map actuator binding: decode (area, channel, axis), drive pin(s). */
+typedef struct {
+    uint8_t io_area;
+    uint8_t axis;
+    uint16_t channel;
+    uint8_t drive;       /* FEAGI_IO_HBRIDGE, _PWM, _DIGITAL, _SERVO */
+    uint8_t pin;         /* PWM / digital / servo pin */
+    int16_t pin2;        /* H-bridge direction pin (-1: none) */
+    int16_t lo, hi;      /* servo angle range (degrees) */
+} feagi_io_output;
+
+enum { FEAGI_IO_HBRIDGE = 0, FEAGI_IO_PWM = 1, FEAGI_IO_DIGITAL = 2, FEAGI_IO_SERVO = 3 };
+
 #define FEAGI_IO_ONE_Q16 65536L
 /* most voxels one encoded value can produce (fractional: one per z; signed zero: two) */
 #define FEAGI_IO_MAX_VOXELS 255u
