@@ -175,3 +175,25 @@ def test_example_glue_on_simavr_equals_python_reference(tmp_path, model):
     assert len(got) == bursts * 2
     assert got == want
     assert any(q != 0 for _, _, q in want), "the stimulus never moved a wheel"
+
+
+def test_cli_build_io(tmp_path):
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+
+    out = tmp_path / "robot"
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "mega2560", "--io",
+                                  str(IO), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "src" / "feagi_io_glue.cpp").is_file()
+    bad = _io(tmp_path, MOTOR.replace("pwm_pin = 5", "pwm_pin = 99"))
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "mega2560", "--io",
+                                  str(bad), "--out", str(tmp_path / "other")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{bad}: output[0].pwm_pin = 99: expected a pin of mega2560" in r.output
+    assert not (tmp_path / "other").exists()  # nothing written
+    # the same pins exist on an uno, but the brain does not fit its 2 KB of SRAM: refused
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "uno", "--io", str(IO),
+                                  "--out", str(tmp_path / "uno")])
+    assert r.exit_code == 2 and "model does not fit uno" in r.output, r.output
