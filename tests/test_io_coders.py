@@ -215,3 +215,41 @@ def test_desc_from_model_cortical_ids():
     assert C.desc_for(m, a.index("i__pro")) == PROX
     with pytest.raises(C.IoCoderError, match="has no FEAGI IO coder"):
         C.desc_for(m, a.index("i_spos"))
+
+
+# ----------------------------------------------------------------------------- MicroPython
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(enc_case(), min_size=5, max_size=20), st.lists(dec_case(), min_size=5,
+                                                               max_size=20))
+def test_micropython_coders_equal_python_reference(tmp_path_factory, enc, dec):
+    """firmware/micropython/feagi_io.py under the MicroPython unix port == coders.py."""
+    import json
+
+    from feagi_embed.targets.micropython import missing_mpy_tools, run_unix
+
+    require(missing_mpy_tools("unix"), "MicroPython unix port")
+    d = tmp_path_factory.mktemp("mpio")
+    shutil.copy(ROOT / "firmware" / "micropython" / "feagi_io.py", d / "feagi_io.py")
+    t = lambda x: [x.w, x.d, x.ndims, int(x.is_signed), int(x.fractional)]  # noqa: E731
+    ecases = [(t(x), ch, ax, num, den) for x, den, nums in enc for ch, ax in _all(x)
+              for num in nums]
+    dcases = [(t(x), v, ch, ax) for x, v in dec for ch, ax in _all(x)]
+    (d / "cases.json").write_text(json.dumps({"e": ecases, "d": dcases}))
+    (d / "main.py").write_text(
+        "import json, feagi_io as io\n"
+        "c = json.load(open('cases.json'))\n"
+        "for x, ch, ax, n, dn in c['e']:\n"
+        "    print(json.dumps(io.encode(tuple(x), ch, ax, n, dn)))\n"
+        "for x, v, ch, ax in c['d']:\n"
+        "    x = tuple(x)\n"
+        "    print(json.dumps(io.decode(x, io.mark(x, [tuple(t) for t in v]), ch, ax)))\n")
+    r = run_unix(d, "main.py", timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = r.stdout.splitlines()
+    for (x, ch, ax, n, dn), line in zip(ecases, lines):
+        assert [tuple(v) for v in json.loads(line)] == C.encode(IoDesc(*x[:3], *map(bool, x[3:])),
+                                                               ch, ax, n, dn)
+    for (x, v, ch, ax), line in zip(dcases, lines[len(ecases):]):
+        desc = IoDesc(*x[:3], *map(bool, x[3:]))
+        assert json.loads(line) == C.decode(desc, C.mark(desc, v), ch, ax)
+    assert len(lines) == len(ecases) + len(dcases)
