@@ -29,7 +29,7 @@ from feagi_embed.stimulus import Stimulus
 from feagi_embed.targets.emulators import run_elf
 from feagi_embed.targets.pio import pio_build
 
-from .conftest import GENOMES, ROOT
+from .conftest import GENOMES, ROOT, require
 from .test_arduino_build import ARDUINO_AVR, CORE, _cc, _require
 
 EXAMPLE = ROOT / "examples" / "two_wheel_robot"
@@ -197,3 +197,25 @@ def test_cli_build_io(tmp_path):
     r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "uno", "--io", str(IO),
                                   "--out", str(tmp_path / "uno")])
     assert r.exit_code == 2 and "model does not fit uno" in r.output, r.output
+
+
+def test_example_native_env_compiles_and_links(tmp_path):
+    """`pio run -e native` of the example: src/ + the libraries admitted on native (runtime with
+    the coders, the native HAL) compile with -Werror and link; the glue compiles to nothing off
+    Arduino."""
+    gcc = shutil.which("gcc")
+    require([t for t in ("gcc", "g++") if shutil.which(t) is None], "native build")
+    proj = EXAMPLE / "firmware"
+    pb = pio_build(proj, "native")
+    names = {p.name for p in pb.sources}
+    assert {"feagi_io.c", "feagi_io_glue.cpp", "hal_native.c"} <= names
+    r = subprocess.run([gcc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-x", "c",
+                        *[str(p) for p in pb.sources if p.suffix == ".c"],
+                        *[f"-I{d}" for d in pb.include_dirs], "-o", str(tmp_path / "fw")],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for cpp in (p for p in pb.sources if p.suffix == ".cpp"):
+        r = subprocess.run(["g++", "-Wall", "-Wextra", "-Werror", "-c", str(cpp),
+                            *[f"-I{d}" for d in pb.include_dirs], "-o", str(tmp_path / "x.o")],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stderr[-2000:]
