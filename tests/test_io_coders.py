@@ -253,3 +253,28 @@ def test_micropython_coders_equal_python_reference(tmp_path_factory, enc, dec):
         desc = IoDesc(*x[:3], *map(bool, x[3:]))
         assert json.loads(line) == C.decode(desc, C.mark(desc, v), ch, ax)
     assert len(lines) == len(ecases) + len(dcases)
+
+
+def test_frame_example():
+    # 3 x 2 frame, row 0 on top: pixels > 1 fire, y counts up from the bottom row
+    img = bytes([0, 200, 1,
+                 2, 0, 255])
+    assert C.encode_frame(img, 3, 2) == ([(1, 1, 200), (0, 0, 2), (2, 0, 255)], 6)
+    assert C.encode_frame(img, 3, 2, x0=3, cap=1) == ([(4, 1, 200)], 3)  # resume at pixel 3
+    assert C.encode_frame(img, 3, 2, start=3, cap=1) == ([(0, 0, 2)], 5)
+    assert C.pixel_q(255, 16) == 65536 and C.pixel_q(128, 8) == 128
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 16), st.integers(1, 16), st.integers(0, 40), st.integers(0, 255),
+       st.integers(0, 300), st.integers(0, 300), st.data())
+def test_c_frame_encoder_equals_python(harness, w, h, x0, th, start, cap, data):
+    px = data.draw(st.lists(st.integers(0, 255), min_size=w * h, max_size=w * h))
+    lines = [f"F {w} {h} {x0} {th} {start} {cap} " + " ".join(map(str, px))]
+    lines += [f"Q {p} {fb}" for p, fb in zip(px, range(17))]
+    got = harness(lines)
+    vals = [int(v) for v in got[0].split()]
+    want, nxt = C.encode_frame(bytes(px), w, h, x0, th, min(start, 10 ** 6), min(cap, 256))
+    assert vals[0] == nxt and vals[1] == len(want)
+    assert [tuple(vals[2 + 3 * i: 5 + 3 * i]) for i in range(vals[1])] == want
+    assert [int(g) for g in got[1:]] == [C.pixel_q(p, fb) for p, fb in zip(px, range(17))]

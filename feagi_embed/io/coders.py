@@ -27,7 +27,7 @@ from typing import Iterable
 from ..errors import FeagiEmbedError
 
 __all__ = ["IoDesc", "IoCoderError", "desc_for", "encode", "decode", "mark", "scale", "duty",
-           "angle", "downscale", "feagi_linear_z", "feagi_fractional_z", "feagi_decode_linear",
+           "angle", "downscale", "encode_frame", "pixel_q", "feagi_linear_z", "feagi_fractional_z", "feagi_decode_linear",
            "feagi_decode_fractional", "ONE_Q16", "MAX_DEN"]
 
 ONE_Q16 = 65536
@@ -270,3 +270,28 @@ def downscale(src: bytes, sw: int, sh: int, dw: int, dh: int) -> bytes:
             s = sum(src[y * sw + x] for y in range(y0, y1) for x in range(x0, x1))
             out[j * dw + i] = s // cnt if cnt else 0
     return bytes(out)
+
+
+def encode_frame(img: bytes, w: int, h: int, x0: int = 0, threshold: int = 1, start: int = 0,
+                 cap: int = 1 << 30) -> tuple[list[tuple[int, int, int]], int]:
+    """``([(x, y, pixel)], next)``: a row-major grayscale frame (row 0 on top) into a vision area,
+    as FEAGI ``ImageFrame::overwrite_neuron_data`` (feagi-sensorimotor ``data_types``): pixels
+    above ``threshold`` (FEAGI: above 1) fire ``(x0 + col, h - 1 - row, 0)`` with potential
+    ``pixel / 255``. At most ``cap`` voxels from pixel index ``start``; ``next`` is where to resume
+    (``w * h`` when done). FEAGI writes y without the flip its comment asks for; we flip so y
+    counts up (docs/io.md)."""
+    out: list[tuple[int, int, int]] = []
+    i = start
+    while i < w * h:
+        v = img[i]
+        if v > threshold:
+            if len(out) >= cap:
+                break
+            out.append((x0 + i % w, h - 1 - i // w, v))
+        i += 1
+    return out, i
+
+
+def pixel_q(pixel: int, frac_bits: int) -> int:
+    """``floor(pixel * 2^F / 255)``: the fixed-point potential of a pixel (F <= 16)."""
+    return (pixel << frac_bits) // 255

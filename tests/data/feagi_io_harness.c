@@ -4,7 +4,8 @@
  *   D w d ndims signed frac channel axis n x y z ...  -> has q16
  *   S raw lo hi signed invert                         -> num den
  *   U q16 top -> duty      A q16 lo hi -> angle
- *   G sw sh dw dh pixel... -> pixel... */
+ *   G sw sh dw dh pixel... -> pixel...
+ *   F w h x0 threshold start cap pixel... -> next count x y p ...   Q pixel frac -> q */
 #include <stdio.h>
 #include <string.h>
 #include "feagi_io.h"
@@ -66,6 +67,26 @@ int main(void)
             feagi_io_downscale(img, (uint16_t)sw, (uint16_t)sh, small, (uint16_t)dw, (uint16_t)dh);
             for (i = 0; i < dw * dh; i++) printf(i ? " %u" : "%u", small[i]);
             printf("\n");
+        } else if (op == 'F') {
+            unsigned w2, h2, x0, th, st, cap, i, px;
+            uint16_t xs[256], ys[256];
+            uint8_t ps[256];
+            uint32_t next;
+            uint16_t n;
+            if (scanf("%u %u %u %u %u %u", &w2, &h2, &x0, &th, &st, &cap) != 6) return 2;
+            for (i = 0; i < w2 * h2; i++) {
+                if (scanf("%u", &px) != 1) return 2;
+                img[i] = (uint8_t)px;
+            }
+            n = feagi_io_encode_frame(img, (uint16_t)w2, (uint16_t)h2, (uint16_t)x0, (uint8_t)th,
+                                      st, xs, ys, ps, (uint16_t)(cap > 256u ? 256u : cap), &next);
+            printf("%lu %u", (unsigned long)next, n);
+            for (i = 0; i < n; i++) printf(" %u %u %u", xs[i], ys[i], ps[i]);
+            printf("\n");
+        } else if (op == 'Q') {
+            unsigned px, fb;
+            if (scanf("%u %u", &px, &fb) != 2) return 2;
+            printf("%ld\n", (long)feagi_io_pixel_q((uint8_t)px, (uint8_t)fb));
         } else {
             return 2;
         }
