@@ -181,3 +181,27 @@ void feagi_io_downscale(const uint8_t *src, uint16_t sw, uint16_t sh, uint8_t *d
         }
     }
 }
+
+uint16_t feagi_io_encode_frame(const uint8_t *img, uint16_t w, uint16_t h, uint16_t x0,
+                               uint8_t threshold, uint32_t start, uint16_t *xs, uint16_t *ys,
+                               uint8_t *px, uint16_t cap, uint32_t *next)
+{
+    uint32_t i, total = (uint32_t)w * h;
+    uint16_t n = 0u;
+    for (i = start; i < total; i++) {
+        uint8_t v = img[i];
+        if (v <= threshold) continue;
+        if (n >= cap) break;
+        xs[n] = (uint16_t)(x0 + i % w);
+        ys[n] = (uint16_t)(h - 1u - i / w);
+        px[n] = v;
+        n++;
+    }
+    *next = i;
+    return n;
+}
+
+int32_t feagi_io_pixel_q(uint8_t pixel, uint8_t frac_bits)
+{
+    return (int32_t)(((uint32_t)pixel << frac_bits) / 255u);
+}

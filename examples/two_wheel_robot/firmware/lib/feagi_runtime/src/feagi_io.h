@@ -84,6 +84,18 @@ int16_t feagi_io_angle(int32_t q16, int16_t lo, int16_t hi);
 void feagi_io_downscale(const uint8_t *src, uint16_t sw, uint16_t sh, uint8_t *dst, uint16_t dw,
                         uint16_t dh);
 
+/* A (downscaled) grayscale frame into a vision area, as FEAGI's ImageFrame::overwrite_neuron_data:
+ * pixel (col, row) with value > threshold (FEAGI: > 1) fires voxel (x0 + col, h - 1 - row, 0)
+ * (row 0 is the top row; y counts up) with potential value / 255. Writes up to cap voxels from
+ * pixel index start on (row-major), returns how many; *next is where to resume (w * h when done),
+ * so a frame can be injected across several bursts with a small queue. */
+uint16_t feagi_io_encode_frame(const uint8_t *img, uint16_t w, uint16_t h, uint16_t x0,
+                               uint8_t threshold, uint32_t start, uint16_t *xs, uint16_t *ys,
+                               uint8_t *px, uint16_t cap, uint32_t *next);
+
+/* q(pixel / 255) with F fractional bits (F <= 16): floor(pixel * 2^F / 255). */
+int32_t feagi_io_pixel_q(uint8_t pixel, uint8_t frac_bits);
+
 #ifdef __cplusplus
 }
 #endif
