@@ -219,3 +219,44 @@ def test_example_native_env_compiles_and_links(tmp_path):
                             *[f"-I{d}" for d in pb.include_dirs], "-o", str(tmp_path / "x.o")],
                            capture_output=True, text=True, check=False)
         assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_glue_of_every_drive_compiles_for_avr(tmp_path, model):
+    """Servo, PWM, digital outputs and a digital input: the generated glue compiles with -Werror
+    against the Arduino AVR core (Debian ships no Servo library: a declaration-only stand-in
+    with Servo's attach/write signatures is put on the include path)."""
+    _require()
+    io = _io(tmp_path, '''
+[[input]]
+cortical_mapping = "i__pro"
+channel = 3
+pin = 23
+read = "digital"
+invert = true
+
+[[output]]
+cortical_mapping = "o__mot"
+channel = 0
+drive = "servo"
+pin = 9
+angle = [20, 160]
+
+[[output]]
+cortical_mapping = "o__mot"
+channel = 1
+drive = "pwm"
+pin = 10
+''')
+    proj = build_project(model, "mega2560", tmp_path / "p", io_map=io).out_dir
+    glue = proj / "src" / "feagi_io_glue.cpp"
+    assert "#define FEAGI_IO_HAS_SERVO 1" in (proj / "include" / "feagi_io_map.h").read_text()
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    (stub / "Servo.h").write_text("#pragma once\nclass Servo {\npublic:\n"
+                                  "  unsigned char attach(int pin);\n  void write(int value);\n};\n")
+    pb = pio_build(proj, "atmelavr", "arduino")
+    includes = [CORE, ARDUINO_AVR / "variants" / "mega", stub, *pb.include_dirs]
+    _cc(glue, tmp_path / "glue.o", includes, ["-Wall", "-Wextra", "-Werror"])
+    nm = subprocess.run(["avr-nm", "-C", str(tmp_path / "glue.o")], capture_output=True,
+                        text=True, check=True).stdout
+    assert "Servo::write" in nm and "analogWrite" in nm and "digitalRead" in nm
