@@ -278,3 +278,29 @@ def test_c_frame_encoder_equals_python(harness, w, h, x0, th, start, cap, data):
     assert vals[0] == nxt and vals[1] == len(want)
     assert [tuple(vals[2 + 3 * i: 5 + 3 * i]) for i in range(vals[1])] == want
     assert [int(g) for g in got[1:]] == [C.pixel_q(p, fb) for p, fb in zip(px, range(17))]
+
+
+def test_desc_from_cortical_id_bytes():
+    """Data type from ID byte 4, positioning from byte 5 bit 1; the kept accelerometer/gyroscope
+    shorthands are Percentage3D Fractional (cortical_id.py)."""
+    import base64
+    from types import SimpleNamespace
+
+    from feagi_embed.model import AreaTable
+
+    raws = [b"iacc\x03\x02\x00\x00", b"omot\x05\x00\x00\x00", b"irim\x07\x02\x00\x00",
+            b"idgp\x00\x00\x00\x00", b"i__acc__", b"i__gyq__", b"isvi\x49\x00\x00\x00",
+            b"opse\x01\x02\x00\x00"]
+    ids = tuple(base64.b64encode(r).decode() for r in raws)
+    kinds = tuple("ipu" if r[:1] == b"i" else "opu" for r in raws)
+    t = AreaTable(ids, ids, tuple(f"a{i}" for i in range(len(raws))),
+                  tuple((6, 1, 8) for _ in raws), tuple(1 for _ in raws), kinds)
+    m = SimpleNamespace(areas=t)
+    assert C.desc_for(m, 0) == IoDesc(6, 8, 3, False, True)
+    assert C.desc_for(m, 1) == IoDesc(6, 8, 1, True, False)
+    assert C.desc_for(m, 2) == IoDesc(6, 8, 3, True, True)
+    assert C.desc_for(m, 3) == IoDesc(6, 8, 0)
+    assert C.desc_for(m, 4) == C.desc_for(m, 5) == IoDesc(6, 8, 3, False, True)
+    with pytest.raises(C.IoCoderError, match="CartesianPlane"):
+        C.desc_for(m, 6)
+    assert C.desc_for(m, 7) == IoDesc(6, 8, 1, False, True)

@@ -32,9 +32,10 @@ __all__ = ["IoDesc", "IoCoderError", "desc_for", "encode", "decode", "mark", "sc
 
 ONE_Q16 = 65536
 MAX_DEN = 65535
-#: IPU unit endings the release keeps as 8-byte ASCII IDs (``i__acc``, ``i__gyq``; see
-#: ``cortical_id._KEPT_IPU_ENDINGS``): the release parses them as Percentage3D, Fractional
-_KEPT_3D = frozenset({"acc", "gyq"})
+#: IPU shorthands the release keeps as padded 8-byte ASCII IDs (``i__acc`` -> ``i__acc__``,
+#: ``i__gyq``; see ``cortical_id._KEPT_IPU_ENDINGS``): the release parses them as Percentage3D,
+#: Fractional (accelerometer, gyroscope)
+_KEPT_3D = frozenset({b"i__acc__", b"i__gyq__"})
 
 
 class IoCoderError(FeagiEmbedError):
@@ -100,7 +101,7 @@ def desc_for(model, a: int) -> IoDesc:
     if not 1 <= d <= 255:
         raise IoCoderError(f"area {label}: z depth {d}; expected 1…255 for the device coders")
     unit = areas.io_units[a]
-    if unit in _KEPT_3D:
+    if raw in _KEPT_3D:
         return IoDesc(w, d, 3, False, True)
     variant = raw[4] & 0x0F if len(raw) == 8 else 15
     fractional = bool(raw[5] & 0x02) if len(raw) == 8 else False
