@@ -11,7 +11,8 @@ import subprocess
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from feagi_embed.io import coders as C
 from feagi_embed.io.coders import IoDesc
@@ -230,7 +231,7 @@ def test_micropython_coders_equal_python_reference(tmp_path_factory, enc, dec):
     require(missing_mpy_tools("unix"), "MicroPython unix port")
     d = tmp_path_factory.mktemp("mpio")
     shutil.copy(ROOT / "firmware" / "micropython" / "feagi_io.py", d / "feagi_io.py")
-    t = lambda x: [x.w, x.d, x.ndims, int(x.is_signed), int(x.fractional)]  # noqa: E731
+    t = lambda x: [x.w, x.d, x.ndims, int(x.is_signed), int(x.fractional)]
     ecases = [(t(x), ch, ax, num, den) for x, den, nums in enc for ch, ax in _all(x)
               for num in nums]
     dcases = [(t(x), v, ch, ax) for x, v in dec for ch, ax in _all(x)]

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from feagi_embed.host.twin import Twin
 
 from feagi_embed.boards import load_board
 from feagi_embed.build import build_project
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
-from feagi_embed.host.twin import Twin
 from feagi_embed.io import coders
 from feagi_embed.io.glue import test_reading as glue_reading
 from feagi_embed.io.pinmap import IoMapError, load_io_map
@@ -169,7 +169,7 @@ def test_example_glue_on_simavr_equals_python_reference(tmp_path, model):
     run = run_elf("mega2560", elf, timeout=300)
     assert run.exit_code == 0, (run.stdout[-800:], run.stderr[-800:])
     got = [tuple(map(int, m)) for m in re.findall(r"^M (\d+) (\d+) (-?\d+)\r?$", run.stdout,
-                                                  re.M)]
+                                                  re.MULTILINE)]
     io = load_io_map(IO, model, load_board("mega2560"))
     want = _reference_motors(model, io, bursts)
     assert len(got) == bursts * 2

@@ -21,14 +21,31 @@ injected potential 1.0. Decisions where FEAGI leaves a choice are in ``docs/io.m
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ..errors import FeagiEmbedError
 
-__all__ = ["IoDesc", "IoCoderError", "desc_for", "encode", "decode", "mark", "scale", "duty",
-           "angle", "downscale", "encode_frame", "pixel_q", "feagi_linear_z", "feagi_fractional_z", "feagi_decode_linear",
-           "feagi_decode_fractional", "ONE_Q16", "MAX_DEN"]
+__all__ = [
+    "MAX_DEN",
+    "ONE_Q16",
+    "IoCoderError",
+    "IoDesc",
+    "angle",
+    "decode",
+    "desc_for",
+    "downscale",
+    "duty",
+    "encode",
+    "encode_frame",
+    "feagi_decode_fractional",
+    "feagi_decode_linear",
+    "feagi_fractional_z",
+    "feagi_linear_z",
+    "mark",
+    "pixel_q",
+    "scale",
+]
 
 ONE_Q16 = 65536
 MAX_DEN = 65535
@@ -120,7 +137,7 @@ def feagi_linear_z(p: float, d: int) -> int:
     """FEAGI ``coder_shared_functions.rs::encode_unsigned_percentage_to_linear_neuron_z_index``:
     ``min(floor((1 - p) * d), d - 1)`` for p in [0, 1] (real arithmetic)."""
     import math
-    return min(int(math.floor((1.0 - p) * d)), d - 1)
+    return min(math.floor((1.0 - p) * d), d - 1)
 
 
 def feagi_fractional_z(p: float, d: int) -> list[int]:

@@ -11,7 +11,7 @@ from ..codegen.env import render
 from ..resources import firmware_dir
 from .pinmap import DRIVES, IoMap
 
-__all__ = ["emit_glue", "test_reading", "RUNTIME_FILES"]
+__all__ = ["RUNTIME_FILES", "emit_glue", "test_reading"]
 
 #: coder sources copied into ``lib/feagi_runtime/src`` when a build has an io map
 RUNTIME_FILES = ("feagi_io.c", "feagi_io.h")
@@ -51,7 +51,7 @@ def emit_glue(io: IoMap, model, board) -> dict[str, str]:
                 "lo": b.lo, "hi": b.hi, "comment": cm(b) + f" ({b.drive})"} for b in io.outputs]
     assert all(b.drive in DRIVES for b in io.outputs)
     name = os.path.basename(io.path)
-    ban = lambda what: banner(prov.genome_name, prov.genome_sha256, board.name, what)  # noqa: E731
+    ban = lambda what: banner(prov.genome_name, prov.genome_sha256, board.name, what)
     ctx = {"io_name": name, "areas": rows, "inputs": inputs, "outputs": outputs,
            "bits_bytes": bits, "pwm_top": io.pins.pwm_top if io.pins else 255,
            "board": board.name, "has_servo": any(b.drive == "servo" for b in io.outputs)}

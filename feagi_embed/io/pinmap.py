@@ -29,17 +29,27 @@ semantics and decisions: ``docs/io.md``.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from ..errors import FeagiEmbedError
 from . import coders
 from .coders import IoCoderError, IoDesc, desc_for
 
-__all__ = ["IoMapError", "IoMap", "InputBinding", "OutputBinding", "BoardPins", "load_io_map",
-           "board_pins", "DRIVES", "READS"]
+__all__ = [
+    "DRIVES",
+    "READS",
+    "BoardPins",
+    "InputBinding",
+    "IoMap",
+    "IoMapError",
+    "OutputBinding",
+    "board_pins",
+    "load_io_map",
+]
 
 READS = ("analog", "digital")
 DRIVES = ("hbridge", "pwm", "digital", "servo")
@@ -220,7 +230,7 @@ def load_io_map(path: str | Path, model, board) -> IoMap:
                          "(docs/io.md)") from None
     extra = set(data) - {"input", "output"}
     if extra:
-        k = sorted(extra)[0]
+        k = min(extra)
         raise _err(path, k, data[k], "only [[input]] and [[output]] tables")
     pins = board_pins(board)
     descs: dict[int, IoDesc] = {}
@@ -246,9 +256,9 @@ def load_io_map(path: str | Path, model, board) -> IoMap:
         key = f"input[{i}]"
         bad = set(t) - _IN_KEYS
         if bad:
-            k = sorted(bad)[0]
+            k = min(bad)
             raise _err(path, f"{key}.{k}", t[k], f"one of the keys {', '.join(sorted(_IN_KEYS))}")
-        a, d, ch, ax = _common(path, key, t, model, "ipu", descs)
+        a, _d, ch, ax = _common(path, key, t, model, "ipu", descs)
         read = t.get("read", "analog")
         if read not in READS:
             raise _err(path, f"{key}.read", read, " or ".join(READS))
@@ -274,9 +284,9 @@ def load_io_map(path: str | Path, model, board) -> IoMap:
         key = f"output[{i}]"
         bad = set(t) - _OUT_KEYS
         if bad:
-            k = sorted(bad)[0]
+            k = min(bad)
             raise _err(path, f"{key}.{k}", t[k], f"one of the keys {', '.join(sorted(_OUT_KEYS))}")
-        a, d, ch, ax = _common(path, key, t, model, "opu", descs)
+        a, _d, ch, ax = _common(path, key, t, model, "opu", descs)
         drive = t.get("drive")
         if drive not in DRIVES:
             raise _err(path, f"{key}.drive", drive, " | ".join(DRIVES))
