@@ -143,11 +143,11 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
-           bursts: int | None = None, queue_len: int | None = None) -> Plan:
+           bursts: int | None = None, queue_len: int | None = None, io_need: int = 0) -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
     ``queue_len`` entries."""
-    q = input_queue_len(model, stimulus, bursts or 1, queue_len)
+    q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
     return plan_for(model, budget_for(board), "c", queue_len=q)
 
 
@@ -270,10 +270,27 @@ def _copy_runtime(out: Path) -> list[Path]:
     return written
 
 
+def _write_io_glue(out: Path, io, model: Model, board: Board) -> list[Path]:
+    """The io map's generated glue and the coder sources (:mod:`feagi_embed.io.glue`)."""
+    from .io.glue import emit_glue, runtime_sources
+
+    written = []
+    for rel, text in emit_glue(io, model, board).items():
+        p = out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+        written.append(p)
+    for src in runtime_sources():
+        dest = out / "lib" / "feagi_runtime" / "src" / src.name
+        shutil.copyfile(src, dest)
+        written.append(dest)
+    return written
+
+
 def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
                   state_every: int = 10, queue_len: int | None = None,
-                  force: bool = False) -> BuildResult:
+                  force: bool = False, io_map: str | Path | None = None) -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -288,8 +305,12 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         queue_len: input-queue entries per burst (default: every sensor voxel and the test
             schedule, :func:`~feagi_embed.plan.input_queue_len`).
         force: write into a folder made for another genome or board.
+        io_map: an io map (``io.toml``, :mod:`feagi_embed.io.pinmap`): adds
+            ``include/feagi_io_map.h``, ``src/feagi_io_glue.cpp`` and the coders
+            ``lib/feagi_runtime/src/feagi_io.{c,h}``; its sensors size the input queue too.
 
     Raises:
+        IoMapError: a bad io map (nothing is written).
         CapacityError: the model does not fit the board (nothing is written).
         ProjectFolderError: ``out_dir`` holds another project (nothing is written).
         BoardError: unknown board.
@@ -298,7 +319,11 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     bud = budget_for(b)
     stim = stimulus or Stimulus()
     n = test_bursts(stim, bursts)
-    plan = c_plan(model, b, stim, n, queue_len)
+    io = None
+    if io_map is not None:
+        from .io.pinmap import load_io_map
+        io = load_io_map(io_map, model, b)
+    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0)
     check_fit(plan, bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
@@ -317,6 +342,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
             shutil.copyfile(p, dest)
             written.append(dest)
     written += _copy_runtime(out)
+    if io is not None:
+        written += _write_io_glue(out, io, model, b)
     prov = model.provenance
     ctx = {"genome_name": prov.genome_name, "genome_sha256": prov.genome_sha256,
            "tool_version": __version__, "sketch_name": out.resolve().name}

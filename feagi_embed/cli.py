@@ -229,8 +229,11 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                    "and the test stimulus' largest burst; camera areas need this or an io map).")
 @click.option("--force", is_flag=True,
               help="Write into a folder made for another genome or board (your files are kept).")
+@click.option("--io", "io_map", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="io map (TOML) binding pins to cortical areas: generates the sensor/motor "
+                   "glue (docs/io.md).")
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang, queue_len, force) -> None:
+              lang, queue_len, force, io_map) -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -245,6 +248,8 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
+    if io_map is not None and lang != "c":
+        raise click.UsageError("--io generates Arduino-framework C glue; use --lang c")
     if lang == "micropython":
         from .build import build_micropython
         if do_compile:
@@ -266,7 +271,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
                    f"({len(site.files)} files); preview with `feagi-embed serve {site.out_dir}`")
         return
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
-                        queue_len=queue_len, force=force)
+                        queue_len=queue_len, force=force, io_map=io_map)
     heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "

@@ -65,17 +65,19 @@ def sensor_voxels(model) -> int:
 
 
 def input_queue_len(model, stimulus=None, bursts: int | None = None,
-                    queue_len: int | None = None) -> int:
+                    queue_len: int | None = None, io_need: int = 0) -> int:
     """The input-queue entries per burst of a build: ``queue_len`` when given (``--queue-len``),
     else the most of :data:`DEFAULT_QUEUE_LEN`, the sensor voxels (:func:`sensor_voxels`) and
-    the test stimulus' largest burst (:func:`queue_len_for`).
+    the test stimulus' largest burst (:func:`queue_len_for`) plus ``io_need``, the entries an io
+    map's sensors inject per burst (:meth:`feagi_embed.io.pinmap.IoMap.queue_need`; they are
+    queued in the same burst as the test schedule's).
 
     Raises:
         CapacityError: ``queue_len`` below 1, or below what the test stimulus needs.
     """
     need = queue_len_for(model, stimulus, bursts)
     if queue_len is None:
-        return max(need, sensor_voxels(model))
+        return max(need + int(io_need), sensor_voxels(model))
     if queue_len < 1 or (stimulus is not None and queue_len < need):
         raise CapacityError(f"--queue-len {queue_len}: expected at least "
                             f"{max(1, need if stimulus is not None else 1)} (entries of the "

@@ -1,0 +1,69 @@
+"""Arduino glue of an io map: ``include/feagi_io_map.h`` (tables) and ``src/feagi_io_glue.cpp``
+(read pins → encode → ``feagi_inject``; fired OPU neurons → decode → drive pins), plus the
+runtime's coder files. Rendered from ``templates/c/feagi_io_*.j2``."""
+
+from __future__ import annotations
+
+import os
+
+from ..codegen.cgen import banner
+from ..codegen.env import render
+from ..resources import firmware_dir
+from .pinmap import DRIVES, IoMap
+
+__all__ = ["RUNTIME_FILES", "emit_glue", "test_reading"]
+
+#: coder sources copied into ``lib/feagi_runtime/src`` when a build has an io map
+RUNTIME_FILES = ("feagi_io.c", "feagi_io.h")
+
+
+def test_reading(i: int, burst: int, lo: int, hi: int) -> int:
+    """The reading the glue uses for sensor ``i`` before ``burst`` when built with
+    ``-DFEAGI_IO_TEST_READINGS`` (same 32-bit arithmetic as the C)."""
+    h = ((burst * 2654435761 + i * 40503) & 0xFFFFFFFF) >> 8
+    return lo + h % (hi - lo + 1)
+
+
+def emit_glue(io: IoMap, model, board) -> dict[str, str]:
+    """``{relative path: text}`` of the generated glue files for ``io`` (validated by
+    :func:`~feagi_embed.io.pinmap.load_io_map` for ``model`` and ``board``)."""
+    prov = model.provenance
+    areas = model.areas
+    order = sorted(io.descs)
+    pos = {a: i for i, a in enumerate(order)}
+    rows, bits = [], 0
+    for a in order:
+        d = io.descs[a]
+        opu = areas.kinds[a] == "opu"
+        rows.append({"w": d.w, "d": d.d, "ndims": d.ndims, "signed": int(d.is_signed),
+                     "frac": int(d.fractional), "label": areas.label(a).replace("*/", "* /"),
+                     "index": a, "first": int(model.area_first[a]), "h": int(areas.dims[a][1]),
+                     "npv": int(areas.npv[a]), "bits": bits if opu else 0, "opu": int(opu)})
+        if opu:
+            bits += (d.w * d.d + 7) // 8
+    def cm(b):
+        return f"{b.key} {b.name} -> {areas.label(b.area)} channel {b.channel}".replace("*/", "* /")
+    inputs = [{"io": pos[b.area], "axis": b.axis, "channel": b.channel, "pin": b.pin,
+               "digital": int(b.digital), "invert": int(b.invert), "lo": b.lo, "hi": b.hi,
+               "comment": cm(b)} for b in io.inputs]
+    outputs = [{"io": pos[b.area], "axis": b.axis, "channel": b.channel,
+                "drive": f"FEAGI_IO_{b.drive.upper()}", "pin": b.pin, "pin2": b.pin2,
+                "lo": b.lo, "hi": b.hi, "comment": cm(b) + f" ({b.drive})"} for b in io.outputs]
+    assert all(b.drive in DRIVES for b in io.outputs)
+    name = os.path.basename(io.path)
+    ban = lambda what: banner(prov.genome_name, prov.genome_sha256, board.name, what)
+    ctx = {"io_name": name, "areas": rows, "inputs": inputs, "outputs": outputs,
+           "bits_bytes": bits, "pwm_top": io.pins.pwm_top if io.pins else 255,
+           "board": board.name, "has_servo": any(b.drive == "servo" for b in io.outputs)}
+    return {
+        "include/feagi_io_map.h": render("c/feagi_io_map.h.j2", **ctx, banner=ban(
+            f"feagi_io_map.h - io map {name} as tables")),
+        "src/feagi_io_glue.cpp": render("c/feagi_io_glue.cpp.j2", **ctx, banner=ban(
+            f"feagi_io_glue.cpp - sensors and actuators of io map {name}")),
+    }
+
+
+def runtime_sources() -> list:
+    """Paths of the coder sources (:data:`RUNTIME_FILES`)."""
+    fw = firmware_dir()
+    return [fw / f for f in RUNTIME_FILES]

@@ -1,0 +1,262 @@
+"""The io map (build --io) and the two-wheel robot example: validation errors name the io file,
+key and value; the io map sizes the input queue; the committed example project is what `build`
+generates; it builds with Debian's Arduino AVR core and, on simavr, the glue's decoded motor values
+equal the Python reference (coders.py on the numba twin's fired neurons) for the same sensor
+readings."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from feagi_embed.host.twin import Twin
+
+from feagi_embed.boards import load_board
+from feagi_embed.build import build_project
+from feagi_embed.connectome import develop
+from feagi_embed.genome import load_genome
+from feagi_embed.io import coders
+from feagi_embed.io.glue import test_reading as glue_reading
+from feagi_embed.io.pinmap import IoMapError, load_io_map
+from feagi_embed.plan import input_queue_len
+from feagi_embed.quantize import quantize
+from feagi_embed.stimulus import Stimulus
+from feagi_embed.targets.emulators import run_elf
+from feagi_embed.targets.pio import pio_build
+
+from .conftest import GENOMES, ROOT, require
+from .test_arduino_build import ARDUINO_AVR, CORE, _cc, _require
+
+EXAMPLE = ROOT / "examples" / "two_wheel_robot"
+IO = EXAMPLE / "io.toml"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return quantize(develop(load_genome(GENOMES / "webots_pioneer2.json")))
+
+
+def _io(tmp_path, text: str) -> Path:
+    p = tmp_path / "io.toml"
+    p.write_text(text)
+    return p
+
+
+MOTOR = '[[output]]\ncortical_mapping = "o__mot"\nchannel = 0\ndrive = "hbridge"\npwm_pin = 5\ndir_pin = 4\n'
+
+
+@pytest.mark.parametrize("text, match", [
+    ('[[input]]\ncortical_mapping = "i__nope"\npin = "A0"\n',
+     r"input\[0\]\.cortical_mapping = 'i__nope': expected an IPU \(sensor\) area of the genome: "
+     r"i__pro \(Proximity sensor\)"),
+    ('[[input]]\ncortical_mapping = "o__mot"\npin = "A0"\n', r"expected an IPU"),
+    ('[[input]]\ncortical_mapping = "i__pro"\npin = "A16"\n',
+     r"input\[0\]\.pin = 'A16': expected an analog input of mega2560: A0…A15"),
+    ('[[input]]\ncortical_mapping = "i__pro"\npin = 70\nread = "digital"\n',
+     r"input\[0\]\.pin = 70: expected a pin of mega2560: 0…69"),
+    ('[[input]]\ncortical_mapping = "i__pro"\npin = 3\n', r"expected an analog input"),
+    ('[[input]]\ncortical_mapping = "i__pro"\nchannel = 16\npin = "A0"\n',
+     r"input\[0\]\.channel = 16: expected an integer 0…15"),
+    (MOTOR + '[[output]]\ncortical_mapping = "o__mot"\nchannel = 1\ndrive = "pwm"\npin = 5\n',
+     r"output\[1\]\.pin = 5: expected a pin not used already \(pin 5 is output\[0\]\.pwm_pin = 5\)"),
+    (MOTOR.replace("pwm_pin = 5", "pwm_pin = 22"), r"output\[0\]\.pwm_pin = 22: expected a PWM pin"),
+    (MOTOR.replace("dir_pin = 4", "dir_pin = 1"), r"carry Serial"),
+    (MOTOR + MOTOR.replace("= 5", "= 6").replace("= 4", "= 7"), r"output\[1\]\.channel = 0: "
+     r"expected a channel not bound already"),
+    (MOTOR.replace("hbridge", "stepper"), r"output\[0\]\.drive = 'stepper'"),
+    (MOTOR + "speed = 3\n", r"output\[0\]\.speed = 3: expected one of the keys"),
+])
+def test_io_map_errors_name_file_key_value(tmp_path, model, text, match):
+    p = _io(tmp_path, text)
+    with pytest.raises(IoMapError, match=match) as e:
+        load_io_map(p, model, load_board("mega2560"))
+    assert str(e.value).startswith(str(p))
+
+
+def test_io_map_needs_board_pin_facts(tmp_path, model):
+    with pytest.raises(IoMapError, match=r"\[pins\]: missing"):
+        load_io_map(IO, model, load_board("esp32"))
+
+
+def test_io_map_sizes_the_input_queue(model):
+    io = load_io_map(IO, model, load_board("mega2560"))
+    assert io.queue_need() == 2  # two Linear proximity channels: one voxel each per burst
+    st = Stimulus.from_json({"stimuli": [{"bursts": [1, 1], "area": "i__pro", "kind": "inject",
+                                          "value": 1.0,
+                                          "voxels": [[x, 0, z] for x in range(16)
+                                                     for z in range(10)]}]})
+    # the test schedule's 160 entries and the io map's 2 share burst 1
+    assert input_queue_len(model, st, 1) == 160
+    assert input_queue_len(model, st, 1, io_need=io.queue_need()) == 162
+    assert input_queue_len(model, None, 1, io_need=2) == 160  # every proximity voxel anyway
+
+
+def test_committed_example_is_what_build_generates(tmp_path, model):
+    out = tmp_path / "firmware"
+    build_project(model, "mega2560", out, io_map=IO)
+    proj = EXAMPLE / "firmware"
+    fresh = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert fresh == sorted(p.relative_to(proj) for p in proj.rglob("*") if p.is_file())
+    diff = [str(r) for r in fresh if r.name != ".feagi-embed.json" and
+            not filecmp.cmp(out / r, proj / r, shallow=False)]
+    assert not diff, f"regenerate examples/two_wheel_robot/firmware (README.md): {diff}"
+    # a rebuild keeps the user's code
+    user = out / "src" / "feagi_user.cpp"
+    user.write_text(user.read_text() + "\n// mine\n")
+    build_project(model, "mega2560", out, io_map=IO)
+    assert user.read_text().endswith("// mine\n")
+
+
+def _reference_motors(model, io, bursts: int) -> list[tuple[int, int, int]]:
+    """(burst, output, q16) the glue must print: test readings -> coders.encode -> twin ->
+    fired OPU voxels -> coders.decode (holding the last value)."""
+    areas = model.areas
+    stimuli = []
+    for b in range(1, bursts + 1):
+        for i, s in enumerate(io.inputs):
+            num, den = coders.scale(glue_reading(i, b, s.lo, s.hi), s.lo, s.hi,
+                                    io.descs[s.area].is_signed, s.invert)
+            vox = coders.encode(io.descs[s.area], s.channel, s.axis, num, den)
+            if vox:
+                stimuli.append({"bursts": [b, b], "area": areas.genome_ids[s.area],
+                                "kind": "inject", "value": 1.0,
+                                "voxels": [[x, 0, z] for x, z in vox]})
+    tr = Twin(model).run(bursts, Stimulus.from_json({"stimuli": stimuli}))
+    value = [0] * len(io.outputs)
+    out = []
+    for b in range(1, bursts + 1):
+        ids = np.asarray(tr.fired[b - 1], np.int64)
+        a, x, y, z, _k = model.neuron_coords(ids) if len(ids) else ([],) * 5
+        for i, o in enumerate(io.outputs):
+            d = io.descs[o.area]
+            fired = [(int(xx), int(yy), int(zz)) for aa, xx, yy, zz in zip(a, x, y, z)
+                     if aa == o.area]
+            q = coders.decode(d, coders.mark(d, fired), o.channel, o.axis)
+            if q is not None:
+                value[i] = q
+            out.append((b, i, value[i]))
+    return out
+
+
+def test_example_glue_on_simavr_equals_python_reference(tmp_path, model):
+    _require()
+    bursts = 40
+    proj = build_project(model, "mega2560", tmp_path / "robot", io_map=IO, bursts=bursts).out_dir
+    includes = [CORE, ARDUINO_AVR / "variants" / "mega", proj / "include",
+                proj / "lib" / "feagi_runtime" / "src"]
+    objs = []
+    for i, src in enumerate(sorted([*CORE.glob("*.c"), *CORE.glob("*.cpp"), *CORE.glob("*.S")])):
+        objs.append(tmp_path / f"core{i}.o")
+        _cc(src, objs[-1], includes, [])
+    pb = pio_build(proj, "atmelavr", "arduino")
+    assert proj / "src" / "feagi_io_glue.cpp" in pb.sources
+    assert proj / "lib" / "feagi_runtime" / "src" / "feagi_io.c" in pb.sources
+    includes += [d for d in pb.include_dirs if d not in includes]
+    for i, src in enumerate(pb.sources):
+        objs.append(tmp_path / f"ours{i}.o")
+        _cc(src, objs[-1], includes, ["-Wall", "-Wextra", "-Werror", "-DFEAGI_SIMAVR_EXIT=1",
+                                      "-DFEAGI_IO_TRACE=1", "-DFEAGI_IO_TEST_READINGS=1"])
+    elf = tmp_path / "robot.elf"
+    r = subprocess.run(["avr-gcc", "-mmcu=atmega2560", "-Os", "-Wl,--gc-sections",
+                        *map(str, objs), "-o", str(elf), "-lm"], capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = run_elf("mega2560", elf, timeout=300)
+    assert run.exit_code == 0, (run.stdout[-800:], run.stderr[-800:])
+    got = [tuple(map(int, m)) for m in re.findall(r"^M (\d+) (\d+) (-?\d+)\r?$", run.stdout,
+                                                  re.MULTILINE)]
+    io = load_io_map(IO, model, load_board("mega2560"))
+    want = _reference_motors(model, io, bursts)
+    assert len(got) == bursts * 2
+    assert got == want
+    assert any(q != 0 for _, _, q in want), "the stimulus never moved a wheel"
+
+
+def test_cli_build_io(tmp_path):
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+
+    out = tmp_path / "robot"
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "mega2560", "--io",
+                                  str(IO), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "src" / "feagi_io_glue.cpp").is_file()
+    bad = _io(tmp_path, MOTOR.replace("pwm_pin = 5", "pwm_pin = 99"))
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "mega2560", "--io",
+                                  str(bad), "--out", str(tmp_path / "other")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{bad}: output[0].pwm_pin = 99: expected a pin of mega2560" in r.output
+    assert not (tmp_path / "other").exists()  # nothing written
+    # the same pins exist on an uno, but the brain does not fit its 2 KB of SRAM: refused
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "uno", "--io", str(IO),
+                                  "--out", str(tmp_path / "uno")])
+    assert r.exit_code == 2 and "model does not fit uno" in r.output, r.output
+
+
+def test_example_native_env_compiles_and_links(tmp_path):
+    """`pio run -e native` of the example: src/ + the libraries admitted on native (runtime with
+    the coders, the native HAL) compile with -Werror and link; the glue compiles to nothing off
+    Arduino."""
+    gcc = shutil.which("gcc")
+    require([t for t in ("gcc", "g++") if shutil.which(t) is None], "native build")
+    proj = EXAMPLE / "firmware"
+    pb = pio_build(proj, "native")
+    names = {p.name for p in pb.sources}
+    assert {"feagi_io.c", "feagi_io_glue.cpp", "hal_native.c"} <= names
+    r = subprocess.run([gcc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-x", "c",
+                        *[str(p) for p in pb.sources if p.suffix == ".c"],
+                        *[f"-I{d}" for d in pb.include_dirs], "-o", str(tmp_path / "fw")],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for cpp in (p for p in pb.sources if p.suffix == ".cpp"):
+        r = subprocess.run(["g++", "-Wall", "-Wextra", "-Werror", "-c", str(cpp),
+                            *[f"-I{d}" for d in pb.include_dirs], "-o", str(tmp_path / "x.o")],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_glue_of_every_drive_compiles_for_avr(tmp_path, model):
+    """Servo, PWM, digital outputs and a digital input: the generated glue compiles with -Werror
+    against the Arduino AVR core (Debian ships no Servo library: a declaration-only stand-in
+    with Servo's attach/write signatures is put on the include path)."""
+    _require()
+    io = _io(tmp_path, '''
+[[input]]
+cortical_mapping = "i__pro"
+channel = 3
+pin = 23
+read = "digital"
+invert = true
+
+[[output]]
+cortical_mapping = "o__mot"
+channel = 0
+drive = "servo"
+pin = 9
+angle = [20, 160]
+
+[[output]]
+cortical_mapping = "o__mot"
+channel = 1
+drive = "pwm"
+pin = 10
+''')
+    proj = build_project(model, "mega2560", tmp_path / "p", io_map=io).out_dir
+    glue = proj / "src" / "feagi_io_glue.cpp"
+    assert "#define FEAGI_IO_HAS_SERVO 1" in (proj / "include" / "feagi_io_map.h").read_text()
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    (stub / "Servo.h").write_text("#pragma once\nclass Servo {\npublic:\n"
+                                  "  unsigned char attach(int pin);\n  void write(int value);\n};\n")
+    pb = pio_build(proj, "atmelavr", "arduino")
+    includes = [CORE, ARDUINO_AVR / "variants" / "mega", stub, *pb.include_dirs]
+    _cc(glue, tmp_path / "glue.o", includes, ["-Wall", "-Wextra", "-Werror"])
+    nm = subprocess.run(["avr-nm", "-C", str(tmp_path / "glue.o")], capture_output=True,
+                        text=True, check=True).stdout
+    assert "Servo::write" in nm and "analogWrite" in nm and "digitalRead" in nm
