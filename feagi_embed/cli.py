@@ -406,7 +406,14 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
               "under Node, unix with viper), or both.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the random stimulus used when no --stimulus is given.")
-def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed) -> None:
+@click.option("--port", default=None,
+              help="Check a real board instead: read its device-protocol lines from this serial "
+                   "port (the firmware built with the same --test-stimulus/--bursts).")
+@click.option("--baud", type=int, default=115200, show_default=True, help="Baud rate of --port.")
+@click.option("--log", "log_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Check a real board's captured serial output (a file) instead.")
+def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed, port, baud,
+               log_file) -> None:
     """Run GENOME on the twin and every target available here; compare every digest.
 
     Without --stimulus a seeded random stimulus drives the input areas (force-fires and integer
@@ -429,6 +436,8 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     model = _load_model(genome, strict, None)
     if stimulus_file:
         stim = _load_stimulus(stimulus_file, strict)
+    elif port or log_file:  # the board ran the schedule it was built with: none given, none used
+        stim = Stimulus()
     else:
         from .plan import input_queue_len
         # no more entries per burst than the board's default input queue takes
@@ -436,7 +445,13 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
         click.echo(f"note: no --stimulus: driving a random stimulus (seed {seed}, "
                    f"{len(stim.entries)} entries over {bursts} bursts) into the input areas", err=True)
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
-        rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
+        if port or log_file:
+            from .executors import DeviceLog, SerialDevice
+            devices = [DeviceLog(log_file)] if log_file else []
+            devices += [SerialDevice(port, baud)] if port else []
+            rows = verify(model, devices, stim, bursts)
+        else:
+            rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
     if rows[0]["activity"]["fired_without_power"] == 0:
         click.echo("warning: nothing but the power neuron fired: this run does not exercise "
                    "synapses (give a --stimulus that drives the input areas)", err=True)

@@ -168,6 +168,79 @@ class MicroPython:
         return trace_from_protocol(r.stdout, detail)
 
 
+class DeviceLog:
+    """A real board's device-protocol output (B/S/E lines) captured to a file: what a board
+    flashed with ``feagi-embed build --test-stimulus S --bursts N`` printed on its serial port.
+    Other lines (``O`` motor lines, boot messages) are ignored."""
+
+    compares_state = True
+    can_trace_ids = False
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.name = f"device log ({self.path.name})"
+
+    def available(self) -> str | None:
+        return None if self.path.is_file() else f"no file {self.path}"
+
+    def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
+        text = self.path.read_text(errors="replace")
+        return trace_from_protocol(text, f"{len(text.splitlines())} lines from {self.path}")
+
+
+class SerialDevice:
+    """A real board on a serial port (pyserial: ``/dev/ttyUSB0``, ``COM3``, a pty, or a
+    ``socket://`` URL), read until its ``E`` line (or ``timeout`` seconds): the device-protocol
+    lines of the firmware's compiled test schedule, printed after reset."""
+
+    compares_state = True
+    can_trace_ids = False
+
+    def __init__(self, port: str, baud: int = 115200, timeout: float = 60.0):
+        self.port, self.baud, self.timeout = port, int(baud), float(timeout)
+        self.name = f"board on {port}"
+
+    def available(self) -> str | None:
+        try:
+            import serial  # noqa: F401
+        except ImportError:
+            return "pyserial is not installed (pip install pyserial)"
+        return None
+
+    def read_lines(self) -> str:
+        """The text the device sends until its ``E`` line or the timeout.
+
+        Raises:
+            FeagiEmbedError: the port cannot be opened.
+        """
+        import time
+
+        import serial
+
+        from .errors import FeagiEmbedError
+
+        try:
+            port = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.2)
+        except (serial.SerialException, ValueError) as e:
+            raise FeagiEmbedError(f"--port {self.port}: cannot open ({e})") from None
+        lines: list[str] = []
+        end = time.monotonic() + self.timeout
+        with port:
+            while time.monotonic() < end:
+                raw = port.readline()
+                if not raw:
+                    continue
+                line = raw.decode("ascii", "replace").strip()
+                lines.append(line)
+                if line.startswith("E "):
+                    break
+        return "\n".join(lines) + "\n"
+
+    def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
+        text = self.read_lines()
+        return trace_from_protocol(text, f"{len(text.splitlines())} lines from {self.port}")
+
+
 def default_executors(board: Board, lang: str = "c",
                       work_dir: str | Path | None = None) -> list[Executor]:
     """What ``feagi-embed verify --board B --lang L`` runs besides the reference: the f32
