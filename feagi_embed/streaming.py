@@ -20,6 +20,9 @@ from .stimulus import KIND_FORCE, KIND_INJECT, StimulusError
 
 __all__ = ["StepResult", "area_inputs", "step_arrays"]
 
+_EMPTY_IDS = np.empty(0, np.uint32)
+_EMPTY_KINDS = np.empty(0, np.uint8)
+
 
 @dataclass
 class StepResult:
@@ -64,12 +67,18 @@ def step_arrays(n_neurons: int, ids, values=None, kinds=None, real: bool = False
     """
     vdtype = np.float32 if real else np.int32
     if ids is None:
-        return np.empty(0, np.uint32), np.empty(0, vdtype), np.empty(0, np.uint8)
+        return _EMPTY_IDS, np.empty(0, vdtype), _EMPTY_KINDS
     ids = np.asarray(ids).reshape(-1)
     e = ids.shape[0]
-    if e and (ids.dtype.kind not in "iu" or int(ids.min()) < 0 or int(ids.max()) >= n_neurons):
-        raise StimulusError(f"step inputs: ids: got values in [{ids.min()}, {ids.max()}] "
-                            f"({ids.dtype}); expected integer neuron ids in [0, {n_neurons - 1}]")
+    if e:
+        # one or two reductions; uint32 (the native dtype) cannot be negative
+        if ids.dtype.kind not in "iu" or ids.max() >= n_neurons or (ids.dtype.kind == "i" and
+                                                                      ids.min() < 0):
+            raise StimulusError(f"step inputs: ids: got values in [{ids.min()}, {ids.max()}] "
+                                f"({ids.dtype}); expected integer neuron ids in "
+                                f"[0, {n_neurons - 1}]")
+        if ids.dtype != np.uint32:
+            ids = ids.astype(np.uint32)
     if values is None:
         val = np.zeros(e, vdtype)
     else:
@@ -77,24 +86,32 @@ def step_arrays(n_neurons: int, ids, values=None, kinds=None, real: bool = False
         if v.shape[0] != e:
             raise StimulusError(f"step inputs: values: got {v.shape[0]} values for {e} ids; "
                                 "expected one value per id")
-        if not real and e and v.dtype.kind in "iu" and (int(v.min()) < -2**31 or
-                                                          int(v.max()) >= 2**31):
-            raise StimulusError(f"step inputs: values: got q-values in [{v.min()}, {v.max()}]; "
-                                "expected int32 q-values")
-        if not real and v.dtype.kind == "f":
-            raise StimulusError("step inputs: values: got floats; expected int32 q-values (the "
-                                "fixed-point twin; feagi_embed.streaming.area_inputs quantizes)")
+        if not real and v.dtype != np.int32:
+            if v.dtype.kind == "f":
+                raise StimulusError("step inputs: values: got floats; expected int32 q-values "
+                                    "(the fixed-point twin; feagi_embed.streaming.area_inputs "
+                                    "quantizes)")
+            if e and (v.min() < -2**31 or v.max() >= 2**31):
+                raise StimulusError(f"step inputs: values: got q-values in [{v.min()}, "
+                                    f"{v.max()}]; expected int32 q-values")
         val = v.astype(vdtype, copy=False)
     if kinds is None:
         kind = np.zeros(e, np.uint8)
     else:
         k = np.asarray(kinds)
-        kind = np.broadcast_to(k, (e,)).astype(np.uint8) if k.ndim == 0 else k.reshape(-1).astype(np.uint8)
-        if kind.shape[0] != e or (e and int(kind.max()) > KIND_FORCE):
-            raise StimulusError(f"step inputs: kinds: got {kind.shape[0]} kinds (max "
-                                f"{int(kind.max()) if e else 0}) for {e} ids; expected one of "
-                                f"{KIND_INJECT} (inject) / {KIND_FORCE} (force) per id")
-    return np.ascontiguousarray(ids, np.uint32), np.ascontiguousarray(val), kind
+        if k.ndim == 0:
+            if int(k) not in (KIND_INJECT, KIND_FORCE):
+                raise StimulusError(f"step inputs: kinds: got {int(k)}; expected {KIND_INJECT} "
+                                    f"(inject) or {KIND_FORCE} (force)")
+            kind = np.full(e, k, np.uint8)
+        else:
+            kind = k.reshape(-1).astype(np.uint8, copy=False)
+            if kind.shape[0] != e or (e and kind.max() > KIND_FORCE):
+                raise StimulusError(f"step inputs: kinds: got {kind.shape[0]} kinds (max "
+                                    f"{int(kind.max()) if kind.size else 0}) for {e} ids; "
+                                    f"expected one of {KIND_INJECT} (inject) / {KIND_FORCE} "
+                                    "(force) per id")
+    return ids, val, kind
 
 
 def area_inputs(model, arrays: dict, kind: str = "inject", real: bool = False

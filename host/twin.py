@@ -351,6 +351,7 @@ class Twin:
         cap = max(4 * n, 1 << 16)  # fired-id buffer: a call stops before it could overflow
         self._out_ids = np.empty(cap, np.uint32)
         self._out_v = np.empty(cap, vt)
+        self._static_args = None
         self._step_ptr = np.zeros(2, np.int64)
         self._step_counts = np.zeros(1, np.int64)
         m = model
@@ -408,24 +409,31 @@ class Twin:
         return state_digest(self.V, self.cd, self.cc)
 
     def _kernel_args(self, b0, step, ptr, nrn, val, kind, counts):
-        m = self.model
-        power_in, forced_v, psp_cap = self._scalars
-        thr, area, lim, leak_ = self._params
-        syn_ptr, syn_dst, syn_c, syn_w = self._syn
-        head = (b0, step, m.power_neuron, power_in, forced_v, psp_cap,
-                m.large_brain, thr, area, lim, leak_, m.area_exc_mode, m.area_exc_t,
-                m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc, m.area_mp_driven,
-                self._degen, syn_ptr, syn_dst, syn_c, syn_w, m.fanout, ptr, nrn, val, kind,
-                self.V, self.cd, self.cc, self.psp, self._acc, self._flag)
-        tail = (self._out_ids, self._out_v, counts, self.mode == "float")
-        if self.threads == 1:
-            return head + (self._cand, self._forced, self._prev, self._fq, self._fq_v,
-                           self._fq_len, self._refl, self._refl_len) + tail
-        p = self._par
-        return head + (self._cand, self._prev, self._forced, self._fq, self._fq_v,
-                       self._fq_len, p["fq_off"], p["bounds"], p["split"], p["lcand"],
-                       p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"], p["lfired"],
-                       p["lfv"], p["lfcnt"]) + tail
+        """The kernel's argument tuple; the parts that never change are built once."""
+        static = self._static_args
+        if static is None:
+            m = self.model
+            power_in, forced_v, psp_cap = self._scalars
+            thr, area, lim, leak_ = self._params
+            syn_ptr, syn_dst, syn_c, syn_w = self._syn
+            a = (m.power_neuron, power_in, forced_v, psp_cap,
+                 m.large_brain, thr, area, lim, leak_, m.area_exc_mode, m.area_exc_t,
+                 m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc, m.area_mp_driven,
+                 self._degen, syn_ptr, syn_dst, syn_c, syn_w, m.fanout)
+            b = (self.V, self.cd, self.cc, self.psp, self._acc, self._flag)
+            if self.threads == 1:
+                b += (self._cand, self._forced, self._prev, self._fq, self._fq_v,
+                      self._fq_len, self._refl, self._refl_len)
+            else:
+                p = self._par
+                b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
+                      self._fq_len, p["fq_off"], p["bounds"], p["split"], p["lcand"],
+                      p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"], p["lfired"],
+                      p["lfv"], p["lfcnt"])
+            b += (self._out_ids, self._out_v)
+            self._static_args = static = (a, b, self.mode == "float")
+        a, b, floating = static
+        return (b0, step) + a + (ptr, nrn, val, kind) + b + (counts, floating)
 
     def _call(self, *args):
         """Call the kernel. numba's dispatch of a literal-specialised function re-types the call
