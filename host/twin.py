@@ -384,6 +384,7 @@ class Twin:
         P = self.threads
         self._par = dict(
             fq_off=np.zeros(P + 1, np.int64), bounds=bounds, split=split,
+            sT=np.zeros((P + 1, n + 1), np.int64), skind=np.zeros(n + 1, np.uint8),
             lcand=np.zeros(n + 1, np.uint32), lcnt=np.zeros(P, np.int64),
             lprev=np.zeros(n + 1, np.uint32), lpcnt=np.zeros(P, np.int64),
             lrefl=np.zeros(n + 1, np.uint32), lrcnt=np.zeros(P, np.int64),
@@ -427,9 +428,9 @@ class Twin:
             else:
                 p = self._par
                 b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
-                      self._fq_len, p["fq_off"], p["bounds"], p["split"], p["lcand"],
-                      p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"], p["lfired"],
-                      p["lfv"], p["lfcnt"])
+                      self._fq_len, p["fq_off"], p["bounds"], p["split"], p["sT"], p["skind"],
+                      p["lcand"], p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"],
+                      p["lfired"], p["lfv"], p["lfcnt"])
             b += (self._out_ids, self._out_v)
             self._static_args = static = (a, b, self.mode == "float")
         a, b, floating = static

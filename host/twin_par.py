@@ -99,15 +99,16 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                    a_cfl, a_mp_acc, a_mp_driven, a_degen, syn_ptr, syn_dst, syn_c, syn_w, fanout,
                    st_ptr, st_nrn, st_val, st_kind,
                    V, cd, cc, psp, acc, flag, gcand, gprev, forced, fq, fq_v, fq_len, fq_off,
-                   bounds, split, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired, lfv, lfcnt,
-                   out_ids, out_v, out_counts, floating):
+                   bounds, split, sT, skind, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired,
+                   lfv, lfcnt, out_ids, out_v, out_counts, floating):
     """:func:`feagi_embed.host.twin.run_bursts` over ``P = len(bounds) - 1`` neuron ranges.
 
     Per-range buffers (``lcand``, ``lprev``, ``lrefl``, ``lfired``/``lfv``: ``[N]``, range ``p``
     using ``[bounds[p], bounds[p+1])``; counts ``[P]``), ``gcand``/``gprev`` (``gprev[0]`` =
     count) the candidates of the serial inputs, ``fq_off[p]`` where range ``p``'s fired ids start
     in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the row-sorted copies and ``split`` the range
-    offsets of :func:`prepare`. Returns ``(ids written, bursts run)``.
+    offsets of :func:`prepare`; ``sT`` (int64 ``[P+1, N+1]``) and ``skind`` (uint8 ``[N+1]``) scratch
+    for the per-burst gather of the fire queue's row slices. Returns ``(ids written, bursts run)``.
     """
     literally(floating)
     n_out = 0
@@ -141,6 +142,16 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
             acc[power] = accumulate(acc[power], power_in, floating)
         nfq = fq_len[0]
         n_gprev = gprev[0]
+        # per-source row slices of every range, gathered once in fire-queue order (streamed by
+        # the ranges below instead of P random reads of syn_ptr/split per source)
+        for p in prange(P):
+            for j in range(nfq * p // P, nfq * (p + 1) // P):
+                src = fq[j]
+                base = syn_ptr[src]
+                for r in range(P + 1):
+                    sT[r, j] = base + split[src, r]
+                area = neuron_area[src]
+                skind[j] = 1 if a_mp_driven[area] else (2 if a_degen[area] != 0 else 0)
         for p in prange(P):
             lo = bounds[p]
             hi = bounds[p + 1]
@@ -166,14 +177,14 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
             # 5. propagation: the range's slice of every row, sources in fire-queue order
             lc = 0
             for j in range(nfq):
-                src = fq[j]
-                k0 = syn_ptr[src] + split[src, p]
-                k1 = syn_ptr[src] + split[src, p + 1]
+                k0 = sT[p, j]
+                k1 = sT[p + 1, j]
                 if k1 <= k0:
                     continue
-                area = neuron_area[src]
-                driven = a_mp_driven[area]
-                degen = a_degen[area] != 0
+                sk = skind[j]
+                src = fq[j]
+                driven = sk == 1
+                degen = sk == 2
                 for k in range(k0, k1):
                     t = syn_dst[k]
                     if driven:
