@@ -37,7 +37,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -107,7 +106,8 @@ def numba_section(model, acts, threads, bursts, reps, seed):
                  "speedup_vs_1": base / us, "equal_threads_1": crcs == ref_crc,
                  "bursts_compared": len(crcs)}
             rows.append(r)
-            log(f"  numba {100 * act:g}% T={T:2d}: {us:10.1f} us/burst  {r['syn_events_per_s']:.3g} ev/s"
+            log(f"  numba {100 * act:g}% T={T:2d}: {us:10.1f} us/burst"
+                f"  {r['syn_events_per_s']:.3g} ev/s"
                 f"  ({r['syn_events_per_s_per_thread']:.3g}/thread)  x{r['speedup_vs_1']:.2f}"
                 f"  equal={r['equal_threads_1']}  setup {setup:.1f} s warm {warm:.1f} s")
     return rows
@@ -258,14 +258,13 @@ def cuda_section(model, acts, bursts, reps, seed, numba_bursts):
         pre = fresh_force(model, area, act, total, seed)
         ref = Twin(model, threads=os.cpu_count() or 1).run(numba_bursts, pre, final_state=False)
         tw = CudaTwin(model)
-        tr = tw.run(warm, pre, record=False, final_state=False)  # compile + graph capture
+        tw.run(warm, pre, record=False, final_state=False)  # compile + graph capture
         tw.run(bursts, pre, record=False, final_state=False)  # captures the batch shape
-        crcs = list(tr.burst_crc)
         walls, devs = [], []
         for _ in range(reps):
             d0 = tw.device_s
             t0 = time.perf_counter()
-            tr = tw.run(bursts, pre, record=False, final_state=False)
+            tw.run(bursts, pre, record=False, final_state=False)
             walls.append(time.perf_counter() - t0)
             devs.append(tw.device_s - d0)
         # digests: a fresh twin over the numba bursts
@@ -382,7 +381,8 @@ def main(argv=None):
         log(f"synthetic model {model.n_neurons:,} neurons {model.n_synapses:,} synapses "
             f"({time.perf_counter() - t0:.1f} s)")
     if "numba" in args.sections:
-        rows += numba_section(model, args.activity, threads, args.numba_bursts, args.reps, args.seed)
+        rows += numba_section(model, args.activity, threads, args.numba_bursts, args.reps,
+                              args.seed)
     if "step" in args.sections:
         rows += step_section(args.step_genomes, args.step_backends, args.step_bursts, args.seed,
                              args.step_threads)
@@ -403,7 +403,8 @@ def main(argv=None):
     if args.json_out:
         os.makedirs(os.path.dirname(os.path.abspath(args.json_out)), exist_ok=True)
         with open(args.json_out, "w") as fh:
-            json.dump({"tool": "bench/bench_speed.py", "argv": sys.argv[1:] if argv is None else argv,
+            json.dump({"tool": "bench/bench_speed.py",
+                       "argv": sys.argv[1:] if argv is None else argv,
                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": info,
                        "results": rows}, fh, indent=1)
         log(f"wrote {args.json_out}")

@@ -62,5 +62,5 @@ def is_cold(dispatcher, sig: tuple) -> bool:
 
 def notice(what: str) -> None:
     """The one-line "compiling…" notice on stderr (kept off stdout: ``run --json`` owns it)."""
-    print(f"feagi-embed: compiling {what} (once; cached in {os.environ.get('NUMBA_CACHE_DIR', 'numba default')})…",
-          file=sys.stderr, flush=True)
+    where = os.environ.get("NUMBA_CACHE_DIR", "numba's default cache")
+    print(f"feagi-embed: compiling {what} (once; cached in {where})…", file=sys.stderr, flush=True)

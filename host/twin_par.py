@@ -107,8 +107,9 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
     using ``[bounds[p], bounds[p+1])``; counts ``[P]``), ``gcand``/``gprev`` (``gprev[0]`` =
     count) the candidates of the serial inputs, ``fq_off[p]`` where range ``p``'s fired ids start
     in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the row-sorted copies and ``split`` the range
-    offsets of :func:`prepare`; ``sT`` (int64 ``[P+1, N+1]``) and ``skind`` (uint8 ``[N+1]``) scratch
-    for the per-burst gather of the fire queue's row slices. Returns ``(ids written, bursts run)``.
+    offsets of :func:`prepare`; ``sT`` (int64 ``[P+1, N+1]``) and ``skind`` (uint8 ``[N+1]``)
+    scratch for the per-burst gather of the fire queue's row slices.
+    Returns ``(ids written, bursts run)``.
     """
     literally(floating)
     n_out = 0

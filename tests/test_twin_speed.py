@@ -149,7 +149,7 @@ def test_area_inputs_match_the_stimulus_file():
     stim = Stimulus.from_json({"stimuli": [
         {"bursts": [1, 1], "area": gid, "voxels": [v], "kind": "inject",
          "value": float(vals[tuple(v)])} for v in vox]})
-    ptr, nrn, val, kind = stim.compile(m, 1)
+    _, nrn, val, kind = stim.compile(m, 1)
     ids, q, k = area_inputs(m, {gid: vals})
     assert np.array_equal(ids, nrn) and np.array_equal(q, val) and np.array_equal(k, kind)
     fids, _, fk = area_inputs(m, {gid: vals}, kind="force")
