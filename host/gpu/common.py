@@ -236,6 +236,9 @@ class GpuTwin:
     """
 
     backend = "gpu"
+    #: whether ``_set_stim`` may upload the next batch while the current one runs (the backend
+    #: double-buffers the stimulus and ``_launch`` uses the most recent upload)
+    prefetch = False
 
     def __init__(self, model: Model, mode: str = "fixed", *, batch: int = 64):
         if mode != "fixed":
@@ -326,13 +329,26 @@ class GpuTwin:
             watch = np.asarray(watch, np.int64)
             limit = 1
         done = 0
-        while done < bursts:
+
+        def size(burst, done):
             step = min(limit, bursts - done)
             if state_every:
-                step = min(step, state_every - (self.burst % state_every))
+                step = min(step, state_every - (burst % state_every))
+            return step
+
+        uploaded = None
+        while done < bursts:
+            step = size(self.burst, done)
             b0 = self.burst + 1
-            self._set_stim(*stim_block(*st, b0, step))
+            if uploaded != (b0, step):
+                self._set_stim(*stim_block(*st, b0, step))
             self._launch(step, record)
+            uploaded = None
+            if self.prefetch and done + step < bursts:
+                # the next batch's stimulus travels while this batch runs
+                nxt = (b0 + step, size(self.burst + step, done + step))
+                self._set_stim(*stim_block(*st, *nxt))
+                uploaded = nxt
             counts, crcs, ids, vs = self._read_out(step, record)
             pos = 0
             for i in range(step):

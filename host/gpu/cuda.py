@@ -169,6 +169,7 @@ class CudaTwin(GpuTwin):
     """
 
     backend = "cuda"
+    prefetch = True
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
                  grid: int | None = None, profile: bool = False):
@@ -213,6 +214,9 @@ class CudaTwin(GpuTwin):
         self._graphs = {}
         self._pending = None
         self._pinned = None  # pinned staging buffer of the stimulus upload
+        self._copy = cp.cuda.Stream(non_blocking=True)  # stimulus uploads
+        self._stims = [self._buf["stim"], cp.zeros_like(self._buf["stim"])]  # double buffer
+        self._slot = 0
         self._host = {}  # pinned read-back buffers
         self._pin_done = None
         #: seconds the device spent on the batches run so far (CUDA events, launch to completion)
@@ -238,15 +242,18 @@ class CudaTwin(GpuTwin):
         return ptr, packed
 
     def _set_stim(self, head, entries):
-        """Upload ``head`` (through a small pinned staging buffer) and ``entries`` (pinned when
-        they come from the schedule; a step's few entries are staged too) with asynchronous
-        copies on the twin's stream, queued behind the previous burst (no host wait)."""
+        """Upload ``head`` (through a small pinned staging buffer) and ``entries`` (DMA'd straight
+        from the pinned schedule; a step's few entries are staged too) into the other of the two
+        stimulus buffers, on the copy stream: it overlaps the batch in flight, and the next
+        :meth:`_launch` waits for it on the device, not on the host."""
         cp = self._cp
         size = head.size + entries.size
-        if size > self._buf["stim"].size:
-            with self._stream:
-                self._buf["stim"] = cp.zeros(max(size, 2 * self._buf["stim"].size), cp.uint32)
-            self._graphs.clear()  # captured graphs hold the old pointer
+        slot = 1 - self._slot
+        if size > self._stims[slot].size:
+            with self._copy:
+                self._stims[slot] = cp.zeros(max(size, 2 * self._stims[slot].size), cp.uint32)
+            self._graphs = {k: g for k, g in self._graphs.items() if k[2] != slot}
+        dev = self._stims[slot]
         direct = entries.size > 4096 and _is_pinned(entries)
         staged = head.size + (0 if direct else entries.size)
         if self._pin_done is not None:
@@ -260,11 +267,12 @@ class CudaTwin(GpuTwin):
         pin[:head.size] = head
         if not direct:
             pin[head.size:staged] = entries
-        self._buf["stim"][:staged].set(pin[:staged], stream=self._stream)
+        dev[:staged].set(pin[:staged], stream=self._copy)
         if direct:
-            self._buf["stim"][head.size:size].set(entries, stream=self._stream)
+            dev[head.size:size].set(entries, stream=self._copy)
         self._pin_done = cp.cuda.Event()
-        self._pin_done.record(self._stream)
+        self._pin_done.record(self._copy)
+        self._slot = slot
 
     def _enqueue(self, step, record):
         args = self._args(record)
@@ -286,13 +294,16 @@ class CudaTwin(GpuTwin):
 
     def _launch(self, step, record):
         s = self._stream
+        self._buf["stim"] = self._stims[self._slot]  # the most recent upload
+        if self._pin_done is not None:
+            s.wait_event(self._pin_done)
         self._pending = self._cp.cuda.Event()
         if not self._use_graphs:
             self._pending.record(s)
             with s:
                 self._enqueue(step, record)
             return
-        key = (step, record)
+        key = (step, record, self._slot)
         graph = self._graphs.get(key)
         if graph is None:
             with s:
