@@ -153,16 +153,18 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
 @click.option("--state-every", type=click.IntRange(0), default=10, show_default=True,
               help="State digest every K bursts (0: only at the end).")
 @click.option("--frac-bits", type=int, default=None, help="Force F (checked for overflow).")
-@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON (streamed).")
+@click.option("--npz", "npz_path", type=click.Path(dir_okay=False),
+              help="Write the trace as binary .npz (ids, counts, V at fire, digests).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bits, as_json,
-            strict) -> None:
+            strict, npz_path=None) -> None:
     """Run GENOME for N bursts on the host twin; print fired counts per area and digests."""
     from rich.progress import Progress
     from rich.table import Table
 
     from .host.twin import Trace, Twin
-    from .runner import plot_raster, trace_report
+    from .runner import JsonTraceWriter, plot_raster, trace_report, write_npz
     from .stimulus import Stimulus
 
     from .host.gpu import backends
@@ -175,22 +177,31 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     twin = Twin(model) if backend == "numba" else backends.twin_class(backend)(model)
     trace = Trace()
     chunk = max(1, state_every or 100)
+    # --json alone streams each chunk out (one buffered write per MiB) and keeps only digests
+    stream = JsonTraceWriter(model, sys.stdout) if as_json else None
+    keep = raster or npz_path or not as_json
     with Progress(transient=True, disable=as_json or bursts < 500) as prog:
         task = prog.add_task("bursts", total=bursts)
         while twin.burst < bursts:
-            part = twin.run(min(chunk, bursts - twin.burst), stim, state_every=state_every)
-            trace.fired += part.fired
-            trace.fired_v += part.fired_v
+            n = min(chunk, bursts - twin.burst)
+            part = twin.run(n, stim, state_every=state_every,
+                            final_state=twin.burst + n == bursts)
+            if stream is not None:
+                stream.write(part)
+            if keep:
+                trace.fired += part.fired
+                trace.fired_v += part.fired_v
             trace.burst_crc += part.burst_crc
             trace.state_crc.update(part.state_crc)
             prog.update(task, completed=twin.burst)
-    rep = trace_report(model, trace)
     if raster:
         plot_raster(model, trace, raster, title=os.path.basename(resolve_genome_path(genome)))
-    if as_json:
-        json.dump(rep, sys.stdout)
-        sys.stdout.write("\n")
+    if npz_path:
+        write_npz(npz_path, model, trace)
+    if stream is not None:
+        stream.close()
         return
+    rep = trace_report(model, trace)
     names = model.areas.genome_ids
     t = Table(title=f"{bursts} bursts, Q{31 - model.frac_bits}.{model.frac_bits}",
               title_justify="left")

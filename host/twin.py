@@ -8,13 +8,19 @@ zlib's CRC-32 from the fired ids and state arrays.
 
 from __future__ import annotations
 
-import numba as nb
-import numpy as np
-from numba import literally
+from ..numba_cache import configure as _configure_cache
 
-from ..model import EXC_ALWAYS, EXC_NEVER, Model
-from ..stimulus import KIND_FORCE, Stimulus
-from ..trace import Trace, burst_digest, state_digest
+_configure_cache()  # NUMBA_CACHE_DIR under the user cache dir, before the first @njit(cache=True)
+
+import numba as nb  # noqa: E402
+import numpy as np  # noqa: E402
+from numba import literally  # noqa: E402
+
+from ..model import EXC_ALWAYS, EXC_NEVER, Model  # noqa: E402
+from ..numba_cache import is_cold, notice  # noqa: E402
+from ..stimulus import KIND_FORCE, Stimulus  # noqa: E402
+from ..streaming import StepResult, step_arrays  # noqa: E402
+from ..trace import Trace, burst_digest, state_digest  # noqa: E402
 
 __all__ = ["Trace", "Twin", "burst_digest", "run", "run_bursts", "state_digest"]
 
@@ -283,8 +289,15 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
     return n_out, n_bursts
 
 
-#: compiled kernel entry points by signature (see :meth:`Twin._call`)
+#: compiled kernel entry points by (kernel, signature) (see :meth:`Twin._call`)
 _ENTRY_POINTS: dict = {}
+#: below this many synapses a model runs on one thread by default (range set-up and the
+#: per-phase fork/join cost more than they save)
+PARALLEL_MIN_SYNAPSES = 2_000_000
+
+
+def _max_threads() -> int:
+    return int(nb.config.NUMBA_NUM_THREADS)
 
 
 class Twin:
@@ -295,16 +308,26 @@ class Twin:
         mode: ``"fixed"`` (the normative fixed-point model every target implements) or
             ``"float"`` (the same rules in f32 with FEAGI's arithmetic, for fidelity studies;
             ``V`` is then float32 and digests hash its bits).
+        threads: neuron ranges run in parallel (:mod:`feagi_embed.host.twin_par`; bit-exact with
+            one thread). ``1``: the single-thread kernel. ``None``: every core numba may use
+            (``NUMBA_NUM_THREADS``) for models of at least :data:`PARALLEL_MIN_SYNAPSES`
+            synapses, else 1. More ranges than cores is allowed (they share the cores).
 
     Example::
 
         twin = Twin(model)
         trace = twin.run(120, stimulus, state_every=10)
+        out = twin.step([12, 40], [q12, q40])   # one more burst with these injections
     """
 
-    def __init__(self, model: Model, mode: str = "fixed"):
+    def __init__(self, model: Model, mode: str = "fixed", *, threads: int | None = None):
         if mode not in ("fixed", "float"):
             raise ValueError(f"mode {mode!r}: expected 'fixed' or 'float'")
+        if threads is None:
+            threads = _max_threads() if model.n_synapses >= PARALLEL_MIN_SYNAPSES else 1
+        if int(threads) < 1:
+            raise ValueError(f"threads {threads!r}: expected an integer >= 1 (or None)")
+        self.threads = int(threads)
         self.model = model
         self.mode = mode
         n = model.n_neurons
@@ -328,6 +351,9 @@ class Twin:
         cap = max(4 * n, 1 << 16)  # fired-id buffer: a call stops before it could overflow
         self._out_ids = np.empty(cap, np.uint32)
         self._out_v = np.empty(cap, vt)
+        self._static_args = None
+        self._step_ptr = np.zeros(2, np.int64)
+        self._step_counts = np.zeros(1, np.int64)
         m = model
         if mode == "fixed":
             self._params = (m.threshold, m.neuron_area, m.area_limit, m.area_leak_k)
@@ -341,27 +367,103 @@ class Twin:
             self._degen, psp0 = m.area_degen_f32, m.area_psp_f32
         #: per-neuron PSP of degenerating areas (others unused)
         self.psp = np.where(self._degen != 0, psp0, 0)[m.neuron_area].astype(vt)
+        self._syn = (m.syn_ptr, m.syn_dst, self._syn_c, m.syn_w)
+        if self.threads > 1:
+            self._init_parallel(n, vt)
+
+    def _init_parallel(self, n: int, vt) -> None:
+        """Neuron ranges, row-sorted synapses and per-range buffers of the parallel kernel."""
+        from .twin_par import prepare
+
+        m = self.model
+        syn_w = m.syn_w if m.has_runtime_psp else np.zeros(1, np.asarray(m.syn_w).dtype)
+        with self._numba_threads():
+            bounds, split, dst, c, w = prepare(m.syn_ptr, m.syn_dst, self._syn_c, syn_w, n,
+                                               self.threads)
+        self._syn = (m.syn_ptr, dst, c, w)
+        P = self.threads
+        self._par = dict(
+            fq_off=np.zeros(P + 1, np.int64), bounds=bounds, split=split,
+            sT=np.zeros((P + 1, n + 1), np.int64), skind=np.zeros(n + 1, np.uint8),
+            lcand=np.zeros(n + 1, np.uint32), lcnt=np.zeros(P, np.int64),
+            lprev=np.zeros(n + 1, np.uint32), lpcnt=np.zeros(P, np.int64),
+            lrefl=np.zeros(n + 1, np.uint32), lrcnt=np.zeros(P, np.int64),
+            lfired=np.zeros(n + 1, np.uint32), lfv=np.zeros(n + 1, vt),
+            lfcnt=np.zeros(P, np.int64))
+
+    def _numba_threads(self):
+        """Context: numba's thread count set to ``min(threads, NUMBA_NUM_THREADS)``."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def ctx():
+            old = nb.get_num_threads()
+            nb.set_num_threads(max(1, min(self.threads, _max_threads())))
+            try:
+                yield
+            finally:
+                nb.set_num_threads(old)
+        return ctx()
 
     def state_digest(self) -> int:
         """CRC-32 of the current state (``docs/model.md`` §4)."""
         return state_digest(self.V, self.cd, self.cc)
 
+    def _kernel_args(self, b0, step, ptr, nrn, val, kind, counts):
+        """The kernel's argument tuple; the parts that never change are built once."""
+        static = self._static_args
+        if static is None:
+            m = self.model
+            power_in, forced_v, psp_cap = self._scalars
+            thr, area, lim, leak_ = self._params
+            syn_ptr, syn_dst, syn_c, syn_w = self._syn
+            a = (m.power_neuron, power_in, forced_v, psp_cap,
+                 m.large_brain, thr, area, lim, leak_, m.area_exc_mode, m.area_exc_t,
+                 m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc, m.area_mp_driven,
+                 self._degen, syn_ptr, syn_dst, syn_c, syn_w, m.fanout)
+            b = (self.V, self.cd, self.cc, self.psp, self._acc, self._flag)
+            if self.threads == 1:
+                b += (self._cand, self._forced, self._prev, self._fq, self._fq_v,
+                      self._fq_len, self._refl, self._refl_len)
+            else:
+                p = self._par
+                b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
+                      self._fq_len, p["fq_off"], p["bounds"], p["split"], p["sT"], p["skind"],
+                      p["lcand"], p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"],
+                      p["lfired"], p["lfv"], p["lfcnt"])
+            b += (self._out_ids, self._out_v)
+            self._static_args = static = (a, b, self.mode == "float")
+        a, b, floating = static
+        return (b0, step) + a + (ptr, nrn, val, kind) + b + (counts, floating)
+
     def _call(self, *args):
         """Call the kernel. numba's dispatch of a literal-specialised function re-types the call
         every time (~0.5 s); after the first call we call the compiled overload directly (the
-        argument types never change within one Twin)."""
+        argument types never change within one Twin). Says "compiling…" on stderr when the
+        kernel is neither loaded nor in the on-disk cache."""
+        if self.threads > 1:
+            from .twin_par import run_bursts_par as kernel
+        else:
+            kernel = run_bursts
         if self._entry is not None:
+            if self.threads > 1:
+                with self._numba_threads():
+                    return self._entry(*args)
             return self._entry(*args)
         sig = tuple(nb.typeof(a) for a in args[:-1]) + (nb.types.literal(args[-1]),)
-        entry = _ENTRY_POINTS.get(sig)
+        entry = _ENTRY_POINTS.get((kernel, sig))
         if entry is None:
-            result = run_bursts(*args)
-            overload = run_bursts.overloads.get(sig)
+            if is_cold(kernel, sig):
+                kind = "f32" if self.mode == "float" else "fixed-point"
+                notice(f"the {'parallel ' if self.threads > 1 else ''}{kind} twin kernel")
+            with self._numba_threads():
+                result = kernel(*args)
+            overload = kernel.overloads.get(sig)
             if overload is not None:
-                _ENTRY_POINTS[sig] = self._entry = overload.entry_point
+                _ENTRY_POINTS[(kernel, sig)] = self._entry = overload.entry_point
             return result
         self._entry = entry
-        return entry(*args)
+        return self._call(*args)
 
     def _schedule(self, stim: Stimulus, end: int):
         """Compiled stimulus (cached per stimulus: chunked runs do not recompile it)."""
@@ -374,21 +476,24 @@ class Twin:
         return arrays
 
     def run(self, bursts: int, stimulus: Stimulus | None = None, *, state_every: int = 0,
-            batch: int = 256, watch: np.ndarray | None = None) -> Trace:
+            batch: int = 256, watch: np.ndarray | None = None, final_state: bool = True
+            ) -> Trace:
         """Run ``bursts`` bursts (continuing from the current state).
 
         Args:
             bursts: number of bursts to run.
             stimulus: schedule by absolute burst number (burst 1 is the first ever run).
-            state_every: record a state digest every K bursts (0: only after the last burst).
+            state_every: record a state digest every K bursts (0: none besides the final one).
             batch: bursts per compiled call (a state digest forces a batch boundary).
             watch: neuron ids whose ``(V, cd, cc)`` to record after every burst (into
                 ``trace.watch``; forces one burst per call).
+            final_state: also record the state digest after the last burst (taken once, also
+                when ``state_every`` divides ``bursts``). ``False`` leaves the O(N) digest out:
+                chunked callers ask for it on their last chunk only.
 
         Returns:
             :class:`Trace` of the bursts run.
         """
-        m = self.model
         stim = stimulus or Stimulus()
         end = self.burst + bursts
         st_ptr, st_nrn, st_val, st_kind = self._schedule(stim, end)
@@ -397,8 +502,6 @@ class Twin:
         if watch is not None:
             watch = np.asarray(watch, np.int64)
             batch = 1
-        power_in, forced_v, psp_cap = self._scalars
-        thr, area, lim, leak = self._params
         while done < bursts:
             step = min(batch, bursts - done)
             if state_every:
@@ -407,18 +510,10 @@ class Twin:
             b0 = self.burst + 1
             lo, hi = int(st_ptr[b0 - 1]), int(st_ptr[b0 - 1 + step])
             ptr = (st_ptr[b0 - 1:b0 + step] - lo).astype(np.int64)
-            out_ids = self._out_ids
-            out_v = self._out_v
             counts = np.zeros(step, np.int64)
-            n, step = self._call(
-                b0, step, m.power_neuron, power_in, forced_v, psp_cap,
-                m.large_brain, thr, area, lim, leak, m.area_exc_mode, m.area_exc_t,
-                m.area_refractory, m.area_snooze, m.area_cfl, m.area_mp_acc, m.area_mp_driven,
-                self._degen, m.syn_ptr, m.syn_dst, self._syn_c, m.syn_w, m.fanout, ptr,
-                st_nrn[lo:hi], st_val[lo:hi], st_kind[lo:hi], self.V, self.cd, self.cc, self.psp,
-                self._acc, self._flag,
-                self._cand, self._forced, self._prev, self._fq, self._fq_v, self._fq_len,
-                self._refl, self._refl_len, out_ids, out_v, counts, self.mode == "float")
+            n, step = self._call(*self._kernel_args(b0, step, ptr, st_nrn[lo:hi], st_val[lo:hi],
+                                                    st_kind[lo:hi], counts))
+            out_ids, out_v = self._out_ids, self._out_v
             pos = 0
             for i in range(step):
                 b = b0 + i
@@ -435,8 +530,41 @@ class Twin:
                                              self.cc[watch]], axis=1))
             if state_every and self.burst % state_every == 0:
                 trace.state_crc[self.burst] = self.state_digest()
-        trace.state_crc[self.burst] = self.state_digest()
+        if final_state and self.burst not in trace.state_crc:
+            trace.state_crc[self.burst] = self.state_digest()
         return trace
+
+    def step(self, ids=None, values=None, kinds=None, *, digest: bool = False,
+             state: bool = False) -> StepResult:
+        """Run one burst with these inputs (the streaming API, :mod:`feagi_embed.streaming`).
+
+        Bit-exact with :meth:`run` given a stimulus whose compiled entries for that burst are the
+        same ``(ids, values, kinds)``; host work is O(inputs + fired).
+
+        Args:
+            ids: neuron ids receiving input this burst (``None``: none).
+            values: q-values (int32; float32 real values in ``"float"`` mode); ``None``: 0.
+            kinds: ``KIND_INJECT``/``KIND_FORCE`` per entry or one for all (default inject).
+            digest: also compute the burst digest (CRC-32 of the fired ids).
+            state: also compute the state digest after the burst (O(N)).
+
+        Returns:
+            :class:`~feagi_embed.streaming.StepResult`.
+
+        Raises:
+            StimulusError: invalid inputs (see :func:`~feagi_embed.streaming.step_arrays`).
+        """
+        nrn, val, kind = step_arrays(self.model.n_neurons, ids, values, kinds,
+                                     real=self.mode == "float")
+        self._step_ptr[1] = nrn.shape[0]
+        b0 = self.burst + 1
+        n, _ = self._call(*self._kernel_args(b0, 1, self._step_ptr, nrn, val, kind,
+                                             self._step_counts))
+        self.burst = b0
+        fired = self._out_ids[:n].copy()
+        return StepResult(b0, fired, self._out_v[:n].copy(),
+                          burst_digest(b0, fired) if digest else None,
+                          self.state_digest() if state else None)
 
 
 def run(model: Model, stimulus: Stimulus | None = None, bursts: int = 100, *,

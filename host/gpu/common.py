@@ -40,6 +40,7 @@ import numpy as np
 from ...errors import FeagiEmbedError
 from ...model import Model
 from ...stimulus import KIND_FORCE, Stimulus
+from ...streaming import StepResult, step_arrays
 from ...trace import Trace
 
 HERE = Path(__file__).resolve().parent
@@ -235,6 +236,9 @@ class GpuTwin:
     """
 
     backend = "gpu"
+    #: whether ``_set_stim`` may upload the next batch while the current one runs (the backend
+    #: double-buffers the stimulus and ``_launch`` uses the most recent upload)
+    prefetch = False
 
     def __init__(self, model: Model, mode: str = "fixed", *, batch: int = 64):
         if mode != "fixed":
@@ -303,7 +307,7 @@ class GpuTwin:
 
     def run(self, bursts: int, stimulus: Stimulus | None = None, *, state_every: int = 0,
             batch: int | None = None, watch: np.ndarray | None = None,
-            record: bool = True) -> Trace:
+            record: bool = True, final_state: bool = True) -> Trace:
         """Run ``bursts`` bursts (continuing from the current state); see
         :meth:`feagi_embed.host.twin.Twin.run`.
 
@@ -311,6 +315,7 @@ class GpuTwin:
             record: copy the fired ids and V at fire of every burst back (``trace.fired``,
                 ``trace.fired_v``); ``False`` keeps only the device-computed digests (the
                 ``fired`` lists then hold no arrays) — the fast path for benchmarks.
+            final_state: also record the state digest after the last burst (once).
         """
         stim = stimulus or Stimulus()
         end = self.burst + bursts
@@ -324,13 +329,26 @@ class GpuTwin:
             watch = np.asarray(watch, np.int64)
             limit = 1
         done = 0
-        while done < bursts:
+
+        def size(burst, done):
             step = min(limit, bursts - done)
             if state_every:
-                step = min(step, state_every - (self.burst % state_every))
+                step = min(step, state_every - (burst % state_every))
+            return step
+
+        uploaded = None
+        while done < bursts:
+            step = size(self.burst, done)
             b0 = self.burst + 1
-            self._set_stim(*stim_block(*st, b0, step))
+            if uploaded != (b0, step):
+                self._set_stim(*stim_block(*st, b0, step))
             self._launch(step, record)
+            uploaded = None
+            if self.prefetch and done + step < bursts:
+                # the next batch's stimulus travels while this batch runs
+                nxt = (b0 + step, size(self.burst + step, done + step))
+                self._set_stim(*stim_block(*st, *nxt))
+                uploaded = nxt
             counts, crcs, ids, vs = self._read_out(step, record)
             pos = 0
             for i in range(step):
@@ -348,5 +366,34 @@ class GpuTwin:
                                             axis=1))
             if state_every and self.burst % state_every == 0:
                 trace.state_crc[self.burst] = self.state_digest()
-        trace.state_crc[self.burst] = self.state_digest()
+        if final_state and self.burst not in trace.state_crc:
+            trace.state_crc[self.burst] = self.state_digest()
         return trace
+
+    def step(self, ids=None, values=None, kinds=None, *, digest: bool = True,
+             state: bool = False, record: bool = True) -> StepResult:
+        """Run one burst with these inputs; see :meth:`feagi_embed.host.twin.Twin.step` (same
+        semantics, bit for bit). The burst digest is computed on the device and always returned.
+
+        Args:
+            ids, values, kinds: the burst's inputs (q-values, :mod:`feagi_embed.streaming`).
+            digest: accepted for interface parity (the digest costs nothing extra here).
+            state: also compute the state digest after the burst (on the device).
+            record: copy the fired ids and V at fire back (``False``: empty arrays).
+
+        Raises:
+            StimulusError: invalid inputs.
+        """
+        nrn, val, kind = step_arrays(self.model.n_neurons, ids, values, kinds)
+        head = np.array([3, 0, nrn.shape[0]], np.uint32)
+        self._set_stim(head, pack_entries(nrn, kind, val).reshape(-1))
+        self._launch(1, record)
+        counts, crcs, ids_out, vs = self._read_out(1, record)
+        self.burst += 1
+        if record:
+            c = int(counts[0])
+            fired, fired_v = ids_out[:c].copy(), vs[:c].copy()
+        else:
+            fired, fired_v = np.empty(0, np.uint32), np.empty(0, np.int32)
+        return StepResult(self.burst, fired, fired_v, int(crcs[0]),
+                          self.state_digest() if state else None)

@@ -142,6 +142,17 @@ def available() -> tuple[bool, str]:
     return True, name.decode() if isinstance(name, bytes) else str(name)
 
 
+def _is_pinned(a: np.ndarray) -> bool:
+    """Whether host array ``a`` lies in page-locked memory (cupyx.empty_pinned)."""
+    import cupy as cp
+
+    try:
+        attrs = cp.cuda.runtime.pointerGetAttributes(a.ctypes.data)
+    except Exception:  # noqa: BLE001 - pageable memory on some drivers raises
+        return False
+    return getattr(attrs, "type", 0) == cp.cuda.runtime.memoryTypeHost
+
+
 class CudaTwin(GpuTwin):
     """The GPU twin on CUDA (see :class:`~feagi_embed.host.gpu.common.GpuTwin`).
 
@@ -158,6 +169,7 @@ class CudaTwin(GpuTwin):
     """
 
     backend = "cuda"
+    prefetch = True
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
                  grid: int | None = None, profile: bool = False):
@@ -201,6 +213,12 @@ class CudaTwin(GpuTwin):
             self._prm[rec] = tuple(wi[i] if i in (4, 5, 6) else w[i] for i in range(10))
         self._graphs = {}
         self._pending = None
+        self._pinned = None  # pinned staging buffer of the stimulus upload
+        self._copy = cp.cuda.Stream(non_blocking=True)  # stimulus uploads
+        self._stims = [self._buf["stim"], cp.zeros_like(self._buf["stim"])]  # double buffer
+        self._slot = 0
+        self._host = {}  # pinned read-back buffers
+        self._pin_done = None
         #: seconds the device spent on the batches run so far (CUDA events, launch to completion)
         self.device_s = 0.0
         self._stream.synchronize()
@@ -209,16 +227,52 @@ class CudaTwin(GpuTwin):
         b = self._buf
         return tuple(b[k] for k in ARGS) + self._prm[record]
 
+    def _schedule(self, stim, end):
+        """The packed schedule (:meth:`GpuTwin._schedule`), moved once into pinned host memory so
+        that every batch's entries go to the device by DMA straight from it (no staging copy)."""
+        cached = self._sched
+        ptr, packed = super()._schedule(stim, end)
+        if self._sched is not cached and packed.size:
+            import cupyx
+
+            pinned = cupyx.empty_pinned(packed.shape, packed.dtype)
+            pinned[...] = packed
+            packed = pinned
+            self._sched = (self._sched[0], self._sched[1], (ptr, packed))
+        return ptr, packed
+
     def _set_stim(self, head, entries):
+        """Upload ``head`` (through a small pinned staging buffer) and ``entries`` (DMA'd straight
+        from the pinned schedule; a step's few entries are staged too) into the other of the two
+        stimulus buffers, on the copy stream: it overlaps the batch in flight, and the next
+        :meth:`_launch` waits for it on the device, not on the host."""
         cp = self._cp
         size = head.size + entries.size
-        with self._stream:
-            if size > self._buf["stim"].size:
-                self._buf["stim"] = cp.zeros(max(size, 2 * self._buf["stim"].size), cp.uint32)
-                self._graphs.clear()  # captured graphs hold the old pointer
-            self._buf["stim"][:head.size].set(head, stream=self._stream)
-            if entries.size:
-                self._buf["stim"][head.size:size].set(entries, stream=self._stream)
+        slot = 1 - self._slot
+        if size > self._stims[slot].size:
+            with self._copy:
+                self._stims[slot] = cp.zeros(max(size, 2 * self._stims[slot].size), cp.uint32)
+            self._graphs = {k: g for k, g in self._graphs.items() if k[2] != slot}
+        dev = self._stims[slot]
+        direct = entries.size > 4096 and _is_pinned(entries)
+        staged = head.size + (0 if direct else entries.size)
+        if self._pin_done is not None:
+            self._pin_done.synchronize()  # the previous upload has left the staging buffer
+        pin = self._pinned
+        if pin is None or pin.size < staged:
+            import cupyx
+
+            self._pinned = pin = cupyx.empty_pinned(max(staged, 2 * (0 if pin is None else
+                                                                      pin.size), 1024), np.uint32)
+        pin[:head.size] = head
+        if not direct:
+            pin[head.size:staged] = entries
+        dev[:staged].set(pin[:staged], stream=self._copy)
+        if direct:
+            dev[head.size:size].set(entries, stream=self._copy)
+        self._pin_done = cp.cuda.Event()
+        self._pin_done.record(self._copy)
+        self._slot = slot
 
     def _enqueue(self, step, record):
         args = self._args(record)
@@ -240,13 +294,16 @@ class CudaTwin(GpuTwin):
 
     def _launch(self, step, record):
         s = self._stream
+        self._buf["stim"] = self._stims[self._slot]  # the most recent upload
+        if self._pin_done is not None:
+            s.wait_event(self._pin_done)
         self._pending = self._cp.cuda.Event()
         if not self._use_graphs:
             self._pending.record(s)
             with s:
                 self._enqueue(step, record)
             return
-        key = (step, record)
+        key = (step, record, self._slot)
         graph = self._graphs.get(key)
         if graph is None:
             with s:
@@ -259,13 +316,15 @@ class CudaTwin(GpuTwin):
         self._pending.record(s)
         graph.launch(stream=s)
 
-    def _account(self):
-        """Add the device time of the batch just read back to :attr:`device_s`."""
+    def _account(self, ev1=None):
+        """Add the device time of the batch just read back to :attr:`device_s` (``ev1``: an event
+        recorded right after the batch, already complete; else one is recorded and waited for)."""
         ev0, self._pending = self._pending, None
         if ev0 is not None:
-            ev1 = self._cp.cuda.Event()
-            ev1.record(self._stream)
-            ev1.synchronize()
+            if ev1 is None:
+                ev1 = self._cp.cuda.Event()
+                ev1.record(self._stream)
+                ev1.synchronize()
             self.device_s += self._cp.cuda.get_elapsed_time(ev0, ev1) / 1e3
         marks, self._marks = self._marks, []
         for (name, a), (_, b) in zip(marks, marks[1:]):
@@ -273,17 +332,37 @@ class CudaTwin(GpuTwin):
                 dt = self._cp.cuda.get_elapsed_time(a, b) / 1e3
                 self.kernel_s[name] = self.kernel_s.get(name, 0.0) + dt
 
+    def _host_buf(self, key, size, dtype):
+        """A pinned host buffer of at least ``size`` elements (grown by doubling)."""
+        buf = self._host.get(key)
+        if buf is None or buf.size < size:
+            import cupyx
+
+            buf = cupyx.empty_pinned(max(size, 2 * (0 if buf is None else buf.size), 256), dtype)
+            self._host[key] = buf
+        return buf
+
     def _read_out(self, step, record):
-        self._account()
-        with self._stream:
-            sums = self._buf["out_sums"][:2 * step].get(stream=self._stream).reshape(step, 2)
-            counts, crcs = sums[:, 0], sums[:, 1]
-            if not record:
-                return counts, crcs, None, None
-            total = int(counts.sum(dtype=np.int64))
-            ids = self._buf["out_ids"][:total].get(stream=self._stream)
-            vs = self._buf["out_v"][:total].get(stream=self._stream)
-        self._stream.synchronize()
+        """Counts and digests (one async copy into pinned memory, one wait), then, when
+        recording, the fired ids and V at fire (two async copies, one wait)."""
+        s = self._stream
+        ev1 = self._cp.cuda.Event()
+        ev1.record(s)
+        sums = self._host_buf("sums", 2 * step, np.uint32)[:2 * step]
+        self._buf["out_sums"][:2 * step].get(stream=s, out=sums, blocking=False)
+        s.synchronize()
+        self._account(ev1)
+        sums = sums.reshape(step, 2).copy()
+        counts, crcs = sums[:, 0], sums[:, 1]
+        if not record:
+            return counts, crcs, None, None
+        total = int(counts.sum(dtype=np.int64))
+        ids = self._host_buf("ids", total, np.uint32)[:total]
+        vs = self._host_buf("v", total, np.int32)[:total]
+        if total:
+            self._buf["out_ids"][:total].get(stream=s, out=ids, blocking=False)
+            self._buf["out_v"][:total].get(stream=s, out=vs, blocking=False)
+            s.synchronize()
         return counts, crcs, ids, vs
 
     def sync(self) -> None:

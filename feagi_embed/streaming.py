@@ -1,0 +1,168 @@
+"""Streaming inputs for closed-loop use: ``twin.step(inputs)`` on every host twin (numba, CUDA,
+WGPU) with the semantics of one burst of a compiled :class:`~feagi_embed.stimulus.Stimulus`.
+
+A step's inputs are the entries of one burst of ``Stimulus.compile``: neuron ids, values and kinds,
+applied in the order given (for an injection the value is added to the neuron's input; a
+force-fire puts the neuron in that burst's fire queue). Values are the model's q-values (int32
+fixed point with F fractional bits) on the fixed-point twins, float32 real values on the f32
+reference. :func:`area_inputs` builds them from per-area arrays the way a stimulus file would.
+
+Host work per step is O(inputs + fired): no pass over the neurons, no state digest unless asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .stimulus import KIND_FORCE, KIND_INJECT, StimulusError
+
+__all__ = ["StepResult", "area_inputs", "step_arrays"]
+
+_EMPTY_IDS = np.empty(0, np.uint32)
+_EMPTY_KINDS = np.empty(0, np.uint8)
+
+
+@dataclass
+class StepResult:
+    """What one ``step`` returns.
+
+    Attributes:
+        burst: the burst number just run (1 = the first ever).
+        fired: uint32 ascending fired neuron ids (a copy; empty array when not recorded).
+        fired_v: membrane potential at fire of each fired neuron (int32 q-values, float32 on the
+            f32 reference).
+        burst_crc: the burst digest (``docs/model.md`` §4) when asked for (``digest=True``; the
+            GPU twins compute it on the device and always return it), else ``None``.
+        state_crc: the state digest after the burst when asked for (``state=True``), else ``None``.
+    """
+
+    burst: int
+    fired: np.ndarray
+    fired_v: np.ndarray
+    burst_crc: int | None = None
+    state_crc: int | None = None
+
+
+def step_arrays(n_neurons: int, ids, values=None, kinds=None, real: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate and convert one step's inputs (O(len(ids))).
+
+    Args:
+        n_neurons: the model's neuron count.
+        ids: neuron ids (any integer array-like; ``None``: no input).
+        values: q-values (int32 range) or, with ``real``, float values; ``None``: all 0 (only
+            meaningful for force-fires).
+        kinds: ``KIND_INJECT`` (0) / ``KIND_FORCE`` (1) per entry, or one scalar for all;
+            ``None``: all injections.
+        real: values as float32 (the f32 reference twin).
+
+    Returns:
+        ``(neuron uint32, value int32 | float32, kind uint8)``, each ``[E]``.
+
+    Raises:
+        StimulusError: ids outside ``0 … n_neurons-1``, lengths that differ, an unknown kind, or
+            a q-value outside int32.
+    """
+    vdtype = np.float32 if real else np.int32
+    if ids is None:
+        return _EMPTY_IDS, np.empty(0, vdtype), _EMPTY_KINDS
+    ids = np.asarray(ids).reshape(-1)
+    e = ids.shape[0]
+    if e:
+        # one or two reductions; uint32 (the native dtype) cannot be negative
+        if ids.dtype.kind not in "iu" or ids.max() >= n_neurons or (ids.dtype.kind == "i" and
+                                                                      ids.min() < 0):
+            raise StimulusError(f"step inputs: ids: got values in [{ids.min()}, {ids.max()}] "
+                                f"({ids.dtype}); expected integer neuron ids in "
+                                f"[0, {n_neurons - 1}]")
+        if ids.dtype != np.uint32:
+            ids = ids.astype(np.uint32)
+    if values is None:
+        val = np.zeros(e, vdtype)
+    else:
+        v = np.asarray(values).reshape(-1)
+        if v.shape[0] != e:
+            raise StimulusError(f"step inputs: values: got {v.shape[0]} values for {e} ids; "
+                                "expected one value per id")
+        if not real and v.dtype != np.int32:
+            if v.dtype.kind == "f":
+                raise StimulusError("step inputs: values: got floats; expected int32 q-values "
+                                    "(the fixed-point twin; feagi_embed.streaming.area_inputs "
+                                    "quantizes)")
+            if e and (v.min() < -2**31 or v.max() >= 2**31):
+                raise StimulusError(f"step inputs: values: got q-values in [{v.min()}, "
+                                    f"{v.max()}]; expected int32 q-values")
+        val = v.astype(vdtype, copy=False)
+    if kinds is None:
+        kind = np.zeros(e, np.uint8)
+    else:
+        k = np.asarray(kinds)
+        if k.ndim == 0:
+            if int(k) not in (KIND_INJECT, KIND_FORCE):
+                raise StimulusError(f"step inputs: kinds: got {int(k)}; expected {KIND_INJECT} "
+                                    f"(inject) or {KIND_FORCE} (force)")
+            kind = np.full(e, k, np.uint8)
+        else:
+            kind = k.reshape(-1).astype(np.uint8, copy=False)
+            if kind.shape[0] != e or (e and kind.max() > KIND_FORCE):
+                raise StimulusError(f"step inputs: kinds: got {kind.shape[0]} kinds (max "
+                                    f"{int(kind.max()) if kind.size else 0}) for {e} ids; "
+                                    f"expected one of {KIND_INJECT} (inject) / {KIND_FORCE} "
+                                    "(force) per id")
+    return ids, val, kind
+
+
+def area_inputs(model, arrays: dict, kind: str = "inject", real: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step inputs from per-area arrays, as a stimulus file would apply them.
+
+    Args:
+        model: :class:`~feagi_embed.model.Model`.
+        arrays: ``{area (genome id, base64 id or name): values}`` with ``values`` of the area's
+            shape ``(w, h, d)`` (or flat, x-major): real potentials for ``"inject"`` (0 entries are
+            dropped, as FEAGI drops p = 0; the last neuron of each voxel receives the value), any
+            non-zero entry fires the voxel's last neuron for ``"force"``.
+        kind: ``"inject"`` or ``"force"``.
+        real: float32 values (f32 reference) instead of q-values.
+
+    Returns:
+        ``(neuron, value, kind)`` for ``step``, areas in the order given.
+
+    Raises:
+        StimulusError: unknown area, wrong shape, or |value| above the model's sensory budget.
+    """
+    from .quantize import q
+
+    if kind not in ("inject", "force"):
+        raise StimulusError(f"area inputs: kind: got {kind!r}; expected 'inject' or 'force'")
+    parts_n, parts_v = [], []
+    for name, vals in arrays.items():
+        try:
+            a = model.area_index(name)
+        except KeyError:
+            raise StimulusError(f"area inputs: area: got {name!r}; expected a cortical area of "
+                                "the genome") from None
+        w, h, d = model.areas.dims[a]
+        npv = model.areas.npv[a]
+        v = np.asarray(vals, np.float64).reshape(-1)
+        if v.shape[0] != w * h * d:
+            raise StimulusError(f"area inputs: {name}: got {v.shape[0]} values; expected "
+                                f"{w}x{h}x{d} = {w * h * d} (one per voxel)")
+        nz = np.nonzero(v)[0]
+        if kind == "inject" and len(nz) and np.abs(v[nz]).max() > model.max_sensory:
+            raise StimulusError(f"area inputs: {name}: got |value| {np.abs(v[nz]).max()}; expected "
+                                f"<= {model.max_sensory} (the model's sensory budget)")
+        parts_n.append(int(model.area_first[a]) + nz * npv + (npv - 1))
+        if kind == "force":
+            parts_v.append(np.zeros(len(nz)))
+        elif real:
+            parts_v.append(v[nz].astype(np.float32))
+        else:
+            parts_v.append(np.asarray(q(v[nz], model.frac_bits), np.int64))
+    ids = np.concatenate(parts_n).astype(np.uint32) if parts_n else np.empty(0, np.uint32)
+    vals = (np.concatenate(parts_v) if parts_v else np.empty(0)).astype(
+        np.float32 if real else np.int32)
+    kinds = np.full(len(ids), KIND_INJECT if kind == "inject" else KIND_FORCE, np.uint8)
+    return ids, vals, kinds

@@ -1,0 +1,319 @@
+"""The numba twin over several cores: the burst of ``docs/model.md`` §3 with the neurons split
+into ``P`` contiguous ranges, one per thread, so that no two threads ever write the same neuron.
+
+Bit-exact with the single-thread kernel :func:`feagi_embed.host.twin.run_bursts` (fixed point and
+the f32 reference), by construction:
+
+* every synapse row is stably sorted by target once (:func:`prepare`), and ``split[src, p]`` is
+  where range ``p`` starts in row ``src``; thread ``p`` walks the previous fire queue in order and
+  applies only its slice of each row. Each target therefore receives its inputs in exactly the
+  serial order (sensory entries in file order, the power neuron, then sources by ascending id and
+  synapses in row order), so even the f32 sums are the same;
+* candidates, refractory list and fired neurons are kept per range; a range's fired ids are sorted
+  and the ranges are ascending, so their concatenation is the serial kernel's sorted fired set
+  (the next fire queue and the trace);
+* the sensory injections, force-fires and the power neuron are applied serially first, as in the
+  serial kernel; their candidates stay in one global list that each range filters.
+
+The order of the candidate list itself is not observable (it feeds only per-neuron rules); the
+per-target accumulation order and the fired-set order are.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+from numba import literally, prange
+
+from ..stimulus import KIND_FORCE
+from .twin import (BLOCKED, CAND, FIRED, FORCED, PREV_FIRED, accumulate, excitability_passes,
+                   integrate, leak, runtime_contribution)
+
+__all__ = ["prepare", "run_bursts_par"]
+
+
+@nb.njit(cache=True, parallel=True)
+def _sort_rows(syn_ptr, syn_dst):
+    """Permutation that stably sorts every CSR row by target (int64 ``[S]``)."""
+    n = syn_ptr.shape[0] - 1
+    perm = np.empty(syn_dst.shape[0], np.int64)
+    for src in prange(n):
+        a, b = syn_ptr[src], syn_ptr[src + 1]
+        if b > a:
+            order = np.argsort(syn_dst[a:b], kind="mergesort")
+            for j in range(b - a):
+                perm[a + j] = a + order[j]
+    return perm
+
+
+@nb.njit(cache=True, parallel=True)
+def _splits(syn_ptr, dst_sorted, bounds):
+    """``split[src, p]``: offset in row ``src`` of its first target ≥ ``bounds[p]`` (int32
+    ``[N, P+1]``, row-relative)."""
+    n = syn_ptr.shape[0] - 1
+    P = bounds.shape[0] - 1
+    split = np.empty((n, P + 1), np.int32)
+    for src in prange(n):
+        a, b = syn_ptr[src], syn_ptr[src + 1]
+        split[src, 0] = 0
+        k = a
+        for p in range(1, P):
+            while k < b and dst_sorted[k] < bounds[p]:
+                k += 1
+            split[src, p] = k - a
+        split[src, P] = b - a
+    return split
+
+
+def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int):
+    """Range bounds and row-sorted synapses for :func:`run_bursts_par`.
+
+    Args:
+        syn_ptr, syn_dst, syn_c, syn_w: the model's CSR synapses (``syn_w`` may be a 1-element
+            dummy when no source computes run-time contributions).
+        n_neurons: N.
+        parts: P, the number of neuron ranges (threads).
+
+    Returns:
+        ``(bounds int64 [P+1], split int32 [N, P+1], dst, c, w)``: ranges balanced by incoming
+        synapses; ``dst``/``c``/``w`` the row-sorted copies.
+    """
+    P = max(1, int(parts))
+    indeg = np.bincount(np.asarray(syn_dst, np.int64), minlength=n_neurons)[:n_neurons]
+    cum = np.cumsum(indeg + 1)  # +1: neurons without inputs still cost dynamics work
+    tot = int(cum[-1]) if n_neurons else 0
+    bounds = np.searchsorted(cum, np.arange(1, P, dtype=np.int64) * tot // P, side="right")
+    bounds = np.concatenate(([0], bounds, [n_neurons])).astype(np.int64)
+    bounds = np.maximum.accumulate(bounds)
+    perm = _sort_rows(syn_ptr, syn_dst)
+    dst = syn_dst[perm]
+    c = syn_c[perm]
+    w = syn_w[perm] if syn_w.shape[0] == syn_dst.shape[0] else syn_w
+    return bounds, _splits(syn_ptr, dst, bounds), dst, c, w
+
+
+# Long by design, as run_bursts (its serial twin): each phase is one prange over the P ranges.
+@nb.njit(cache=True, parallel=True)
+def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_brain,
+                   threshold, neuron_area, a_lim, a_k, a_exc_mode, a_exc_t, a_refr, a_snooze,
+                   a_cfl, a_mp_acc, a_mp_driven, a_degen, syn_ptr, syn_dst, syn_c, syn_w, fanout,
+                   st_ptr, st_nrn, st_val, st_kind,
+                   V, cd, cc, psp, acc, flag, gcand, gprev, forced, fq, fq_v, fq_len, fq_off,
+                   bounds, split, sT, skind, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired,
+                   lfv, lfcnt, out_ids, out_v, out_counts, floating):
+    """:func:`feagi_embed.host.twin.run_bursts` over ``P = len(bounds) - 1`` neuron ranges.
+
+    Per-range buffers (``lcand``, ``lprev``, ``lrefl``, ``lfired``/``lfv``: ``[N]``, range ``p``
+    using ``[bounds[p], bounds[p+1])``; counts ``[P]``), ``gcand``/``gprev`` (``gprev[0]`` =
+    count) the candidates of the serial inputs, ``fq_off[p]`` where range ``p``'s fired ids start
+    in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the row-sorted copies and ``split`` the range
+    offsets of :func:`prepare`; ``sT`` (int64 ``[P+1, N+1]``) and ``skind`` (uint8 ``[N+1]``)
+    scratch for the per-burst gather of the fire queue's row slices.
+    Returns ``(ids written, bursts run)``.
+    """
+    literally(floating)
+    n_out = 0
+    n_neurons = threshold.shape[0]
+    P = bounds.shape[0] - 1
+    for bi in range(n_bursts):
+        if n_out + n_neurons > out_ids.shape[0]:
+            return n_out, bi
+        burst = first_burst + bi
+        n_cand = 0
+        n_forced = 0
+        # 2.–3. sensory injections, force-fires and the power neuron (serial, in file order)
+        for s in range(st_ptr[bi], st_ptr[bi + 1]):
+            i = st_nrn[s]
+            if st_kind[s] == KIND_FORCE:
+                if flag[i] & FORCED == 0:
+                    flag[i] |= FORCED
+                    forced[n_forced] = i
+                    n_forced += 1
+            else:
+                if flag[i] & CAND == 0:
+                    flag[i] |= CAND
+                    gcand[n_cand] = i
+                    n_cand += 1
+                acc[i] = accumulate(acc[i], st_val[s], floating)
+        if power >= 0:
+            if flag[power] & CAND == 0:
+                flag[power] |= CAND
+                gcand[n_cand] = power
+                n_cand += 1
+            acc[power] = accumulate(acc[power], power_in, floating)
+        nfq = fq_len[0]
+        n_gprev = gprev[0]
+        # per-source row slices of every range, gathered once in fire-queue order (streamed by
+        # the ranges below instead of P random reads of syn_ptr/split per source)
+        for p in prange(P):
+            for j in range(nfq * p // P, nfq * (p + 1) // P):
+                src = fq[j]
+                base = syn_ptr[src]
+                for r in range(P + 1):
+                    sT[r, j] = base + split[src, r]
+                area = neuron_area[src]
+                skind[j] = 1 if a_mp_driven[area] else (2 if a_degen[area] != 0 else 0)
+        for p in prange(P):
+            lo = bounds[p]
+            hi = bounds[p + 1]
+            # 4. membrane reset over the previous burst's candidates / fire queue of the range
+            if large_brain:
+                for j in range(fq_off[p], fq_off[p + 1]):
+                    i = fq[j]
+                    if not a_mp_acc[neuron_area[i]]:
+                        V[i] = 0
+            else:
+                for j in range(fq_off[p], fq_off[p + 1]):
+                    flag[fq[j]] |= PREV_FIRED
+                for j in range(n_gprev):
+                    i = gprev[1 + j]
+                    if lo <= i < hi and flag[i] & PREV_FIRED == 0 and not a_mp_acc[neuron_area[i]]:
+                        V[i] = 0
+                for j in range(lpcnt[p]):
+                    i = lprev[lo + j]
+                    if flag[i] & PREV_FIRED == 0 and not a_mp_acc[neuron_area[i]]:
+                        V[i] = 0
+                for j in range(fq_off[p], fq_off[p + 1]):
+                    flag[fq[j]] &= ~PREV_FIRED
+            # 5. propagation: the range's slice of every row, sources in fire-queue order
+            lc = 0
+            for j in range(nfq):
+                k0 = sT[p, j]
+                k1 = sT[p + 1, j]
+                if k1 <= k0:
+                    continue
+                sk = skind[j]
+                src = fq[j]
+                driven = sk == 1
+                degen = sk == 2
+                for k in range(k0, k1):
+                    t = syn_dst[k]
+                    if driven:
+                        c = runtime_contribution(syn_w[k], fq_v[j], fanout[src], psp_cap, floating)
+                    elif degen:
+                        c = runtime_contribution(syn_w[k], psp[src], fanout[src], psp_cap, floating)
+                    else:
+                        c = syn_c[k]
+                    if flag[t] & CAND == 0:
+                        flag[t] |= CAND
+                        lcand[lo + lc] = t
+                        lc += 1
+                    acc[t] = accumulate(acc[t], c, floating)
+            lcnt[p] = lc
+        # degeneration of this burst's sources (each source once; read above, written here)
+        for p in prange(P):
+            for j in range(fq_off[p], fq_off[p + 1]):
+                src = fq[j]
+                d = a_degen[neuron_area[src]]
+                if d != 0:
+                    p_new = psp[src] - d
+                    psp[src] = p_new if p_new > 0 else 0
+        for p in prange(P):
+            lo = bounds[p]
+            hi = bounds[p + 1]
+            # 6a. refractory countdown of the range
+            w_i = 0
+            for j in range(lrcnt[p]):
+                i = lrefl[lo + j]
+                if flag[i] & CAND:
+                    flag[i] |= BLOCKED
+                if flag[i] & FORCED:
+                    lrefl[lo + w_i] = i
+                    w_i += 1
+                    continue
+                cd[i] -= 1
+                lim_l = a_cfl[neuron_area[i]]
+                if cd[i] == 0:
+                    if lim_l != 0 and lim_l != 65535 and cc[i] >= lim_l:
+                        cc[i] = 0
+                else:
+                    lrefl[lo + w_i] = i
+                    w_i += 1
+            nr = w_i
+            # 6b–g. dynamics of the range's candidates (serial inputs' first, then propagated)
+            nf = 0
+            ng = n_cand
+            lc = lcnt[p]
+            for jj in range(ng + lc):
+                if jj < ng:
+                    i = gcand[jj]
+                    if i < lo or i >= hi:
+                        continue
+                else:
+                    i = lcand[lo + jj - ng]
+                if flag[i] & BLOCKED:
+                    continue
+                area = neuron_area[i]
+                v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+                L = a_cfl[area]
+                in_window = threshold[i] <= v and v <= a_lim[area]
+                if in_window and cc[i] >= L:
+                    cc[i] = 0
+                    V[i] = v
+                elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                    V[i] = 0
+                    if cc[i] < 65535:
+                        cc[i] += 1
+                    if L != 0 and L != 65535 and cc[i] >= L:
+                        r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                        cd[i] = 65535 if r > 65535 else r
+                    else:
+                        cd[i] = a_refr[area]
+                    if cd[i] > 0:
+                        lrefl[lo + nr] = i
+                        nr += 1
+                    flag[i] |= FIRED
+                    lfired[lo + nf] = i
+                    lfv[lo + nf] = v
+                    nf += 1
+                else:
+                    if L != 0 and L != 65535:
+                        cc[i] = 0
+                    V[i] = leak(v, a_k[area], floating)
+            lrcnt[p] = nr
+            for j in range(n_forced):
+                i = forced[j]
+                if lo <= i < hi:
+                    if flag[i] & FIRED == 0:
+                        lfired[lo + nf] = i
+                        lfv[lo + nf] = forced_v
+                        nf += 1
+                    flag[i] = 0
+            if nf > 1:
+                order = np.argsort(lfired[lo:lo + nf])
+                ids_s = lfired[lo:lo + nf][order]
+                v_s = lfv[lo:lo + nf][order]
+                lfired[lo:lo + nf] = ids_s
+                lfv[lo:lo + nf] = v_s
+            lfcnt[p] = nf
+            # clear the range's FCL; its candidates are the next membrane reset's
+            for j in range(lc):
+                i = lcand[lo + j]
+                acc[i] = 0
+                flag[i] = 0
+                lprev[lo + j] = i
+            lpcnt[p] = lc
+        # fired set: ranges in ascending order
+        tot = 0
+        for p in range(P):
+            fq_off[p] = tot
+            tot += lfcnt[p]
+        fq_off[P] = tot
+        for p in prange(P):
+            lo = bounds[p]
+            o = fq_off[p]
+            for j in range(lfcnt[p]):
+                fq[o + j] = lfired[lo + j]
+                fq_v[o + j] = lfv[lo + j]
+                out_ids[n_out + o + j] = lfired[lo + j]
+                out_v[n_out + o + j] = lfv[lo + j]
+        fq_len[0] = tot
+        out_counts[bi] = tot
+        n_out += tot
+        for j in range(n_cand):
+            i = gcand[j]
+            acc[i] = 0
+            flag[i] = 0
+            gprev[1 + j] = i
+        gprev[0] = n_cand
+    return n_out, n_bursts
