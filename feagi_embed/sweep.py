@@ -830,6 +830,8 @@ class Sweep:
                  "queue": sorted(s.key for s in self.stimuli if s.stimulus is not None)}
         return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
 
+    # Long by design: builds the whole task graph (references, projects, compiles, cells) in one
+    # place so the dependencies between the four task kinds read top to bottom.
     def run(self, runner=None, progress: bool = False) -> SweepResult:
         """Compute every cell not in the cache (on ``runner``: :class:`SerialRunner` by default,
         or a :class:`DaskRunner`) and return all of them, in :meth:`cells` order.

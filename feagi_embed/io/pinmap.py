@@ -214,6 +214,8 @@ def _common(path, key, t, model, kind, descs):
     return a, d, ch, ax
 
 
+# Long by design: one validation pass over the io file's schema, key by key, so every refusal
+# names its key path in the order a user reads the file.
 def load_io_map(path: str | Path, model, board) -> IoMap:
     """Read and validate an io map for ``model`` on ``board``.
 

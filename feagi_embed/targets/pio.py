@@ -47,12 +47,12 @@ def pio_build(project: str | Path, platform: str, framework: str = "") -> PioBui
     includes = [root / "include", src]
     for lib in sorted(p for p in (root / "lib").glob("*") if p.is_dir()):
         manifest = lib / "library.json"
-        meta = json.loads(manifest.read_text()) if manifest.is_file() else {}
-        if not _admits(meta.get("platforms"), platform):
+        lib_json = json.loads(manifest.read_text()) if manifest.is_file() else {}
+        if not _admits(lib_json.get("platforms"), platform):
             continue
-        if framework and not _admits(meta.get("frameworks"), framework):
+        if framework and not _admits(lib_json.get("frameworks"), framework):
             continue
-        build = meta.get("build", {})
+        build = lib_json.get("build", {})
         lib_src = lib / build.get("srcDir", "src")
         includes.append(lib / build.get("includeDir", "src"))
         sources += [p for p in sorted(lib_src.rglob("*")) if p.suffix in SOURCE_SUFFIXES]

@@ -48,6 +48,7 @@ def _const_i32(buf: bytes, i: int) -> tuple[int | None, int]:
     return val, i + 1
 
 
+# Long by design: one pass over the module's sections in file order (the wasm binary format).
 def wasm_sizes(path: str | os.PathLike[str]) -> ElfSizes:
     """Sizes of a wasm32 module in the :class:`~feagi_embed.targets.elfinfo.ElfSizes` shape.
 
