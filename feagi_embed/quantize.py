@@ -309,6 +309,11 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
                 lossless &= entry["degeneration"]["rel_error"] == 0
         if a.mp_driven_psp:
             entry["contributions"] = [{"note": "mp-driven PSP: computed at run time"}]
+            # w·V/n of a firing V is rounded to the grid when the fan-out divides it (FEAGI keeps
+            # the f32 quotient; oracle: tests/fixtures/random rand_0105)
+            if (src_area == i).any() and (m.fanout[sl] > 1).any():
+                entry["contributions"][0]["note"] += " and divided by the fan-out (rounded)"
+                lossless = False
         else:
             sel = src_area == i
             vals = np.unique(contrib_sorted[sel]) if sel.any() else np.empty(0, np.float32)
