@@ -98,6 +98,17 @@ def _load_stimulus(path: str, strict: bool):
     return stim
 
 
+def _warn_lossy_input(model, stim, source: str, strict: bool, precision: str = "fixed") -> None:
+    """Warn (``--strict``: error, exit 2) when injected values are off the fixed-point input grid
+    (:func:`feagi_embed.stimulus.lossy_input_warnings`); nothing to say in fp32 precision."""
+    from .stimulus import lossy_input_warnings
+
+    if stim is None or getattr(model, "precision", precision) == "fp32":
+        return
+    for w in lossy_input_warnings(stim, model, strict=strict, what=source):
+        click.echo(f"warning: {source}: {w}", err=True)
+
+
 def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
     from .connectome import develop
     from .genome import load_genome
@@ -174,6 +185,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()
+    _warn_lossy_input(model, stim, stimulus_file, strict)
     twin = Twin(model) if backend == "numba" else backends.twin_class(backend)(model)
     trace = Trace()
     chunk = max(1, state_every or 100)
@@ -258,6 +270,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     b = load_board(board)
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
+    _warn_lossy_input(model, stim, test_stimulus, strict)
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
     if io_map is not None and lang != "c":
         raise click.UsageError("--io generates Arduino-framework C glue; use --lang c")
@@ -447,6 +460,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     model = _load_model(genome, strict, None)
     if stimulus_file:
         stim = _load_stimulus(stimulus_file, strict)
+        _warn_lossy_input(model, stim, stimulus_file, strict)
     elif port or log_file:  # the board ran the schedule it was built with: none given, none used
         stim = Stimulus()
     else:
