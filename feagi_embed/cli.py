@@ -109,6 +109,31 @@ def _warn_lossy_input(model, stim, source: str, strict: bool, precision: str = "
         click.echo(f"warning: {source}: {w}", err=True)
 
 
+def _warn_lossy_frames(model, strict: bool, precision: str = "fixed") -> None:
+    """Warn (``--strict``: error) when the build ships the camera-frame coder for vision areas:
+    its potentials pixel/255 are off the fixed-point grid
+    (:func:`feagi_embed.io.coders.pixel_grid_loss`); nothing to say in fp32 precision."""
+    from .io.coders import pixel_grid_loss
+    from .plan import FRAME_UNITS
+
+    if getattr(model, "precision", precision) == "fp32":
+        return
+    a = model.areas
+    frames = [a.label(i) for i in range(len(a)) if a.kinds[i] == "ipu" and a.io_units[i] in FRAME_UNITS]
+    loss = pixel_grid_loss(model.frac_bits) if frames else None
+    if loss is None:
+        return
+    p, real, grid = loss
+    msg = (f"camera areas {', '.join(frames[:4])}{' …' if len(frames) > 4 else ''}: "
+           f"feagi_io_encode_frame injects pixel/255, off the fixed-point input grid (pixel {p}: "
+           f"{real!r} becomes {grid!r}); FEAGI adds the f32 value, so firing can differ: use "
+           "--precision fp32 for engine-exact camera input [lossy-input]")
+    if strict:
+        from .io.pinmap import IoMapError
+        raise IoMapError(f"no warnings in --strict mode ({msg})")
+    click.echo(f"warning: {msg}", err=True)
+
+
 def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
     from .connectome import develop
     from .genome import load_genome
@@ -147,6 +172,10 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
     for row in report_rows(rep):
         t.add_row(*row)
     console().print(t)
+    grid = rep["input_grid"]
+    click.echo(f"input grid: step 2^-{grid['frac_bits']} = {grid['step']:g}, range "
+               f"{grid['range'][0]:g}…{grid['range'][1]:g} (sensory values off this grid are "
+               "rounded; --precision fp32 adds them as FEAGI does)")
     if out:
         click.echo(f"model written to {out}")
 
@@ -294,6 +323,8 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
         click.echo(f"wrote {site.out_dir}/: feagi.wasm {site.wasm_bytes:,} B + page "
                    f"({len(site.files)} files); preview with `feagi-embed serve {site.out_dir}`")
         return
+    if io_map is not None:
+        _warn_lossy_frames(model, strict)
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
                         queue_len=queue_len, force=force, io_map=io_map)
     heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""

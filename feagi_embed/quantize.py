@@ -271,8 +271,11 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
     """Per area: real vs quantized threshold, limit, leak and distinct contributions, relative
     error and a ``lossless`` flag; plus the format and the overflow-proof bounds.
 
+    ``lossless`` covers the genome; whether an input is lossless too is the input grid's
+    question (``input_grid``: step ``2^-F`` and range, :func:`feagi_embed.stimulus.input_grid`).
+
     Returns:
-        ``{"frac_bits", "bounds", "lossless", "areas": [{"id", "name", "threshold": {...},
+        ``{"frac_bits", "bounds", "lossless", "input_grid", "areas": [{"id", "name", "threshold": {...},
         "limit": {...}, "leak": {...}, "contributions": [...], "lossless"}]}``.
     """
     scale = float(1 << m.frac_bits)
@@ -329,8 +332,10 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
         entry["lossless"] = bool(lossless)
         all_lossless &= lossless
         out_areas.append(entry)
+    from .stimulus import input_grid
+
     return {"frac_bits": m.frac_bits, "bounds": bounds, "lossless": bool(all_lossless),
-            "areas": out_areas}
+            "input_grid": input_grid(m), "areas": out_areas}
 
 
 def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
