@@ -96,8 +96,19 @@ def _pick(rng, seq):
     return seq[int(rng.integers(len(seq)))]
 
 
-def _area_params(rng, focus: str | None) -> dict[str, Any]:
-    """Neuron parameters of one area (flat gene code -> value): random, with ``focus`` forced."""
+def _area_params(rng, focus: str | None, lossless: bool = False) -> dict[str, Any]:
+    """Neuron parameters of one area (flat gene code -> value): random, with ``focus`` forced.
+    ``lossless``: only values the fixed-point model holds exactly (leaks 0, 1, 2, 3; uniform PSP)."""
+    p = _area_params_any(rng, focus)
+    if lossless:
+        p["leak_c-f"] = float(_pick(rng, (2.0, 3.0) if focus == "legacy_leak" else
+                                    (0.0, 0.0, 1.0) if focus != "leak" else (1.0, 2.0)))
+        if focus != "nonuniform_psp":
+            p["pspuni-b"] = True
+    return p
+
+
+def _area_params_any(rng, focus: str | None) -> dict[str, Any]:
     p: dict[str, Any] = {
         "fire_t-f": float(_pick(rng, THRESHOLDS)),
         "refrac-i": int(_pick(rng, (0, 0, 0, 1, 2))),
@@ -172,15 +183,23 @@ def _value(rng, grid: str) -> float:
             return float(np.float32(v))
 
 
+#: seeds from here on draw the *lossless* variant: binary-grid values and parameters the
+#: fixed-point model holds exactly (so fixed point is compared with the engine too), and no
+#: excitability < 1 focus
+LOSSLESS_SEEDS = 1000
+
+
 def random_case(seed: int) -> dict[str, Any]:
-    """One random differential case.
+    """One random differential case (the lossless variant for ``seed >= LOSSLESS_SEEDS``).
 
     Returns:
         ``{"name", "seed", "focus", "grid": "binary"|"decimal", "bursts", "genome": flat 2.0 genome,
         "stimuli": [stimulus entries, kind "force" or "inject"; "area" = genome id]}``.
     """
     rng = np.random.default_rng([2026, int(seed)])
-    focus = REGIMES[seed % len(REGIMES)]
+    lossless = seed >= LOSSLESS_SEEDS
+    regimes = [r for r in REGIMES if not (lossless and r in STATISTICAL_REGIMES)]
+    focus = regimes[seed % len(regimes)]
     n_areas = int(rng.integers(2, 5))
     ids = list(AREA_IDS[:n_areas])
     dims = {g: _dims(rng) for g in ids}
@@ -191,7 +210,7 @@ def random_case(seed: int) -> dict[str, Any]:
     bp: dict[str, Any] = {}
     used: set[str] = set()
     for i, g in enumerate(ids):
-        params = _area_params(rng, focus if g in focus_areas else None)
+        params = _area_params(rng, focus if g in focus_areas else None, lossless)
         dst: dict[str, list] = {}
         for _ in range(int(rng.integers(1, 4))):
             target = ids[int(rng.integers(len(ids)))] if rng.random() < 0.85 else g
@@ -229,7 +248,7 @@ def random_case(seed: int) -> dict[str, Any]:
               "blueprint": dict(sorted(bp.items())), "neuron_morphologies": dict(sorted(morph.items())),
               "physiology": {"simulation_timestep": 0.1}}
     bursts = int(rng.integers(30, 61))
-    grid = "binary" if rng.random() < 0.5 else "decimal"
+    grid = "binary" if rng.random() < 0.5 or lossless else "decimal"
     stimuli = _stimuli(rng, ids, dims, bursts, grid)
     return {"name": f"rand_{seed:04d}", "seed": int(seed), "focus": focus, "grid": grid,
             "bursts": bursts, "genome": genome, "stimuli": stimuli}
