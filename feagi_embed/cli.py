@@ -119,7 +119,8 @@ def _warn_lossy_frames(model, strict: bool, precision: str = "fixed") -> None:
     if getattr(model, "precision", precision) == "fp32":
         return
     a = model.areas
-    frames = [a.label(i) for i in range(len(a)) if a.kinds[i] == "ipu" and a.io_units[i] in FRAME_UNITS]
+    frames = [a.label(i) for i in range(len(a))
+              if a.kinds[i] == "ipu" and a.io_units[i] in FRAME_UNITS]
     loss = pixel_grid_loss(model.frac_bits) if frames else None
     if loss is None:
         return

@@ -275,7 +275,8 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
     question (``input_grid``: step ``2^-F`` and range, :func:`feagi_embed.stimulus.input_grid`).
 
     Returns:
-        ``{"frac_bits", "bounds", "lossless", "input_grid", "areas": [{"id", "name", "threshold": {...},
+        ``{"frac_bits", "bounds", "lossless", "input_grid",
+        "areas": [{"id", "name", "threshold": {...},
         "limit": {...}, "leak": {...}, "contributions": [...], "lossless"}]}``.
     """
     scale = float(1 << m.frac_bits)
