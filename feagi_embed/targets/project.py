@@ -96,7 +96,8 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         monitor_speed=int(context.get("monitor_speed", 115200)),
         runtime_header=str(context.get("runtime_header", "feagi_runtime.h")),
         arduino_architectures=_ARDUINO_ARCH.get(b.pio_platform, "*"),
-        cflags=list(b.cflags) + ["-std=c99", "-Wall", "-Wextra"],
+        cflags=list(b.cflags) + ["-std=c99", "-Wall", "-Wextra"]
+        + list(context.get("extra_build_flags", [])),
         freestanding=freestanding, freestanding_flags=[f for f in freestanding_flags(b) if f.startswith("-f")],
         ldflags=([f for f in freestanding_flags(b) if not f.startswith("-f")] if freestanding else
                  (["-Wl,--gc-sections"] if b.hal == "avr" else [])) + link_flags(b, "hal"),
