@@ -254,11 +254,24 @@ class SerialDevice:
         return trace_from_protocol(text, f"{len(text.splitlines())} lines from {self.port}")
 
 
-def default_executors(board: Board, lang: str = "c",
-                      work_dir: str | Path | None = None) -> list[Executor]:
+def reference_for(precision: str = "fixed") -> Executor:
+    """The reference of ``verify`` at ``precision``: the fixed-point twin, or (``"fp32"``) the f32
+    twin with state digests (f32 bits of V)."""
+    return NumbaTwin("float", reference=True) if precision == "fp32" else NumbaTwin("fixed")
+
+
+def default_executors(board: Board, lang: str = "c", work_dir: str | Path | None = None,
+                      precision: str = "fixed") -> list[Executor]:
     """What ``feagi-embed verify --board B --lang L`` runs besides the reference: the f32
     reference, the GPU twins and the firmware (native and the board's emulator) for ``c``; the
-    MicroPython ports for ``micropython``; all of them for ``all``."""
+    MicroPython ports for ``micropython``; all of them for ``all``. ``precision="fp32"`` (C only):
+    the firmware built in fp32, native and on the board's emulator (the reference is then the
+    f32 twin, :func:`reference_for`)."""
+    if precision == "fp32":
+        out_fp: list[Executor] = [Firmware(board, "native", work_dir, precision="fp32")]
+        if board.name != "native":
+            out_fp.append(Firmware(board, board, work_dir, precision="fp32"))
+        return out_fp
     out: list[Executor] = []
     if lang in ("c", "all"):
         out += [NumbaTwin("float"), GpuTwin("cuda"), GpuTwin("wgpu"),

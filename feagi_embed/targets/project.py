@@ -121,6 +121,8 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
             raise ProjectTemplateError(f"template {tmpl}: {e}") from None
     hd = hal_dir()
     runner = ("wasm_run.mjs",) if b.hal == "wasm" else ()
-    for f in ("feagi_hal.h", *files, *([ldscript] if ldscript else []), *runner):
+    # headers the HAL sources include (the lx106 ROM stand-in's soft float)
+    extra = ("xtensa_lx106_softfloat.h",) if b.hal == "xtensa_lx106" else ()
+    for f in ("feagi_hal.h", *files, *extra, *([ldscript] if ldscript else []), *runner):
         out[f"hal/{f}"] = (hd / f).read_text()
     return out
