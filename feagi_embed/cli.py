@@ -58,7 +58,7 @@ class _Group(click.Group):
 
 
 def precision_option(f):
-    """``--precision fixed|fp32`` (FEAGI's engine flag name; docs/model.md §5)."""
+    """``--precision fixed|fp32`` (FEAGI's engine flag name; docs/model.md §7)."""
     return click.option(
         "--precision", type=click.Choice(["fixed", "fp32"]), default="fixed", show_default=True,
         help="fixed: the fixed-point model (lossless for on-grid genomes and inputs); fp32: IEEE "

@@ -12,7 +12,7 @@ extern "C" {
 
 /* Precision (FEAGI's engine flag --precision): fixed point (default; V, thresholds and
  * contributions are int32 with F fractional bits) or, when the generated feagi_model.h defines
- * FEAGI_PRECISION_FP32 1, IEEE single precision with FEAGI's operation order (docs/model.md §5).
+ * FEAGI_PRECISION_FP32 1, IEEE single precision with FEAGI's operation order (docs/model.md §7).
  * Build fp32 with -ffp-contract=off and without -ffast-math (FEAGI_FP32 refuses the latter). */
 #if defined(FEAGI_PRECISION_FP32) && FEAGI_PRECISION_FP32
 #define FEAGI_FP32 1

@@ -209,3 +209,39 @@ def test_sensory_cases_need_fp32():
         assert activity(model, fl)["fired_without_power"] > 0
         differ += fx.burst_crc != fl.burst_crc
     assert differ >= 1
+
+
+def test_cli_precision_fp32(tmp_path):
+    """`verify --precision fp32`: the f32 twin is the reference and the fp32 firmware equals it,
+    state digests included; `run --precision fp32` prints the f32 twin's digests; `report` says
+    which precision it sized (f32 contributions make fp32 flash larger, never smaller)."""
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+    from feagi_embed.host.twin import Twin
+    from feagi_embed.runner import trace_report
+
+    r = CliRunner().invoke(main, ["verify", "test_timer", "--board", "native", "--bursts", "12",
+                                  "--precision", "fp32", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)["targets"]
+    assert [row["name"] for row in rows] == ["twin (numba, f32 reference)",
+                                              "native (host gcc), fp32"]
+    assert rows[1]["equal"] is True and rows[1]["bursts"] == 12
+    model, _ = _case("test_timer")
+    want = trace_report(model, Twin(model, "float").run(12, Stimulus(), state_every=4))
+    r = CliRunner().invoke(main, ["run", "test_timer", "-n", "12", "--state-every", "4",
+                                  "--precision", "fp32", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["final_digest"] == want["final_digest"]
+    reps = {}
+    for prec in ("fixed", "fp32"):
+        r = CliRunner().invoke(main, ["report", "test_timer", "-b", "stm32f4", "--json",
+                                      "--precision", prec])
+        assert r.exit_code == 0, r.output
+        reps[prec] = json.loads(r.stdout)
+        assert reps[prec]["precision"] == prec
+    assert reps["fp32"]["regions"]["flash"]["used"] >= reps["fixed"]["regions"]["flash"]["used"]
+    r = CliRunner().invoke(main, ["build", "test_timer", "-b", "esp32", "--lang", "micropython",
+                                  "--precision", "fp32", "--out", str(tmp_path / "m")])
+    assert r.exit_code == 2 and "fixed point only" in r.output
