@@ -372,7 +372,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
 
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
-                      state_every: int = 10, queue_len: int | None = None) -> BuildResult:
+                      state_every: int = 10, queue_len: int | None = None,
+                      precision: str = "fixed") -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
@@ -387,7 +388,8 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
     b = _board(board) if board is not None else None
     bud: Budget | None = budget_for(b) if b is not None else None
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
-                    queue_len=input_queue_len(model, stimulus, bursts, queue_len))
+                    queue_len=input_queue_len(model, stimulus, bursts, queue_len),
+                    precision=precision)
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,

@@ -70,7 +70,7 @@ def _fp32_c_only(precision: str, what: str) -> None:
     """Refuse ``--precision fp32`` where only fixed point is implemented."""
     if precision == "fp32":
         raise click.UsageError(f"--precision fp32: {what} implements fixed point only "
-                               "(fp32: the numba twin and the C firmware)")
+                               "(fp32: the numba twin, the C firmware and MicroPython)")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -297,12 +297,11 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
         raise click.UsageError("--io generates Arduino-framework C glue; use --lang c")
     if lang == "micropython":
         from .build import build_micropython
-        _fp32_c_only(precision, "the MicroPython engine")
         if do_compile:
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts, queue_len=queue_len)
+                                 bursts=bursts, queue_len=queue_len, precision=precision)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
@@ -488,8 +487,6 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     from .verify import any_divergence, verify
 
     b = load_board(board)
-    if lang != "c":
-        _fp32_c_only(precision, "the MicroPython engine")
     model = _load_model(genome, strict, None)
     if stimulus_file:
         stim = _load_stimulus(stimulus_file, strict)

@@ -157,9 +157,14 @@ class MicroPython:
     LABELS = {"wasm": "micropython wasm (pure Python, Node)",
               "unix": "micropython unix (viper, x64)"}
 
-    def __init__(self, port: str):
+    def __init__(self, port: str, precision: str = "fixed"):
+        from .plan import check_precision
+
         self.port = port
+        self.precision = check_precision(precision)
         self.name = self.LABELS[port]
+        if self.precision == "fp32":  # the pure-Python engine, rounding every result to f32
+            self.name = f"micropython {port} (fp32, pure Python{', Node' if port == 'wasm' else ''})"
 
     def available(self) -> str | None:
         from .targets.micropython import missing_mpy_tools
@@ -174,7 +179,7 @@ class MicroPython:
         with tempfile.TemporaryDirectory(prefix="feagi-mpy-") as tmp:
             pkg = Path(tmp) / "micropython"
             build_micropython(model, None, pkg, stimulus=stimulus or Stimulus(), bursts=bursts,
-                              state_every=state_every)
+                              state_every=state_every, precision=self.precision)
             r = (run_wasm if self.port == "wasm" else run_unix)(pkg)
         detail = f"{r.seconds:.2f} s" if r.returncode == 0 else \
             f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:] or ''}"
@@ -268,9 +273,13 @@ def default_executors(board: Board, lang: str = "c", work_dir: str | Path | None
     the firmware built in fp32, native and on the board's emulator (the reference is then the
     f32 twin, :func:`reference_for`)."""
     if precision == "fp32":
-        out_fp: list[Executor] = [Firmware(board, "native", work_dir, precision="fp32")]
-        if board.name != "native":
-            out_fp.append(Firmware(board, board, work_dir, precision="fp32"))
+        out_fp: list[Executor] = []
+        if lang in ("c", "all"):
+            out_fp.append(Firmware(board, "native", work_dir, precision="fp32"))
+            if board.name != "native":
+                out_fp.append(Firmware(board, board, work_dir, precision="fp32"))
+        if lang in ("micropython", "all"):
+            out_fp += [MicroPython("wasm", "fp32"), MicroPython("unix", "fp32")]
         return out_fp
     out: list[Executor] = []
     if lang in ("c", "all"):

@@ -132,7 +132,8 @@ def _sanitized_native():
 
 #: fp32 targets (FEAGI_PRECISION_FP32): each must equal the f32 twin, burst and state digest
 #: (state = f32 bits of V) for burst. FPU: Cortex-M4 (fpv4-sp). Soft float (libgcc): RV32IMC,
-#: Cortex-M0, lx106. AVR: avr-libc's float routines (float = double = IEEE single).
+#: Cortex-M0, lx106. AVR: avr-libc's float routines (float = double = IEEE single). MicroPython:
+#: the WebAssembly and unix ports (double floats).
 FP32_EXECUTORS = {
     "native-fp32": lambda: Firmware("native", "native", precision="fp32"),
     "native-asan-fp32": _sanitized_native,
@@ -141,6 +142,9 @@ FP32_EXECUTORS = {
     "rp2040-qemu-m0-fp32": lambda: Firmware("rp2040", "rp2040", precision="fp32"),
     "esp32-lx106-fp32": lambda: Firmware("esp32", "esp32", precision="fp32"),
     "mega2560-simavr-fp32": lambda: Firmware("mega2560", "mega2560", precision="fp32"),
+    # double-precision ports: the engine rounds every result to f32 (array("f") stores, _r32)
+    "micropython-wasm-fp32": lambda: MicroPython("wasm", "fp32"),
+    "micropython-unix-fp32": lambda: MicroPython("unix", "fp32"),
 }
 #: bundled genomes driven through their input areas with values off every fixed-point grid
 SENSORY_CASES = ("test_timer+sensory", "logic_and_gate+sensory")

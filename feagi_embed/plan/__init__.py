@@ -35,10 +35,7 @@ def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
     if target == "c":
         return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, precision=precision)
     if target == "micropython":
-        if check_precision(precision) != "fixed":
-            raise CapacityError("precision fp32: the MicroPython engine implements fixed point "
-                                "only (use --lang c, or --precision fixed)")
-        return layout_mpy(model, queue_len=queue_len)
+        return layout_mpy(model, queue_len=queue_len, precision=check_precision(precision))
     raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
 
 
