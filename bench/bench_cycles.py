@@ -472,7 +472,7 @@ def main(argv=None) -> None:
                 "git": git, "feagi_embed": __version__, "host": platform.platform(),
                 "qemu": subprocess.run(["qemu-system-arm", "--version"], capture_output=True, text=True,
                                        check=False).stdout.splitlines()[:1],
-                "compilers": compiler_versions({r["board"] for r in rows} | set(probes)),
+                "compilers": compiler_versions({r["board"] for r in rows} | {bd for bd, _ in probes}),
                 "command": " ".join(["python3", "bench/bench_cycles.py", *(argv or sys.argv[1:])])}
         text = json.dumps({"meta": meta, "probes": list(probes.values()), "rows": rows, "skipped": skipped},
                           indent=1)
