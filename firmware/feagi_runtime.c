@@ -1,4 +1,6 @@
 /* feagi_runtime.c - portable integer-only C99 implementation of one FEAGI burst (docs/model.md §3).
+ * (With FEAGI_PRECISION_FP32 from feagi_model.h the potentials, sums, contributions and constants
+ * are IEEE single precision instead, computed in FEAGI's order: docs/model.md §7, "precision".)
  *
  * Design. The model is static const data from the generated feagi_model.c (flash; read through the
  * FEAGI_GET_* accessors of feagi_model.h, pgm_read_* on AVR): per-area parameters (first id, dims,

@@ -8,7 +8,8 @@ precision on bytecode, so every int32 result is saturated (sat32) or wrapped (th
 as the model says. State is compact: ``array`` objects of the narrowest types, per-area parameters
 per cortical area. When the ``feagi_viper`` module imports (native ports with viper), its
 ``@micropython.viper`` kernels run the hot loops; otherwise (e.g. the WebAssembly port, which
-rejects viper) everything runs here.
+rejects viper) everything runs here. An fp32 package (``feagi_model.FP32``, ``--precision
+fp32``) runs the same rules in IEEE single precision here in Python (docs/model.md section 7).
 
 API (mirrors firmware/feagi_runtime.h)::
 
