@@ -23,7 +23,8 @@ from .errors import FeagiEmbedError
 from .codegen import emit_c_model, emit_micropython
 from .codegen.cgen import ctype
 from .model import Model
-from .plan import Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for
+from .plan import (Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for,
+                   plan_precision)
 from .resources import firmware_dir
 from .stimulus import Stimulus
 from .targets.project import render_project_files
@@ -143,12 +144,18 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
-           bursts: int | None = None, queue_len: int | None = None, io_need: int = 0) -> Plan:
+           bursts: int | None = None, queue_len: int | None = None, io_need: int = 0,
+           precision: str = "fixed") -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
-    ``queue_len`` entries."""
+    ``queue_len`` entries. ``precision``: ``"fixed"`` or ``"fp32"`` (f32 constants and state)."""
     q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
-    return plan_for(model, budget_for(board), "c", queue_len=q)
+    return plan_for(model, budget_for(board), "c", queue_len=q, precision=precision)
+
+
+#: compiler flags of fp32 builds: no fused multiply-add (GNU C mode, PlatformIO's default,
+#: contracts a*b+c into one rounding; FEAGI rounds twice), no reassociation (no -ffast-math)
+FP32_CFLAGS = ("-ffp-contract=off",)
 
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
@@ -248,7 +255,7 @@ def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
     return {"board": board.name, "fits": plan_fits(plan, bud), "regions": regions,
             "narrow_v": js["narrow_v"], "arrays": arrays,
             "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-            "frac_bits": model.frac_bits}
+            "frac_bits": model.frac_bits, "precision": plan_precision(plan)}
 
 
 def _copy_runtime(out: Path) -> list[Path]:
@@ -290,7 +297,8 @@ def _write_io_glue(out: Path, io, model: Model, board: Board) -> list[Path]:
 def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
                   state_every: int = 10, queue_len: int | None = None,
-                  force: bool = False, io_map: str | Path | None = None) -> BuildResult:
+                  force: bool = False, io_map: str | Path | None = None,
+                  precision: str = "fixed") -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -308,6 +316,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         io_map: an io map (``io.toml``, :mod:`feagi_embed.io.pinmap`): adds
             ``include/feagi_io_map.h``, ``src/feagi_io_glue.cpp`` and the coders
             ``lib/feagi_runtime/src/feagi_io.{c,h}``; its sensors size the input queue too.
+        precision: ``"fixed"`` (default) or ``"fp32"``: f32 constants and state, the runtime in
+            IEEE single precision; the project's flags add :data:`FP32_CFLAGS`.
 
     Raises:
         IoMapError: a bad io map (nothing is written).
@@ -323,7 +333,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     if io_map is not None:
         from .io.pinmap import load_io_map
         io = load_io_map(io_map, model, b)
-    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0)
+    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, precision)
     check_fit(plan, bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
@@ -347,6 +357,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     prov = model.provenance
     ctx = {"genome_name": prov.genome_name, "genome_sha256": prov.genome_sha256,
            "tool_version": __version__, "sketch_name": out.resolve().name}
+    if plan_precision(plan) == "fp32":
+        ctx["extra_build_flags"] = list(FP32_CFLAGS)
     for rel, text in render_project_files(b, ctx).items():
         p = out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -360,7 +372,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
 
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
-                      state_every: int = 10, queue_len: int | None = None) -> BuildResult:
+                      state_every: int = 10, queue_len: int | None = None,
+                      precision: str = "fixed") -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
@@ -375,7 +388,8 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
     b = _board(board) if board is not None else None
     bud: Budget | None = budget_for(b) if b is not None else None
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
-                    queue_len=input_queue_len(model, stimulus, bursts, queue_len))
+                    queue_len=input_queue_len(model, stimulus, bursts, queue_len),
+                    precision=precision)
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,
