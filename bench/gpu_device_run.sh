@@ -22,7 +22,7 @@ cd .gpuwork
   python3 -c "from feagi_embed.host.gpu import backends; print(backends.available('cuda')); print(backends.available('wgpu'))"; } 2>&1 | tee "$OUT/device.txt"
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   FEAGI_EMBED_REQUIRE_CUDA=1 FEAGI_EMBED_REQUIRE_WGPU=1 timeout "${TEST_TIMEOUT:-300}" \
-    python3 -m pytest -q -p no:cacheprovider tests/test_gpu_twin.py "$@" 2>&1 | tee "$OUT/tests.log" | tail -15
+    python3 -m pytest -q -p no:cacheprovider ${TESTS:-tests/test_gpu_twin.py} "$@" 2>&1 | tee "$OUT/tests.log" | tail -15
 fi
 if [ "${SKIP_BENCH:-0}" != 1 ]; then
   timeout "${BENCH_TIMEOUT:-280}" python3 bench/bench_gpu.py --synthetic ${BENCH_ARGS:-} \

@@ -19,22 +19,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, initial_ctl,
+from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, incoming, initial_ctl,
                      prm_words)
 
-KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
 #: buffer order of the kernels' parameter list (KARGS in kernels.cu)
 ARGS = ("ctl", "thr", "narea", "apar", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout", "V", "cd",
         "cc", "psp", "acc", "flag", "vfire", "cand", "forced", "refl", "fq", "fqv", "nat", "frc",
-        "fqbits", "loc", "blk", "stim", "out_ids", "out_v", "out_sums", "crctab")
+        "fqbits", "loc", "blk", "stim", "out_ids", "out_v", "out_sums", "crctab", "in_ptr", "in_src",
+        "in_c", "in_w")
+#: NVRTC options per precision: f32 with no FMA contraction (the kernels' float operations are
+#: explicitly rounded intrinsics anyway; --fmad=false also keeps the compiler from fusing any)
+OPTIONS = {False: ("--std=c++14",), True: ("--std=c++14", "--fmad=false", "-DFEAGI_FP32=1")}
 
 
-def cuda_source() -> str:
-    """The CUDA C source of the kernels."""
-    return (HERE / "kernels.cu").read_text()
+def cuda_source(fp32: bool = False) -> str:
+    """The CUDA C source of the kernels (``fp32``: with ``FEAGI_FP32`` defined in front, for
+    compilers given no ``-D``)."""
+    text = (HERE / "kernels.cu").read_text()
+    return ("#define FEAGI_FP32 1\n" + text) if fp32 else text
 
 
-def compile_check(arch: str = "sm_90") -> tuple[str, str]:
+def compile_check(arch: str = "sm_90", fp32: bool = False) -> tuple[str, str]:
     """Compile ``kernels.cu`` to PTX without a GPU: with ``nvcc`` when it is on the PATH, else
     with NVRTC from the ``nvidia-cuda-nvrtc-cu12`` wheel (``pip install 'feagi-embed[dev]'``).
 
@@ -52,7 +58,7 @@ def compile_check(arch: str = "sm_90") -> tuple[str, str]:
     if nvcc:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "kernels.ptx"
-            r = subprocess.run([nvcc, "-ptx", f"-arch={arch}", "--std=c++14", "-o", str(out),
+            r = subprocess.run([nvcc, "-ptx", f"-arch={arch}", *OPTIONS[fp32], "-o", str(out),
                                 str(HERE / "kernels.cu")], capture_output=True, text=True)
             if r.returncode != 0:
                 raise GpuUnavailable(f"nvcc failed on kernels.cu:\n{r.stderr}")
@@ -61,7 +67,8 @@ def compile_check(arch: str = "sm_90") -> tuple[str, str]:
     if lib is None:
         raise GpuUnavailable("no CUDA compiler: nvcc is not on the PATH and the NVRTC wheel "
                              "(nvidia-cuda-nvrtc-cu12) is not installed")
-    return "nvrtc", _nvrtc_ptx(lib, cuda_source(), "compute_" + arch.removeprefix("sm_"))
+    return "nvrtc", _nvrtc_ptx(lib, cuda_source(), "compute_" + arch.removeprefix("sm_"),
+                               OPTIONS[fp32])
 
 
 def _nvrtc_library():
@@ -84,13 +91,13 @@ def _nvrtc_library():
     return None
 
 
-def _nvrtc_ptx(lib, source: str, arch: str) -> str:
+def _nvrtc_ptx(lib, source: str, arch: str, options=OPTIONS[False]) -> str:
     import ctypes
 
     prog = ctypes.c_void_p()
     if lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"kernels.cu", 0, None, None):
         raise GpuUnavailable("nvrtcCreateProgram failed")
-    opts = [f"--gpu-architecture={arch}".encode(), b"--std=c++14"]
+    opts = [f"--gpu-architecture={arch}".encode()] + [o.encode() for o in options]
     rc = lib.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
     size = ctypes.c_size_t()
     lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
@@ -121,9 +128,9 @@ def _cupy():
 
 
 @lru_cache(maxsize=None)
-def _module(device_id: int):
+def _module(device_id: int, fp32: bool = False):
     cupy = _cupy()
-    mod = cupy.RawModule(code=cuda_source(), options=("--std=c++14",))
+    mod = cupy.RawModule(code=cuda_source(), options=OPTIONS[fp32])
     return {k: mod.get_function(k) for k in KERNELS}
 
 
@@ -158,7 +165,8 @@ class CudaTwin(GpuTwin):
 
     Args:
         model: the quantized model.
-        mode: ``"fixed"`` only.
+        mode: ``"fixed"`` or ``"float"`` (f32, bit for bit the numba twin's float mode:
+            explicitly rounded f32 operations, no FMA contraction, the twin's summation order).
         batch: most bursts per graph launch.
         graphs: capture each batch shape once as a CUDA graph (default) instead of launching the
             kernels one by one.
@@ -170,6 +178,8 @@ class CudaTwin(GpuTwin):
 
     backend = "cuda"
     prefetch = True
+    modes = ("fixed", "float")
+    syn_ptr_dtype = np.uint64
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
                  grid: int | None = None, profile: bool = False):
@@ -185,7 +195,8 @@ class CudaTwin(GpuTwin):
         cp = _cupy()
         self._cp = cp
         dev = cp.cuda.Device()
-        self._k = _module(dev.id)
+        floating = self.mode == "float"
+        self._k = _module(dev.id, floating)
         if self._grid is None:
             sms = cp.cuda.runtime.getDeviceProperties(dev.id)["multiProcessorCount"]
             self._grid = 8 * int(sms)
@@ -198,6 +209,12 @@ class CudaTwin(GpuTwin):
         arrays.update(crctab=self._tables, ctl=initial_ctl())
         with self._stream:
             self._buf = {k: cp.asarray(np.ascontiguousarray(v)) for k, v in arrays.items()}
+            if floating:
+                self._buf.update(incoming(m, cp))
+            else:
+                self._buf.update({k: cp.zeros(1, t) for k, t in
+                                  (("in_ptr", cp.uint64), ("in_src", cp.uint32),
+                                   ("in_c", cp.int32), ("in_w", cp.int32))})
             z = lambda k, dt=cp.int32: cp.zeros(max(k, 1), dt)  # noqa: E731
             u = cp.uint32
             self._buf.update(
@@ -208,7 +225,7 @@ class CudaTwin(GpuTwin):
                 out_sums=z(2 * self.batch, u), stim=z(64, u))
         self._prm = {}
         for rec in (False, True):
-            w = prm_words(m, rec)[:10]  # n, words, nblk, power, power_in, forced_v, psp_cap, ...
+            w = prm_words(m, rec, floating)[:10]  # n, words, nblk, power, power_in, forced_v, psp_cap, ...
             wi = w.view(np.int32)
             self._prm[rec] = tuple(wi[i] if i in (4, 5, 6) else w[i] for i in range(10))
         self._graphs = {}
@@ -278,7 +295,8 @@ class CudaTwin(GpuTwin):
         args = self._args(record)
         k = self._k
         g, nb = self._grid, self._nblk
-        plan = [("k_in", g), ("k_dyn", g), ("k_scan1", max(nb, g)), ("k_scan2", 1), ("k_scan3", nb)]
+        plan = [("k_in", g)] + ([("k_gather", g)] if self.mode == "float" else []) + [
+            ("k_dyn", g), ("k_scan1", max(nb, g)), ("k_scan2", 1), ("k_scan3", nb)]
         k["k_begin"]((1,), (1,), args)
         for _ in range(step):
             for name, blocks in plan:
