@@ -24,7 +24,7 @@ from .conftest import require
 from .gpu_models import random_model, random_stimulus, with_f32
 from .test_gpu_twin import CONFORMANCE, TRACES, fixture, fixture_model, twin_class
 
-F32_BACKENDS = ["cuda"]
+F32_BACKENDS = ["wgpu", "cuda"]
 
 
 def assert_same_f32_trace(ref, got, what: str) -> None:

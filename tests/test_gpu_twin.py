@@ -283,3 +283,21 @@ def test_verify_rows_for_gpu_twins():
         assert bad["equal"] is False
         assert (bad["first_divergence"]["burst"], bad["first_divergence"]["what"]) == \
             (12, "burst digest")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_chained_parts_equal_the_numba_trace(backend, monkeypatch):
+    """A batch run as chained parts of 1, 2, 4, … bursts (each part's stimulus uploaded while the
+    previous part runs, one read-back per batch) gives the same trace, recorded or not."""
+    cls = twin_class(backend)
+    from feagi_embed.host.gpu import common
+
+    monkeypatch.setattr(common, "CHAIN_WORDS", 0)
+    monkeypatch.setattr(cls, "chain", True)
+    assert common.chain_parts(np.arange(0, 200, 5), 3, 20) == [1, 2, 4, 8, 5]
+    m = random_model(1500, 12, seed=4)
+    stim = random_stimulus(m, 40, seed=4)
+    ref = Twin(m).run(40, stim, state_every=20)
+    assert_same_trace(ref, cls(m, batch=20).run(40, stim, state_every=20), "chained")
+    fast = cls(m, batch=32).run(40, stim, record=False)
+    assert fast.burst_crc == ref.burst_crc and fast.state_crc[40] == ref.state_crc[40]

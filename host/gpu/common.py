@@ -57,7 +57,7 @@ BUFFERS = {
     8: "syn_w", 9: "fanout", 10: "V", 11: "cd", 12: "cc", 13: "psp", 14: "acc", 15: "flag",
     16: "vfire", 17: "cand", 18: "forced", 19: "refl", 20: "fq", 21: "fqv", 22: "nat", 23: "frc",
     24: "fqbits", 25: "loc", 26: "blk", 27: "stim", 28: "out_ids", 29: "out_v", 30: "out_sums",
-    31: "crctab",
+    31: "crctab", 32: "in_ptr", 33: "in_src", 34: "in_c", 35: "in_w",
 }
 #: control word indices (see kernels.wgsl)
 C_BURST, C_BI, C_FQ, C_NCAND, C_NFORCED, C_NREFL, C_OUTPOS, C_SCRC = 0, 1, 2, 3, 5, 6, 8, 13
@@ -321,15 +321,35 @@ def pack_entries(st_nrn, st_kind, st_val) -> np.ndarray:
     return ent
 
 
-def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int,
+               bi0: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Stimulus of bursts ``b0 … b0+step-1`` as the kernels read it (u32): the header
-    ``[off, ptr_0 … ptr_step]`` (``off = step + 2``, ``ptr`` relative) and the entries that follow
-    it (a view of :func:`pack_entries`' array, no copy)."""
+    ``[off, 0 × bi0, ptr_0 … ptr_step]`` (``off = bi0 + step + 2``, ``ptr`` relative; the kernels
+    index it by the burst's place ``bi`` in the batch, which starts at ``bi0`` for a batch
+    chained to the previous one) and the entries that follow it (a view of
+    :func:`pack_entries`' array, no copy)."""
     lo, hi = int(st_ptr[b0 - 1]), int(st_ptr[b0 - 1 + step])
-    head = np.empty(step + 2, np.uint32)
-    head[0] = step + 2
-    head[1:] = st_ptr[b0 - 1:b0 + step] - lo
+    head = np.zeros(bi0 + step + 2, np.uint32)
+    head[0] = bi0 + step + 2
+    head[1 + bi0:] = st_ptr[b0 - 1:b0 + step] - lo
     return head, packed[lo:hi].reshape(-1)
+
+
+#: a batch whose stimulus holds more u32 words than this runs as chained parts of 1, 2, 4, …
+#: bursts, so that each part's upload overlaps the previous part on the device
+CHAIN_WORDS = 1 << 16
+
+
+def chain_parts(st_ptr, b0: int, step: int) -> list[int]:
+    """Sizes of the chained parts of the batch ``b0 … b0+step-1`` (one part when its stimulus is
+    small: :data:`CHAIN_WORDS`)."""
+    if 2 * (int(st_ptr[b0 - 1 + step]) - int(st_ptr[b0 - 1])) <= CHAIN_WORDS or step < 4:
+        return [step]
+    parts, k = [], 1
+    while sum(parts) < step:
+        parts.append(min(k, step - sum(parts)))
+        k *= 2
+    return parts
 
 
 # ----------------------------------------------------------------------------- twin base
@@ -361,6 +381,9 @@ class GpuTwin:
     #: whether ``_set_stim`` may upload the next batch while the current one runs (the backend
     #: double-buffers the stimulus and ``_launch`` uses the most recent upload)
     prefetch = False
+    #: whether a batch with a large stimulus runs as chained parts (:func:`chain_parts`: each
+    #: part's upload overlaps the previous part; one read-back per batch)
+    chain = False
 
     def __init__(self, model: Model, mode: str = "fixed", *, batch: int = 64):
         if mode not in self.modes:
@@ -388,7 +411,9 @@ class GpuTwin:
         """Upload ``head`` then ``entries`` (u32) to the start of the stimulus buffer."""
         raise NotImplementedError
 
-    def _launch(self, step: int, record: bool) -> None:
+    def _launch(self, step: int, record: bool, begin: bool = True) -> None:
+        """Queue ``step`` bursts; ``begin=False`` continues the batch of the previous launch
+        (its output positions, no read-back in between)."""
         raise NotImplementedError
 
     def _read_out(self, step: int, record: bool):
@@ -475,17 +500,27 @@ class GpuTwin:
                 step = min(step, state_every - (burst % state_every))
             return step
 
+        def parts(b0, step):
+            return chain_parts(st[0], b0, step) if self.chain and watch is None else [step]
+
         uploaded = None
         while done < bursts:
             step = size(self.burst, done)
             b0 = self.burst + 1
-            if uploaded != (b0, step):
-                self._set_stim(*stim_block(*st, b0, step))
-            self._launch(step, record)
+            plan = parts(b0, step)
+            if uploaded != (b0, plan[0]):
+                self._set_stim(*stim_block(*st, b0, plan[0]))
+            bi = 0
+            for k, part in enumerate(plan):
+                self._launch(part, record, begin=k == 0)
+                bi += part
+                if k + 1 < len(plan):  # the next part's stimulus travels while this one runs
+                    self._set_stim(*stim_block(*st, b0 + bi, plan[k + 1], bi))
             uploaded = None
             if self.prefetch and done + step < bursts:
-                # the next batch's stimulus travels while this batch runs
-                nxt = (b0 + step, size(self.burst + step, done + step))
+                # the next batch's (first part's) stimulus travels while this batch runs
+                b1 = b0 + step
+                nxt = (b1, parts(b1, size(self.burst + step, done + step))[0])
                 self._set_stim(*stim_block(*st, *nxt))
                 uploaded = nxt
             counts, crcs, ids, vs = self._read_out(step, record)

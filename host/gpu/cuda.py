@@ -178,6 +178,7 @@ class CudaTwin(GpuTwin):
 
     backend = "cuda"
     prefetch = True
+    chain = True
     modes = ("fixed", "float")
     syn_ptr_dtype = np.uint64
 
@@ -234,7 +235,11 @@ class CudaTwin(GpuTwin):
         self._copy = cp.cuda.Stream(non_blocking=True)  # stimulus uploads
         self._stims = [self._buf["stim"], cp.zeros_like(self._buf["stim"])]  # double buffer
         self._slot = 0
+        #: per stimulus slot: an event after the last launch that reads it (an upload into the
+        #: slot waits for it on the copy stream)
+        self._slot_free = [None, None]
         self._host = {}  # pinned read-back buffers
+        self._fired_mean = 0.0  # fired per burst of the last recorded read-back (the guess)
         self._pin_done = None
         #: seconds the device spent on the batches run so far (CUDA events, launch to completion)
         self.device_s = 0.0
@@ -275,6 +280,8 @@ class CudaTwin(GpuTwin):
         staged = head.size + (0 if direct else entries.size)
         if self._pin_done is not None:
             self._pin_done.synchronize()  # the previous upload has left the staging buffer
+        if self._slot_free[slot] is not None:
+            self._copy.wait_event(self._slot_free[slot])  # the launch reading the slot is done
         pin = self._pinned
         if pin is None or pin.size < staged:
             import cupyx
@@ -291,13 +298,14 @@ class CudaTwin(GpuTwin):
         self._pin_done.record(self._copy)
         self._slot = slot
 
-    def _enqueue(self, step, record):
+    def _enqueue(self, step, record, begin=True):
         args = self._args(record)
         k = self._k
         g, nb = self._grid, self._nblk
         plan = [("k_in", g)] + ([("k_gather", g)] if self.mode == "float" else []) + [
             ("k_dyn", g), ("k_scan1", max(nb, g)), ("k_scan2", 1), ("k_scan3", nb)]
-        k["k_begin"]((1,), (1,), args)
+        if begin:
+            k["k_begin"]((1,), (1,), args)
         for _ in range(step):
             for name, blocks in plan:
                 if self.kernel_s is not None:
@@ -310,29 +318,36 @@ class CudaTwin(GpuTwin):
             ev.record(self._stream)
             self._marks.append((None, ev))
 
-    def _launch(self, step, record):
+    def _launch(self, step, record, begin=True):
         s = self._stream
         self._buf["stim"] = self._stims[self._slot]  # the most recent upload
         if self._pin_done is not None:
             s.wait_event(self._pin_done)
-        self._pending = self._cp.cuda.Event()
+        first = self._pending is None  # device time counts from the batch's first launch
+        if first:
+            self._pending = self._cp.cuda.Event()
         if not self._use_graphs:
-            self._pending.record(s)
+            if first:
+                self._pending.record(s)
             with s:
-                self._enqueue(step, record)
-            return
-        key = (step, record, self._slot)
-        graph = self._graphs.get(key)
-        if graph is None:
-            with s:
-                s.begin_capture()
-                try:
-                    self._enqueue(step, record)
-                finally:
-                    graph = s.end_capture()
-            self._graphs[key] = graph
-        self._pending.record(s)
-        graph.launch(stream=s)
+                self._enqueue(step, record, begin)
+        else:
+            key = (step, record, self._slot, begin)
+            graph = self._graphs.get(key)
+            if graph is None:
+                with s:
+                    s.begin_capture()
+                    try:
+                        self._enqueue(step, record, begin)
+                    finally:
+                        graph = s.end_capture()
+                self._graphs[key] = graph
+            if first:
+                self._pending.record(s)
+            graph.launch(stream=s)
+        free = self._cp.cuda.Event(disable_timing=True)
+        free.record(s)
+        self._slot_free[self._slot] = free
 
     def _account(self, ev1=None):
         """Add the device time of the batch just read back to :attr:`device_s` (``ev1``: an event
@@ -368,6 +383,14 @@ class CudaTwin(GpuTwin):
         ev1.record(s)
         sums = self._host_buf("sums", 2 * step, np.uint32)[:2 * step]
         self._buf["out_sums"][:2 * step].get(stream=s, out=sums, blocking=False)
+        # when recording, as many fired ids and V as the previous bursts suggest travel in the
+        # same wait (one wait per batch or step when the guess holds; a second for the rest)
+        guess = min(self._out_cap, int(1.25 * self._fired_mean * step) + 64) if record else 0
+        ids = self._host_buf("ids", guess, np.uint32)
+        vs = self._host_buf("v", guess, np.int32)
+        if guess:
+            self._buf["out_ids"][:guess].get(stream=s, out=ids[:guess], blocking=False)
+            self._buf["out_v"][:guess].get(stream=s, out=vs[:guess], blocking=False)
         s.synchronize()
         self._account(ev1)
         sums = sums.reshape(step, 2).copy()
@@ -375,13 +398,15 @@ class CudaTwin(GpuTwin):
         if not record:
             return counts, crcs, None, None
         total = int(counts.sum(dtype=np.int64))
-        ids = self._host_buf("ids", total, np.uint32)[:total]
-        vs = self._host_buf("v", total, np.int32)[:total]
-        if total:
-            self._buf["out_ids"][:total].get(stream=s, out=ids, blocking=False)
-            self._buf["out_v"][:total].get(stream=s, out=vs, blocking=False)
+        self._fired_mean = total / step
+        if total > guess:
+            ids = self._host_buf("ids", total, np.uint32)
+            vs = self._host_buf("v", total, np.int32)
+            # all of it (the buffers may have grown, leaving the guessed part behind)
+            self._buf["out_ids"][:total].get(stream=s, out=ids[:total], blocking=False)
+            self._buf["out_v"][:total].get(stream=s, out=vs[:total], blocking=False)
             s.synchronize()
-        return counts, crcs, ids, vs
+        return counts, crcs, ids[:total], vs[:total]
 
     def sync(self) -> None:
         """Wait for the device work queued so far."""

@@ -20,21 +20,24 @@ from functools import lru_cache
 
 import numpy as np
 
-from .common import (BUFFERS, C_SCRC, WG, GpuTwin, GpuUnavailable, initial_ctl,
+from .common import (BUFFERS, C_SCRC, WG, GpuTwin, GpuUnavailable, incoming, initial_ctl,
                      prm_words)
 
-KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
 _CRC_KERNELS = ("k_scan3", "k_state")
 
 
-def wgsl_sources() -> dict[str, str]:
-    """Kernel name → full WGSL source (``common`` [+ ``crc``] + the kernel's section)."""
+def wgsl_sources(fp32: bool = False) -> dict[str, str]:
+    """Kernel name → full WGSL source (the ``FP32`` constant + ``common`` [+ ``crc``] + the
+    kernel's section); ``k_gather`` only with ``fp32``."""
     from .common import HERE
 
     text = (HERE / "kernels.wgsl").read_text()
     parts = re.split(r"^//! (\w+)\s*$", text, flags=re.M)
     sec = {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
-    return {k: sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "") + sec[k] for k in KERNELS}
+    head = f"const FP32: bool = {'true' if fp32 else 'false'};\n"
+    return {k: head + sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "") + sec[k]
+            for k in KERNELS if fp32 or k != "k_gather"}
 
 
 def _quiet_mesa() -> None:
@@ -48,9 +51,12 @@ def _quiet_mesa() -> None:
 
 
 @lru_cache(maxsize=None)
-def _device_and_pipelines(power_preference: str = "high-performance"):
-    """One wgpu device per process with the adapter's storage limits, and the compiled pipelines
-    (kernel → (pipeline, [(binding, buffer name)]))."""
+def _device_and_pipelines(power_preference: str = "high-performance", fp32: bool = False):
+    """The process's wgpu device (adapter's storage limits) and the compiled pipelines of a
+    precision (kernel → (pipeline, [(binding, buffer name)]))."""
+    if fp32:
+        device, adapter, _ = _device_and_pipelines(power_preference)
+        return device, adapter, _pipelines(device, True)
     _quiet_mesa()
     try:
         import wgpu
@@ -68,8 +74,14 @@ def _device_and_pipelines(power_preference: str = "high-performance"):
                                 "max-storage-buffer-binding-size", "max-buffer-size",
                                 "max-compute-workgroups-per-dimension") if k in lim}
     device = adapter.request_device_sync(required_limits=want)
+    return device, adapter, _pipelines(device, False)
+
+
+def _pipelines(device, fp32: bool) -> dict:
+    import wgpu
+
     pipes = {}
-    for name, src in wgsl_sources().items():
+    for name, src in wgsl_sources(fp32).items():
         decl = re.findall(r"@binding\((\d+)\)\s*var<(\w+)(?:,\s*(\w+))?>", src)
         entries, names = [], []
         for b, space, access in decl:
@@ -89,7 +101,7 @@ def _device_and_pipelines(power_preference: str = "high-performance"):
         pipe = device.create_compute_pipeline(layout=layout,
                                               compute={"module": module, "entry_point": "main"})
         pipes[name] = (pipe, bgl, names)
-    return device, adapter, pipes
+    return pipes
 
 
 def available() -> tuple[bool, str]:
@@ -108,7 +120,9 @@ class WgpuTwin(GpuTwin):
 
     Args:
         model: the quantized model.
-        mode: ``"fixed"`` only.
+        mode: ``"fixed"`` or ``"float"`` (f32 in the numba twin's order; WGSL promises
+            correctly rounded + − × but neither the absence of contraction into fused
+            multiply-adds nor subnormals — see ``docs/gpu.md``).
         batch: most bursts per queue submission.
         grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
 
@@ -117,6 +131,7 @@ class WgpuTwin(GpuTwin):
     """
 
     backend = "wgpu"
+    modes = ("fixed", "float")
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None):
         self._grid = grid
@@ -126,7 +141,8 @@ class WgpuTwin(GpuTwin):
         import wgpu
 
         self._wgpu = wgpu
-        dev, adapter, pipes = _device_and_pipelines()
+        floating = self.mode == "float"
+        dev, adapter, pipes = _device_and_pipelines(fp32=floating)
         self._dev, self._pipes = dev, pipes
         if self._grid is None:
             self._grid = 16 if adapter.info["adapter_type"] == "CPU" else 1024
@@ -144,6 +160,14 @@ class WgpuTwin(GpuTwin):
             blk=zeros_i(self._nblk), out_ids=zeros_i(self._out_cap),
             out_v=zeros_i(self._out_cap), out_sums=zeros_i(2 * self.batch), crctab=self._tables,
             stim=np.zeros(64, np.uint32))
+        if floating:
+            inc = incoming(m)
+            if m.n_synapses >= 2**32:
+                raise GpuUnavailable("the WGPU f32 gather indexes synapses in 32 bits")
+            inc["in_ptr"] = inc["in_ptr"].astype(np.uint32)
+            arrays.update(inc)
+        else:
+            arrays.update(in_ptr=zeros_i(1), in_src=zeros_i(1), in_c=zeros_i(1), in_w=zeros_i(1))
         lim = dev.limits
         maxbind = lim["max-storage-buffer-binding-size"]
         usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
@@ -157,7 +181,7 @@ class WgpuTwin(GpuTwin):
         self._prm_rec = {}
         for rec in (False, True):
             self._prm_rec[rec] = dev.create_buffer_with_data(
-                data=prm_words(m, rec).tobytes(),
+                data=prm_words(m, rec, floating).tobytes(),
                 usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
         self._stim_cap = 64  # u32 words
         self._bind()
@@ -192,15 +216,17 @@ class WgpuTwin(GpuTwin):
         if entries.size:
             q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
-    def _launch(self, step, record):
+    def _launch(self, step, record, begin=True):
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
         g = self._groups
-        plan = [("k_in", self._grid), ("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
+        plan = [("k_in", self._grid)] + (
+            [("k_gather", self._grid)] if self.mode == "float" else []) + [("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
                 ("k_scan2", 1), ("k_scan3", self._nblk)]
-        cp.set_pipeline(self._pipes["k_begin"][0])
-        cp.set_bind_group(0, g[record, "k_begin"])
-        cp.dispatch_workgroups(1)
+        if begin:
+            cp.set_pipeline(self._pipes["k_begin"][0])
+            cp.set_bind_group(0, g[record, "k_begin"])
+            cp.dispatch_workgroups(1)
         for _ in range(step):
             for name, wgs in plan:
                 cp.set_pipeline(self._pipes[name][0])
