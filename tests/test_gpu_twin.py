@@ -116,13 +116,14 @@ def test_crc_shift_tables_reproduce_zlib():
 def test_cuda_kernels_compile():
     """kernels.cu compiles to PTX for sm_90 (nvcc, or NVRTC from the nvidia-cuda-nvrtc wheel;
     neither needs a GPU)."""
+    from feagi_embed.host.gpu import cuda
     from feagi_embed.host.gpu.cuda import compile_check
 
     try:
         tool, ptx = compile_check()
     except GpuUnavailable as e:
         require(str(e), "CUDA compile check")
-    for k in ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state"):
+    for k in cuda.KERNELS:
         assert f".entry {k}(" in ptx, (tool, k)
 
 

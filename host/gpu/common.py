@@ -61,7 +61,7 @@ BUFFERS = {
 }
 #: control word indices (see kernels.wgsl)
 C_BURST, C_BI, C_FQ, C_NCAND, C_NFORCED, C_NREFL, C_OUTPOS, C_SCRC = 0, 1, 2, 3, 5, 6, 8, 13
-N_CTL = 16
+N_CTL = 24  # CUDA uses words up to 20 (kernels.cu), WGPU up to 13
 #: columns of the per-area parameter table ``apar`` (int32, 16 per area)
 A_COLS = ("limit", "leak_k", "exc_mode", "exc_t", "refractory", "snooze", "cfl", "mp_acc",
           "mp_driven", "degen")

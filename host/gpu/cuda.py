@@ -2,8 +2,10 @@
 
 Persistent device buffers for the model and the state; int32 wrapping ``atomicAdd`` accumulation;
 sparse work over the fire queue, the fire candidates and the refractory list; the burst and state
-CRC-32 digests computed on the device. A batch of bursts (5 kernels each) is captured once as a
-CUDA graph and replayed: one graph launch and one read-back per batch. Algorithm and buffers:
+CRC-32 digests computed on the device. A batch of bursts (3 kernels each: ``k_in``, ``k_dyn``,
+``k_scan3``; ``k_gather`` too in precision ``"float"``) is captured once as a CUDA graph and
+replayed: one graph launch and one read-back per batch (a batch with a large stimulus runs as
+chained parts whose uploads overlap the previous part). Algorithm and buffers:
 :mod:`feagi_embed.host.gpu.common`.
 
 Example::
@@ -22,7 +24,7 @@ import numpy as np
 from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, incoming, initial_ctl,
                      prm_words)
 
-KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state")
 #: buffer order of the kernels' parameter list (KARGS in kernels.cu)
 ARGS = ("ctl", "thr", "narea", "apar", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout", "V", "cd",
         "cc", "psp", "acc", "flag", "vfire", "cand", "forced", "refl", "fq", "fqv", "nat", "frc",
@@ -222,7 +224,7 @@ class CudaTwin(GpuTwin):
                 V=z(n), cd=z(n, u), cc=z(n, u), acc=z(n, cp.uint64), flag=z(n, u), vfire=z(n),
                 cand=z(2 * n, u), forced=z(n, u), refl=z(2 * n, u), fq=z(n, u), fqv=z(n),
                 nat=z(words, u), frc=z(words, u), fqbits=z(words, u), loc=z(words, u),
-                blk=z(self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
+                blk=z(2 * self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
                 out_sums=z(2 * self.batch, u), stim=z(64, u))
         self._prm = {}
         for rec in (False, True):
@@ -303,7 +305,7 @@ class CudaTwin(GpuTwin):
         k = self._k
         g, nb = self._grid, self._nblk
         plan = [("k_in", g)] + ([("k_gather", g)] if self.mode == "float" else []) + [
-            ("k_dyn", g), ("k_scan1", max(nb, g)), ("k_scan2", 1), ("k_scan3", nb)]
+            ("k_dyn", g), ("k_scan3", nb)]
         if begin:
             k["k_begin"]((1,), (1,), args)
         for _ in range(step):
@@ -335,13 +337,17 @@ class CudaTwin(GpuTwin):
             key = (step, record, self._slot, begin)
             graph = self._graphs.get(key)
             if graph is None:
-                with s:
-                    s.begin_capture()
-                    try:
-                        self._enqueue(step, record, begin)
-                    finally:
-                        graph = s.end_capture()
-                self._graphs[key] = graph
+                # captured for both stimulus slots at once: which slot a later batch of this
+                # shape finds is not known, and a capture inside a timed run costs milliseconds
+                for slot in (1 - self._slot, self._slot):
+                    self._buf["stim"] = self._stims[slot]
+                    with s:
+                        s.begin_capture()
+                        try:
+                            self._enqueue(step, record, begin)
+                        finally:
+                            graph = s.end_capture()
+                    self._graphs[(step, record, slot, begin)] = graph
             if first:
                 self._pending.record(s)
             graph.launch(stream=s)

@@ -1,7 +1,9 @@
 // feagi-embed GPU host twin: one burst of docs/model.md §3 (fixed point) as CUDA kernels.
 //
 // The same kernels as kernels.wgsl (see host/gpu/common.py for the buffers and their order),
-// with CUDA-only speed-ups that change no result: a 64-bit accumulator whose high word marks
+// with CUDA-only speed-ups that change no result: three kernels per burst (k_in, k_dyn, k_scan3:
+// the fired-id compaction needs no separate scan passes, see k_scan3), a 64-bit accumulator whose
+// high word marks
 // fire candidates (one atomic per synaptic event), warp-aggregated list appends, propagation in
 // 4x32-synapse chunks, and no FCL list in large brains when the burst is dense anyway. Every
 // kernel takes the same parameter list (KARGS) so the host passes one tuple. Compiled by cupy
@@ -29,12 +31,11 @@
 #define C_NFORCED 5
 #define C_NREFL 6
 #define C_OUTPOS 8
-#define C_S3_COUNT 9
-#define C_S3_BASE 10
-#define C_S3_BURST 11
-#define C_S3_BI 12
 #define C_SCRC 13
-#define C_EVENTS 14
+// the next burst's synaptic events, 64-bit, by burst parity p: words C_EVENTS + 2p, + 2p + 1
+#define C_EVENTS 16
+// blocks of k_scan3 done (the last one updates the control words)
+#define C_TICKET 20
 #define A_LIM 0
 #define A_K 1
 #define A_EXC_MODE 2
@@ -177,9 +178,18 @@ __device__ __forceinline__ unsigned agg_inc(unsigned *ctr) {
 // k_scan3, + stimulus entries + power), no FCL list is built at all: the accumulations are
 // fire-and-forget atomics and k_dyn / the FCL clear run densely. Every kernel of the burst
 // computes the same decision from the same words.
-// synaptic events of the next burst: a 64-bit counter in ctl words C_EVENTS, C_EVENTS + 1
+// synaptic events of this burst (summed by the previous burst's k_scan3)
 __device__ __forceinline__ unsigned long long events(const unsigned *ctl) {
-  return *reinterpret_cast<const unsigned long long *>(ctl + C_EVENTS);
+  return *reinterpret_cast<const unsigned long long *>(ctl + C_EVENTS + 2u * (ctl[C_BURST] & 1u));
+}
+
+// one more fired neuron in k_scan3 block i >> 13 (256 bitmap words): the per-block counts of
+// burst parity p (blk[p * nblk + b]) give every k_scan3 block its place in the fire queue
+// (match-aggregated: one atomic per block id per warp)
+__device__ __forceinline__ void count_fired(unsigned *blk, unsigned nblk, unsigned p, unsigned i) {
+  const unsigned b = i >> 13;
+  const unsigned m = __match_any_sync(__activemask(), b);
+  if ((threadIdx.x & 31u) == (unsigned)(__ffs(m) - 1)) atomicAdd(blk + p * nblk + b, __popc(m));
 }
 
 __device__ __forceinline__ bool no_list(const unsigned *ctl, const unsigned *stim, unsigned large,
@@ -229,6 +239,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
   const unsigned nreset = large ? nfq : ctl[C_NCAND + (p ^ 1u)];
   const unsigned total = nst + npow + nreset;
   const bool nolist = no_list(ctl, stim, large, power, n);
+  if (gid == 0u) out_sums[2u * bi + 1u] = 0u;  // the burst digest, XOR-reduced by k_scan3
   for (unsigned j = gid; j < total; j += stride) {
     if (j < nst) {  // 2. sensory injection / force-fire
       const unsigned e = soff + 2u * (s0 + j), word = stim[e], i = word & 0x7FFFFFFFu;
@@ -237,6 +248,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
         if ((old & FORCED) == 0u) {
           forced[agg_inc(ctl + C_NFORCED)] = i;
           atomicOr(frc + (i >> 5), 1u << (i & 31u));
+          count_fired(blk, nblk, p, i);
         }
       } else if (nolist) {
         atomicAdd(acc + i, (1ull << 32) | stim[e + 1]);
@@ -391,10 +403,12 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
       const unsigned i = dense ? j : cand[p * n + j];
       if (cd[i] > 0u) {
         refractory(ctl, refl, cd, cc, apar, n, i, flag[i], narea[i], p);
+        if (dense) acc[i] = 0ull;  // 1. FCL cleared here in the dense pass (not in k_scan3)
         continue;
       }
       const unsigned long long a64 = acc[i];
       if ((a64 >> 32) == 0ull) continue;  // not a candidate (dense pass)
+      if (dense) acc[i] = 0ull;  // each neuron is visited once and acc is not read again
       const unsigned area = narea[i];
       const int *ap = apar + area * 16u;
 #ifdef FEAGI_FP32
@@ -423,6 +437,7 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
         if (r > 0u) push_refl(ctl, refl, n, i, p);
         vfire[i] = VBITS(v);
         atomicOr(nat + (i >> 5), 1u << (i & 31u));
+        if ((flag[i] & FORCED) == 0u) count_fired(blk, nblk, p, i);  // forced: counted in k_in
       } else {
         if (finite) cc[i] = 0u;
 #ifdef FEAGI_FP32
@@ -450,74 +465,35 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
   }
 }
 
-__global__ void __launch_bounds__(WGS) k_scan1(KARGS) {
-  __shared__ unsigned sh[WGS / 32];
-  const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
-  if (blockIdx.x < nblk) {  // blocks past nblk only clear the FCL
-    const unsigned x = w < words ? (nat[w] | frc[w]) : 0u;
-    const unsigned c = __popc(x);
-    unsigned tot;
-    const unsigned incl = block_scan(c, sh, tot);
-    if (w < words) loc[w] = incl - c;
-    if (threadIdx.x == 0) blk[blockIdx.x] = tot;
-  }
-  // 1. clear the fire candidate list (acc, flags) for the next burst
-  const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
-  const unsigned stride = gridDim.x * blockDim.x;
-  if (no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT)) {
-    for (unsigned i = w; i < n; i += stride) {
-      flag[i] = 0u;
-      acc[i] = 0ull;
-    }
-    return;
-  }
-  const unsigned total = ncand + ctl[C_NFORCED];
-  for (unsigned j = w; j < total; j += stride) {
-    if (j < ncand) {
-      acc[cand[p * n + j]] = 0ull;  // flags hold FORCED only (candidacy is in acc)
-    } else {
-      flag[forced[j - ncand]] = 0u;
-    }
-  }
-}
-
-__global__ void __launch_bounds__(WGS) k_scan2(KARGS) {
-  __shared__ unsigned sh[WGS / 32];
-  unsigned carry = 0;
-  for (unsigned base = 0; base < nblk; base += WGS) {
-    const unsigned k = base + threadIdx.x;
-    const unsigned c = k < nblk ? blk[k] : 0u;
-    unsigned tot;
-    const unsigned incl = block_scan(c, sh, tot);
-    if (k < nblk) blk[k] = carry + incl - c;
-    carry += tot;
-  }
-  if (threadIdx.x == 0) {
-    const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], base = ctl[C_OUTPOS];
-    ctl[C_S3_COUNT] = carry;
-    ctl[C_S3_BASE] = base;
-    ctl[C_S3_BURST] = burst;
-    ctl[C_S3_BI] = bi;
-    ctl[C_FQ] = carry;
-    if (record) ctl[C_OUTPOS] = base + carry;
-    out_sums[2 * bi] = carry;
-    out_sums[2 * bi + 1] = 0u;
-    ctl[C_NCAND + (p ^ 1u)] = 0u;
-    ctl[C_NREFL + p] = 0u;
-    ctl[C_NFORCED] = 0u;
-    ctl[C_EVENTS] = 0u;  // k_scan3 sums (64-bit: two words)
-    ctl[C_EVENTS + 1] = 0u;  // the next burst's synaptic events
-    ctl[C_BURST] = burst + 1u;
-    ctl[C_BI] = bi + 1u;
-  }
-}
-
+// The fired bitmap (natural | forced) compacted into the ascending fired ids (next fire queue,
+// trace), the burst CRC-32, the FCL cleared, and the control words advanced — one kernel: each
+// block's place in the fire queue comes from the per-block fired counts of k_in / k_dyn
+// (count_fired), a word's place within the block from a block scan of popcounts, and the last
+// block to finish (a ticket) updates the control words.
 __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
   __shared__ unsigned tab[256];
+  __shared__ unsigned sh[WGS / 32];
+  __shared__ unsigned s_before, s_count;
   tab[threadIdx.x] = crctab[threadIdx.x];
+  if (threadIdx.x == 0) s_before = s_count = 0u;
   __syncthreads();
+  const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], base = ctl[C_OUTPOS];
+  const unsigned ncand = ctl[C_NCAND + p], nforced = ctl[C_NFORCED];
+  const bool dense = no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT);
+  const unsigned *bc = blk + p * nblk;
+  unsigned before = 0u, tot = 0u;
+  for (unsigned k = threadIdx.x; k < nblk; k += WGS) {
+    const unsigned c = bc[k];
+    tot += c;
+    if (k < blockIdx.x) before += c;
+  }
+  before = __reduce_add_sync(0xFFFFFFFFu, before);
+  tot = __reduce_add_sync(0xFFFFFFFFu, tot);
+  if ((threadIdx.x & 31u) == 0u) {
+    atomicAdd(&s_before, before);
+    atomicAdd(&s_count, tot);
+  }
   const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
-  const unsigned count = ctl[C_S3_COUNT], base = ctl[C_S3_BASE], bi = ctl[C_S3_BI];
   unsigned x = 0u, xn = 0u;
   if (w < words) {
     xn = nat[w];
@@ -526,12 +502,16 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
     nat[w] = 0u;
     frc[w] = 0u;
   }
+  const unsigned pc = __popc(x);
+  unsigned btot;
+  const unsigned incl = block_scan(pc, sh, btot);  // synchronises the block (s_before, s_count)
+  const unsigned count = s_count;
   unsigned r = 0u;
   unsigned long long ev = 0ull;
   if (x) {
     // the fired ids of this word, ascending, at their place in the fire queue; their CRC
     // contribution is the raw CRC of the run moved to the end of the message [b, count, ids]
-    unsigned pos = blk[blockIdx.x] + loc[w];
+    unsigned pos = s_before + incl - pc;
     unsigned y = x;
     while (y) {
       const unsigned b = __ffs(y) - 1;
@@ -554,7 +534,6 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
     r = crc_shift(crctab, r, 4u * (count - pos));
   }
   if (w == 0u) {
-    const unsigned burst = ctl[C_S3_BURST];
     const unsigned h = crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
     r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
   }
@@ -563,7 +542,35 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1) ev += __shfl_down_sync(0xFFFFFFFFu, ev, off);
   if ((threadIdx.x & 31u) == 0u && ev)
-    atomicAdd(reinterpret_cast<unsigned long long *>(ctl + C_EVENTS), ev);
+    atomicAdd(reinterpret_cast<unsigned long long *>(ctl + C_EVENTS + 2u * (p ^ 1u)), ev);
+  // 1. clear the fire candidate list for the next burst (dense: k_dyn cleared acc; flags hold
+  // FORCED only) and the next burst's per-block fired counts
+  const unsigned stride = gridDim.x * blockDim.x;
+  const unsigned nclear = dense ? nforced : ncand + nforced;
+  for (unsigned j = w; j < nclear; j += stride) {
+    if (!dense && j < ncand)
+      acc[cand[p * n + j]] = 0ull;
+    else
+      flag[forced[j - (dense ? 0u : ncand)]] = 0u;
+  }
+  for (unsigned k = w; k < nblk; k += stride) blk[(p ^ 1u) * nblk + k] = 0u;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    __threadfence();
+    if (atomicAdd(ctl + C_TICKET, 1u) == gridDim.x - 1u) {  // every block has read ctl
+      ctl[C_TICKET] = 0u;
+      ctl[C_FQ] = count;
+      if (record) ctl[C_OUTPOS] = base + count;
+      out_sums[2 * bi] = count;
+      ctl[C_NCAND + (p ^ 1u)] = 0u;
+      ctl[C_NREFL + p] = 0u;
+      ctl[C_NFORCED] = 0u;
+      ctl[C_EVENTS + 2u * p] = 0u;  // this burst's events: summed afresh by the next k_scan3
+      ctl[C_EVENTS + 2u * p + 1u] = 0u;
+      ctl[C_BURST] = burst + 1u;
+      ctl[C_BI] = bi + 1u;
+    }
+  }
 }
 
 // state digest: CRC-32 over V (i32 LE), cd (u16 LE), cc (u16 LE); 64 neurons per thread

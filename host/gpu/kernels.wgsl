@@ -17,8 +17,9 @@
 // sums each candidate's inputs in the twin's order (ascending synapse index) over its incoming
 // synapses (bindings 32-35), starting from its folded stimulus (host side, with the power input).
 // WGSL promises correctly rounded f32 + - * but only 2.5 ULP for x / y: div_rn corrects the
-// quotient against the exact residual. What WGSL does not promise (see docs/gpu.md): no
-// contraction of a * b + c into a fused multiply-add, and subnormals (may flush to zero).
+// quotient against the exact residual; products that feed an addition go through opaque() (WGSL
+// allows contraction into fused multiply-adds). Not promised by WGSL: subnormals (an
+// implementation may flush them to zero) — see docs/gpu.md.
 
 //! common
 struct Prm {
@@ -127,40 +128,6 @@ fn exc_pass(nid: u32, burst: u32, mode: i32, t: u32) -> bool {
   s = s * 747796405u + 2891336453u;
   let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
   return ((w >> 22u) ^ w) < t;
-}
-
-// ---- FP32 helpers
-// Veltkamp split of x into a 12-bit high part and the rest (exact for |x| < 2^115)
-fn split_f32(x: f32) -> vec2<f32> {
-  let c = 4097.0 * x;
-  let h = c - (c - x);
-  return vec2<f32>(h, x - h);
-}
-
-// a - q*b, exactly up to the last rounding (Dekker's product: q*b = p + e)
-fn residual(a: f32, b: f32, q: f32) -> f32 {
-  let p = q * b;
-  let qs = split_f32(q);
-  let bs = split_f32(b);
-  let e = ((qs.x * bs.x - p) + qs.x * bs.y + qs.y * bs.x) + qs.y * bs.y;
-  return (a - p) - e;
-}
-
-// a / b correctly rounded: of the hardware quotient and its two neighbours on each side (WGSL's
-// 2.5 ULP), the one with the least residual (an exact quotient of two floats is never a midpoint)
-fn div_rn(a: f32, b: f32) -> f32 {
-  let q0 = a / b;
-  let u = bitcast<u32>(q0);
-  if ((u & 0x7FFFFFFFu) < 4u || (u & 0x7F800000u) == 0x7F800000u) { return q0; }
-  var best = q0;
-  var rbest = abs(residual(a, b, q0));
-  for (var d = -2i; d <= 2i; d = d + 1i) {
-    if (d == 0i) { continue; }
-    let q = bitcast<f32>(bitcast<u32>(i32(u) + d));
-    let r = abs(residual(a, b, q));
-    if (r < rbest) { best = q; rbest = r; }
-  }
-  return best;
 }
 
 //! crc
@@ -456,9 +423,49 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(34) var<storage, read> in_c: array<i32>;
 @group(0) @binding(35) var<storage, read> in_w: array<i32>;
 
-// FEAGI's f32(w) * max(psp, 0) / f32(n) (no division when n = 1)
+// ---- FP32 helpers (k_gather only). WGSL lets a compiler contract a * b + c into a fused
+// multiply-add (NVIDIA's Vulkan compiler does), which rounds once instead of twice: every product
+// that feeds an addition goes through opaque(), an identity the compiler cannot see through
+// (an XOR with prm.pad, which is 0 at run time), so it is rounded to f32 first.
+fn opaque(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) ^ prm.pad); }
+
+// Veltkamp split of x into a 12-bit high part and the rest (exact for |x| < 2^115)
+fn split_f32(x: f32) -> vec2<f32> {
+  let c = opaque(4097.0 * x);
+  let h = c - (c - x);
+  return vec2<f32>(h, x - h);
+}
+
+// a - q*b, exactly up to the last rounding (Dekker's product: q*b = p + e)
+fn residual(a: f32, b: f32, q: f32) -> f32 {
+  let p = opaque(q * b);
+  let qs = split_f32(q);
+  let bs = split_f32(b);
+  let e = ((opaque(qs.x * bs.x) - p) + opaque(qs.x * bs.y) + opaque(qs.y * bs.x))
+          + opaque(qs.y * bs.y);
+  return (a - p) - e;
+}
+
+// a / b correctly rounded: of the hardware quotient and its two neighbours on each side (WGSL's
+// 2.5 ULP), the one with the least residual (an exact quotient of two floats is never a midpoint)
+fn div_rn(a: f32, b: f32) -> f32 {
+  let q0 = a / b;
+  let u = bitcast<u32>(q0);
+  if ((u & 0x7FFFFFFFu) < 4u || (u & 0x7F800000u) == 0x7F800000u) { return q0; }
+  var best = q0;
+  var rbest = abs(residual(a, b, q0));
+  for (var d = -2i; d <= 2i; d = d + 1i) {
+    if (d == 0i) { continue; }
+    let q = bitcast<f32>(bitcast<u32>(i32(u) + d));
+    let r = abs(residual(a, b, q));
+    if (r < rbest) { best = q; rbest = r; }
+  }
+  return best;
+}
+
+// FEAGI's f32(w) * max(psp, 0) / f32(n) (no division when n = 1; the product is added next)
 fn runtime_f(w: i32, pv: f32, n: i32) -> f32 {
-  let base = f32(w) * select(0.0, pv, pv > 0.0);
+  let base = opaque(f32(w) * select(0.0, pv, pv > 0.0));
   if (n > 1) { return div_rn(base, f32(n)); }
   return base;
 }
