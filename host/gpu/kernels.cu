@@ -210,7 +210,7 @@ __device__ __forceinline__ float runtime_f(int w, float psp, int n) {
 #define SYN_INC(k, dr, dg, pv, nf) (2ull << 32)
 #else
 #define SYN_INC(k, dr, dg, pv, nf) \
-  ((1ull << 32) | (unsigned)(((dr) || (dg)) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k]))
+  ((1ull << 32) | (unsigned)(((dr) || (dg)) ? runtime_c(rw[k], pv, nf, psp_cap) : rc[k]))
 #endif
 
 extern "C" {
@@ -281,21 +281,28 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
     const bool driven = apar[area * 16u + A_DRIVEN] != 0, degen = apar[area * 16u + A_DEGEN] != 0;
     const int pv = driven ? fqv[q] : (degen ? psp[src] : 0);
     const int nf = fanout[src];
-    const unsigned long long k1 = syn_ptr[src + 1];
+    // the source's row: a 64-bit offset, then 32-bit indices within it (fan-out < 2^32)
+    const unsigned long long row = syn_ptr[src];
+    const unsigned k1 = (unsigned)(syn_ptr[src + 1] - row);
+    const unsigned *__restrict__ rd = syn_dst + row;
+    const int *__restrict__ rc = syn_c + (driven || degen ? 0ull : row);
+    const int *__restrict__ rw = syn_w + (driven || degen ? row : 0ull);
+    (void)rc;
+    (void)rw;
     if (nolist) {
-      for (unsigned long long k = syn_ptr[src] + lane; k < k1; k += 32u)
-        atomicAdd(acc + syn_dst[k], SYN_INC(k, driven, degen, pv, nf));
+      for (unsigned k = lane; k < k1; k += 32u)
+        atomicAdd(acc + rd[k], SYN_INC(k, driven, degen, pv, nf));
       continue;
     }
-    for (unsigned long long k0 = syn_ptr[src]; k0 < k1; k0 += 128u) {
+    for (unsigned k0 = 0u; k0 < k1; k0 += 128u) {
       unsigned tgt[4];
       unsigned isnew = 0u;
 #pragma unroll
       for (int u = 0; u < 4; u++) {
-        const unsigned long long k = k0 + 32u * u + lane;
+        const unsigned k = k0 + 32u * u + lane;
         tgt[u] = 0u;
         if (k < k1) {
-          const unsigned t = syn_dst[k];
+          const unsigned t = rd[k];
           const unsigned long long old = atomicAdd(acc + t, SYN_INC(k, driven, degen, pv, nf));
           tgt[u] = t;
           if ((old >> 32) == 0ull) isnew |= 1u << u;
