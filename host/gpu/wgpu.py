@@ -160,6 +160,15 @@ class WgpuTwin(GpuTwin):
             blk=zeros_i(self._nblk), out_ids=zeros_i(self._out_cap),
             out_v=zeros_i(self._out_cap), out_sums=zeros_i(2 * self.batch), crctab=self._tables,
             stim=np.zeros(64, np.uint32))
+        if floating and adapter.info["adapter_type"] != "CPU" and m.has_runtime_psp:
+            import warnings
+
+            warnings.warn(
+                "WGPU precision 'float' on a GPU adapter: this model computes run-time PSP "
+                "contributions (mp-driven or degenerating sources); on NVIDIA's Vulkan driver they "
+                "differed from the numba f32 twin by 1 ulp in tests (WGSL does not promise IEEE "
+                "f32 division or unfused products); use the CUDA or numba twin for bit-exact f32",
+                RuntimeWarning, stacklevel=3)
         if floating:
             inc = incoming(m)
             if m.n_synapses >= 2**32:
