@@ -215,3 +215,22 @@ def test_float_step_equals_numba_float_step(backend, request):
         assert np.array_equal(r.fired, s.fired)
         assert np.array_equal(r.fired_v.view(np.uint32), s.fired_v.view(np.uint32))
         assert (r.burst_crc, r.state_crc) == (s.burst_crc, s.state_crc)
+
+
+@pytest.mark.parametrize("backend", F32_BACKENDS)
+def test_fp32_executor_equals_the_f32_reference(backend):
+    """The verify executor ``GpuTwin(backend, "fp32")`` gives the f32 numba twin's trace, state
+    digests included (a genome whose sources have no run-time PSP)."""
+    from feagi_embed.executors import GpuTwin
+
+    twin_class(backend)
+    path = TRACES[0]
+    fx = fixture(path)
+    model = fixture_model(path)
+    stim = off_grid_injections(model, fx["stimulus"], 20)
+    ref = Twin(model, "float", threads=1).run(20, stim, state_every=5)
+    ex = GpuTwin(backend, "fp32")
+    assert ex.name == f"twin ({backend}, fp32)" and ex.available() is None
+    assert_same_f32_trace(ref, ex.run(model, stim, 20, 5), fx["name"])
+    with pytest.raises(ValueError, match="precision"):
+        GpuTwin(backend, "fp16")
