@@ -3,7 +3,8 @@
 # NVIDIA Vulkan driver), then bench/bench_gpu.py. Run from a folder holding this repository's
 # feagi_embed/ (with host/ copied to feagi_embed/host), tests/ and bench/ as .gpuwork/, the wheels
 # wgpu, rendercanvas, cffi, pycparser, pyelftools in .whl/ and the Vulkan loader's .deb in .gl/.
-# Writes logs and the JSON under $OUT.
+# Writes logs and the JSON under $OUT. TESTS (default tests/test_gpu_twin.py) names the test files;
+# SKIP_TESTS=1 / SKIP_BENCH=1 leave a part out; extra arguments go to pytest.
 set -o pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
