@@ -70,7 +70,7 @@ def _fp32_c_only(precision: str, what: str) -> None:
     """Refuse ``--precision fp32`` where only fixed point is implemented."""
     if precision == "fp32":
         raise click.UsageError(f"--precision fp32: {what} implements fixed point only "
-                               "(fp32: the numba twin, the C firmware and MicroPython)")
+                               "(fp32: the numba, CUDA and WGPU twins, the C firmware and MicroPython)")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -203,10 +203,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()
-    if precision == "fp32" and backend != "numba":
-        _fp32_c_only(precision, f"the {backend} twin")
-    twin = (Twin(model, "float" if precision == "fp32" else "fixed") if backend == "numba"
-            else backends.twin_class(backend)(model))
+    mode = "float" if precision == "fp32" else "fixed"
+    twin = Twin(model, mode) if backend == "numba" else backends.twin_class(backend)(model, mode)
     trace = Trace()
     chunk = max(1, state_every or 100)
     # --json alone streams each chunk out (one buffered write per MiB) and keeps only digests

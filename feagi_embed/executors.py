@@ -73,14 +73,19 @@ class NumbaTwin:
 
 
 class GpuTwin:
-    """A GPU twin (``backend``: ``"cuda"`` through cupy, ``"wgpu"`` through wgpu-py)."""
+    """A GPU twin (``backend``: ``"cuda"`` through cupy, ``"wgpu"`` through wgpu-py) at
+    ``precision`` ``"fixed"`` or ``"fp32"`` (the twin's ``"float"`` mode: equal to the f32 numba
+    reference including state digests; what WGPU promises there: ``docs/gpu.md``)."""
 
     compares_state = True
     can_trace_ids = True
 
-    def __init__(self, backend: str):
+    def __init__(self, backend: str, precision: str = "fixed"):
+        if precision not in ("fixed", "fp32"):
+            raise ValueError(f"precision {precision!r}: expected 'fixed' or 'fp32'")
         self.backend = backend
-        self.name = f"twin ({backend}, fixed point)"
+        self.precision = precision
+        self.name = f"twin ({backend}, {'fixed point' if precision == 'fixed' else 'fp32'})"
 
     def available(self) -> str | None:
         from .host.gpu import backends
@@ -91,8 +96,9 @@ class GpuTwin:
     def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
         from .host.gpu import backends
 
-        tr = backends.twin_class(self.backend)(model).run(bursts, stimulus or Stimulus(),
-                                                         state_every=state_every)
+        mode = "float" if self.precision == "fp32" else "fixed"
+        tr = backends.twin_class(self.backend)(model, mode).run(bursts, stimulus or Stimulus(),
+                                                               state_every=state_every)
         tr.detail = backends.available(self.backend)[1]
         return tr
 
@@ -275,7 +281,8 @@ def default_executors(board: Board, lang: str = "c", work_dir: str | Path | None
     if precision == "fp32":
         out_fp: list[Executor] = []
         if lang in ("c", "all"):
-            out_fp.append(Firmware(board, "native", work_dir, precision="fp32"))
+            out_fp += [GpuTwin("cuda", "fp32"), GpuTwin("wgpu", "fp32"),
+                       Firmware(board, "native", work_dir, precision="fp32")]
             if board.name != "native":
                 out_fp.append(Firmware(board, board, work_dir, precision="fp32"))
         if lang in ("micropython", "all"):
