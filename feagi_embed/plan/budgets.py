@@ -87,7 +87,8 @@ def budget_for(board) -> Budget:
         static_ram=sum(r.usable for r in ram) if ram else board.ram_bytes,
         heap=sum(r.usable for r in heap),
         heap_block=max((r.max_block or r.usable for r in heap), default=0),
-        flash=board.flash_bytes,
+        # a flash region's reserve (boot loader, framework code) is not the model's
+        flash=min([board.flash_bytes] + [r.usable for r in flash if r.reserve]),
         flash_data_limit=min((r.data_limit for r in flash if r.data_limit), default=0),
         flash_array_max=min((r.max_block for r in flash if r.max_block), default=0),
         mpy_port=str(mp.get("port", "none")), mpy_heap=int(mp.get("heap_bytes", 0)),
