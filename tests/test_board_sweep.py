@@ -3,8 +3,9 @@ numba twin, and refuses the others with the numbers (issue 14, "a CI test sweeps
 
 One :class:`feagi_embed.sweep.Sweep`: every loadable bundled genome plus the community-sized
 ``bench/big_genome.py`` genome x every board with an emulator (QEMU, simavr, Node) x one seeded
-random stimulus x the ``emulator`` executor, 5 bursts, on a local Dask cluster (one worker per
-core; compiled objects shared through the cache folder). Independent expectation: the numba twin's
+random stimulus x the ``emulator`` executor, 5 bursts, run serially (220 cells, ~70 s of CPU:
+the compile, link and emulator runs are subprocesses; a Dask LocalCluster added start-up and, on
+an overloaded machine, lost its workers' heartbeats). Independent expectation: the numba twin's
 burst/state digests (computed by the sweep's reference task from the model alone); for refusals,
 the byte counts of the report (used > available in some region).
 """
@@ -12,7 +13,6 @@ the byte counts of the report (used > available in some region).
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -45,15 +45,6 @@ def _genomes(tmp_path) -> list[GenomeSpec]:
     return out + [GenomeSpec("big_genome", str(big))]
 
 
-def _runner():
-    try:
-        from feagi_embed.sweep import DaskRunner
-
-        return DaskRunner(workers=max(1, min(os.cpu_count() or 1, 8)))
-    except Exception:  # no dask.distributed: the same cells, serially
-        return SerialRunner()
-
-
 @pytest.fixture(scope="module")
 def sweep_cells(tmp_path_factory):
     boards = emulated_boards()
@@ -63,11 +54,7 @@ def sweep_cells(tmp_path_factory):
     sweep = Sweep(_genomes(tmp), boards, parse_stimuli(["1"], seed=14),
                   [("emulator", None)], bursts=BURSTS, state_every=STATE_EVERY,
                   cache=ResultCache(tmp / "cache"))
-    runner = _runner()
-    try:
-        res = sweep.run(runner)
-    finally:
-        runner.close()
+    res = sweep.run(SerialRunner())
     return {(c["genome"], c["board"]): c for c in res.cells}
 
 
@@ -78,7 +65,8 @@ def test_every_accepted_genome_runs_bit_exact_on_every_emulated_board(sweep_cell
     for (g, b), c in sweep_cells.items():
         if c["status"] == "equal":
             assert c["capacity"]["fits"] and c["bursts"] == BURSTS and c["equal"], (g, b)
-            assert c["metric"] and c["per_burst"] > 0, (g, b)  # it really ran in the emulator
+            if load_board(b).emulator_kind != "node":  # Node (wasm) counts no instructions
+                assert c["metric"] and c["per_burst"] > 0, (g, b)  # it really ran emulated
 
 
 def test_every_refusal_names_the_board_and_the_missing_bytes(sweep_cells):
