@@ -106,3 +106,24 @@ def test_big_genome_runs_with_psram_and_partitions_and_reports_what_the_esp32_mi
     assert fl["used"] > 1_310_720 - 327_680 and fl["available"] > 1_310_720
     esp32 = sweep_cells[("big_genome", "esp32")]
     assert esp32["status"] == "refused" and esp32["capacity"]["regions"]["ram"]["missing"] > 0
+
+
+def test_big_genome_is_community_sized_and_uses_the_bundled_mapping_styles():
+    from bench.big_genome import big_genome
+
+    g = big_genome()
+    m = load_model_from_dict(g)
+    assert m.n_neurons >= 56_000 and m.n_synapses >= 440_000
+    used = {r[0] for k, v in g["blueprint"].items() if k.endswith("dstmap-d")
+            for rules in v.values() for r in rules}
+    kinds = {g["neuron_morphologies"][u]["type"] for u in used}
+    assert {"projector", "block_to_block", "lateral_+x", "all_to_all"} <= used
+    assert {"functions", "vectors", "patterns"} <= kinds
+
+
+def load_model_from_dict(doc: dict):
+    from feagi_embed.connectome import develop
+    from feagi_embed.genome import load_genome
+    from feagi_embed.quantize import quantize
+
+    return quantize(develop(load_genome(doc)))
