@@ -110,3 +110,12 @@ def test_camera_pixels_are_the_lossy_device_input():
     assert p == 2 and real == float(np.float32(2 / 255)) and grid == pixel_q(2, 16) / 65536
     assert grid != real
     assert pixel_grid_loss(16, threshold=254) is None  # only 255 left: 1.0, on the grid
+
+
+def test_cli_fp32_precision_has_nothing_to_warn(tmp_path):
+    """--precision fp32 adds the f32 values as FEAGI does: no lossy-input warning."""
+    g, s = _write(tmp_path, [0.3, 1.0])
+    r = CliRunner().invoke(main, ["run", g, "-n", "4", "--stimulus", s, "--precision", "fp32",
+                                  "--strict"])
+    assert r.exit_code == 0, r.stderr
+    assert "lossy-input" not in r.stderr
