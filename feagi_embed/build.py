@@ -24,6 +24,7 @@ from .codegen import emit_c_model, emit_micropython
 from .codegen.cgen import ctype
 from .model import Model
 from .plan import Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for
+from .plan.link import link_ram, reserve_link
 from .resources import firmware_dir
 from .stimulus import Stimulus
 from .targets.project import render_project_files
@@ -143,12 +144,13 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
-           bursts: int | None = None, queue_len: int | None = None, io_need: int = 0) -> Plan:
+           bursts: int | None = None, queue_len: int | None = None, io_need: int = 0,
+           link_bytes: int = 0) -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
-    ``queue_len`` entries."""
+    ``queue_len`` entries. ``link_bytes`` of static RAM are kept for the two-way link."""
     q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
-    return plan_for(model, budget_for(board), "c", queue_len=q)
+    return plan_for(model, reserve_link(budget_for(board), link_bytes), "c", queue_len=q)
 
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
@@ -231,12 +233,18 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
             "membrane potential in 16 bits, proven for one sensory value per burst")
 
 
-def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
+def report(model: Model, board: Board, plan: Plan,
+           link: dict[str, int] | None = None) -> dict[str, Any]:
     """Memory report: ``{"board", "fits", "regions": {"ram"|"heap"|"flash": {"used",
-    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted)."""
+    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted).
+    ``link``: the two-way link's RAM by part (:func:`feagi_embed.plan.link.link_ram`), counted
+    in ``ram.used`` and listed as ``ram.link`` and ``link``."""
     bud = budget_for(board)
     js = plan.to_json()
-    regions = {"ram": {"used": plan.static_bytes, "available": bud.static_ram}}
+    link_bytes = sum((link or {}).values())
+    regions = {"ram": {"used": plan.static_bytes + link_bytes, "available": bud.static_ram}}
+    if link:
+        regions["ram"]["link"] = link_bytes
     if bud.heap:
         regions["heap"] = {"used": plan.heap_bytes, "available": bud.heap,
                            "largest_block": bud.heap_block}
@@ -245,10 +253,14 @@ def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
         regions["flash"]["largest_array"] = bud.flash_array_max
     arrays = [{"name": a["name"], "ctype": ctype(a["dtype"]), "length": a["length"],
                "region": a["region"], "bytes": a["bytes"]} for a in js["arrays"]]
-    return {"board": board.name, "fits": plan_fits(plan, bud), "regions": regions,
-            "narrow_v": js["narrow_v"], "arrays": arrays,
-            "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-            "frac_bits": model.frac_bits}
+    fits = plan_fits(plan, reserve_link(bud, link_bytes) if link else bud)
+    out = {"board": board.name, "fits": fits, "regions": regions,
+           "narrow_v": js["narrow_v"], "arrays": arrays,
+           "areas": [dict(v, name=k) for k, v in js["areas"].items()],
+           "frac_bits": model.frac_bits}
+    if link:
+        out["link"] = dict(link)
+    return out
 
 
 def _copy_runtime(out: Path) -> list[Path]:
@@ -267,6 +279,21 @@ def _copy_runtime(out: Path) -> list[Path]:
         for src in files:
             shutil.copyfile(src, dest / src.name)
             written.append(dest / src.name)
+    return written
+
+
+def _copy_link(out: Path, with_io: bool) -> list[Path]:
+    """The link sources: ``feagi_link.{c,h}`` into the runtime library and, with an io map,
+    ``feagi_io_link.c`` into ``src/`` (it includes the generated ``feagi_io_map.h``)."""
+    fw = firmware_dir()
+    files = [(fw / "feagi_link.c", out / "lib" / "feagi_runtime" / "src"),
+             (fw / "feagi_link.h", out / "lib" / "feagi_runtime" / "src")]
+    if with_io:
+        files.append((fw / "feagi_io_link.c", out / "src"))
+    written = []
+    for src, dest in files:
+        shutil.copyfile(src, dest / src.name)
+        written.append(dest / src.name)
     return written
 
 
@@ -290,7 +317,8 @@ def _write_io_glue(out: Path, io, model: Model, board: Board) -> list[Path]:
 def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
                   state_every: int = 10, queue_len: int | None = None,
-                  force: bool = False, io_map: str | Path | None = None) -> BuildResult:
+                  force: bool = False, io_map: str | Path | None = None,
+                  link: bool = False) -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -308,6 +336,10 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         io_map: an io map (``io.toml``, :mod:`feagi_embed.io.pinmap`): adds
             ``include/feagi_io_map.h``, ``src/feagi_io_glue.cpp`` and the coders
             ``lib/feagi_runtime/src/feagi_io.{c,h}``; its sensors size the input queue too.
+        link: build the two-way link in (``docs/link.md``): ``lib/feagi_runtime/src/feagi_link.{c,h}``
+            (+ ``src/feagi_io_link.c`` with an io map), and the Arduino sketch serves the link on
+            Serial instead of running the test schedule; its RAM (:mod:`feagi_embed.plan.link`)
+            is counted in the capacity check.
 
     Raises:
         IoMapError: a bad io map (nothing is written).
@@ -323,8 +355,9 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     if io_map is not None:
         from .io.pinmap import load_io_map
         io = load_io_map(io_map, model, b)
-    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0)
-    check_fit(plan, bud)  # before any file is written
+    lram = sum(link_ram(model, io).values()) if link else 0
+    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, lram)
+    check_fit(plan, reserve_link(bud, lram) if link else bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
     check_project_folder(out, model.provenance.genome_name, model.provenance.genome_sha256,
@@ -334,7 +367,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     with tempfile.TemporaryDirectory() as tmp:
         emitted = emit_c_model(model, plan, bud, tmp, stimulus=stim, bursts=n,
                                state_every=state_every, with_main=True,
-                               arduino=b.pio_framework == "arduino")
+                               arduino=b.pio_framework == "arduino", link=link)
         out.mkdir(parents=True, exist_ok=True)
         for p in emitted:
             dest = out / ("include" if p.suffix == ".h" else "src") / p.name
@@ -344,6 +377,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     written += _copy_runtime(out)
     if io is not None:
         written += _write_io_glue(out, io, model, b)
+    if link:
+        written += _copy_link(out, io is not None)
     prov = model.provenance
     ctx = {"genome_name": prov.genome_name, "genome_sha256": prov.genome_sha256,
            "tool_version": __version__, "sketch_name": out.resolve().name}

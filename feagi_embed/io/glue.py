@@ -52,7 +52,12 @@ def emit_glue(io: IoMap, model, board) -> dict[str, str]:
     assert all(b.drive in DRIVES for b in io.outputs)
     name = os.path.basename(io.path)
     ban = lambda what: banner(prov.genome_name, prov.genome_sha256, board.name, what)
+    # most voxels one value of a bound sensor area encodes into: Linear 1 (signed zero 2),
+    # Fractional up to its z depth (firmware/feagi_io.c feagi_io_encode)
+    max_encoded = max([d.d if d.fractional else 2 for a, d in io.descs.items()
+                       if areas.kinds[a] == "ipu"] or [1])
     ctx = {"io_name": name, "areas": rows, "inputs": inputs, "outputs": outputs,
+           "max_encoded": max_encoded,
            "bits_bytes": bits, "pwm_top": io.pins.pwm_top if io.pins else 255,
            "board": board.name, "has_servo": any(b.drive == "servo" for b in io.outputs)}
     return {

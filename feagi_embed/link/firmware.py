@@ -1,9 +1,10 @@
 """Build firmware driven over the two-way link (``docs/link.md``).
 
-The generated project is written as usual (:func:`feagi_embed.build.build_project`, byte-identical
-to a build without the link); the link firmware compiles its model and runtime with
-``firmware/feagi_link.c`` and ``firmware/link/link_main.c`` in place of the generated test
-``src/main.c``, plus the family's byte-reading HAL (``firmware/hal/link_<family>.c``).
+The generated project is written with the link built in (:func:`feagi_embed.build.build_project`
+with ``link=True``: ``feagi_link.c`` in its runtime library, the link's RAM in its capacity check,
+``src/feagi_io_link.c`` with an io map); the link firmware compiles its model and runtime with
+``firmware/link/link_main.c`` in place of the generated test ``src/main.c``, plus the family's
+byte-reading HAL (``firmware/hal/link_<family>.c``).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def link_sources(project: Path, board: Board, main: Path | None = None) -> list[
     fw = firmware_dir()
     srcs = [p for p in sorted((project / "src").glob("*.c")) if p.name != "main.c"]
     srcs += sorted((project / "lib" / "feagi_runtime" / "src").glob("*.c"))
-    srcs += [fw / "feagi_link.c", main or fw / "link" / "link_main.c",
-             hal_dir() / LINK_HAL[board.hal]]
+    if not any(p.name == "feagi_link.c" for p in srcs):  # a project built without --link
+        srcs.append(fw / "feagi_link.c")
+    srcs += [main or fw / "link" / "link_main.c", hal_dir() / LINK_HAL[board.hal]]
     return srcs
 
 
@@ -55,7 +57,7 @@ def link_includes(project: Path) -> list[Path]:
 def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
                         sanitize: bool = False, main: Path | None = None,
                         extra_cflags: Sequence[str] = (), stimulus=None,
-                        bursts: int | None = None) -> Path:
+                        bursts: int | None = None, io_map=None) -> Path:
     """Generate the project for ``board`` in ``work_dir/project`` and compile the link firmware.
 
     Args:
@@ -64,6 +66,8 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
         sanitize: (native only) compile with AddressSanitizer + UndefinedBehaviorSanitizer.
         main: replacement ``main()`` source (the fuzz driver).
         stimulus, bursts: size the input queue for this schedule (as ``build_project``).
+        io_map: an io map (``io.toml``): the device encodes SensorValue items and decodes its
+            actuators after every burst (``firmware/feagi_io_link.c``, MotorValues frames).
 
     Returns:
         The ELF path (``work_dir/build/link-<board>.elf``).
@@ -76,7 +80,8 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
 
     b = board if isinstance(board, Board) else load_board(board)
     work = Path(work_dir)
-    proj = build_project(model, b, work / "project", stimulus=stimulus, bursts=bursts).out_dir
+    proj = build_project(model, b, work / "project", stimulus=stimulus, bursts=bursts,
+                         io_map=io_map, link=True).out_dir
     flags = ["-Werror", *extra_cflags]
     if sanitize:
         if b.architecture != "native":
