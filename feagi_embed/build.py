@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,8 @@ class BuildResult:
     plan: Plan
     board: Board
     files: list[Path]
+    #: the two-way link's RAM by part (builds with ``link=True``; :mod:`feagi_embed.plan.link`)
+    link_ram: dict[str, int] = field(default_factory=dict)
 
     @property
     def heap(self) -> dict[str, int]:
@@ -355,7 +357,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     if io_map is not None:
         from .io.pinmap import load_io_map
         io = load_io_map(io_map, model, b)
-    lram = sum(link_ram(model, io).values()) if link else 0
+    lparts = link_ram(model, io) if link else {}
+    lram = sum(lparts.values())
     plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, lram)
     check_fit(plan, reserve_link(bud, lram) if link else bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
@@ -390,7 +393,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     user = _write_user_files(out, dict(ctx, board=b.name, version=__version__))
     written.append(_write_manifest(out, model, b, written))
     _remove_stale(out, stale, written)
-    return BuildResult(out, plan, b, written + user)
+    return BuildResult(out, plan, b, written + user, lparts)
 
 
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,

@@ -295,3 +295,34 @@ def test_client_sensor_values_errors(model):
     m = P.parse_message(P.Frame(1, P.MOTOR_VALUES, 0, (5).to_bytes(4, "little") + bytes([1, 0]) +
                                 bytes([1, 2, 0, 1, 0, 0, 1]) + (32768).to_bytes(4, "little")))
     assert m == P.MotorValues(5, ((1, 2, 1, 0, 1, 32768),), False)
+
+
+def test_cli_build_and_report_link(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+
+    out = tmp_path / "robot"
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "mega2560", "--io",
+                                  str(EXAMPLE_IO), "--link", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "+ 1,090 B static for the link" in r.output  # 1,069 + io part 21: bitmap (40 bits = 5) + 1, (4 + 1) x (2 actuators + 1)
+    assert (out / "lib" / "feagi_runtime" / "src" / "feagi_link.c").is_file()
+    assert (out / "src" / "feagi_io_link.c").is_file()
+    sketch = (out / "src" / "feagi_arduino.cpp").read_text()
+    assert "feagi_link_service()" in sketch and "feagi_test_queue" not in sketch
+    # rebuilt without --link: the link files go, the sketch runs the test schedule again
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "mega2560", "--io",
+                                  str(EXAMPLE_IO), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert not (out / "src" / "feagi_io_link.c").exists()
+    assert "feagi_link_service" not in (out / "src" / "feagi_arduino.cpp").read_text()
+    r = CliRunner().invoke(main, ["report", "webots_pioneer2", "--board", "mega2560", "--link",
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.output)
+    assert rep["regions"]["ram"]["link"] == 1069 and sum(rep["link"].values()) == 1069
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "wasm", "--link"])
+    assert r.exit_code == 2 and "--link builds the serial link" in r.output
