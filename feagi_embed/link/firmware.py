@@ -17,7 +17,12 @@ from ..errors import FeagiEmbedError
 from ..resources import firmware_dir, hal_dir
 
 #: HAL family -> the file implementing feagi_hal_getc
-LINK_HAL = {"native": "link_native.c", "avr": "link_avr.c", "cortexm": "link_cortexm.c"}
+LINK_HAL = {"native": "link_native.c", "avr": "link_avr.c", "cortexm": "link_cortexm.c",
+            "riscv_virt": "link_riscv_virt.c"}
+#: HAL families whose text output (semihosting) is not the link: frames go to their UART writer
+UART_PUTC = ("cortexm", "riscv_virt")
+#: HAL families whose emulator never sees the end of its UART input (the host closes it)
+NEVER_EXITS = ("cortexm", "riscv_virt")
 SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g", "-O1")
 
 
@@ -87,7 +92,7 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
         if b.architecture != "native":
             raise LinkBuildError(f"board {b.name}: sanitizers need the native build")
         flags += list(SANITIZE)
-    defines = {"FEAGI_LINK_PUTC": "feagi_link_uart_putc"} if b.hal == "cortexm" else None
+    defines = {"FEAGI_LINK_PUTC": "feagi_link_uart_putc"} if b.hal in UART_PUTC else None
     r = build_elf(b, link_sources(proj, b, main), link_includes(proj), defines, work / "build",
                   flags, name="link")
     return r.elf
@@ -97,8 +102,8 @@ def link_command(board: Board | str, elf: str | Path) -> list[str]:
     """The command line that runs link firmware with its link on stdin / stdout (for
     :class:`~feagi_embed.link.client.ProcessTransport`): the ELF itself natively; the simavr
     harness ``firmware/link/avr_link_run.c`` (USART0 on stdio) for AVR boards; QEMU with the
-    first USART on ``-serial stdio`` for Cortex-M boards (it never exits by itself: close the
-    transport with a kill timeout).
+    first USART on ``-serial stdio`` for Cortex-M boards, the virt machine's 16550 UART for
+    RV32 boards (QEMU never exits by itself there: close the transport with a kill timeout).
 
     Raises:
         LinkBuildError: no emulator link for the board's family.
@@ -116,12 +121,14 @@ def link_command(board: Board | str, elf: str | Path) -> list[str]:
         harness = _build_tool(firmware_dir() / "link" / "avr_link_run.c", "avr_link_run",
                               [f"-I{SIMAVR_INCLUDE}", "-lsimavr", "-lelf"])
         return [str(harness), str(elf), str(b.emulator["mcu"]), str(int(b.emulator["frequency"]))]
-    if b.hal == "cortexm" and b.emulator_kind == "qemu":
+    if b.hal in ("cortexm", "riscv_virt") and b.emulator_kind == "qemu":
         e = b.emulator
         cmd = [str(e["binary"]), "-M", str(e["machine"])]
         if e.get("cpu"):
             cmd += ["-cpu", str(e["cpu"])]
+        if b.hal == "riscv_virt":
+            cmd += ["-bios", "none"]  # the firmware starts at the reset vector itself
         return cmd + ["-display", "none", "-monitor", "none", "-serial", "stdio",
                       "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
     raise LinkBuildError(f"board {b.name}: no emulated link for HAL family {b.hal!r} "
-                         "(native, avr (simavr) and cortexm (QEMU) are implemented)")
+                         "(native, avr (simavr), cortexm and riscv_virt (QEMU) are implemented)")
