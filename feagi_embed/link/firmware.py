@@ -18,7 +18,7 @@ from ..resources import firmware_dir, hal_dir
 
 #: HAL family -> the file implementing feagi_hal_getc
 LINK_HAL = {"native": "link_native.c", "avr": "link_avr.c", "cortexm": "link_cortexm.c",
-            "riscv_virt": "link_riscv_virt.c"}
+            "riscv_virt": "link_riscv_virt.c", "xtensa_lx106": "link_xtensa_lx106.c"}
 #: HAL families whose text output (semihosting) is not the link: frames go to their UART writer
 UART_PUTC = ("cortexm", "riscv_virt")
 #: HAL families whose emulator never sees the end of its UART input (the host closes it)
@@ -121,6 +121,11 @@ def link_command(board: Board | str, elf: str | Path) -> list[str]:
         harness = _build_tool(firmware_dir() / "link" / "avr_link_run.c", "avr_link_run",
                               [f"-I{SIMAVR_INCLUDE}", "-lsimavr", "-lelf"])
         return [str(harness), str(elf), str(b.emulator["mcu"]), str(int(b.emulator["frequency"]))]
+    if b.hal == "xtensa_lx106" and b.emulator_kind == "qemu":
+        e = b.emulator
+        return [str(e["binary"]), "-M", str(e["machine"]), "-cpu", str(e["cpu"]), "-display",
+                "none", "-monitor", "none", "-serial", "none", "-semihosting",
+                *[str(a) for a in e.get("extra_args", [])], "-kernel", str(elf)]
     if b.hal in ("cortexm", "riscv_virt") and b.emulator_kind == "qemu":
         e = b.emulator
         cmd = [str(e["binary"]), "-M", str(e["machine"])]
