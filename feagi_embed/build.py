@@ -398,24 +398,64 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
 
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
-                      state_every: int = 10, queue_len: int | None = None) -> BuildResult:
+                      state_every: int = 10, queue_len: int | None = None,
+                      io_map: str | Path | None = None) -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
     With a stimulus (or ``bursts``) the package carries a compiled test schedule that ``main.py``
     runs, printing the device protocol; without, ``main.py`` runs the burst loop forever.
+    ``io_map``: add the MicroPython coders and glue (``feagi_io.py``, ``feagi_io_glue.py``, the
+    generated ``feagi_io_map.py``); ``main.py`` then reads the sensors and drives the actuators
+    around every burst (boards whose port numbers pins by GPIO: esp32 family, rp2040).
 
     Raises:
+        IoMapError: a bad io map, or a board whose MicroPython port names pins otherwise.
         CapacityError: the heap estimate exceeds the board's MicroPython heap, or the board has no
             MicroPython port (nothing is written).
         BoardError: unknown board.
     """
     b = _board(board) if board is not None else None
     bud: Budget | None = budget_for(b) if b is not None else None
+    io = _mpy_io_map(io_map, model, b) if io_map is not None else None
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
-                    queue_len=input_queue_len(model, stimulus, bursts, queue_len))
+                    queue_len=input_queue_len(model, stimulus, bursts, queue_len,
+                                              io.queue_need() if io else 0))
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,
-                             state_every=state_every, check=False)
+                             state_every=state_every, check=False, io=io is not None)
+    if io is not None:
+        files += _write_mpy_io(Path(out_dir), io, model, b)
     return BuildResult(Path(out_dir), plan, b, files)
+
+
+def _mpy_io_map(io_map, model: Model, b: Board | None):
+    """The io map of a MicroPython build, validated for ``b`` (which must number pins by GPIO)."""
+    from .io.glue import MPY_GPIO_PORTS
+    from .io.pinmap import IoMapError, load_io_map
+
+    port = (b.micropython or {}).get("port") if b is not None else None
+    if port not in MPY_GPIO_PORTS:
+        raise IoMapError(f"{io_map}: --io with --lang micropython needs a board whose MicroPython "
+                         f"port numbers pins by GPIO ({', '.join(MPY_GPIO_PORTS)} ports: esp32, "
+                         f"esp32s3, esp32c3, rp2040); got "
+                         f"{b.name + ' (port ' + str(port) + ')' if b else 'no board'}")
+    return load_io_map(io_map, model, b)
+
+
+def _write_mpy_io(out: Path, io, model: Model, b: Board) -> list[Path]:
+    """``feagi_io.py`` + ``feagi_io_glue.py`` (runtime) and the generated ``feagi_io_map.py``."""
+    from .codegen.micropython import banner as mpy_banner
+    from .io.glue import MPY_RUNTIME_FILES, emit_mpy_tables
+
+    prov = model.provenance
+    written = []
+    for name in MPY_RUNTIME_FILES:
+        shutil.copyfile(firmware_dir() / "micropython" / name, out / name)
+        written.append(out / name)
+    p = out / "feagi_io_map.py"
+    p.write_text(emit_mpy_tables(io, model, b, lambda what: mpy_banner(
+        prov.genome_name, prov.genome_sha256, b.name, what)))
+    written.append(p)
+    return written

@@ -242,7 +242,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
               help="Write into a folder made for another genome or board (your files are kept).")
 @click.option("--io", "io_map", type=click.Path(exists=True, dir_okay=False), default=None,
               help="io map (TOML) binding pins to cortical areas: generates the sensor/motor "
-                   "glue (docs/io.md).")
+                   "glue (docs/io.md): Arduino C, or with --lang micropython feagi_io_glue.py "
+                   "on machine.ADC/Pin/PWM.")
 @click.option("--link", is_flag=True,
               help="Build the two-way serial link in: the Arduino sketch serves it on Serial "
                    "(host-driven bursts, sensor values in, motor values out; docs/link.md) "
@@ -263,8 +264,6 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
-    if io_map is not None and lang != "c":
-        raise click.UsageError("--io generates Arduino-framework C glue; use --lang c")
     if link and (lang != "c" or b.architecture == "wasm32"):
         raise click.UsageError("--link builds the serial link into C firmware for a board "
                                "(not --lang micropython, not --board wasm)")
@@ -274,7 +273,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts, queue_len=queue_len)
+                                 bursts=bursts, queue_len=queue_len, io_map=io_map)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")

@@ -312,3 +312,78 @@ pin = 10
     nm = subprocess.run(["avr-nm", "-C", str(tmp_path / "glue.o")], capture_output=True,
                         text=True, check=True).stdout
     assert "Servo::write" in nm and "analogWrite" in nm and "digitalRead" in nm
+
+
+ESP32_IO = """
+[[input]]
+name = "left_proximity"
+cortical_mapping = "i__pro"
+channel = 0
+pin = 34
+[[input]]
+name = "right_proximity"
+cortical_mapping = "i__pro"
+channel = 7
+pin = "A3"
+[[output]]
+name = "left_wheel"
+cortical_mapping = "o__mot"
+channel = 0
+drive = "hbridge"
+pwm_pin = 25
+dir_pin = 26
+[[output]]
+name = "right_wheel"
+cortical_mapping = "o__mot"
+channel = 1
+drive = "hbridge"
+pwm_pin = 32
+dir_pin = 33
+"""
+
+MPY_DRIVER = """
+import feagi_engine, feagi_io_glue
+engine = feagi_engine.Engine()
+glue = feagi_io_glue.Glue(engine, feagi_io_glue.TestReadings())
+for b in range(1, BURSTS + 1):
+    glue.before_burst(b)
+    engine.burst()
+    for i, q in enumerate(glue.after_burst(b)):
+        print("M", b, i, q)
+print("D", glue.dropped)
+"""
+
+
+def test_micropython_io_glue_in_unix_port_equals_python_reference(tmp_path, model):
+    """`build --lang micropython --io` for esp32: the packaged coders and glue, driven by the
+    glue's test readings in the MicroPython unix port, give the motor values of the Python
+    reference (coders.py over the numba twin); GPIO 34 and A3 (= GPIO 39) are the ADC pins."""
+    from feagi_embed.build import build_micropython
+    from feagi_embed.targets import micropython as mpyrun
+
+    from .test_micropython import need
+
+    need("unix")
+    io_path = _io(tmp_path, ESP32_IO)
+    out = tmp_path / "pkg"
+    res = build_micropython(model, "esp32", out, io_map=io_path)
+    assert {"feagi_io.py", "feagi_io_glue.py", "feagi_io_map.py"} <= {p.name for p in res.files}
+    assert "feagi_io_glue.Glue(engine)" in (out / "main.py").read_text()
+    bursts = 40
+    (out / "robot_test.py").write_text(MPY_DRIVER.replace("BURSTS", str(bursts)))
+    r = mpyrun.run_unix(out, "robot_test.py", timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = [tuple(map(int, m)) for m in re.findall(r"^M (\d+) (\d+) (-?\d+)$", r.stdout, re.M)]
+    io = load_io_map(io_path, model, load_board("esp32"))
+    assert [p.pin for p in io.inputs] == [34, 39]
+    want = _reference_motors(model, io, bursts)
+    assert got == want
+    assert any(q != 0 for _, _, q in want)
+    assert "D 0" in r.stdout
+
+
+def test_micropython_io_refuses_pin_named_ports(tmp_path, model):
+    from feagi_embed.build import build_micropython
+
+    with pytest.raises(IoMapError, match=r"numbers pins by GPIO.*got nucleo_f401re \(port stm32\)"):
+        build_micropython(model, "nucleo_f401re", tmp_path / "p", io_map=IO)

@@ -90,7 +90,7 @@ def _stimulus_files(model, ban, stimulus, bursts, state_every) -> tuple[dict, di
 
 def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os.PathLike, *,
                      stimulus=None, bursts: int | None = None, state_every: int = 10,
-                     check: bool = True) -> list[Path]:
+                     check: bool = True, io: bool = False) -> list[Path]:
     """Write the MicroPython package of ``model`` into ``out_dir``.
 
     Args:
@@ -101,6 +101,7 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
             bursts into ``feagi_stimulus.py``/``.bin``; ``main.py`` then runs it and prints the
             device protocol, a state digest every ``state_every`` bursts and after the last.
         check: refuse (before writing anything) when the heap estimate exceeds the board's.
+        io: ``main.py`` runs the io-map glue (``feagi_io_glue.Glue``) around every burst.
 
     Returns:
         Paths written.
@@ -137,7 +138,7 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
         "feagi_engine.py": (firmware_dir() / "micropython" / "feagi_engine.py").read_text(),
         "feagi_viper.py": render("micropython/feagi_viper.py.j2", **viper_types(plan),
                                  banner=ban("feagi_viper.py - viper kernels")),
-        "main.py": render("micropython/main.py.j2", banner=ban("main.py - burst loop")),
+        "main.py": render("micropython/main.py.j2", banner=ban("main.py - burst loop"), io=io),
     }
     stim_texts, blobs = ({}, {}) if stimulus is None and bursts is None else \
         _stimulus_files(model, ban, stimulus, bursts, state_every)
