@@ -125,3 +125,12 @@ void feagi_link_io_motors(uint8_t report)
     }
     if (report && FEAGI_IO_N_OUTPUTS > 0u) report_motors();
 }
+
+void feagi_link_io_reset(void)
+{
+    uint8_t i;
+    for (i = 0; i < FEAGI_IO_N_OUTPUTS; i++) {
+        io_value[i] = 0;
+        io_fired[i] = 0u;
+    }
+}

@@ -249,6 +249,7 @@ FEAGI_LINK_WEAK int8_t feagi_link_io_sensor(uint16_t area, uint16_t channel, uin
     return FEAGI_LINK_ERR_IO;
 }
 FEAGI_LINK_WEAK void feagi_link_io_motors(uint8_t report) { (void)report; }
+FEAGI_LINK_WEAK void feagi_link_io_reset(void) { }
 #endif
 
 uint8_t *feagi_link_tx_body(void) { return BODY; }
@@ -398,6 +399,7 @@ static void dispatch(uint8_t type, uint8_t seq, const uint8_t *p, uint32_t n)
         break;
     case FEAGI_MSG_RESET:
         status = feagi_init();
+        feagi_link_io_reset();
         pending = 0u;
         break;
     case FEAGI_MSG_SET_GPIO:

@@ -119,6 +119,8 @@ void feagi_link_after_burst(uint32_t burst);
 int8_t feagi_link_io_sensor(uint16_t area, uint16_t channel, uint8_t axis, int32_t num,
                             uint16_t den);
 void feagi_link_io_motors(uint8_t report);
+/* Reset (FEAGI_MSG_RESET): the held actuator values back to 0. */
+void feagi_link_io_reset(void);
 
 /* For feagi_io_link.c: the body of the next device frame (FEAGI_LINK_MAX_BODY bytes) and its
  * sender (type, body length). */

@@ -168,12 +168,19 @@ def test_robot_over_link_qemu_cortex_m4(tmp_path, model):
         stats = cl.stats()
         # an area the io map does not bind is refused on the device, not encoded
         cl.send_sensor_values({"o__mot": {0: 0.5}})
+        # Reset: burst 0 again, held motor values back to 0
+        cl.reset()
+        (after,) = cl.run(1)
     finally:
         tr.close()
+    tr0, want0 = reference(model, io, [[]])
+    assert after.burst == 1 and after.crc == int(tr0.burst_crc[0])
+    assert [(o, f, q) for o, _a, _c, _x, f, q in after.motors] == want0[0]
     assert cl.refused and cl.refused[-1].status == -13 and cl.refused[-1].n_bad == 1
     assert len(cl.refused) == 1
     assert sum(stats[k] for k in P.STAT_NAMES[1:]) == 0
-    check(model, io, stream, got, cb)
+    assert len(cb) == len(stream) + 1  # the burst after the reset reported too
+    check(model, io, stream, got, cb[:-1])
 
 
 def _arduino_link_elf(tmp_path: Path, model) -> Path:
