@@ -333,3 +333,10 @@ def test_cli_build_and_report_link(tmp_path):
     assert rep["regions"]["ram"]["link"] == 1069 and sum(rep["link"].values()) == 1069
     r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "wasm", "--link"])
     assert r.exit_code == 2 and "--link builds the serial link" in r.output
+
+
+def test_monitor_motor_rows(model):
+    from feagi_embed.link.monitor import motor_rows
+
+    assert motor_rows(model, [(0, 9, 0, 0, 1, 16384), (1, 9, 1, 0, 0, -65536)]) == {
+        "motor o__mot 0": "+0.2500", "motor o__mot 1": "-1.0000 (held)"}
