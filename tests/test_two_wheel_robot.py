@@ -387,3 +387,29 @@ def test_micropython_io_refuses_pin_named_ports(tmp_path, model):
 
     with pytest.raises(IoMapError, match=r"numbers pins by GPIO.*got nucleo_f401re \(port stm32\)"):
         build_micropython(model, "nucleo_f401re", tmp_path / "p", io_map=IO)
+
+
+def test_micropython_io_glue_type_checks_against_micropython_stubs(tmp_path, model):
+    """The io package's modules type-check against the MicroPython stubs (machine.ADC / Pin /
+    PWM signatures: a misspelt call or wrong argument fails here)."""
+    from feagi_embed.build import build_micropython
+    from feagi_embed.targets import micropython as mpyrun
+
+    from .test_micropython import need
+
+    need("mypy")
+    stubs = ROOT / ".tools" / "mpy-stubs"
+    if not (stubs / "machine.pyi").is_file():
+        require(f"MicroPython stubs in {stubs} (bash .ci/install-toolchains.sh)")
+    out = tmp_path / "pkg"
+    build_micropython(model, "esp32", out, io_map=_io(tmp_path, ESP32_IO))
+    ini = tmp_path / "mypy.ini"
+    ini.write_text(f"[mypy]\ncustom_typeshed_dir = {stubs}\nmypy_path = {stubs}\n"
+                   "check_untyped_defs = True\n"
+                   "[mypy-machine,vfs,_mpy_shed.*,micropython,time,esp32,network]\n"
+                   "ignore_errors = True\n")
+    files = ["feagi_io.py", "feagi_io_glue.py", "feagi_io_map.py"]
+    r = subprocess.run([mpyrun._tool("mypy"), "--config-file", str(ini), "--cache-dir",
+                        str(tmp_path / "cache"), *files], cwd=out, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:]

@@ -43,10 +43,10 @@ class MachinePins:
     def setup(self):
         from machine import ADC, PWM, Pin
 
-        self.inputs = []
+        self.inputs = []  # type: list
         for ia, axis, ch, pin, digital, invert, lo, hi in T.INPUTS:
             self.inputs.append(Pin(pin, Pin.IN) if digital else ADC(Pin(pin)))
-        self.outputs = []
+        self.outputs = []  # type: list
         for ia, axis, ch, drive, pin, pin2, lo, hi in T.OUTPUTS:
             if drive == DIGITAL:
                 self.outputs.append((Pin(pin, Pin.OUT), None))
@@ -86,8 +86,8 @@ class Glue:
         self.pins = pins if pins is not None else MachinePins()
         self.value = [0] * len(T.OUTPUTS)
         self.dropped = 0  # injections the input queue refused
-        self.fired = {}
-        self._opu = {}
+        self.fired = {}  # type: dict
+        self._opu = {}  # type: dict
         for j in range(len(T.AREAS)):
             if T.AREAS[j][2]:
                 self._opu[T.AREAS[j][0]] = j
