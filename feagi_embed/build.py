@@ -320,7 +320,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
                   state_every: int = 10, queue_len: int | None = None,
                   force: bool = False, io_map: str | Path | None = None,
-                  link: bool = False) -> BuildResult:
+                  link: bool = False, io_board: Board | str | None = None) -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -342,6 +342,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
             (+ ``src/feagi_io_link.c`` with an io map), and the Arduino sketch serves the link on
             Serial instead of running the test schedule; its RAM (:mod:`feagi_embed.plan.link`)
             is counted in the capacity check.
+        io_board: the board whose pin facts validate ``io_map`` (default ``board``; host builds
+            of a robot's io map, which have no pins, pass the robot's board).
 
     Raises:
         IoMapError: a bad io map (nothing is written).
@@ -356,7 +358,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     io = None
     if io_map is not None:
         from .io.pinmap import load_io_map
-        io = load_io_map(io_map, model, b)
+        io = load_io_map(io_map, model, _board(io_board) if io_board is not None else b)
     lparts = link_ram(model, io) if link else {}
     lram = sum(lparts.values())
     plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, lram)

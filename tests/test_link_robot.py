@@ -340,3 +340,66 @@ def test_monitor_motor_rows(model):
 
     assert motor_rows(model, [(0, 9, 0, 0, 1, 16384), (1, 9, 1, 0, 0, -65536)]) == {
         "motor o__mot 0": "+0.2500", "motor o__mot 1": "-1.0000 (held)"}
+
+
+def test_sensor_values_fuzzed_native_sanitizers(tmp_path, model):
+    """The native link build with the example io map under ASan + UBSan: 200 bursts of
+    SensorValue frames with random fields (unbound areas, channels and axes outside the area,
+    den 0, |num| > den, negative unsigned values mixed with valid items). Every item's status is
+    the one worked out here from the io map; the valid items, encoded by coders.py, drive the
+    twin to the device's digests and the reference decoders to its motor values."""
+    import struct
+
+    from feagi_embed.link.client import LinkClient, ProcessTransport
+    from feagi_embed.link.firmware import build_link_firmware, link_command
+
+    require([t for t in ("gcc",) if shutil.which(t) is None], "native sanitizer build")
+    io = load_io_map(EXAMPLE_IO, model, load_board("mega2560"))
+    (ipu,) = {s.area for s in io.inputs}
+    desc = io.descs[ipu]
+    elf = build_link_firmware(model, "native", tmp_path / "fw", sanitize=True,
+                              io_map=EXAMPLE_IO, io_board="mega2560")
+    tr = ProcessTransport(link_command("native", elf))
+    cb: list = []
+    cl = LinkClient(tr, model, timeout=30, on_motors=lambda b, m: cb.append((b, m)))
+    rng = np.random.default_rng(11)
+
+    def expect(a, ch, ax, num, den):
+        if a != ipu:
+            return -13
+        if ch >= desc.w // desc.ndims or ax >= desc.ndims:
+            return -1
+        if den == 0 or num > den or num < 0:
+            return -3
+        return 0
+
+    stream, got = [], []
+    try:
+        cl.hello()
+        cl.set_trace(P.TRACE_BURST | P.TRACE_MOTOR)
+        for b in range(200):
+            items = []
+            for _ in range(int(rng.integers(0, 23))):
+                den = int(rng.integers(0, 65536))
+                num = int(rng.integers(0, den + 1)) if rng.random() < 0.8 else \
+                    int(rng.integers(-70000, 70000))
+                items.append((int(rng.choice([ipu] * 9 + [int(rng.integers(0, 0x10000))])),
+                              int(rng.integers(0, 20)), int(rng.choice([0] * 9 + [1, 7])),
+                              num, den))
+            body = bytes([len(items)]) + b"".join(struct.pack("<HHBiH", *it) for it in items)
+            cl.t.write(P.encode_frame(P.SENSOR_VALUE, body, (b + 7) & 0xFF))
+            ack, _ = cl._wait(lambda m: isinstance(m, P.Ack) and m.type == P.SENSOR_VALUE,
+                              "Ack of SensorValue")
+            codes = [expect(*it) for it in items]
+            assert (ack.n_ok, ack.n_bad) == (codes.count(0), len(codes) - codes.count(0))
+            assert ack.status == next((c for c in codes if c), 0)
+            stream.append([it for it, c in zip(items, codes) if c == 0])
+            got += cl.run(1)
+        stats = cl.stats()
+    finally:
+        rc = tr.close()
+    assert rc == 0, tr.stderr[-3000:]
+    assert "runtime error" not in tr.stderr and "AddressSanitizer" not in tr.stderr
+    assert sum(stats[k] for k in P.STAT_NAMES[1:8]) == 0
+    assert sum(len(r) for r in stream) > 800 and stats["item_errors"] > 300
+    check(model, io, stream, got, cb)

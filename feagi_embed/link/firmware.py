@@ -62,7 +62,7 @@ def link_includes(project: Path) -> list[Path]:
 def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
                         sanitize: bool = False, main: Path | None = None,
                         extra_cflags: Sequence[str] = (), stimulus=None,
-                        bursts: int | None = None, io_map=None) -> Path:
+                        bursts: int | None = None, io_map=None, io_board=None) -> Path:
     """Generate the project for ``board`` in ``work_dir/project`` and compile the link firmware.
 
     Args:
@@ -73,6 +73,8 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
         stimulus, bursts: size the input queue for this schedule (as ``build_project``).
         io_map: an io map (``io.toml``): the device encodes SensorValue items and decodes its
             actuators after every burst (``firmware/feagi_io_link.c``, MotorValues frames).
+        io_board: the board whose pin facts validate ``io_map`` (default ``board``; a native
+            build of a robot's io map passes the robot's board).
 
     Returns:
         The ELF path (``work_dir/build/link-<board>.elf``).
@@ -86,7 +88,7 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
     b = board if isinstance(board, Board) else load_board(board)
     work = Path(work_dir)
     proj = build_project(model, b, work / "project", stimulus=stimulus, bursts=bursts,
-                         io_map=io_map, link=True).out_dir
+                         io_map=io_map, link=True, io_board=io_board).out_dir
     flags = ["-Werror", *extra_cflags]
     if sanitize:
         if b.architecture != "native":
