@@ -264,6 +264,8 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
+    if io_map is not None and b.architecture == "wasm32":
+        raise click.UsageError("--io binds a board's pins; --board wasm has none")
     if link and (lang != "c" or b.architecture == "wasm32"):
         raise click.UsageError("--link builds the serial link into C firmware for a board "
                                "(not --lang micropython, not --board wasm)")

@@ -333,6 +333,14 @@ def test_cli_build_and_report_link(tmp_path):
     assert rep["regions"]["ram"]["link"] == 1069 and sum(rep["link"].values()) == 1069
     r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "wasm", "--link"])
     assert r.exit_code == 2 and "--link builds the serial link" in r.output
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "wasm", "--io",
+                                  str(EXAMPLE_IO)])
+    assert r.exit_code == 2 and "--board wasm has none" in r.output
+    # MicroPython: --io packages the glue; a pin-named port is refused with the io file named
+    r = CliRunner().invoke(main, ["build", "webots_pioneer2", "--board", "nucleo_f401re",
+                                  "--lang", "micropython", "--io", str(EXAMPLE_IO), "--out",
+                                  str(tmp_path / "mpy")])
+    assert r.exit_code == 2 and f"{EXAMPLE_IO}: --io with --lang micropython" in r.output
 
 
 def test_monitor_motor_rows(model):
