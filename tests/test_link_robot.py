@@ -12,6 +12,7 @@ compiled object's .bss (avr-size)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -411,3 +412,24 @@ def test_sensor_values_fuzzed_native_sanitizers(tmp_path, model):
     assert sum(stats[k] for k in P.STAT_NAMES[1:8]) == 0
     assert sum(len(r) for r in stream) > 800 and stats["item_errors"] > 300
     check(model, io, stream, got, cb)
+
+
+def test_link_project_native_env_compiles_links_and_runs(tmp_path, model):
+    """`pio run -e native` of a `--link --io` project: src/ + lib/*/src (the link and
+    feagi_io_link.c included) compile with -Werror and link; the test driver runs and prints its
+    protocol (the link compiled in is not served there: its weak byte reader reads end of
+    stream)."""
+    require([t for t in ("gcc", "g++") if shutil.which(t) is None], "native build")
+    proj = build_project(model, "native", tmp_path / "p", io_map=EXAMPLE_IO, link=True,
+                         io_board="mega2560", bursts=5).out_dir
+    pb = pio_build(proj, "native")
+    names = {p.name for p in pb.sources}
+    assert {"feagi_link.c", "feagi_io_link.c", "hal_native.c", "main.c"} <= names
+    exe = tmp_path / "fw"
+    r = subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-x", "c",
+                        *[str(p) for p in pb.sources if p.suffix == ".c"],
+                        *[f"-I{d}" for d in pb.include_dirs], "-o", str(exe)],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0 and len(re.findall(r"^B ", run.stdout, re.M)) == 5
