@@ -23,7 +23,8 @@ from .errors import FeagiEmbedError
 from .codegen import emit_c_model, emit_micropython
 from .codegen.cgen import ctype
 from .model import Model
-from .plan import Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for
+from .plan import (Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for,
+                   plan_precision)
 from .plan.link import link_ram, reserve_link
 from .resources import firmware_dir
 from .stimulus import Stimulus
@@ -147,12 +148,19 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
            bursts: int | None = None, queue_len: int | None = None, io_need: int = 0,
-           link_bytes: int = 0) -> Plan:
+           precision: str = "fixed", link_bytes: int = 0) -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
-    ``queue_len`` entries. ``link_bytes`` of static RAM are kept for the two-way link."""
+    ``queue_len`` entries. ``precision``: ``"fixed"`` or ``"fp32"`` (f32 constants and state).
+    ``link_bytes`` of static RAM are kept for the two-way link."""
     q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
-    return plan_for(model, reserve_link(budget_for(board), link_bytes), "c", queue_len=q)
+    return plan_for(model, reserve_link(budget_for(board), link_bytes), "c", queue_len=q,
+                    precision=precision)
+
+
+#: compiler flags of fp32 builds: no fused multiply-add (GNU C mode, PlatformIO's default,
+#: contracts a*b+c into one rounding; FEAGI rounds twice), no reassociation (no -ffast-math)
+FP32_CFLAGS = ("-ffp-contract=off",)
 
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
@@ -259,7 +267,7 @@ def report(model: Model, board: Board, plan: Plan,
     out = {"board": board.name, "fits": fits, "regions": regions,
            "narrow_v": js["narrow_v"], "arrays": arrays,
            "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-           "frac_bits": model.frac_bits}
+           "frac_bits": model.frac_bits, "precision": plan_precision(plan)}
     if link:
         out["link"] = dict(link)
     return out
@@ -320,7 +328,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
                   state_every: int = 10, queue_len: int | None = None,
                   force: bool = False, io_map: str | Path | None = None,
-                  link: bool = False, io_board: Board | str | None = None) -> BuildResult:
+                  link: bool = False, io_board: Board | str | None = None,
+                  precision: str = "fixed") -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -344,6 +353,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
             is counted in the capacity check.
         io_board: the board whose pin facts validate ``io_map`` (default ``board``; host builds
             of a robot's io map, which have no pins, pass the robot's board).
+        precision: ``"fixed"`` (default) or ``"fp32"``: f32 constants and state, the runtime in
+            IEEE single precision; the project's flags add :data:`FP32_CFLAGS`.
 
     Raises:
         IoMapError: a bad io map (nothing is written).
@@ -361,7 +372,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         io = load_io_map(io_map, model, _board(io_board) if io_board is not None else b)
     lparts = link_ram(model, io) if link else {}
     lram = sum(lparts.values())
-    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, lram)
+    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, precision,
+                  link_bytes=lram)
     check_fit(plan, reserve_link(bud, lram) if link else bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
@@ -387,6 +399,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     prov = model.provenance
     ctx = {"genome_name": prov.genome_name, "genome_sha256": prov.genome_sha256,
            "tool_version": __version__, "sketch_name": out.resolve().name}
+    if plan_precision(plan) == "fp32":
+        ctx["extra_build_flags"] = list(FP32_CFLAGS)
     for rel, text in render_project_files(b, ctx).items():
         p = out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -401,7 +415,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
                       state_every: int = 10, queue_len: int | None = None,
-                      io_map: str | Path | None = None) -> BuildResult:
+                      io_map: str | Path | None = None,
+                      precision: str = "fixed") -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
@@ -422,7 +437,8 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
     io = _mpy_io_map(io_map, model, b) if io_map is not None else None
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
                     queue_len=input_queue_len(model, stimulus, bursts, queue_len,
-                                              io.queue_need() if io else 0))
+                                              io.queue_need() if io else 0),
+                    precision=precision)
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,

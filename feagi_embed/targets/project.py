@@ -96,7 +96,8 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         monitor_speed=int(context.get("monitor_speed", 115200)),
         runtime_header=str(context.get("runtime_header", "feagi_runtime.h")),
         arduino_architectures=_ARDUINO_ARCH.get(b.pio_platform, "*"),
-        cflags=list(b.cflags) + ["-std=c99", "-Wall", "-Wextra"],
+        cflags=list(b.cflags) + ["-std=c99", "-Wall", "-Wextra"]
+        + list(context.get("extra_build_flags", [])),
         freestanding=freestanding, freestanding_flags=[f for f in freestanding_flags(b) if f.startswith("-f")],
         ldflags=([f for f in freestanding_flags(b) if not f.startswith("-f")] if freestanding else
                  (["-Wl,--gc-sections"] if b.hal == "avr" else [])) + link_flags(b, "hal"),
@@ -120,6 +121,8 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
             raise ProjectTemplateError(f"template {tmpl}: {e}") from None
     hd = hal_dir()
     runner = ("wasm_run.mjs",) if b.hal == "wasm" else ()
-    for f in ("feagi_hal.h", *files, *([ldscript] if ldscript else []), *runner):
+    # headers the HAL sources include (the lx106 ROM stand-in's soft float)
+    extra = ("xtensa_lx106_softfloat.h",) if b.hal == "xtensa_lx106" else ()
+    for f in ("feagi_hal.h", *files, *extra, *([ldscript] if ldscript else []), *runner):
         out[f"hal/{f}"] = (hd / f).read_text()
     return out
