@@ -326,9 +326,15 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
                         queue_len=queue_len, force=force, io_map=io_map, link=link,
                         precision=precision)
-    heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
+    from .plan import budget_for
+    bud = budget_for(b)
+    heap = (f" + {res.plan.heap_bytes:,} B {'PSRAM' if bud.psram else 'heap'} at boot"
+            if res.plan.heap else "")
     if link:
         heap += f" + {sum(res.link_ram.values()):,} B static for the link"
+    if bud.needs_partitions(res.plan.flash_bytes):
+        heap += (f"; partitions.csv: factory app partition of {b.partitions['app_bytes']:,} B "
+                 f"(constants + ~{bud.flash_code:,} B code exceed the default {bud.flash:,} B)")
     fp = " (fp32)" if precision == "fp32" else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}{fp}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "
@@ -465,6 +471,11 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                 arr.add_row(x["name"], x["region"], x["ctype"], f"{x['bytes']:,}", f"{x['measured']:,}", status)
             console().print(arr)
         _print_narrow_notes(rep.get("narrow_v", {}))
+        fl = rep["regions"]["flash"]
+        if fl.get("partitions"):
+            click.echo(f"flash: constants + ~{fl['code_estimate']:,} B code exceed the default app "
+                       f"partition ({fl['default_app']:,} B): `build` writes partitions.csv with "
+                       f"one factory app partition ({fl['available']:,} B for constants)")
     if not rep["fits"]:
         sys.exit(2)
 

@@ -95,8 +95,11 @@ def build_link_firmware(model, board: Board | str, work_dir: str | Path, *,
             raise LinkBuildError(f"board {b.name}: sanitizers need the native build")
         flags += list(SANITIZE)
     defines = {"FEAGI_LINK_PUTC": "feagi_link_uart_putc"} if b.hal in UART_PUTC else None
-    if b.hal == "cortexm" and (b.emulator or {}).get("machine") == "microbit":
-        defines["FEAGI_LINK_NRF51_UART"] = "1"  # the Cortex-M0 stand-in's UART
+    machine = str((b.emulator or {}).get("machine", "")) if b.hal == "cortexm" else ""
+    if machine == "microbit":
+        defines["FEAGI_LINK_NRF51_UART"] = "1"  # nRF51822's UART
+    elif machine.startswith("mps2"):
+        defines["FEAGI_LINK_CMSDK_UART"] = "1"  # the rp2040 stand-in (mps2-an385): CMSDK UART0
     r = build_elf(b, link_sources(proj, b, main), link_includes(proj), defines, work / "build",
                   flags, name="link")
     return r.elf

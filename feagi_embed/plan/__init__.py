@@ -103,7 +103,8 @@ def plan_for(model, budget: Budget, target: str = "c", *,
         if narrow and not plan.narrow_v:
             break
         for use_heap in (False, True):
-            place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block)
+            place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block,
+                        budget.psram if use_heap else 0, budget.psram_block)
             if plan_fits(plan, budget):
                 return plan
     assert plan is not None

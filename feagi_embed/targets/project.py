@@ -68,7 +68,9 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
             ``banner`` (default built from those and the board), ``extra_build_flags`` (list),
             ``monitor_speed`` (default 115200), ``runtime_header`` (the library's public header,
             default ``feagi_runtime.h``), ``sketch_name`` (the project folder's name: the
-            Arduino IDE entry is ``<sketch_name>.ino``).
+            Arduino IDE entry is ``<sketch_name>.ino``), ``partitions`` (True: the model
+            needs the board's larger app partition; ``platformio.ini`` selects
+            ``partitions.csv``, which the caller writes).
 
     Returns:
         ``{path relative to the project root: text}``: ``platformio.ini``, ``Makefile``,
@@ -106,6 +108,7 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         size_tool=_SIZE_TOOL[b.toolchain] + (f" -C --mcu={b.mcu}" if b.toolchain == "avr" else ""),
         run_command=run_command, run_note=run_note,
         sketch_name=str(context.get("sketch_name", "feagi_firmware")),
+        partitions=bool(context.get("partitions", False)),
     )
     out: dict[str, str] = {}
     for target, tmpl in (("platformio.ini", "platformio.ini.j2"), ("Makefile", "Makefile.j2"),
