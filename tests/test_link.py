@@ -205,8 +205,8 @@ def test_round_trip_equals_twin(tmp_path, genome, board):
     pipe (native), the emulated USART0 of an ATmega2560 (simavr, firmware/link/avr_link_run.c)
     or USART1 of QEMU's netduinoplus2 (STM32F405, Cortex-M4F, -serial stdio), or the 16550 UART
     of QEMU's RV32 virt machine (the esp32c3 stand-in), or the simcall console of QEMU's Xtensa
-    lx106 sim machine (the esp32 stand-in), or the nRF51 UART of QEMU's micro:bit (Cortex-M0, the
-    rp2040 stand-in);
+    lx106 sim machine (the esp32 stand-in), or the CMSDK UART of QEMU's mps2-an385 (the rp2040
+    stand-in);
     burst digests, state digests, fired ids and decoded OPU firing equal the twin's."""
     from feagi_embed.host.twin import Twin
 
