@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .codegen.cgen import ctype
 from .model import Model
 from .plan import (Budget, Plan, budget_for, check_fit, input_queue_len, plan_fits, plan_for,
                    plan_precision)
+from .plan.link import link_ram, reserve_link
 from .resources import firmware_dir
 from .stimulus import Stimulus
 from .targets.project import render_project_files
@@ -130,6 +131,8 @@ class BuildResult:
     plan: Plan
     board: Board
     files: list[Path]
+    #: the two-way link's RAM by part (builds with ``link=True``; :mod:`feagi_embed.plan.link`)
+    link_ram: dict[str, int] = field(default_factory=dict)
 
     @property
     def heap(self) -> dict[str, int]:
@@ -149,12 +152,14 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
            bursts: int | None = None, queue_len: int | None = None, io_need: int = 0,
-           precision: str = "fixed") -> Plan:
+           precision: str = "fixed", link_bytes: int = 0) -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
-    ``queue_len`` entries. ``precision``: ``"fixed"`` or ``"fp32"`` (f32 constants and state)."""
+    ``queue_len`` entries. ``precision``: ``"fixed"`` or ``"fp32"`` (f32 constants and state).
+    ``link_bytes`` of static RAM are kept for the two-way link."""
     q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
-    return plan_for(model, budget_for(board), "c", queue_len=q, precision=precision)
+    return plan_for(model, reserve_link(budget_for(board), link_bytes), "c", queue_len=q,
+                    precision=precision)
 
 
 #: compiler flags of fp32 builds: no fused multiply-add (GNU C mode, PlatformIO's default,
@@ -242,14 +247,20 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
             "membrane potential in 16 bits, proven for one sensory value per burst")
 
 
-def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
+def report(model: Model, board: Board, plan: Plan,
+           link: dict[str, int] | None = None) -> dict[str, Any]:
     """Memory report: ``{"board", "fits", "regions": {"ram"|"heap"|"psram"|"flash": {"used",
     "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted). When the
     model needs the board's larger app partition, ``regions["flash"]`` also has
-    ``partitions = "partitions.csv"``, ``default_app`` and ``code_estimate`` (bytes)."""
+    ``partitions = "partitions.csv"``, ``default_app`` and ``code_estimate`` (bytes).
+    ``link``: the two-way link's RAM by part (:func:`feagi_embed.plan.link.link_ram`), counted
+    in ``ram.used`` and listed as ``ram.link`` and ``link``."""
     bud = budget_for(board)
     js = plan.to_json()
-    regions = {"ram": {"used": plan.static_bytes, "available": bud.static_ram}}
+    link_bytes = sum((link or {}).values())
+    regions = {"ram": {"used": plan.static_bytes + link_bytes, "available": bud.static_ram}}
+    if link:
+        regions["ram"]["link"] = link_bytes
     if bud.heap:
         regions["heap"] = {"used": plan.heap_bytes, "available": bud.heap,
                            "largest_block": bud.heap_block}
@@ -265,10 +276,14 @@ def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
         regions["flash"]["largest_array"] = bud.flash_array_max
     arrays = [{"name": a["name"], "ctype": ctype(a["dtype"]), "length": a["length"],
                "region": a["region"], "bytes": a["bytes"]} for a in js["arrays"]]
-    return {"board": board.name, "fits": plan_fits(plan, bud), "regions": regions,
-            "narrow_v": js["narrow_v"], "arrays": arrays,
-            "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-            "frac_bits": model.frac_bits, "precision": plan_precision(plan)}
+    fits = plan_fits(plan, reserve_link(bud, link_bytes) if link else bud)
+    out = {"board": board.name, "fits": fits, "regions": regions,
+           "narrow_v": js["narrow_v"], "arrays": arrays,
+           "areas": [dict(v, name=k) for k, v in js["areas"].items()],
+           "frac_bits": model.frac_bits, "precision": plan_precision(plan)}
+    if link:
+        out["link"] = dict(link)
+    return out
 
 
 def _copy_runtime(out: Path) -> list[Path]:
@@ -287,6 +302,21 @@ def _copy_runtime(out: Path) -> list[Path]:
         for src in files:
             shutil.copyfile(src, dest / src.name)
             written.append(dest / src.name)
+    return written
+
+
+def _copy_link(out: Path, with_io: bool) -> list[Path]:
+    """The link sources: ``feagi_link.{c,h}`` into the runtime library and, with an io map,
+    ``feagi_io_link.c`` into ``src/`` (it includes the generated ``feagi_io_map.h``)."""
+    fw = firmware_dir()
+    files = [(fw / "feagi_link.c", out / "lib" / "feagi_runtime" / "src"),
+             (fw / "feagi_link.h", out / "lib" / "feagi_runtime" / "src")]
+    if with_io:
+        files.append((fw / "feagi_io_link.c", out / "src"))
+    written = []
+    for src, dest in files:
+        shutil.copyfile(src, dest / src.name)
+        written.append(dest / src.name)
     return written
 
 
@@ -311,6 +341,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
                   state_every: int = 10, queue_len: int | None = None,
                   force: bool = False, io_map: str | Path | None = None,
+                  link: bool = False, io_board: Board | str | None = None,
                   precision: str = "fixed") -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
@@ -329,6 +360,12 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         io_map: an io map (``io.toml``, :mod:`feagi_embed.io.pinmap`): adds
             ``include/feagi_io_map.h``, ``src/feagi_io_glue.cpp`` and the coders
             ``lib/feagi_runtime/src/feagi_io.{c,h}``; its sensors size the input queue too.
+        link: build the two-way link in (``docs/link.md``): ``lib/feagi_runtime/src/feagi_link.{c,h}``
+            (+ ``src/feagi_io_link.c`` with an io map), and the Arduino sketch serves the link on
+            Serial instead of running the test schedule; its RAM (:mod:`feagi_embed.plan.link`)
+            is counted in the capacity check.
+        io_board: the board whose pin facts validate ``io_map`` (default ``board``; host builds
+            of a robot's io map, which have no pins, pass the robot's board).
         precision: ``"fixed"`` (default) or ``"fp32"``: f32 constants and state, the runtime in
             IEEE single precision; the project's flags add :data:`FP32_CFLAGS`.
 
@@ -345,9 +382,12 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     io = None
     if io_map is not None:
         from .io.pinmap import load_io_map
-        io = load_io_map(io_map, model, b)
-    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, precision)
-    check_fit(plan, bud)  # before any file is written
+        io = load_io_map(io_map, model, _board(io_board) if io_board is not None else b)
+    lparts = link_ram(model, io) if link else {}
+    lram = sum(lparts.values())
+    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, precision,
+                  link_bytes=lram)
+    check_fit(plan, reserve_link(bud, lram) if link else bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
     check_project_folder(out, model.provenance.genome_name, model.provenance.genome_sha256,
@@ -357,7 +397,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     with tempfile.TemporaryDirectory() as tmp:
         emitted = emit_c_model(model, plan, bud, tmp, stimulus=stim, bursts=n,
                                state_every=state_every, with_main=True,
-                               arduino=b.pio_framework == "arduino")
+                               arduino=b.pio_framework == "arduino", link=link)
         out.mkdir(parents=True, exist_ok=True)
         for p in emitted:
             dest = out / ("include" if p.suffix == ".h" else "src") / p.name
@@ -367,6 +407,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     written += _copy_runtime(out)
     if io is not None:
         written += _write_io_glue(out, io, model, b)
+    if link:
+        written += _copy_link(out, io is not None)
     prov = model.provenance
     ctx = {"genome_name": prov.genome_name, "genome_sha256": prov.genome_sha256,
            "tool_version": __version__, "sketch_name": out.resolve().name,
@@ -386,31 +428,71 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     user = _write_user_files(out, dict(ctx, board=b.name, version=__version__))
     written.append(_write_manifest(out, model, b, written))
     _remove_stale(out, stale, written)
-    return BuildResult(out, plan, b, written + user)
+    return BuildResult(out, plan, b, written + user, lparts)
 
 
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
                       state_every: int = 10, queue_len: int | None = None,
+                      io_map: str | Path | None = None,
                       precision: str = "fixed") -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
     With a stimulus (or ``bursts``) the package carries a compiled test schedule that ``main.py``
     runs, printing the device protocol; without, ``main.py`` runs the burst loop forever.
+    ``io_map``: add the MicroPython coders and glue (``feagi_io.py``, ``feagi_io_glue.py``, the
+    generated ``feagi_io_map.py``); ``main.py`` then reads the sensors and drives the actuators
+    around every burst (boards whose port numbers pins by GPIO: esp32 family, rp2040).
 
     Raises:
+        IoMapError: a bad io map, or a board whose MicroPython port names pins otherwise.
         CapacityError: the heap estimate exceeds the board's MicroPython heap, or the board has no
             MicroPython port (nothing is written).
         BoardError: unknown board.
     """
     b = _board(board) if board is not None else None
     bud: Budget | None = budget_for(b) if b is not None else None
+    io = _mpy_io_map(io_map, model, b) if io_map is not None else None
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
-                    queue_len=input_queue_len(model, stimulus, bursts, queue_len),
+                    queue_len=input_queue_len(model, stimulus, bursts, queue_len,
+                                              io.queue_need() if io else 0),
                     precision=precision)
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,
-                             state_every=state_every, check=False)
+                             state_every=state_every, check=False, io=io is not None)
+    if io is not None:
+        files += _write_mpy_io(Path(out_dir), io, model, b)
     return BuildResult(Path(out_dir), plan, b, files)
+
+
+def _mpy_io_map(io_map, model: Model, b: Board | None):
+    """The io map of a MicroPython build, validated for ``b`` (which must number pins by GPIO)."""
+    from .io.glue import MPY_GPIO_PORTS
+    from .io.pinmap import IoMapError, load_io_map
+
+    port = (b.micropython or {}).get("port") if b is not None else None
+    if port not in MPY_GPIO_PORTS:
+        raise IoMapError(f"{io_map}: --io with --lang micropython needs a board whose MicroPython "
+                         f"port numbers pins by GPIO ({', '.join(MPY_GPIO_PORTS)} ports: esp32, "
+                         f"esp32s3, esp32c3, rp2040); got "
+                         f"{b.name + ' (port ' + str(port) + ')' if b else 'no board'}")
+    return load_io_map(io_map, model, b)
+
+
+def _write_mpy_io(out: Path, io, model: Model, b: Board) -> list[Path]:
+    """``feagi_io.py`` + ``feagi_io_glue.py`` (runtime) and the generated ``feagi_io_map.py``."""
+    from .codegen.micropython import banner as mpy_banner
+    from .io.glue import MPY_RUNTIME_FILES, emit_mpy_tables
+
+    prov = model.provenance
+    written = []
+    for name in MPY_RUNTIME_FILES:
+        shutil.copyfile(firmware_dir() / "micropython" / name, out / name)
+        written.append(out / name)
+    p = out / "feagi_io_map.py"
+    p.write_text(emit_mpy_tables(io, model, b, lambda what: mpy_banner(
+        prov.genome_name, prov.genome_sha256, b.name, what)))
+    written.append(p)
+    return written

@@ -315,10 +315,15 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
               help="Write into a folder made for another genome or board (your files are kept).")
 @click.option("--io", "io_map", type=click.Path(exists=True, dir_okay=False), default=None,
               help="io map (TOML) binding pins to cortical areas: generates the sensor/motor "
-                   "glue (docs/io.md).")
+                   "glue (docs/io.md): Arduino C, or with --lang micropython feagi_io_glue.py "
+                   "on machine.ADC/Pin/PWM.")
+@click.option("--link", is_flag=True,
+              help="Build the two-way serial link in: the Arduino sketch serves it on Serial "
+                   "(host-driven bursts, sensor values in, motor values out; docs/link.md) "
+                   "instead of running the test schedule. Its ~1.1 KB of RAM is counted.")
 @precision_option
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang, queue_len, force, io_map, precision="fixed") -> None:
+              lang, queue_len, force, io_map, link, precision="fixed") -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -334,15 +339,19 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     _warn_lossy_input(model, stim, test_stimulus, strict, precision)
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
-    if io_map is not None and lang != "c":
-        raise click.UsageError("--io generates Arduino-framework C glue; use --lang c")
+    if io_map is not None and b.architecture == "wasm32":
+        raise click.UsageError("--io binds a board's pins; --board wasm has none")
+    if link and (lang != "c" or b.architecture == "wasm32"):
+        raise click.UsageError("--link builds the serial link into C firmware for a board "
+                               "(not --lang micropython, not --board wasm)")
     if lang == "micropython":
         from .build import build_micropython
         if do_compile:
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts, queue_len=queue_len, precision=precision)
+                                 bursts=bursts, queue_len=queue_len, io_map=io_map,
+                                 precision=precision)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
@@ -360,11 +369,14 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     if io_map is not None:
         _warn_lossy_frames(model, strict, precision)
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
-                        queue_len=queue_len, force=force, io_map=io_map, precision=precision)
+                        queue_len=queue_len, force=force, io_map=io_map, link=link,
+                        precision=precision)
     from .plan import budget_for
     bud = budget_for(b)
     heap = (f" + {res.plan.heap_bytes:,} B {'PSRAM' if bud.psram else 'heap'} at boot"
             if res.plan.heap else "")
+    if link:
+        heap += f" + {sum(res.link_ram.values()):,} B static for the link"
     if bud.needs_partitions(res.plan.flash_bytes):
         heap += (f"; partitions.csv: factory app partition of {b.partitions['app_bytes']:,} B "
                  f"(constants + ~{bud.flash_code:,} B code exceed the default {bud.flash:,} B)")
@@ -412,9 +424,11 @@ def _print_narrow_notes(narrow: dict[str, dict]) -> None:
               help="The stimulus the firmware was built with (sizes the input queue as `build` does).")
 @click.option("--bursts", type=click.IntRange(1), default=None,
               help="Bursts of the test main (as given to `build`).")
+@click.option("--link", is_flag=True,
+              help="Count the two-way link's RAM (as `build --link`; predicted only).")
 @precision_option
 def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts,
-               precision="fixed") -> None:
+               link, precision="fixed") -> None:
     """Memory report of GENOME on a board: bytes per region and per cortical area.
 
     Predicted from the capacity plan; with --elf or --compile also measured from the ELF
@@ -435,12 +449,19 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     if elf_path and do_compile:
         raise click.UsageError("give either --elf or --compile, not both")
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
+    if link and (elf_path or do_compile):
+        raise click.UsageError("--link reports the predicted link RAM; give it without --elf / --compile")
+    from .plan.link import link_ram
+
+    lparts = link_ram(model) if link else None
+    lbytes = sum((lparts or {}).values())
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
-        plan = c_plan(model, b, s, test_bursts(s, bursts), precision=precision)
+        plan = c_plan(model, b, s, test_bursts(s, bursts), precision=precision,
+                      link_bytes=lbytes)
     else:
-        plan = c_plan(model, b, precision=precision)
-    rep = report(model, b, plan)
+        plan = c_plan(model, b, precision=precision, link_bytes=lbytes)
+    rep = report(model, b, plan, link=lparts)
     if rep["fits"] and (elf_path or do_compile):
         if do_compile:
             with tempfile.TemporaryDirectory(prefix="feagi-report-") as tmp:
@@ -469,6 +490,13 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                 row += [f"{v['measured_arrays']:,}", f"{v['measured']:,}", f"{v['runtime_overhead']:,}"]
             t.add_row(*row)
         console().print(t)
+        if rep.get("link"):
+            lt = Table(title="two-way link (static RAM, counted in ram)", title_justify="left")
+            lt.add_column("part")
+            lt.add_column("bytes", justify="right")
+            for part, nb in rep["link"].items():
+                lt.add_row(part, f"{nb:,}")
+            console().print(lt)
         a = Table(title="largest cortical areas", title_justify="left")
         for col in ("area", "neurons", "ram", "flash") + (("ram measured", "flash measured") if measured else ()):
             a.add_column(col, justify="right")

@@ -186,7 +186,7 @@ def _schedule_context(model, plan: Plan, ctx: dict, stimulus, bursts: int | None
 def emit_c_model(model, plan: Plan, budget: Budget, out_dir: str | os.PathLike, *,
                  stimulus=None, bursts: int | None = None, state_every: int = 0,
                  with_main: bool | None = None, arduino: bool = False,
-                 monitor_speed: int = 115200) -> list[Path]:
+                 monitor_speed: int = 115200, link: bool = False) -> list[Path]:
     """Write the generated C sources into ``out_dir`` (the caller has checked the fit).
 
     Args:
@@ -199,6 +199,8 @@ def emit_c_model(model, plan: Plan, budget: Budget, out_dir: str | os.PathLike, 
         arduino: also write ``feagi_arduino.cpp``: the HAL on the Arduino core and a
             ``setup()``/``loop()`` sketch running one burst per simulation timestep.
         monitor_speed: Serial baud rate of the Arduino sketch.
+        link: the Arduino sketch runs the two-way link (``docs/link.md``) on Serial instead of
+            the built-in test schedule.
 
     Returns:
         Paths written.
@@ -221,6 +223,7 @@ def emit_c_model(model, plan: Plan, budget: Budget, out_dir: str | os.PathLike, 
             files["feagi_arduino.cpp"] = render(
                 "c/feagi_arduino.cpp.j2", **sctx, timestep=f"{dt:g}",
                 burst_period_us=max(int(round(dt * 1e6)), 1), monitor_speed=int(monitor_speed),
+                link=bool(link),
                 banner_a=banner(model.provenance.genome_name, model.provenance.genome_sha256,
                                 budget.board,
                                 "feagi_arduino.cpp - HAL and sketch for the Arduino framework"))

@@ -95,7 +95,7 @@ def _stimulus_files(model, ban, stimulus, bursts, state_every, fp32: bool = Fals
 
 def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os.PathLike, *,
                      stimulus=None, bursts: int | None = None, state_every: int = 10,
-                     check: bool = True) -> list[Path]:
+                     check: bool = True, io: bool = False) -> list[Path]:
     """Write the MicroPython package of ``model`` into ``out_dir``.
 
     Args:
@@ -106,6 +106,7 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
             bursts into ``feagi_stimulus.py``/``.bin``; ``main.py`` then runs it and prints the
             device protocol, a state digest every ``state_every`` bursts and after the last.
         check: refuse (before writing anything) when the heap estimate exceeds the board's.
+        io: ``main.py`` runs the io-map glue (``feagi_io_glue.Glue``) around every burst.
 
     Returns:
         Paths written.
@@ -143,7 +144,7 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
         "feagi_viper.py": render("micropython/feagi_viper.py.j2", **viper_types(plan),
                                  banner=ban("feagi_viper.py - viper kernels")),
         "main.py": render("micropython/main.py.j2", banner=ban("main.py - burst loop"),
-                          value_t="f" if c.get("FP32") else "i"),
+                          value_t="f" if c.get("FP32") else "i", io=io),
     }
     stim_texts, blobs = ({}, {}) if stimulus is None and bursts is None else \
         _stimulus_files(model, ban, stimulus, bursts, state_every, bool(c.get("FP32")))
