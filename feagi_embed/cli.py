@@ -114,6 +114,43 @@ def _load_stimulus(path: str, strict: bool):
     return stim
 
 
+def _warn_lossy_input(model, stim, source: str, strict: bool, precision: str = "fixed") -> None:
+    """Warn (``--strict``: error, exit 2) when injected values are off the fixed-point input grid
+    (:func:`feagi_embed.stimulus.lossy_input_warnings`); nothing to say in fp32 precision."""
+    from .stimulus import lossy_input_warnings
+
+    if stim is None or precision == "fp32":
+        return
+    for w in lossy_input_warnings(stim, model, strict=strict, what=source):
+        click.echo(f"warning: {source}: {w}", err=True)
+
+
+def _warn_lossy_frames(model, strict: bool, precision: str = "fixed") -> None:
+    """Warn (``--strict``: error) when the build ships the camera-frame coder for vision areas:
+    its potentials pixel/255 are off the fixed-point grid
+    (:func:`feagi_embed.io.coders.pixel_grid_loss`); nothing to say in fp32 precision."""
+    from .io.coders import pixel_grid_loss
+    from .plan import FRAME_UNITS
+
+    if precision == "fp32":
+        return
+    a = model.areas
+    frames = [a.label(i) for i in range(len(a))
+              if a.kinds[i] == "ipu" and a.io_units[i] in FRAME_UNITS]
+    loss = pixel_grid_loss(model.frac_bits) if frames else None
+    if loss is None:
+        return
+    p, real, grid = loss
+    msg = (f"camera areas {', '.join(frames[:4])}{' …' if len(frames) > 4 else ''}: "
+           f"feagi_io_encode_frame injects pixel/255, off the fixed-point input grid (pixel {p}: "
+           f"{real!r} becomes {grid!r}); FEAGI adds the f32 value, so firing can differ: use "
+           "--precision fp32 for engine-exact camera input [lossy-input]")
+    if strict:
+        from .io.pinmap import IoMapError
+        raise IoMapError(f"no warnings in --strict mode ({msg})")
+    click.echo(f"warning: {msg}", err=True)
+
+
 def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
     from .connectome import develop
     from .genome import load_genome
@@ -158,6 +195,10 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict, precision="fixed") -> 
     for row in report_rows(rep):
         t.add_row(*row)
     console().print(t)
+    grid = rep["input_grid"]
+    click.echo(f"input grid: step 2^-{grid['frac_bits']} = {grid['step']:g}, range "
+               f"{grid['range'][0]:g}…{grid['range'][1]:g} (sensory values off this grid are "
+               "rounded; --precision fp32 adds them as FEAGI does)")
     if precision == "fp32":
         click.echo("precision fp32: targets compute with the f32 values FEAGI uses (thresholds, "
                    "limits, 1-leak, contributions as above before rounding); the fixed-point "
@@ -203,6 +244,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()
+    _warn_lossy_input(model, stim, stimulus_file, strict, precision)
     mode = "float" if precision == "fp32" else "fixed"
     twin = Twin(model, mode) if backend == "numba" else backends.twin_class(backend)(model, mode)
     trace = Trace()
@@ -295,6 +337,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     b = load_board(board)
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
+    _warn_lossy_input(model, stim, test_stimulus, strict, precision)
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
     if io_map is not None and b.architecture == "wasm32":
         raise click.UsageError("--io binds a board's pins; --board wasm has none")
@@ -323,6 +366,8 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
         click.echo(f"wrote {site.out_dir}/: feagi.wasm {site.wasm_bytes:,} B + page "
                    f"({len(site.files)} files); preview with `feagi-embed serve {site.out_dir}`")
         return
+    if io_map is not None:
+        _warn_lossy_frames(model, strict, precision)
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
                         queue_len=queue_len, force=force, io_map=io_map, link=link,
                         precision=precision)
@@ -527,6 +572,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     model = _load_model(genome, strict, None)
     if stimulus_file:
         stim = _load_stimulus(stimulus_file, strict)
+        _warn_lossy_input(model, stim, stimulus_file, strict, precision)
     elif port or log_file:  # the board ran the schedule it was built with: none given, none used
         stim = Stimulus()
     else:

@@ -145,7 +145,7 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
         burst = first_burst + bi
         n_cand = 0
         n_forced = 0
-        # 2. sensory injections; force-fire stimuli only join this burst's fire queue (oracle:
+        # 2. force-fire stimuli only join this burst's fire queue (oracle:
         #    a forced fire changes no state: no V reset, no refractory, no consecutive count)
         for s in range(st_ptr[bi], st_ptr[bi + 1]):
             i = st_nrn[s]
@@ -154,12 +154,6 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                     flag[i] |= FORCED
                     forced[n_forced] = i
                     n_forced += 1
-            else:
-                if flag[i] & CAND == 0:
-                    flag[i] |= CAND
-                    cand[n_cand] = i
-                    n_cand += 1
-                acc[i] = accumulate(acc[i], st_val[s], floating)
         # 3. power
         if power >= 0:
             if flag[power] & CAND == 0:
@@ -207,6 +201,16 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
             if degen:  # oracle: each fire lowers the neuron's PSP by the degeneration, floor 0
                 p_new = psp[src] - a_degen[area]
                 psp[src] = p_new if p_new > 0 else 0
+        # 5b. sensory injections, added to the FCL after power and propagation (oracle
+        #     2026-12-03: the release engine's f32 sums match this order, e.g. (1 + 6) + 1.89)
+        for s in range(st_ptr[bi], st_ptr[bi + 1]):
+            if st_kind[s] != KIND_FORCE:
+                i = st_nrn[s]
+                if flag[i] & CAND == 0:
+                    flag[i] |= CAND
+                    cand[n_cand] = i
+                    n_cand += 1
+                acc[i] = accumulate(acc[i], st_val[s], floating)
         # 6a. refractory countdown of every neuron, every burst; input during it is discarded
         w_i = 0
         for j in range(refl_len[0]):
