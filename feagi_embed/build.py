@@ -143,12 +143,13 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
-           bursts: int | None = None, queue_len: int | None = None, io_need: int = 0) -> Plan:
+           bursts: int | None = None, queue_len: int | None = None, io_need: int = 0,
+           synapses: str = "table") -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
-    ``queue_len`` entries."""
+    ``queue_len`` entries; ``synapses``: table / procedural / auto storage of mapping rules."""
     q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
-    return plan_for(model, budget_for(board), "c", queue_len=q)
+    return plan_for(model, budget_for(board), "c", queue_len=q, synapses=synapses)
 
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
@@ -258,7 +259,7 @@ def _copy_runtime(out: Path) -> list[Path]:
     fw = firmware_dir()
     written = []
     for lib, files in (("feagi_runtime", (fw / "feagi_runtime.c", fw / "feagi_runtime.h",
-                                          fw / "hal" / "feagi_hal.h")),
+                                          fw / "feagi_procedural.h", fw / "hal" / "feagi_hal.h")),
                        ("feagi_hal_native", (fw / "hal" / "hal_native.c",
                                              fw / "hal" / "hal_common.c",
                                              fw / "hal" / "feagi_hal.h"))):
@@ -290,7 +291,8 @@ def _write_io_glue(out: Path, io, model: Model, board: Board) -> list[Path]:
 def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   stimulus: Stimulus | None = None, bursts: int | None = None,
                   state_every: int = 10, queue_len: int | None = None,
-                  force: bool = False, io_map: str | Path | None = None) -> BuildResult:
+                  force: bool = False, io_map: str | Path | None = None,
+                  synapses: str = "table") -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -308,6 +310,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
         io_map: an io map (``io.toml``, :mod:`feagi_embed.io.pinmap`): adds
             ``include/feagi_io_map.h``, ``src/feagi_io_glue.cpp`` and the coders
             ``lib/feagi_runtime/src/feagi_io.{c,h}``; its sensors size the input queue too.
+        synapses: ``"table"`` (default), ``"procedural"`` or ``"auto"``: mapping rules stored as
+            rule records the runtime expands (:func:`feagi_embed.plan.procedural.choose`).
 
     Raises:
         IoMapError: a bad io map (nothing is written).
@@ -323,7 +327,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     if io_map is not None:
         from .io.pinmap import load_io_map
         io = load_io_map(io_map, model, b)
-    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0)
+    plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, synapses)
     check_fit(plan, bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
@@ -360,7 +364,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
 
 def build_micropython(model: Model, board: Board | str | None, out_dir: str | Path, *,
                       stimulus: Stimulus | None = None, bursts: int | None = None,
-                      state_every: int = 10, queue_len: int | None = None) -> BuildResult:
+                      state_every: int = 10, queue_len: int | None = None,
+                      synapses: str = "table") -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
@@ -375,7 +380,8 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
     b = _board(board) if board is not None else None
     bud: Budget | None = budget_for(b) if b is not None else None
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
-                    queue_len=input_queue_len(model, stimulus, bursts, queue_len))
+                    queue_len=input_queue_len(model, stimulus, bursts, queue_len),
+                    synapses=synapses)
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,

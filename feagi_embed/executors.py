@@ -101,12 +101,15 @@ class Firmware:
     can_trace_ids = True
 
     def __init__(self, plan_board: Board | str, target: Board | str = "native",
-                 work_dir: str | Path | None = None):
+                 work_dir: str | Path | None = None, synapses: str = "table"):
         self.plan_board = plan_board if isinstance(plan_board, Board) else load_board(plan_board)
+        self.synapses = synapses
         self.target = target if isinstance(target, Board) else load_board(target)
         self.work_dir = Path(work_dir) if work_dir else None
         t = self.target
         self.name = f"{t.name} ({t.emulator_kind if t.architecture != 'native' else 'host gcc'})"
+        if synapses != "table":
+            self.name += f", {synapses} synapses"
 
     def available(self) -> str | None:
         from .targets import missing_build_tools, missing_run_tools
@@ -126,7 +129,8 @@ class Firmware:
         tag = f"{self.target.name}{'-ids' if trace_ids else ''}"
         # the work folder is the executor's own: regenerate whatever model was built there last
         proj = build_project(model, self.plan_board, work / f"project-{tag}", stimulus=stimulus,
-                             bursts=bursts, state_every=state_every, force=True).out_dir
+                             bursts=bursts, state_every=state_every, force=True,
+                             synapses=self.synapses).out_dir
         srcs = [proj / "src", proj / "lib" / "feagi_runtime" / "src"]
         incs = [proj / "include", proj / "lib" / "feagi_runtime" / "src"]
         r = run_on_target(self.target, srcs, incs,
@@ -144,9 +148,10 @@ class MicroPython:
     LABELS = {"wasm": "micropython wasm (pure Python, Node)",
               "unix": "micropython unix (viper, x64)"}
 
-    def __init__(self, port: str):
+    def __init__(self, port: str, synapses: str = "table"):
         self.port = port
-        self.name = self.LABELS[port]
+        self.synapses = synapses
+        self.name = self.LABELS[port] + ("" if synapses == "table" else f", {synapses} synapses")
 
     def available(self) -> str | None:
         from .targets.micropython import missing_mpy_tools
@@ -161,7 +166,7 @@ class MicroPython:
         with tempfile.TemporaryDirectory(prefix="feagi-mpy-") as tmp:
             pkg = Path(tmp) / "micropython"
             build_micropython(model, None, pkg, stimulus=stimulus or Stimulus(), bursts=bursts,
-                              state_every=state_every)
+                              state_every=state_every, synapses=self.synapses)
             r = (run_wasm if self.port == "wasm" else run_unix)(pkg)
         detail = f"{r.seconds:.2f} s" if r.returncode == 0 else \
             f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:] or ''}"
@@ -242,19 +247,22 @@ class SerialDevice:
 
 
 def default_executors(board: Board, lang: str = "c",
-                      work_dir: str | Path | None = None) -> list[Executor]:
+                      work_dir: str | Path | None = None,
+                      synapses: str = "table") -> list[Executor]:
     """What ``feagi-embed verify --board B --lang L`` runs besides the reference: the f32
     reference, the GPU twins and the firmware (native and the board's emulator) for ``c``; the
-    MicroPython ports for ``micropython``; all of them for ``all``."""
+    MicroPython ports for ``micropython``; all of them for ``all``. ``synapses`` other than
+    ``"table"`` builds the firmware and MicroPython packages with procedural rule records
+    (the twins keep tables)."""
     out: list[Executor] = []
     if lang in ("c", "all"):
         out += [NumbaTwin("float"), GpuTwin("cuda"), GpuTwin("wgpu"),
-                Firmware(board, "native", work_dir)]
+                Firmware(board, "native", work_dir, synapses)]
         if board.name != "native":
-            out.append(Firmware(board, board, work_dir))
+            out.append(Firmware(board, board, work_dir, synapses))
         from .web import WasmExecutor  # the browser page's wasm module, under Node
 
         out.append(WasmExecutor(work_dir))
     if lang in ("micropython", "all"):
-        out += [MicroPython("wasm"), MicroPython("unix")]
+        out += [MicroPython("wasm", synapses), MicroPython("unix", synapses)]
     return out

@@ -16,6 +16,7 @@ import numpy as np
 
 from .buffers import CONST, IO, STATE, Buffer, Plan
 from .narrow import narrow_v_proof
+from .procedural import choose, owner_bytes, procedural_rules, rule_records, table_csr
 from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
@@ -111,16 +112,22 @@ def _area_table(b: _Builder, off, proofs) -> None:
     b.const("area_degen", "i4", np.where(m.degenerating, m.area_degen, 0), "q(degeneration)")
 
 
-def _synapse_tables(b: _Builder) -> dict[str, int]:
-    """Gradient thresholds and the CSR synapse buffers; returns their sizing constants."""
+def _synapse_tables(b: _Builder, chosen: list[int] | None = None) -> dict[str, int]:
+    """Gradient thresholds and the CSR synapse buffers (without the synapses of the ``chosen``
+    procedural rules, whose records follow); returns their sizing constants."""
     m = b.m
     counts, first = m.area_counts, np.asarray(m.area_first, np.int64)
-    syn_per_area = m.synapses_out_per_area
+    chosen = chosen or []
+    table_ptr, keep = table_csr(m, chosen)
+    n_table = int(table_ptr[-1])
+    syn_per_area = (np.bincount(m.area_of_neuron, weights=np.diff(table_ptr),
+                                minlength=m.n_areas).astype(np.int64) if chosen
+                    else m.synapses_out_per_area)
     _, thr_base, thr_nrn = area_thresholds(m, NO_BASE)
     b.const("thr", "i4", thr_nrn, "per-neuron thresholds of gradient areas",
             {a: int(counts[a]) * 4 for a in range(m.n_areas) if thr_base[a] != NO_BASE})
     # CSR offsets only for areas with outgoing synapses: count+1 absolute offsets per such area
-    syn_ptr = np.asarray(m.syn_ptr, np.int64)
+    syn_ptr = table_ptr
     sp_base, parts, total = np.full(m.n_areas, NO_BASE, np.int64), [], 0
     for a in range(m.n_areas):
         if syn_per_area[a] > 0:
@@ -128,8 +135,8 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
             parts.append(syn_ptr[first[a]:first[a + 1] + 1])
             total += int(counts[a]) + 1
     sp = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    sptr_t, nid_t = unsigned_dtype(m.n_synapses), unsigned_dtype(max(m.n_neurons - 1, 0))
-    syn_c = np.asarray(m.syn_c, np.int64)
+    sptr_t, nid_t = unsigned_dtype(n_table), unsigned_dtype(max(m.n_neurons - 1, 0))
+    syn_c = np.asarray(m.syn_c, np.int64)[keep]
     # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k exactly in
     # a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
     c_shift = common_shift(syn_c)
@@ -143,16 +150,18 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
     b.const("syn_ptr", sptr_t, sp, "CSR offsets of outgoing synapses by source (count+1 per area)",
             {a: (int(counts[a]) + 1) * dtype_size(sptr_t) for a in range(m.n_areas)
              if sp_base[a] != NO_BASE})
-    b.const("syn_dst", nid_t, m.syn_dst, "synapse targets", per_syn(nid_t))
+    b.const("syn_dst", nid_t, np.asarray(m.syn_dst)[keep], "synapse targets", per_syn(nid_t))
     b.const("syn_c", c_t, syn_c, "contribution q(w*psp*sign/n) / FEAGI_SYN_C_SCALE", per_syn(c_t))
     if m.has_runtime_psp:
-        w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
+        w, fan = np.asarray(m.syn_w, np.int64)[keep], np.asarray(m.fanout, np.int64)
         w_t = signed_dtype(int(w.min(initial=0)), int(w.max(initial=0)))
         fan_t = unsigned_dtype(int(fan.max(initial=1)))
         b.const("syn_w", w_t, w, "signed weight (run-time PSP sources)", per_syn(w_t))
         b.const("fanout", fan_t, fan, "fan-out divisor n", b.per_neuron(dtype_size(fan_t)))
+    for name, (dtype, values, doc, owner) in rule_records(m, chosen).items():
+        b.const(name, dtype, values, doc, owner_bytes(dtype, owner))
     return {"n_thr": len(thr_nrn), "syn_c_scale": 1 << c_shift, "n_sp": len(sp),
-            "index_c": c_t}
+            "index_c": c_t, "s_table": n_table}
 
 
 def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
@@ -212,7 +221,8 @@ def _per_area(m, buffers: list[Buffer]) -> dict[str, dict[str, int]]:
     return per
 
 
-def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False) -> Plan:
+def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False,
+             synapses: str = "table") -> Plan:
     """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
@@ -220,6 +230,8 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         narrow_v: store the membrane potential of every area that
             :func:`~feagi_embed.plan.narrow.narrow_v_proof` admits in 16 bits (``V >> shift``);
             sensory values injected there must then be multiples of the area's ``sensory_step``.
+        synapses: ``"table"``, ``"procedural"`` or ``"auto"``: which mapping rules are stored
+            as rule records expanded by the runtime (:func:`~feagi_embed.plan.procedural.choose`).
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="c"`` (no heap placement yet:
@@ -230,10 +242,12 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
     off = _state_offsets(m, proofs)
     b = _Builder(m)
     _area_table(b, off, proofs)
-    syn = _synapse_tables(b)
+    choices = choose(m, synapses)
+    chosen = procedural_rules(choices)
+    syn = _synapse_tables(b, chosen)
     acc = _state(b, off, queue_len)
     constants = {
-        "n": m.n_neurons, "s": m.n_synapses, "a": m.n_areas, "f": int(m.frac_bits),
+        "n": m.n_neurons, "s": syn["s_table"], "a": m.n_areas, "f": int(m.frac_bits),
         "power_neuron": m.power_neuron, "power_in": m.power_input, "forced_v": m.forced_v,
         "large_brain": int(m.large_brain), "psp_cap": m.psp_cap,
         "has_runtime_psp": int(m.has_runtime_psp), "n_mpd": off["mpd"][1],
@@ -245,10 +259,15 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         "side_hash_bits": acc["side_hash_bits"], "n_v32": off["v32"][1], "n_v16": off["v16"][1],
         "max_sensory_q": m.max_sensory_q,
     }
+    if chosen:  # only then: table-only models emit exactly what they did before
+        constants["n_rules"] = len(chosen)
+        constants["s_procedural"] = m.n_synapses - syn["s_table"]
     index_types = {"nid": unsigned_dtype(max(m.n_neurons - 1, 0)),
-                   "sptr": unsigned_dtype(m.n_synapses),
+                   "sptr": unsigned_dtype(syn["s_table"]),
                    "area": unsigned_dtype(max(m.n_areas - 1, 0)), "c": syn["index_c"],
                    "side": acc["index_side"]}
     keys = m.areas.keys
-    return Plan("c", b.buffers, index_types, constants, _per_area(m, b.buffers),
+    plan = Plan("c", b.buffers, index_types, constants, _per_area(m, b.buffers),
                 {keys[a]: p for a, p in proofs.items()})
+    plan.synapse_rules = [c.to_json(m) for c in choices]
+    return plan
