@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .buffers import CONST, Buffer, Plan
+from .procedural import choose, procedural_rules, rule_records, table_csr
 from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
@@ -45,10 +46,13 @@ def _alloc(nbytes: int) -> int:
     return -(-nbytes // GC_BLOCK) * GC_BLOCK if nbytes > 0 else 0
 
 
-def _model_arrays(m) -> tuple[list[Buffer], int, int]:
-    """The arrays of ``feagi_model.bin`` in file order; also the contribution shift and the
-    number of per-neuron PSP entries."""
+def _model_arrays(m, chosen: list[int] | None = None) -> tuple[list[Buffer], int, int]:
+    """The arrays of ``feagi_model.bin`` in file order (synapse tables without the ``chosen``
+    procedural rules, whose records come last); also the contribution shift and the number of
+    per-neuron PSP entries."""
     out: list[Buffer] = []
+    chosen = chosen or []
+    table_ptr, keep = table_csr(m, chosen)
 
     def add(name, dtype, values, doc):
         out.append(Buffer(name, CONST, dtype, np.asarray(values, np.int64), "model", None, doc))
@@ -80,18 +84,22 @@ def _model_arrays(m) -> tuple[list[Buffer], int, int]:
     psp_base, n_psp = area_offsets(degen, m.area_counts, -1)
     add("area_psp_base", "i4", psp_base, "offset into the PSP state (degenerating areas) or -1")
     add("neuron_area", unsigned_dtype(max(n_areas - 1, 0)), m.neuron_area, "area index per neuron")
-    add("syn_ptr", unsigned_dtype(m.n_synapses), m.syn_ptr, "CSR offsets of outgoing synapses (N + 1)")
-    add("syn_dst", unsigned_dtype(max(m.n_neurons - 1, 0)), m.syn_dst, "synapse targets")
-    syn_c = np.asarray(m.syn_c, np.int64)
+    add("syn_ptr", unsigned_dtype(int(table_ptr[-1])), table_ptr,
+        "CSR offsets of outgoing synapses (N + 1)")
+    add("syn_dst", unsigned_dtype(max(m.n_neurons - 1, 0)), np.asarray(m.syn_dst)[keep],
+        "synapse targets")
+    syn_c = np.asarray(m.syn_c, np.int64)[keep]
     shift = common_shift(syn_c)
     syn_c = syn_c >> shift
     add("syn_c", signed_dtype(int(syn_c.min(initial=0)), int(syn_c.max(initial=0))), syn_c,
         "contribution q(w*psp*sign/n) >> SYN_C_SHIFT")
     if m.has_runtime_psp:
-        w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
+        w, fan = np.asarray(m.syn_w, np.int64)[keep], np.asarray(m.fanout, np.int64)
         add("syn_w", signed_dtype(int(w.min(initial=0)), int(w.max(initial=0))), w,
             "signed weight (run-time PSP sources)")
         add("fanout", unsigned_dtype(int(fan.max(initial=1))), fan, "fan-out divisor n")
+    for name, (dtype, values, doc, _) in rule_records(m, chosen).items():
+        add(name, dtype, values, doc)
     return out, shift, n_psp
 
 
@@ -109,13 +117,15 @@ def _counter_types(m) -> tuple[str, str, int]:
     return cd_t, cc_t, int(m.area_counts[countdown_areas(m)].sum())
 
 
-def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
+def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, synapses: str = "table") -> Plan:
     """The MicroPython engine's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
         queue_len: injection/force-fire entries the engine accepts per burst (``inject`` returns
             -2 beyond); with the distinct synapse targets and the power neuron it bounds the
             candidates of a burst, which sizes the FCL lists.
+        synapses: ``"table"``, ``"procedural"`` or ``"auto"``: mapping rules stored as rule
+            records that the engine expands (:func:`~feagi_embed.plan.procedural.choose`).
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="micropython"``: ``buffers`` in
@@ -123,7 +133,9 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
     """
     m = model
     n = m.n_neurons
-    arrays, shift, n_psp = _model_arrays(m)
+    choices = choose(m, synapses)
+    chosen = procedural_rules(choices)
+    arrays, shift, n_psp = _model_arrays(m, chosen)
     cd_t, cc_t, n_refl = _counter_types(m)
     ts = float(m.simulation_timestep or 0.0)
     n_targets = int(len(np.unique(np.asarray(m.syn_dst)))) if m.n_synapses else 0
@@ -140,6 +152,8 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
         "n_targets": n_targets, "cand_cap": cand_cap, "hole_lo": hole_lo, "hole_hi": hole_hi,
         "n_acc": n - (hole_hi - hole_lo),
     }
+    if chosen:  # only then: table-only packages stay as they were
+        constants["n_rules"] = len(chosen)
     idx = "u2" if n < 65536 else "u4"
     state = {"V": ("i4", n), "acc": ("i4", constants["n_acc"]), "side_id": ("u4", queue_len + 1),
              "side_acc": ("i4", queue_len + 1), "flag": ("u1", n), "cd": (cd_t, n),
@@ -149,6 +163,7 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
         state["vfire"] = ("i4", n)
     state["psp"] = ("i4", n_psp)
     plan = Plan("micropython", arrays, {"idx": idx}, constants, state=state)
+    plan.synapse_rules = [c.to_json(m) for c in choices]
     plan.estimate = estimate_heap(plan)
     return plan
 
