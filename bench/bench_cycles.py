@@ -283,8 +283,10 @@ def fit(cost: np.ndarray, counts: dict[str, np.ndarray]) -> dict:
     return out
 
 
-def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=print) -> dict:
+def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=print,
+            synapses: str = "table") -> dict:
     """Build and run one workload; return its exact per-burst costs and counts (module docstring).
+    ``synapses``: table / procedural / auto storage of mapping rules (bench_procedural.py).
 
     Raises:
         RuntimeError: the firmware failed, or a burst digest differs from the numba twin.
@@ -293,7 +295,8 @@ def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=pri
     model = load_model(genome)
     stim = probe_stimulus(model, bursts, seed) if genome == PROBE else random_stimulus(model, bursts, seed)
     tr = Twin(model).run(bursts, stim)
-    res = build_project(model, b, work / "proj", stimulus=stim, bursts=bursts, state_every=0)
+    res = build_project(model, b, work / "proj", stimulus=stim, bursts=bursts, state_every=0,
+                        synapses=synapses)
     proj = res.out_dir
     lib = proj / "lib" / "feagi_runtime" / "src"
     br = build_elf(b, [proj / "src" / "feagi_model.c", BENCH_MAIN, lib], [proj / "include", lib],

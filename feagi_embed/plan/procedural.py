@@ -16,8 +16,10 @@ rule between two table rules of the same area would change the order of the row 
 Rules whose contribution varies between source neurons (fan-out division) stay tables unless the
 area computes contributions at run time.
 
-Record layout (C and MicroPython; ``docs/model.md`` §7): per area ``area_rule_first[A + 1]``; per
-rule ``rule_flags`` (1: vectors, 2: after the table row), ``rule_dst`` (destination area),
+Record layout (C and MicroPython; ``docs/model.md`` §7): per area ``area_rule_first[A + 1]`` and
+``area_rule_split[A]`` (its first rule after the table row); per
+rule ``rule_flags`` (1: vectors, 2: after the table row, 4: axis lists are all ranges of consecutive
+coordinates), ``rule_dst`` (destination area),
 ``rule_c`` (contribution), ``rule_w`` (signed weight, run-time PSP models), ``rule_arg[3R]``
 (axis: offsets of the x, y, z lists in ``rule_axp``; vectors: first offset in ``rule_vec`` and
 count); ``rule_axp`` (per list ``dim + 1`` offsets into ``rule_axv``), ``rule_axv`` (destination
@@ -34,14 +36,15 @@ from .widths import dtype_size, signed_dtype, unsigned_dtype
 
 MODES = ("table", "procedural", "auto")
 #: rule_flags bits (must match firmware/feagi_procedural.h and feagi_engine.py)
-RF_VECTORS, RF_AFTER = 1, 2
+RF_VECTORS, RF_AFTER, RF_RANGES = 1, 2, 4
 #: auto: a procedural rule may cost at most this many times the table path per synaptic event
 MAX_CYCLE_RATIO = 1.5
-#: Estimated Cortex-M4 instructions (bench/bench_cycles.py, docs/benchmarks.md "procedural
-#: synapses"): a table event; a procedural event (no target/contribution loads); per innermost
-#: list (one (u, v) pair of an axis rule); per vector tried; per rule and fired neuron.
-COST = {"table_event": 32.0, "rule_event": 26.0, "rule_list": 12.0, "rule_vector": 14.0,
-        "rule_row": 60.0}
+#: Cortex-M4 instructions (QEMU, bench/bench_procedural.py; docs/benchmarks.md "Procedural
+#: synapses"): a table event; a procedural event inside a run of consecutive targets; a table
+#: event of a rule whose lists are not ranges; per run; per vector tried; per rule and fired
+#: source (decode, record loads; paid also when the rule sends that source nowhere).
+COST = {"table_event": 32.0, "rule_event": 18.0, "rule_list_event": 26.0, "rule_run": 12.0,
+        "rule_vector": 15.0, "rule_row": 160.0}
 
 
 @dataclass(frozen=True)
@@ -96,23 +99,38 @@ def _rule_bytes(model, r) -> int:
     return 0
 
 
+def _runs(model, r) -> int:
+    """Runs of consecutive targets an RF_RANGES axis rule walks over all its source neurons
+    (``firmware/feagi_procedural.h::proc_axis``)."""
+    cx, cy, cz = (np.diff(np.asarray(p, np.int64)) for p, _ in r.axes)
+    _, hd, dd = model.areas.dims[r.dst_area]
+    full_z, full_y = (cz == dd), (cy == hd)
+    # per (x, y, z): 0 if empty; 1 if z and y span the area; cx if z spans it; else cx * cy
+    per = np.where(full_z[None, None, :] & full_y[None, :, None], 1,
+                   np.where(full_z[None, None, :], cx[:, None, None],
+                            (cx[:, None] * cy[None, :])[:, :, None]))
+    nonempty = (cx[:, None, None] > 0) & (cy[None, :, None] > 0) & (cz[None, None, :] > 0)
+    return int((per * nonempty).sum()) * int(model.areas.npv[r.src_area])
+
+
 def estimate(model, r) -> float:
-    """Estimated instructions per synaptic event of procedural rule ``r`` (:data:`COST`): the
-    event itself plus the per-list, per-vector and per-row overheads spread over the events."""
+    """Estimated Cortex-M4 instructions per synaptic event of procedural rule ``r``
+    (:data:`COST`): the events plus the per-rule-and-source, per-run and per-vector overheads,
+    spread over the rule's events."""
     n_src = int(model.area_counts[r.src_area])
     if not r.n_synapses or not n_src:
         return 0.0
     events = r.n_synapses
     over = COST["rule_row"] * n_src
-    if r.kind == "axis":
-        px, py = np.diff(r.axes[0][0]), np.diff(r.axes[1][0])
-        npv = model.areas.npv[r.src_area]
-        dims = model.areas.dims[r.src_area]
-        lists = int(px.sum()) * int(py.sum()) * dims[2] * npv  # (u, v) pairs over all sources
-        over += COST["rule_list"] * lists
+    if r.kind == "axis" and _ranges(r):
+        per_event = COST["rule_event"]
+        over += COST["rule_run"] * _runs(model, r)
+    elif r.kind == "axis":
+        per_event = COST["rule_list_event"]
     else:
+        per_event = COST["rule_event"]
         over += COST["rule_vector"] * len(r.vectors) * n_src
-    return COST["rule_event"] + over / events
+    return per_event + over / events
 
 
 def _candidate(model, ri: int, mode: str) -> Choice:
@@ -177,6 +195,16 @@ def table_csr(model, chosen: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), keep
 
 
+def _ranges(r) -> bool:
+    """Whether every destination list of axis rule ``r`` is a range of consecutive coordinates."""
+    for ptr, vals in r.axes:
+        for s in range(len(ptr) - 1):
+            seg = vals[ptr[s]:ptr[s + 1]]
+            if len(seg) and seg[-1] - seg[0] != len(seg) - 1:
+                return False
+    return True
+
+
 def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, str, np.ndarray]]:
     """The record arrays of the ``chosen`` rules: ``{name: (dtype, int64 values, doc, owner)}``
     with ``owner`` the source area of every element (-1: shared), in the module docstring's
@@ -198,7 +226,8 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
     own_axv: list[int] = []
     own_vec: list[int] = []
     for r, aft in zip(rules, after):
-        flags.append((RF_VECTORS if r.kind == "vectors" else 0) | (RF_AFTER if aft else 0))
+        flags.append((RF_VECTORS if r.kind == "vectors" else 0) | (RF_AFTER if aft else 0)
+                     | (RF_RANGES if r.kind == "axis" and _ranges(r) else 0))
         if r.kind == "axis":
             for p, v in r.axes:
                 arg.append(len(axp))
@@ -213,11 +242,17 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
     c = [r.c if r.c is not None else 0 for r in rules]
     w = [r.w for r in rules]
     own = np.array([r.src_area for r in rules], np.int64)
+    split = first[1:].copy()  # the area's first rule after its table row (its end: none)
+    for k in range(len(rules) - 1, -1, -1):
+        if after[k]:
+            split[rules[k].src_area] = k
     out = {
         "area_rule_first": (unsigned_dtype(len(rules)), first,
                             "procedural rules of area a: [first[a], first[a+1])",
                             np.full(len(first), -1)),
-        "rule_flags": ("u1", np.array(flags), "1 vectors (else axis lists), 2 after the table row",
+        "area_rule_split": (unsigned_dtype(len(rules)), split,
+                            "first rule of area a after its table row", np.full(len(split), -1)),
+        "rule_flags": ("u1", np.array(flags), "1 vectors (else axis lists), 2 after the table row, 4 axis ranges",
                        own),
         "rule_dst": (unsigned_dtype(max(model.n_areas - 1, 0)),
                      np.array([r.dst_area for r in rules]), "destination area", own),
