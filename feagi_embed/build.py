@@ -234,7 +234,9 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
 
 def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
     """Memory report: ``{"board", "fits", "regions": {"ram"|"heap"|"flash": {"used",
-    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted)."""
+    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits", "synapse_rules"}`` (bytes,
+    predicted; ``synapse_rules``: per mapping rule its storage choice, bytes and estimated
+    instructions per event, :meth:`feagi_embed.plan.procedural.Choice.to_json`)."""
     bud = budget_for(board)
     js = plan.to_json()
     regions = {"ram": {"used": plan.static_bytes, "available": bud.static_ram}}
@@ -249,7 +251,7 @@ def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
     return {"board": board.name, "fits": plan_fits(plan, bud), "regions": regions,
             "narrow_v": js["narrow_v"], "arrays": arrays,
             "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-            "frac_bits": model.frac_bits}
+            "frac_bits": model.frac_bits, "synapse_rules": plan.synapse_rules}
 
 
 def _copy_runtime(out: Path) -> list[Path]:

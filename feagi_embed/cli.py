@@ -243,8 +243,12 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
 @click.option("--io", "io_map", type=click.Path(exists=True, dir_okay=False), default=None,
               help="io map (TOML) binding pins to cortical areas: generates the sensor/motor "
                    "glue (docs/io.md).")
+@click.option("--synapses", type=click.Choice(["table", "procedural", "auto"]), default="table",
+              show_default=True, help="Store rule-made mappings (projector, block_to_block, "
+              "vectors, patterns) as rule records the firmware expands (procedural), per mapping "
+              "by the cost model (auto), or every synapse in tables.")
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang, queue_len, force, io_map) -> None:
+              lang, queue_len, force, io_map, synapses) -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -267,7 +271,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts, queue_len=queue_len)
+                                 bursts=bursts, queue_len=queue_len, synapses=synapses)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
@@ -282,7 +286,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
                    f"({len(site.files)} files); preview with `feagi-embed serve {site.out_dir}`")
         return
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
-                        queue_len=queue_len, force=force, io_map=io_map)
+                        queue_len=queue_len, force=force, io_map=io_map, synapses=synapses)
     heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
     click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "
@@ -327,7 +331,12 @@ def _print_narrow_notes(narrow: dict[str, dict]) -> None:
               help="The stimulus the firmware was built with (sizes the input queue as `build` does).")
 @click.option("--bursts", type=click.IntRange(1), default=None,
               help="Bursts of the test main (as given to `build`).")
-def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts) -> None:
+@click.option("--synapses", type=click.Choice(["table", "procedural", "auto"]), default="table",
+              show_default=True, help="Store rule-made mappings (projector, block_to_block, "
+              "vectors, patterns) as rule records the firmware expands (procedural), per mapping "
+              "by the cost model (auto), or every synapse in tables.")
+def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts,
+               synapses) -> None:
     """Memory report of GENOME on a board: bytes per region and per cortical area.
 
     Predicted from the capacity plan; with --elf or --compile also measured from the ELF
@@ -350,14 +359,15 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
-        plan = c_plan(model, b, s, test_bursts(s, bursts))
+        plan = c_plan(model, b, s, test_bursts(s, bursts), synapses=synapses)
     else:
-        plan = c_plan(model, b)
+        plan = c_plan(model, b, synapses=synapses)
     rep = report(model, b, plan)
     if rep["fits"] and (elf_path or do_compile):
         if do_compile:
             with tempfile.TemporaryDirectory(prefix="feagi-report-") as tmp:
-                res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts)
+                res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts,
+                                    synapses=synapses)
                 elf = compile_project(res.out_dir, b, Path(tmp) / "build")
                 merge_into_report(rep, measured_memory(res.plan, elf))
                 rep["elf"]["path"] = None  # built in a temporary folder
@@ -399,9 +409,31 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                                         else " (unused in this build)" if x["status"] == "dropped" else "")
                 arr.add_row(x["name"], x["region"], x["ctype"], f"{x['bytes']:,}", f"{x['measured']:,}", status)
             console().print(arr)
+        _print_synapse_rules(rep.get("synapse_rules", []), synapses)
         _print_narrow_notes(rep.get("narrow_v", {}))
     if not rep["fits"]:
         sys.exit(2)
+
+
+def _print_synapse_rules(rows: list[dict], mode: str) -> None:
+    """The per-mapping storage table of `report` (plan.synapse_rules): choice, bytes, estimated
+    Cortex-M4 instructions per synaptic event of either path."""
+    from rich.table import Table
+
+    rows = [r for r in rows if r["storage"] != "empty"]
+    if not rows:
+        return
+    t = Table(title=f"mappings (--synapses {mode}): table or procedural rule record",
+              title_justify="left")
+    for col in ("source", "destination", "morphology", "synapses", "stored as", "table B",
+                "record B", "instr./event table", "procedural", "why table"):
+        t.add_column(col, justify="right")
+    for r in sorted(rows, key=lambda r: -r["synapses"])[:40]:
+        t.add_row(r["src"], r["dst"], r["morphology"], f"{r['synapses']:,}", r["storage"],
+                  f"{r['table_bytes']:,}", f"{r['rule_bytes']:,}" if r["rule_bytes"] else "-",
+                  f"{r['cycles_table']:g}", f"{r['cycles_rule']:g}" if r["cycles_rule"] else "-",
+                  r["reason"])
+    console().print(t)
 
 
 @main.command("verify")
@@ -423,8 +455,12 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
 @click.option("--baud", type=int, default=115200, show_default=True, help="Baud rate of --port.")
 @click.option("--log", "log_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Check a real board's captured serial output (a file) instead.")
+@click.option("--synapses", type=click.Choice(["table", "procedural", "auto"]), default="table",
+              show_default=True, help="Store rule-made mappings (projector, block_to_block, "
+              "vectors, patterns) as rule records the firmware expands (procedural), per mapping "
+              "by the cost model (auto), or every synapse in tables.")
 def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed, port, baud,
-               log_file) -> None:
+               log_file, synapses) -> None:
     """Run GENOME on the twin and every target available here; compare every digest.
 
     Without --stimulus a seeded random stimulus drives the input areas (force-fires and integer
@@ -462,7 +498,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
             devices += [SerialDevice(port, baud)] if port else []
             rows = verify(model, devices, stim, bursts)
         else:
-            rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
+            rows = verify(model, default_executors(b, lang, tmp, synapses), stim, bursts)
     if rows[0]["activity"]["fired_without_power"] == 0:
         click.echo("warning: nothing but the power neuron fired: this run does not exercise "
                    "synapses (give a --stimulus that drives the input areas)", err=True)

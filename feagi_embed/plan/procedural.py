@@ -43,8 +43,8 @@ MAX_CYCLE_RATIO = 1.5
 #: synapses"): a table event; a procedural event inside a run of consecutive targets; a table
 #: event of a rule whose lists are not ranges; per run; per vector tried; per rule and fired
 #: source (decode, record loads; paid also when the rule sends that source nowhere).
-COST = {"table_event": 32.0, "rule_event": 18.0, "rule_list_event": 26.0, "rule_run": 12.0,
-        "rule_vector": 15.0, "rule_row": 160.0}
+COST = {"table_event": 32.0, "rule_event": 14.0, "rule_list_event": 24.0, "rule_run": 12.0,
+        "rule_vector": 15.0, "rule_row": 25.0}
 
 
 @dataclass(frozen=True)
