@@ -60,7 +60,7 @@ def test_native_procedural_equals_twin_sanitized(name, tmp_path):
 
 
 @pytest.mark.skipif(GCC is None, reason="host gcc not installed")
-@pytest.mark.parametrize("name", ["learning_v1_1b", "webots_basic"])
+@pytest.mark.parametrize("name", ["learning_v1_1b", "gesture_recognition_12_1"])
 def test_native_auto_mixes_tables_and_rules(name, tmp_path):
     """auto keeps some rules as tables (multi-pair patterns, costly rules) beside procedural
     ones in the same rows; still the twin's trace."""
@@ -72,15 +72,29 @@ def test_native_auto_mixes_tables_and_rules(name, tmp_path):
 
 
 def test_procedural_saves_flash_on_bundled_genomes():
-    """Flash bytes of the table and auto plans (the numbers of docs/benchmarks.md): auto stores
-    the big rule-made mappings in a few hundred bytes."""
+    """Flash bytes of the table and procedural plans (the numbers of docs/benchmarks.md): rule
+    records replace the big rule-made mappings; auto does so for the camera projectors of
+    webots_basic and mujoco_camera_interaction (fan-out 10 and more: cheaper than a table)."""
     for name in ("webots_basic", "gesture_recognition_12_1", "learning_v1_1b"):
         model, _, _, _ = _case(name)
-        table, auto = layout(model), layout(model, synapses="auto")
-        assert auto.flash_bytes < table.flash_bytes / 4, name
-        rows = auto.synapse_rules
+        table, proc = layout(model), layout(model, synapses="procedural")
+        assert proc.flash_bytes < table.flash_bytes / 4, name
+        rows = proc.synapse_rules
         assert sum(r["synapses"] for r in rows) == model.n_synapses
         assert {r["storage"] for r in rows} <= {"table", "procedural", "empty"}
+    for name in ("webots_basic", "mujoco_camera_interaction"):
+        model, _, _, _ = _case(name) if name == "webots_basic" else (_model(name), 0, 0, 0)
+        assert layout(model, synapses="auto").flash_bytes < layout(model).flash_bytes / 20, name
+
+
+def _model(name):
+    from feagi_embed.connectome import develop
+    from feagi_embed.genome import load_genome
+    from feagi_embed.quantize import quantize
+
+    from .conftest import genome_path
+
+    return quantize(develop(load_genome(genome_path(name))))
 
 
 @pytest.mark.parametrize("target", sorted(CROSS))
@@ -109,11 +123,10 @@ EMULATED = {"stm32f4": "Cortex-M4 (QEMU)", "esp32c3": "RISC-V (QEMU)",
             "mega2560": "AVR (simavr)"}
 
 
-@pytest.mark.parametrize("board", sorted(EMULATED))
-@pytest.mark.parametrize("name", ["test_timer", "gesture_recognition_12_1"])
+@pytest.mark.parametrize("board,name", [(b, n) for b in sorted(EMULATED)
+                                        for n in ("test_timer", "gesture_recognition_12_1")
+                                        if b != "mega2560" or n == "test_timer"])  # AVR: 8 KB RAM
 def test_emulated_procedural_equals_twin(board, name):
-    if board == "mega2560" and name != "test_timer":
-        pytest.skip("8 KB of RAM: test_timer only")
     ex = Firmware(board, board, synapses="procedural")
     require(ex.available(), ex.name)
     model, stim, _, _ = _case(name)
