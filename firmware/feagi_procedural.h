@@ -11,6 +11,9 @@
  *    y and z lists; the list of source coordinate s is rule_axv[axp[off + s] .. axp[off + s + 1]]
  *    (ascending destination coordinates). Targets: every (u, v, w) of the three lists of the
  *    neuron's voxel (x, y, z), u outermost, w innermost (ascending linear voxel index);
+ *    RF_SINGLE (every list at most one coordinate: block_to_block, shrinking projectors): the
+ *    arg offsets point into rule_lin instead, whose x, y, z entries are the partial target
+ *    offsets (x includes first + npv - 1); the target is their sum (none if one is LIN_NONE);
  *  - vectors rule: rule_arg[3r] is the first offset triple in rule_vec, rule_arg[3r+1] their
  *    count; target voxel (x+dx, y+dy, z+dz) when inside the destination area, in list order.
  * The target neuron of a destination voxel is its last one: first + lin * npv + npv - 1. */
@@ -21,6 +24,8 @@
 #define RF_VECTORS 1u
 #define RF_AFTER 2u
 #define RF_RANGES 4u
+#define RF_SINGLE 8u
+#define LIN_NONE 0xFFFFFFFFu
 
 /* add c to target t (a candidate now): procedural targets are synapse targets, so never in the
  * accumulator hole (plan/tables.py counts every synapse, table or rule, as targeting) */
@@ -116,9 +121,8 @@ static void feagi_proc_rules(uint32_t r, uint32_t r1, uint16_t a, uint32_t i, in
     uint32_t x = vox / (h * d), y = (vox / d) % h, z = vox % d;
     for (; r < r1; r++) {
         uint8_t fl = FEAGI_GET_RULE_FLAGS(r);
-        uint16_t da = (uint16_t)FEAGI_GET_RULE_DST(r);
-        uint32_t nd = (uint32_t)FEAGI_GET_AREA_NPV(da);
-        uint32_t base = (uint32_t)FEAGI_GET_AREA_FIRST(da) + nd - 1u;
+        uint16_t da;
+        uint32_t nd, base;
         int32_t c;
 #if FEAGI_HAS_RUNTIME_PSP
         c = rt != 0u ? runtime_contribution((int32_t)FEAGI_GET_RULE_W(r), p, n)
@@ -129,6 +133,16 @@ static void feagi_proc_rules(uint32_t r, uint32_t r1, uint16_t a, uint32_t i, in
         (void)rt;
         c = (int32_t)FEAGI_GET_RULE_C(r);
 #endif
+        if ((fl & RF_SINGLE) != 0u) { /* at most one target: the sum of three table entries */
+            uint32_t tx = (uint32_t)FEAGI_GET_RULE_LIN((uint32_t)FEAGI_GET_RULE_ARG(3u * r) + x);
+            uint32_t ty = (uint32_t)FEAGI_GET_RULE_LIN((uint32_t)FEAGI_GET_RULE_ARG(3u * r + 1u) + y);
+            uint32_t tz = (uint32_t)FEAGI_GET_RULE_LIN((uint32_t)FEAGI_GET_RULE_ARG(3u * r + 2u) + z);
+            if (tx != LIN_NONE && ty != LIN_NONE && tz != LIN_NONE) proc_add(tx + ty + tz, c);
+            continue;
+        }
+        da = (uint16_t)FEAGI_GET_RULE_DST(r);
+        nd = (uint32_t)FEAGI_GET_AREA_NPV(da);
+        base = (uint32_t)FEAGI_GET_AREA_FIRST(da) + nd - 1u;
         if ((fl & RF_VECTORS) != 0u)
             proc_vectors(r, x, y, z, da, base, c);
         else

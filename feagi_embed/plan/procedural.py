@@ -19,10 +19,12 @@ area computes contributions at run time.
 Record layout (C and MicroPython; ``docs/model.md`` §7): per area ``area_rule_first[A + 1]`` and
 ``area_rule_split[A]`` (its first rule after the table row); per
 rule ``rule_flags`` (1: vectors, 2: after the table row, 4: axis lists are all ranges of consecutive
-coordinates), ``rule_dst`` (destination area),
+coordinates, 8: every list has at most one coordinate), ``rule_dst`` (destination area),
 ``rule_c`` (contribution), ``rule_w`` (signed weight, run-time PSP models), ``rule_arg[3R]``
-(axis: offsets of the x, y, z lists in ``rule_axp``; vectors: first offset in ``rule_vec`` and
-count); ``rule_axp`` (per list ``dim + 1`` offsets into ``rule_axv``), ``rule_axv`` (destination
+(axis: offsets of the x, y, z lists in ``rule_axp``, or for single-target rules in ``rule_lin``;
+vectors: first offset in ``rule_vec`` and count); ``rule_lin`` (single-target rules: per source
+coordinate the destination's partial neuron offset, x: ``first + npv − 1 + u·H·D·npv``, y:
+``v·D·npv``, z: ``w·npv``, :data:`LIN_NONE` for none: target = the sum); ``rule_axp`` (per list ``dim + 1`` offsets into ``rule_axv``), ``rule_axv`` (destination
 coordinates), ``rule_vec`` (``dx, dy, dz`` triples).
 """
 
@@ -36,7 +38,9 @@ from .widths import dtype_size, signed_dtype, unsigned_dtype
 
 MODES = ("table", "procedural", "auto")
 #: rule_flags bits (must match firmware/feagi_procedural.h and feagi_engine.py)
-RF_VECTORS, RF_AFTER, RF_RANGES = 1, 2, 4
+RF_VECTORS, RF_AFTER, RF_RANGES, RF_SINGLE = 1, 2, 4, 8
+#: rule_lin entry of a source coordinate with no destination
+LIN_NONE = 0xFFFFFFFF
 #: auto: a procedural rule may cost at most this many times the table path per synaptic event
 MAX_CYCLE_RATIO = 1.5
 #: Cortex-M4 instructions (QEMU, bench/bench_procedural.py; docs/benchmarks.md "Procedural
@@ -44,7 +48,7 @@ MAX_CYCLE_RATIO = 1.5
 #: event of a rule whose lists are not ranges; per run; per vector tried; per rule and fired
 #: source (decode, record loads; paid also when the rule sends that source nowhere).
 COST = {"table_event": 32.0, "rule_event": 14.0, "rule_list_event": 24.0, "rule_run": 12.0,
-        "rule_vector": 15.0, "rule_row": 25.0}
+        "rule_vector": 15.0, "rule_row": 25.0, "rule_single": 36.0}
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ def estimate(model, r) -> float:
     if not r.n_synapses or not n_src:
         return 0.0
     events = r.n_synapses
+    if r.kind == "axis" and _single(r):  # one flash-table sum per fired source, hit or not
+        return COST["rule_single"] * n_src / events
     over = COST["rule_row"] * n_src
     if r.kind == "axis" and _ranges(r):
         per_event = COST["rule_event"]
@@ -205,6 +211,25 @@ def _ranges(r) -> bool:
     return True
 
 
+def _single(r) -> bool:
+    """Whether every destination list of axis rule ``r`` has at most one coordinate."""
+    return all(max(np.diff(np.asarray(p, np.int64)), default=0) <= 1 for p, _ in r.axes)
+
+
+def _lin(model, r) -> list[int]:
+    """``rule_lin`` entries of a single-target axis rule (x, y, z tables, module docstring)."""
+    _, hd, dd = model.areas.dims[r.dst_area]
+    nd = int(model.areas.npv[r.dst_area])
+    base = int(model.area_first[r.dst_area]) + nd - 1
+    scale = (hd * dd * nd, dd * nd, nd)
+    out = []
+    for a, (ptr, vals) in enumerate(r.axes):
+        for s in range(len(ptr) - 1):
+            out.append(LIN_NONE if ptr[s + 1] == ptr[s] else
+                       vals[ptr[s]] * scale[a] + (base if a == 0 else 0))
+    return out
+
+
 def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, str, np.ndarray]]:
     """The record arrays of the ``chosen`` rules: ``{name: (dtype, int64 values, doc, owner)}``
     with ``owner`` the source area of every element (-1: shared), in the module docstring's
@@ -221,14 +246,25 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
         r = model.rules[ri]
         after.append(any(model.rules[j].src_area == r.src_area and j not in chosen
                          and model.rules[j].n_synapses for j in range(ri)))
-    flags, arg, axp, axv, vec = [], [], [], [], []
+    flags, arg, axp, axv, vec, lin = [], [], [], [], [], []
+    own_lin: list[int] = []
     own_axp: list[int] = []
     own_axv: list[int] = []
     own_vec: list[int] = []
     for r, aft in zip(rules, after):
+        single = r.kind == "axis" and _single(r)
         flags.append((RF_VECTORS if r.kind == "vectors" else 0) | (RF_AFTER if aft else 0)
-                     | (RF_RANGES if r.kind == "axis" and _ranges(r) else 0))
-        if r.kind == "axis":
+                     | (RF_RANGES if r.kind == "axis" and _ranges(r) else 0)
+                     | (RF_SINGLE if single else 0))
+        if single:  # x, y, z tables of (source dim) entries each, back to back
+            k = len(lin)
+            for p, _ in r.axes:
+                arg.append(k)
+                k += len(p) - 1
+            table = _lin(model, r)
+            lin.extend(table)
+            own_lin += [r.src_area] * len(table)
+        elif r.kind == "axis":
             for p, v in r.axes:
                 arg.append(len(axp))
                 axp.extend(len(axv) + x for x in p)
@@ -268,6 +304,9 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
         "rule_vec": (signed_dtype(min(vec, default=0), max(vec, default=0)),
                      np.array(vec, np.int64), "vector offsets dx, dy, dz",
                      np.array(own_vec, np.int64)),
+        "rule_lin": ("u4", np.array(lin, np.int64),
+                     "single-target rules: partial target offsets per source coordinate "
+                     "(0xFFFFFFFF: none)", np.array(own_lin, np.int64)),
     }
     if model.has_runtime_psp:
         out["rule_w"] = (signed_dtype(min(w), max(w)), np.array(w),

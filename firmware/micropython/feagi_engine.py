@@ -51,6 +51,8 @@ FORCED = 2
 BLOCKED = 4
 FIRED = 8
 PREV = 16
+#: rule_lin entry of a source coordinate without a destination (procedural single-target rules)
+NONE32 = 0xFFFFFFFF
 I32_MAX = 2147483647
 I32_MIN = -2147483648
 #: excitability modes (feagi_embed.quantize)
@@ -558,7 +560,11 @@ class Engine:
                 nd = anpv[da]
                 wd, hd, dd = aw[da], ah[da], ad[da]
                 base = first[da] + nd - 1
-                if rflags[r] & 1:  # vectors: offsets in list order, inside the area
+                if rflags[r] & 8:  # single target: the sum of the x, y, z partial offsets
+                    lin = self.rule_lin
+                    tx, ty, tz = lin[arg[3 * r] + x], lin[arg[3 * r + 1] + y], lin[arg[3 * r + 2] + z]
+                    targets = [] if NONE32 in (tx, ty, tz) else [tx + ty + tz]
+                elif rflags[r] & 1:  # vectors: offsets in list order, inside the area
                     k = 3 * arg[3 * r]
                     targets = []
                     for j in range(k, k + 3 * arg[3 * r + 1], 3):
