@@ -3,6 +3,7 @@
 Usage:
     python3 bench/bench_procedural.py [--boards stm32f4,esp32c3] [--bursts N] [--seed 1] \
         [--json-out bench/results/procedural_<date>.json]        (prints Markdown tables)
+    python3 bench/bench_procedural.py --flash [--json-out …]   (stored bytes per synapse)
 
 Method (bench/bench_cycles.py does the measuring: exact instructions per burst between marks,
 QEMU TCG plugin; digests checked against the numba twin every burst):
@@ -172,6 +173,50 @@ def tables(res: dict) -> str:
     return "\n".join(out)
 
 
+SYNAPSE_BUFFERS = ("syn_ptr", "syn_dst", "syn_c", "syn_w", "area_sp_base")
+
+
+def flash_rows() -> list[dict]:
+    """Per bundled genome: stored synapse bytes (CSR offsets, targets, contributions, weights and
+    the rule records) and total model flash of the C plan, table vs auto vs procedural."""
+    from feagi_embed.cli import bundled_genomes
+    from feagi_embed.errors import FeagiEmbedError
+    from feagi_embed.plan import layout
+
+    rows = []
+    for g in bundled_genomes():
+        try:
+            model = bc.load_model(g)
+        except (FeagiEmbedError, OSError):
+            continue
+        row = {"genome": model.provenance.genome_name, "neurons": model.n_neurons,
+               "synapses": model.n_synapses}
+        for mode in MODES:
+            plan = layout(model, synapses=mode)
+            syn = sum(b.nbytes for b in plan.buffers
+                      if b.name in SYNAPSE_BUFFERS or b.name.startswith(("rule_", "area_rule_")))
+            row[mode] = {"flash": plan.flash_bytes, "synapse_bytes": syn,
+                         "per_synapse": syn / max(model.n_synapses, 1),
+                         "procedural_synapses": model.n_synapses - plan.constants["s"]}
+        rows.append(row)
+    return rows
+
+
+def flash_table(rows: list[dict]) -> str:
+    """Markdown of :func:`flash_rows`."""
+    out = ["| genome | neurons | synapses | synapse B/synapse table | procedural | auto | "
+           "model flash table | procedural | auto | synapses procedural (auto) |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if not r["synapses"]:
+            continue
+        out.append(f"| {r['genome']} | {r['neurons']:,} | {r['synapses']:,} | "
+                   + " | ".join(f"{r[m]['per_synapse']:.2f}" for m in MODES) + " | "
+                   + " | ".join(f"{r[m]['flash']:,}" for m in MODES)
+                   + f" | {r['auto']['procedural_synapses']:,} |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,7 +224,15 @@ def main(argv=None) -> None:
     ap.add_argument("--bursts", type=int)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json-out")
+    ap.add_argument("--flash", action="store_true",
+                    help="only the stored flash bytes per synapse of every bundled genome")
     args = ap.parse_args(argv)
+    if args.flash:
+        rows = flash_rows()
+        print(flash_table(rows))
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(rows, indent=1) + "\n")
+        return
     res = run(args.boards.split(","), args.bursts, args.seed,
               lambda m: print(m, file=sys.stderr))
     print(tables(res))
