@@ -44,77 +44,10 @@ GENOMES = [("gesture_recognition_12_1", 120), ("webots_basic", 80), ("test_timer
 MODES = ("table", "procedural", "auto")
 
 
-REGS = ("intercept", "rule_rows", "range_events", "runs", "list_events", "vectors_tried")
-
-
-def per_neuron_regressors(model) -> dict[str, np.ndarray]:
-    """Per source neuron, summed over its procedural rules (every rule a record): rule-source
-    pairs, events inside runs, runs, events of non-range axis rules, vectors tried."""
-    from feagi_embed.plan.procedural import _ranges, choose, procedural_rules
-
-    n = model.n_neurons
-    out = {k: np.zeros(n) for k in REGS[1:]}
-    ptr = np.asarray(model.syn_ptr, np.int64)
-    src_of = np.repeat(np.arange(n), np.diff(ptr))
-    rule_of = np.asarray(model.syn_rule, np.int64)
-    for ri in procedural_rules(choose(model, "procedural")):
-        r = model.rules[ri]
-        lo, hi = int(model.area_first[r.src_area]), int(model.area_first[r.src_area + 1])
-        out["rule_rows"][lo:hi] += 1
-        ev = np.bincount(src_of[rule_of == ri], minlength=n)
-        if r.kind == "vectors":
-            out["range_events"] += ev
-            out["vectors_tried"][lo:hi] += len(r.vectors)
-        elif _ranges(r):
-            out["range_events"] += ev
-            out["runs"][lo:hi] += _neuron_runs(model, r)
-        else:
-            out["list_events"] += ev
-    return out
-
-
-def _neuron_runs(model, r) -> np.ndarray:
-    """Runs of consecutive targets per source neuron of an RF_RANGES axis rule (proc_axis)."""
-    cx, cy, cz = (np.diff(np.asarray(p, np.int64)) for p, _ in r.axes)
-    _, hd, dd = model.areas.dims[r.dst_area]
-    fz, fy = cz == dd, cy == hd
-    per = np.where(fz[None, None, :] & fy[None, :, None], 1,
-                   np.where(fz[None, None, :], cx[:, None, None], (cx[:, None] * cy[None, :])[:, :, None]))
-    per = per * ((cx[:, None, None] > 0) & (cy[None, :, None] > 0) & (cz[None, None, :] > 0))
-    return np.repeat(per.reshape(-1), model.areas.npv[r.src_area])
-
-
-def calibrate(samples: list[tuple[np.ndarray, dict[str, np.ndarray]]]) -> dict:
-    """Least squares of (procedural − table) instructions per burst on the regressors."""
-    y = np.concatenate([d for d, _ in samples]).astype(float)
-    X = np.concatenate([np.column_stack([np.ones(len(d))] + [c[k] for k in REGS[1:]])
-                        for d, c in samples])
-    keep = [0] + [j for j in range(1, X.shape[1]) if np.ptp(X[:, j]) > 0]
-    coef, *_ = np.linalg.lstsq(X[:, keep], y, rcond=None)
-    res = y - X[:, keep] @ coef
-    r2 = 1 - float(res @ res) / float(((y - y.mean()) ** 2).sum())
-    return {"coef": {REGS[j]: float(coef[i]) for i, j in enumerate(keep)}, "r2": r2}
-
-
-def burst_regressors(model, stim, bursts: int) -> dict[str, np.ndarray]:
-    """Per burst b: the regressors summed over b−1's fired set (the sources step 5 expands)."""
-    from feagi_embed.host.twin import Twin
-
-    per = per_neuron_regressors(model)
-    fired = Twin(model).run(bursts, stim).fired
-    out = {k: np.zeros(bursts) for k in REGS[1:]}
-    for b in range(1, bursts):
-        ids = np.asarray(fired[b - 1], np.int64)
-        for k in out:
-            out[k][b] = per[k][ids].sum()
-    return out
-
-
 def run(boards: list[str], bursts: int | None, seed: int, log) -> dict:
     """All measurements: ``{"probes": {board: {mode: fit}}, "rows": [...]}``."""
     probes: dict = {}
     rows = []
-    calib: dict = {}
     with tempfile.TemporaryDirectory(prefix="feagi-bench-proc-") as td:
         k = 0
         for board in boards:
@@ -125,18 +58,12 @@ def run(boards: list[str], bursts: int | None, seed: int, log) -> dict:
                 probes[board][mode] = bc.fit(np.array(r["per_burst_cost"]),
                                              {n: np.array(v) for n, v in r["counts"].items()})
             ce_table = probes[board]["table"]["coef"]["syn_events"]
-            samples = []
             for genome, nb in GENOMES:
-                tot, per_burst = {}, {}
+                tot = {}
                 for mode in MODES:
                     k += 1
                     r = bc.measure(genome, board, bursts or nb, seed, Path(td) / str(k), log, mode)
                     tot[mode] = r["totals"]
-                    per_burst[mode] = np.array(r["per_burst_cost"], np.int64)
-                model = bc.load_model(genome)
-                nb_ = bursts or nb
-                samples.append((per_burst["procedural"] - per_burst["table"],
-                                burst_regressors(model, bc.random_stimulus(model, nb_, seed), nb_)))
                 events = tot["table"]["syn_events"]
                 row = {"genome": genome, "board": board, "bursts": bursts or nb, "events": events,
                        "cost": {m: tot[m]["cost"] for m in MODES}}
@@ -145,8 +72,7 @@ def run(boards: list[str], bursts: int | None, seed: int, log) -> dict:
                     row[f"effective_{mode}"] = eff
                     row[f"ratio_{mode}"] = eff / ce_table
                 rows.append(row)
-            calib[board] = calibrate(samples)
-    return {"probes": probes, "rows": rows, "calibration": calib}
+    return {"probes": probes, "rows": rows}
 
 
 def tables(res: dict) -> str:
@@ -166,10 +92,6 @@ def tables(res: dict) -> str:
                    f"{c['procedural']:,} | {c['auto']:,} | {r['effective_procedural']:.1f} "
                    f"({r['ratio_procedural']:.2f}x) | {r['effective_auto']:.1f} "
                    f"({r['ratio_auto']:.2f}x) |")
-    out += ["", "| board | " + " | ".join(REGS) + " | R^2 |", "|---|" + "---:|" * (len(REGS) + 1)]
-    for board, c in res.get("calibration", {}).items():
-        out.append(f"| {board} | " + " | ".join(f"{c['coef'].get(k, float('nan')):.1f}" for k in REGS)
-                   + f" | {c['r2']:.4f} |")
     return "\n".join(out)
 
 

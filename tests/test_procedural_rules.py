@@ -88,7 +88,7 @@ def test_hand_computed_projector_axis_lists():
 def test_vectors_row_in_list_order_with_bounds():
     """A vectors rule expands its offsets in list order and drops those outside the area."""
     _, m = _model("test_timer")
-    r = next(r for r in m.rules if r.kind == "vectors")
+    r = m.rules[0]
     rule = SynapseRule(r.src_area, r.src_area, "v", "vectors", 0, 1,
                        vectors=((0, 0, 0), (-1, 0, 0), (10**6, 0, 0)))
     i = int(m.area_first[r.src_area])
