@@ -19,8 +19,8 @@ Rule kinds (``docs/model.md`` §7):
   index, the projector's order ``morphology._product``).
 * ``"vectors"``: for each offset ``(dx, dy, dz)`` in list order, voxel ``(x+dx, y+dy, z+dz)`` when
   inside the destination (``morphology.vectors``; duplicate offsets removed, first kept, which is
-  the engine's de-duplication within the rule). A single offset is separable and becomes an
-  ``"axis"`` rule (per axis ``s → s + d`` when inside).
+  the engine's de-duplication within the rule). (The plan may store a single-offset rule as a
+  single-target axis record: it is separable, ``s → s + d`` per axis when inside.)
 
 Destination voxel → neuron: the voxel's last neuron (``first + lin·npv + npv − 1``); every neuron
 of a source voxel makes the same list (``develop._neuron_pairs``). Rows of a neuron are the
@@ -209,14 +209,6 @@ def _candidate(model, r, sdims, ddims, n_syn: int, w: int, c, c32) -> SynapseRul
         return SynapseRule(kind="table", reason=f"synapse attractivity {r.attractivity} "
                            "(seeded PRNG thinning)", **base)
     m = r.morphology
-    if m.type == "vectors" and len(_dedupe_vectors(m.vectors)) == 1:
-        # one offset is separable: per axis s → s + d when inside (an axis rule, single target)
-        d = _dedupe_vectors(m.vectors)[0]
-        rel = [(np.arange(s_)[(np.arange(s_) + d[a] >= 0) & (np.arange(s_) + d[a] < ddims[a])],
-                (np.arange(s_) + d[a])[(np.arange(s_) + d[a] >= 0) & (np.arange(s_) + d[a] < ddims[a])])
-               for a, s_ in enumerate(sdims)]
-        return SynapseRule(kind="axis", axes=tuple(_lists(pr, s_) for pr, s_ in zip(rel, sdims)),
-                           **base)
     if m.type == "vectors":
         return SynapseRule(kind="vectors", vectors=_dedupe_vectors(m.vectors), **base)
     rel = _axis_relations(m, sdims, ddims)

@@ -221,6 +221,14 @@ def _per_area(m, buffers: list[Buffer]) -> dict[str, dict[str, int]]:
     return per
 
 
+def _tables_won(table: Plan, auto: Plan) -> Plan:
+    """The all-table plan, reporting auto's per-rule estimates with the reason it was kept."""
+    table.synapse_rules = [dict(r, storage="table" if r["storage"] == "procedural" else
+                                r["storage"], reason=r["reason"] or "auto: the all-table plan "
+                                "takes less flash") for r in auto.synapse_rules]
+    return table
+
+
 def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False,
              synapses: str = "table") -> Plan:
     """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
@@ -237,12 +245,16 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="c"`` (no heap placement yet:
         :func:`~feagi_embed.plan.fit.place_state`).
     """
+    if synapses == "auto":  # never more flash than the all-table plan (small models)
+        auto = layout_c(model, queue_len=queue_len, narrow_v=narrow_v, synapses="auto-rules")
+        table = layout_c(model, queue_len=queue_len, narrow_v=narrow_v)
+        return auto if auto.flash_bytes < table.flash_bytes else _tables_won(table, auto)
     m = model
     proofs = narrow_v_proof(m) if narrow_v else {}
     off = _state_offsets(m, proofs)
     b = _Builder(m)
     _area_table(b, off, proofs)
-    choices = choose(m, synapses)
+    choices = choose(m, "auto" if synapses == "auto-rules" else synapses)
     chosen = procedural_rules(choices)
     syn = _synapse_tables(b, chosen)
     acc = _state(b, off, queue_len)

@@ -131,9 +131,13 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, synapses: str = "ta
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="micropython"``: ``buffers`` in
         ``feagi_model.bin`` order, ``state`` and ``estimate`` (:func:`estimate_heap`).
     """
+    if synapses == "auto":  # never a larger feagi_model.bin than the all-table package
+        auto = layout_mpy(model, queue_len=queue_len, synapses="auto-rules")
+        table = layout_mpy(model, queue_len=queue_len)
+        return auto if auto.estimate["model"] < table.estimate["model"] else table
     m = model
     n = m.n_neurons
-    choices = choose(m, synapses)
+    choices = choose(m, "auto" if synapses == "auto-rules" else synapses)
     chosen = procedural_rules(choices)
     arrays, shift, n_psp = _model_arrays(m, chosen)
     cd_t, cc_t, n_refl = _counter_types(m)

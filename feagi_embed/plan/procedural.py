@@ -96,6 +96,8 @@ def _table_bytes(model, r) -> int:
 
 def _rule_bytes(model, r) -> int:
     head = 1 + 2 + 4 + 3 * 4 + (4 if model.has_runtime_psp else 0)
+    if _single(r, model):
+        return head + 4 * sum(model.areas.dims[r.src_area])
     if r.kind == "axis":
         return head + sum(2 * len(p) + 2 * len(v) for p, v in r.axes)
     if r.kind == "vectors":
@@ -125,7 +127,7 @@ def estimate(model, r) -> float:
     if not r.n_synapses or not n_src:
         return 0.0
     events = r.n_synapses
-    if r.kind == "axis" and _single(r):  # one flash-table sum per fired source, hit or not
+    if _single(r, model):  # one flash-table sum per fired source, hit or not
         return COST["rule_single"] * n_src / events
     over = COST["rule_row"] * n_src
     if r.kind == "axis" and _ranges(r):
@@ -211,19 +213,49 @@ def _ranges(r) -> bool:
     return True
 
 
-def _single(r) -> bool:
-    """Whether every destination list of axis rule ``r`` has at most one coordinate."""
-    return all(max(np.diff(np.asarray(p, np.int64)), default=0) <= 1 for p, _ in r.axes)
+#: a one-offset vectors rule becomes a single-target record when its partial-offset tables
+#: (4 B per source coordinate) take at most this many bytes
+SINGLE_VECTOR_MAX_BYTES = 1024
+
+
+def _single_axes(model, r):
+    """The per-axis lists of ``r`` as a single-target record (RF_SINGLE), or None: an axis rule
+    whose lists all have at most one coordinate, or a one-offset vectors rule (separable:
+    ``s → s + d`` per axis when inside the destination) with small tables."""
+    if r.kind == "axis":
+        ok = all(max(np.diff(np.asarray(p, np.int64)), default=0) <= 1 for p, _ in r.axes)
+        return r.axes if ok else None
+    sdims, ddims = model.areas.dims[r.src_area], model.areas.dims[r.dst_area]
+    if r.kind != "vectors" or len(r.vectors) != 1 or 4 * sum(sdims) > SINGLE_VECTOR_MAX_BYTES:
+        return None
+    axes = []
+    for a, s in enumerate(sdims):
+        ptr, vals = [0], []
+        for x in range(s):
+            t = x + r.vectors[0][a]
+            if 0 <= t < ddims[a]:
+                vals.append(t)
+            ptr.append(len(vals))
+        axes.append((tuple(ptr), tuple(vals)))
+    return tuple(axes)
+
+
+def _single(r, model=None) -> bool:
+    """Whether ``r`` is stored as a single-target record (:func:`_single_axes`)."""
+    if model is None:
+        return r.kind == "axis" and all(max(np.diff(np.asarray(p, np.int64)), default=0) <= 1
+                                        for p, _ in r.axes)
+    return _single_axes(model, r) is not None
 
 
 def _lin(model, r) -> list[int]:
-    """``rule_lin`` entries of a single-target axis rule (x, y, z tables, module docstring)."""
+    """``rule_lin`` entries of a single-target rule (x, y, z tables, module docstring)."""
     _, hd, dd = model.areas.dims[r.dst_area]
     nd = int(model.areas.npv[r.dst_area])
     base = int(model.area_first[r.dst_area]) + nd - 1
     scale = (hd * dd * nd, dd * nd, nd)
     out = []
-    for a, (ptr, vals) in enumerate(r.axes):
+    for a, (ptr, vals) in enumerate(_single_axes(model, r)):
         for s in range(len(ptr) - 1):
             out.append(LIN_NONE if ptr[s + 1] == ptr[s] else
                        vals[ptr[s]] * scale[a] + (base if a == 0 else 0))
@@ -252,13 +284,14 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
     own_axv: list[int] = []
     own_vec: list[int] = []
     for r, aft in zip(rules, after):
-        single = r.kind == "axis" and _single(r)
-        flags.append((RF_VECTORS if r.kind == "vectors" else 0) | (RF_AFTER if aft else 0)
+        single = _single(r, model)
+        flags.append((RF_VECTORS if r.kind == "vectors" and not single else 0)
+                     | (RF_AFTER if aft else 0)
                      | (RF_RANGES if r.kind == "axis" and _ranges(r) else 0)
                      | (RF_SINGLE if single else 0))
         if single:  # x, y, z tables of (source dim) entries each, back to back
             k = len(lin)
-            for p, _ in r.axes:
+            for p, _ in _single_axes(model, r):
                 arg.append(k)
                 k += len(p) - 1
             table = _lin(model, r)
