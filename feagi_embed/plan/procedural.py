@@ -46,9 +46,11 @@ MAX_CYCLE_RATIO = 1.5
 #: Cortex-M4 instructions (QEMU, bench/bench_procedural.py; docs/benchmarks.md "Procedural
 #: synapses"): a table event; a procedural event inside a run of consecutive targets; a table
 #: event of a rule whose lists are not ranges; per run; per vector tried; per rule and fired
-#: source (decode, record loads; paid also when the rule sends that source nowhere).
+#: source (decode, record loads; paid also when the rule sends that source nowhere); per fired
+#: source of a single-target rule (call, decode, three table reads: measured 64-70 on
+#: gesture_recognition_12_1, so fan-out-1 rules stay tables under auto).
 COST = {"table_event": 32.0, "rule_event": 14.0, "rule_list_event": 24.0, "rule_run": 12.0,
-        "rule_vector": 15.0, "rule_row": 25.0, "rule_single": 36.0}
+        "rule_vector": 15.0, "rule_row": 25.0, "rule_single": 64.0}
 
 
 @dataclass(frozen=True)
