@@ -152,3 +152,30 @@ def test_table_mode_emits_what_it_did_before(tmp_path):
     assert "n_rules" not in plan.constants
     assert not [b for b in plan.buffers if b.name.startswith("rule_")]
     assert np.array_equal(plan.buffer("syn_dst").values, np.asarray(model.syn_dst))
+
+
+def test_cli_report_lists_mapping_storage():
+    """`report --synapses auto`: per mapping its storage, bytes and estimated instructions per
+    event; the camera projectors of webots_basic become rule records and flash shrinks."""
+    import json
+
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+
+    r = CliRunner().invoke(main, ["report", "webots_basic", "-b", "esp32", "--synapses", "auto",
+                                  "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)
+    rows = rep["synapse_rules"]
+    assert sum(x["synapses"] for x in rows) == 121_776
+    big = max(rows, key=lambda x: x["synapses"])
+    assert big["storage"] == "procedural" and big["rule_bytes"] < big["table_bytes"]
+    assert big["cycles_rule"] <= 1.5 * big["cycles_table"]
+    t = CliRunner().invoke(main, ["report", "webots_basic", "-b", "esp32"])
+    assert rep["regions"]["flash"]["used"] * 20 < json.loads(CliRunner().invoke(
+        main, ["report", "webots_basic", "-b", "esp32", "--json"]).stdout)["regions"]["flash"]["used"]
+    assert t.exit_code == 0
+    text = CliRunner().invoke(main, ["report", "webots_basic", "-b", "esp32", "--synapses",
+                                     "auto"]).output
+    assert "mappings (--synapses auto)" in text and "procedural" in text
