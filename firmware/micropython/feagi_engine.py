@@ -194,6 +194,18 @@ class Engine:
     syn_c: "bytes | array.array[int]"
     syn_w: "bytes | array.array[int]"  # only with run-time PSPs (HAS_RUNTIME_PSP)
     fanout: "bytes | array.array[int]"  # only with run-time PSPs (HAS_RUNTIME_PSP)
+    # procedural synapse rule records (only with N_RULES; docs/model.md section 7)
+    area_rule_first: "bytes | array.array[int]"
+    area_rule_split: "bytes | array.array[int]"
+    rule_flags: bytes
+    rule_dst: "bytes | array.array[int]"
+    rule_c: "array.array[int]"
+    rule_w: "bytes | array.array[int]"  # with run-time PSPs
+    rule_arg: "bytes | array.array[int]"
+    rule_axp: "bytes | array.array[int]"
+    rule_axv: "bytes | array.array[int]"
+    rule_vec: "bytes | array.array[int]"
+    rule_lin: "array.array[int]"
 
     def __init__(self, path=None):
         self._load(path or M.MODEL_FILE)
