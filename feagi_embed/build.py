@@ -152,14 +152,15 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
            bursts: int | None = None, queue_len: int | None = None, io_need: int = 0,
-           precision: str = "fixed", link_bytes: int = 0) -> Plan:
+           precision: str = "fixed", link_bytes: int = 0, synapses: str = "table") -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
     ``queue_len`` entries. ``precision``: ``"fixed"`` or ``"fp32"`` (f32 constants and state).
-    ``link_bytes`` of static RAM are kept for the two-way link."""
+    ``link_bytes`` of static RAM are kept for the two-way link; ``synapses``: table / procedural
+    / auto storage of mapping rules."""
     q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
     return plan_for(model, reserve_link(budget_for(board), link_bytes), "c", queue_len=q,
-                    precision=precision)
+                    precision=precision, synapses=synapses)
 
 
 #: compiler flags of fp32 builds: no fused multiply-add (GNU C mode, PlatformIO's default,
@@ -250,11 +251,13 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
 def report(model: Model, board: Board, plan: Plan,
            link: dict[str, int] | None = None) -> dict[str, Any]:
     """Memory report: ``{"board", "fits", "regions": {"ram"|"heap"|"psram"|"flash": {"used",
-    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted). When the
-    model needs the board's larger app partition, ``regions["flash"]`` also has
-    ``partitions = "partitions.csv"``, ``default_app`` and ``code_estimate`` (bytes).
-    ``link``: the two-way link's RAM by part (:func:`feagi_embed.plan.link.link_ram`), counted
-    in ``ram.used`` and listed as ``ram.link`` and ``link``."""
+    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits", "precision",
+    "synapse_rules"}`` (bytes, predicted). When the model needs the board's larger app
+    partition, ``regions["flash"]`` also has ``partitions = "partitions.csv"``, ``default_app``
+    and ``code_estimate`` (bytes). ``link``: the two-way link's RAM by part
+    (:func:`feagi_embed.plan.link.link_ram`), counted in ``ram.used`` and listed as ``ram.link``
+    and ``link``. ``synapse_rules``: per mapping rule its storage choice, bytes and estimated
+    instructions per event (:meth:`feagi_embed.plan.procedural.Choice.to_json`)."""
     bud = budget_for(board)
     js = plan.to_json()
     link_bytes = sum((link or {}).values())
@@ -280,7 +283,8 @@ def report(model: Model, board: Board, plan: Plan,
     out = {"board": board.name, "fits": fits, "regions": regions,
            "narrow_v": js["narrow_v"], "arrays": arrays,
            "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-           "frac_bits": model.frac_bits, "precision": plan_precision(plan)}
+           "frac_bits": model.frac_bits, "precision": plan_precision(plan),
+           "synapse_rules": plan.synapse_rules}
     if link:
         out["link"] = dict(link)
     return out
@@ -293,7 +297,7 @@ def _copy_runtime(out: Path) -> list[Path]:
     fw = firmware_dir()
     written = []
     for lib, files in (("feagi_runtime", (fw / "feagi_runtime.c", fw / "feagi_runtime.h",
-                                          fw / "hal" / "feagi_hal.h")),
+                                          fw / "feagi_procedural.h", fw / "hal" / "feagi_hal.h")),
                        ("feagi_hal_native", (fw / "hal" / "hal_native.c",
                                              fw / "hal" / "hal_common.c",
                                              fw / "hal" / "feagi_hal.h"))):
@@ -342,7 +346,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   state_every: int = 10, queue_len: int | None = None,
                   force: bool = False, io_map: str | Path | None = None,
                   link: bool = False, io_board: Board | str | None = None,
-                  precision: str = "fixed") -> BuildResult:
+                  precision: str = "fixed", synapses: str = "table") -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -368,6 +372,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
             of a robot's io map, which have no pins, pass the robot's board).
         precision: ``"fixed"`` (default) or ``"fp32"``: f32 constants and state, the runtime in
             IEEE single precision; the project's flags add :data:`FP32_CFLAGS`.
+        synapses: ``"table"`` (default), ``"procedural"`` or ``"auto"``: mapping rules stored as
+            rule records the runtime expands (:func:`feagi_embed.plan.procedural.choose`).
 
     Raises:
         IoMapError: a bad io map (nothing is written).
@@ -386,7 +392,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     lparts = link_ram(model, io) if link else {}
     lram = sum(lparts.values())
     plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, precision,
-                  link_bytes=lram)
+                  link_bytes=lram, synapses=synapses)
     check_fit(plan, reserve_link(bud, lram) if link else bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
@@ -435,7 +441,7 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
                       stimulus: Stimulus | None = None, bursts: int | None = None,
                       state_every: int = 10, queue_len: int | None = None,
                       io_map: str | Path | None = None,
-                      precision: str = "fixed") -> BuildResult:
+                      precision: str = "fixed", synapses: str = "table") -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
@@ -457,7 +463,7 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
                     queue_len=input_queue_len(model, stimulus, bursts, queue_len,
                                               io.queue_need() if io else 0),
-                    precision=precision)
+                    precision=precision, synapses=synapses)
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,

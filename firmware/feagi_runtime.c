@@ -360,6 +360,9 @@ static void add_cand(uint32_t i, pot_t c)
     *p = pot_add(*p, c);
 }
 
+/* procedural synapses: rule records expanded around the table rows (FEAGI_PROC_RULES) */
+#include "feagi_procedural.h"
+
 /* next member >= i of bitmap m, or FEAGI_N (ascending scans of a set) */
 static uint32_t bm_next(uint8_t m, uint32_t i)
 {
@@ -667,17 +670,21 @@ uint32_t feagi_burst(void)
                     pi = (uint32_t)FEAGI_GET_AREA_DEGEN_BASE(a) + off;
                     p = st_psp[pi];
                 }
+                FEAGI_PROC_RULES(a, i, 0u, p, n, 1u);
                 for (k = k0; k < k1; k++)
                     add_cand((uint32_t)FEAGI_GET_SYN_DST(k),
                              runtime_contribution((int32_t)FEAGI_GET_SYN_W(k), p, n));
+                FEAGI_PROC_RULES(a, i, 1u, p, n, 1u);
                 if ((fl & AF_MP_DRIVEN) == 0u) /* degenerating PSP, floor 0 */
                     st_psp[pi] = degen_step(st_psp[pi], (pot_t)FEAGI_GET_AREA_DEGEN(a));
                 continue;
             }
         }
 #endif
+        FEAGI_PROC_RULES(a, i, 0u, 0, 1u, 0u);
         for (k = k0; k < k1; k++)
             add_cand((uint32_t)FEAGI_GET_SYN_DST(k), SYN_CONTRIB(k));
+        FEAGI_PROC_RULES(a, i, 1u, 0, 1u, 0u);
     }
     bm_clear(BM_FIRED);
     /* 6a. refractory countdown of every neuron with cd > 0 (only areas with R or a snooze store

@@ -42,6 +42,13 @@ EXECUTORS = {
     "micropython-unix": lambda: MicroPython("unix"),
     "wasm-node": lambda: WasmExecutor(),
     "link-native": lambda: LinkFirmware("native"),
+    # procedural synapses (rule records expanded by the runtime; the twin keeps tables)
+    "native-procedural": lambda: Firmware("native", "native", synapses="procedural"),
+    "stm32f4-qemu-procedural": lambda: Firmware("stm32f4", "stm32f4", synapses="procedural"),
+    "esp32c3-qemu-procedural": lambda: Firmware("esp32c3", "esp32c3", synapses="procedural"),
+    "mega2560-simavr-procedural": lambda: Firmware("mega2560", "mega2560", synapses="procedural"),
+    "micropython-wasm-procedural": lambda: MicroPython("wasm", synapses="procedural"),
+    "micropython-unix-procedural": lambda: MicroPython("unix", synapses="procedural"),
 }
 #: executors a CI machine without a GPU cannot run (everything else is forced there)
 NO_GPU_IN_CI = {"cuda"}

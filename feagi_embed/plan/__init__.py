@@ -25,17 +25,20 @@ TARGETS = ("c", "micropython")
 
 
 def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
-           narrow_v: bool = False, precision: str = "fixed") -> Plan:
+           narrow_v: bool = False, precision: str = "fixed", synapses: str = "table") -> Plan:
     """The plan of ``model`` for ``target`` (``"c"``: :func:`~.c.layout_c`, ``"micropython"``:
-    :func:`~.mpy.layout_mpy`; ``narrow_v`` applies to C only).
+    :func:`~.mpy.layout_mpy`; ``narrow_v`` applies to C only; ``synapses``: ``"table"``,
+    ``"procedural"`` or ``"auto"``, :func:`~.procedural.choose`).
 
     Raises:
-        ValueError: unknown target.
+        ValueError: unknown target or synapses mode.
     """
     if target == "c":
-        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, precision=precision)
+        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, precision=precision,
+                        synapses=synapses)
     if target == "micropython":
-        return layout_mpy(model, queue_len=queue_len, precision=check_precision(precision))
+        return layout_mpy(model, queue_len=queue_len, precision=check_precision(precision),
+                          synapses=synapses)
     raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
 
 
@@ -87,19 +90,22 @@ def input_queue_len(model, stimulus=None, bursts: int | None = None,
 
 
 def plan_for(model, budget: Budget, target: str = "c", *,
-             queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed") -> Plan:
+             queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed",
+             synapses: str = "table") -> Plan:
     """The plan of ``model`` that fits ``budget``, trying in order (C): all state static with
     int32 membrane potentials; the same with the largest buffers on the boot-time heap (boards
     with a heap region); 16-bit membrane potentials where :func:`narrow_v_proof` proves them
     (static, then with the heap). Returns the last plan tried when none fits (:func:`check_fit`
     then explains why). MicroPython has one layout. ``precision="fp32"``: f32 constants and
-    state (:func:`~.c.layout_c`), never narrowed.
+    state (:func:`~.c.layout_c`), never narrowed. ``synapses`` picks table or procedural
+    storage per mapping rule (:func:`~.procedural.choose`).
     """
     if target != "c":
-        return layout(model, target, queue_len=queue_len, precision=precision)
+        return layout(model, target, queue_len=queue_len, precision=precision, synapses=synapses)
     plan = None
     for narrow in (False, True):
-        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, precision=precision)
+        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, precision=precision,
+                        synapses=synapses)
         if narrow and not plan.narrow_v:
             break
         for use_heap in (False, True):

@@ -22,6 +22,7 @@ import numpy as np
 
 from .buffers import CONST, IO, STATE, Buffer, Plan
 from .narrow import narrow_v_proof
+from .procedural import choose, owner_bytes, procedural_rules, rule_records, table_csr
 from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
@@ -156,16 +157,22 @@ def _area_table(b: _Builder, off, proofs) -> None:
         b.const("area_degen", "i4", np.where(m.degenerating, m.area_degen, 0), "q(degeneration)")
 
 
-def _synapse_tables(b: _Builder) -> dict[str, int]:
-    """Gradient thresholds and the CSR synapse buffers; returns their sizing constants."""
+def _synapse_tables(b: _Builder, chosen: list[int] | None = None) -> dict[str, int]:
+    """Gradient thresholds and the CSR synapse buffers (without the synapses of the ``chosen``
+    procedural rules, whose records follow); returns their sizing constants."""
     m = b.m
     counts, first = m.area_counts, np.asarray(m.area_first, np.int64)
-    syn_per_area = m.synapses_out_per_area
+    chosen = chosen or []
+    table_ptr, keep = table_csr(m, chosen)
+    n_table = int(table_ptr[-1])
+    syn_per_area = (np.bincount(m.area_of_neuron, weights=np.diff(table_ptr),
+                                minlength=m.n_areas).astype(np.int64) if chosen
+                    else m.synapses_out_per_area)
     _, thr_base, thr_nrn = area_thresholds(m, NO_BASE, m.threshold_f32 if b.fp32 else None)
     b.const("thr", b.real("i4"), thr_nrn, "per-neuron thresholds of gradient areas",
             {a: int(counts[a]) * 4 for a in range(m.n_areas) if thr_base[a] != NO_BASE})
     # CSR offsets only for areas with outgoing synapses: count+1 absolute offsets per such area
-    syn_ptr = np.asarray(m.syn_ptr, np.int64)
+    syn_ptr = table_ptr
     sp_base, parts, total = np.full(m.n_areas, NO_BASE, np.int64), [], 0
     for a in range(m.n_areas):
         if syn_per_area[a] > 0:
@@ -173,11 +180,11 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
             parts.append(syn_ptr[first[a]:first[a + 1] + 1])
             total += int(counts[a]) + 1
     sp = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    sptr_t, nid_t = unsigned_dtype(m.n_synapses), unsigned_dtype(max(m.n_neurons - 1, 0))
+    sptr_t, nid_t = unsigned_dtype(n_table), unsigned_dtype(max(m.n_neurons - 1, 0))
     if b.fp32:  # FEAGI's f32 contribution (w*psp*sign)/n, stored as computed
-        syn_c, c_shift, c_t = np.asarray(m.syn_c_f32, np.float32), 0, "f4"
+        syn_c, c_shift, c_t = np.asarray(m.syn_c_f32, np.float32)[keep], 0, "f4"
     else:
-        syn_c = np.asarray(m.syn_c, np.int64)
+        syn_c = np.asarray(m.syn_c, np.int64)[keep]
         # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k
         # exactly in a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
         c_shift = common_shift(syn_c)
@@ -191,17 +198,19 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
     b.const("syn_ptr", sptr_t, sp, "CSR offsets of outgoing synapses by source (count+1 per area)",
             {a: (int(counts[a]) + 1) * dtype_size(sptr_t) for a in range(m.n_areas)
              if sp_base[a] != NO_BASE})
-    b.const("syn_dst", nid_t, m.syn_dst, "synapse targets", per_syn(nid_t))
+    b.const("syn_dst", nid_t, np.asarray(m.syn_dst)[keep], "synapse targets", per_syn(nid_t))
     b.const("syn_c", c_t, syn_c, "contribution f32(w*psp*sign/n)" if b.fp32 else
             "contribution q(w*psp*sign/n) / FEAGI_SYN_C_SCALE", per_syn(c_t))
     if _has_runtime_psp(b):
-        w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
+        w, fan = np.asarray(m.syn_w, np.int64)[keep], np.asarray(m.fanout, np.int64)
         w_t = signed_dtype(int(w.min(initial=0)), int(w.max(initial=0)))
         fan_t = unsigned_dtype(int(fan.max(initial=1)))
         b.const("syn_w", w_t, w, "signed weight (run-time PSP sources)", per_syn(w_t))
         b.const("fanout", fan_t, fan, "fan-out divisor n", b.per_neuron(dtype_size(fan_t)))
+    for name, (dtype, values, doc, owner) in rule_records(m, chosen).items():
+        b.const(name, dtype, values, doc, owner_bytes(dtype, owner))
     return {"n_thr": len(thr_nrn), "syn_c_scale": 1 << c_shift, "n_sp": len(sp),
-            "index_c": c_t}
+            "index_c": c_t, "s_table": n_table}
 
 
 def _has_runtime_psp(b: _Builder) -> bool:
@@ -268,8 +277,16 @@ def _per_area(m, buffers: list[Buffer]) -> dict[str, dict[str, int]]:
     return per
 
 
+def _tables_won(table: Plan, auto: Plan) -> Plan:
+    """The all-table plan, reporting auto's per-rule estimates with the reason it was kept."""
+    table.synapse_rules = [dict(r, storage="table" if r["storage"] == "procedural" else
+                                r["storage"], reason=r["reason"] or "auto: the all-table plan "
+                                "takes less flash") for r in auto.synapse_rules]
+    return table
+
+
 def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False,
-             precision: str = "fixed") -> Plan:
+             precision: str = "fixed", synapses: str = "table") -> Plan:
     """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
@@ -280,21 +297,36 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
             Ignored with ``precision="fp32"`` (f32 state is never narrowed).
         precision: ``"fixed"`` (the fixed-point model) or ``"fp32"`` (f32 constants and state;
             ``constants["precision_fp32"] = 1``, see the module docstring).
+        synapses: ``"table"``, ``"procedural"`` or ``"auto"``: which mapping rules are stored
+            as rule records expanded by the runtime (:func:`~feagi_embed.plan.procedural.choose`).
+            Rule records carry fixed-point contributions, so fp32 plans are table-only.
+
+    Raises:
+        ValueError: an unknown precision, or ``synapses`` other than ``"table"`` with fp32.
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="c"`` (no heap placement yet:
         :func:`~feagi_embed.plan.fit.place_state`).
     """
-    m = model
     fp32 = check_precision(precision) == "fp32"
+    if fp32 and synapses != "table":
+        raise ValueError(f"--synapses {synapses} with --precision fp32: procedural rule records "
+                         "carry fixed-point contributions only; use --synapses table")
+    if synapses == "auto":  # never more flash than the all-table plan (small models)
+        auto = layout_c(model, queue_len=queue_len, narrow_v=narrow_v, synapses="auto-rules")
+        table = layout_c(model, queue_len=queue_len, narrow_v=narrow_v)
+        return auto if auto.flash_bytes < table.flash_bytes else _tables_won(table, auto)
+    m = model
     proofs = narrow_v_proof(m) if narrow_v and not fp32 else {}
     b = _Builder(m, fp32)
     off = _state_offsets(m, proofs, b.degen)
     _area_table(b, off, proofs)
-    syn = _synapse_tables(b)
+    choices = choose(m, "auto" if synapses == "auto-rules" else synapses)
+    chosen = procedural_rules(choices)
+    syn = _synapse_tables(b, chosen)
     acc = _state(b, off, queue_len)
     constants = {
-        "n": m.n_neurons, "s": m.n_synapses, "a": m.n_areas, "f": int(m.frac_bits),
+        "n": m.n_neurons, "s": syn["s_table"], "a": m.n_areas, "f": int(m.frac_bits),
         "power_neuron": m.power_neuron, "power_in": m.power_input, "forced_v": m.forced_v,
         "large_brain": int(m.large_brain), "psp_cap": m.psp_cap,
         "has_runtime_psp": int(_has_runtime_psp(b)), "n_mpd": off["mpd"][1],
@@ -308,10 +340,15 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
     }
     if fp32:  # FEAGI's power input 1.0 and forced-fire V 100.0, exact in f32
         constants.update(power_in=1, forced_v=100, precision_fp32=1)
+    if chosen:  # only then: table-only models emit exactly what they did before
+        constants["n_rules"] = len(chosen)
+        constants["s_procedural"] = m.n_synapses - syn["s_table"]
     index_types = {"nid": unsigned_dtype(max(m.n_neurons - 1, 0)),
-                   "sptr": unsigned_dtype(m.n_synapses),
+                   "sptr": unsigned_dtype(syn["s_table"]),
                    "area": unsigned_dtype(max(m.n_areas - 1, 0)), "c": syn["index_c"],
                    "side": acc["index_side"]}
     keys = m.areas.keys
-    return Plan("c", b.buffers, index_types, constants, _per_area(m, b.buffers),
+    plan = Plan("c", b.buffers, index_types, constants, _per_area(m, b.buffers),
                 {keys[a]: p for a, p in proofs.items()})
+    plan.synapse_rules = [c.to_json(m) for c in choices]
+    return plan
