@@ -153,10 +153,11 @@ def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
                    board: str = "board") -> None:
-    """Check that a stimulus only injects what the plan's 16-bit proofs cover.
+    """Check that a stimulus only injects what the plan's narrow-V proofs cover.
 
-    Areas with 16-bit membrane potentials (``plan.narrow_v``) accept sensory values that are
-    multiples of their ``sensory_step``, and at most ``max_sensory`` of positive injected input
+    Areas with 16- or 8-bit membrane potentials (``plan.narrow_v``) accept sensory values that
+    are multiples of their ``sensory_step`` (and >= 0 in areas without charge accumulation,
+    ``NarrowV.nonneg_sensory``), and at most ``max_sensory`` of positive injected input
     per neuron per burst (the budget of :func:`~feagi_embed.plan.narrow_v_proof`; several
     entries may inject into one voxel in one burst). The firmware refuses the same at run time
     (``FEAGI_ERR_VALUE``, ``FEAGI_ERR_BUDGET``).
@@ -192,9 +193,14 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
         if qv & ((1 << proof.shift) - 1):
             raise StimulusError(
                 f"{src}: stimuli[{i}].value: got {e['value']!r}; expected a value on the area's "
-                f"grid: on {board} area {name} stores its membrane potential in 16 bits, so "
-                f"sensory values must be multiples of {proof.sensory_step:g} (at most "
+                f"grid: on {board} area {name} stores its membrane potential in {proof.bits} "
+                f"bits, so sensory values must be multiples of {proof.sensory_step:g} (at most "
                 f"{max_sensory:g})")
+        if qv < 0 and proof.nonneg_sensory:
+            raise StimulusError(
+                f"{src}: stimuli[{i}].value: got {e['value']!r}; expected a value >= 0: on "
+                f"{board} area {name} stores its membrane potential in {proof.bits} bits, proven "
+                "for non-negative input only (the area has no charge accumulation)")
         b0, b1 = e["bursts"][0], min(e["bursts"][1], bursts)
         if qv <= 0 or b1 < b0:
             continue
@@ -228,7 +234,7 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
             f"{src}: stimuli[{i}]: got {run[j] / (1 << f):g} of positive sensory input into voxel "
             f"{vox} of area {names[a] if a < len(names) else a} in burst {int(b[j])}; expected "
             f"at most {max_sensory:g} per neuron per burst: on {board} that area stores its "
-            "membrane potential in 16 bits, proven for one sensory value per burst")
+            f"membrane potential in {narrow[a].bits} bits, proven for one sensory value per burst")
 
 
 def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:

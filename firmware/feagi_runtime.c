@@ -9,7 +9,7 @@
  * fan-out only when some area needs run-time PSPs). There is no per-neuron area array: scans run
  * in ascending id order and advance an area cursor (binary search over area_first otherwise). RAM,
  * static or (arrays the capacity plan puts on the heap, FEAGI_HEAP_<NAME>) taken once at boot: V
- * int32 per area, or V >> shift in uint16 where plan.narrow_v_proof proves it exact; cc uint8
+ * int32 per area, or V >> shift in uint16 or uint8 where plan.narrow_v_proof proves it exact; cc uint8
  * (L <= 255) or uint16 and the FCL accumulator acc int32 per neuron outside the untargeted hole (+ a side list); four bitmaps
  * (candidate, forced, blocked, fired; 0.5 B/neuron) instead of id lists, so the fired set comes out
  * sorted without a sort; cd uint16 only for neurons of areas with a refractory period or snooze
@@ -36,6 +36,9 @@
 #define AF_CC16 16u
 #define AF_V16 32u
 #define AF_CC2 64u
+#define AF_V8 128u
+#define AF_VNARROW (AF_V16 | AF_V8)
+#define FEAGI_N_VNARROW (FEAGI_N_V16 + FEAGI_N_V8)
 
 #define EXC_ALWAYS 0u
 #define EXC_NEVER 1u
@@ -64,6 +67,10 @@
  * 0 <= V <= v_max and V is a multiple of 2^shift, plan.narrow_v_proof) */
 STATE_ARRAY(FEAGI_HEAP_V32, int32_t, st_v32, LEN1(FEAGI_N_V32));
 STATE_ARRAY(FEAGI_HEAP_V16, uint16_t, st_v16, LEN1(FEAGI_N_V16));
+#if FEAGI_N_V8 > 0
+/* V >> shift in uint8 for areas proven to fit 8 bits (AF_V8; the plan has the array only then) */
+STATE_ARRAY(FEAGI_HEAP_V8, uint8_t, st_v8, FEAGI_N_V8);
+#endif
 /* consecutive fire count, per area 2 bits (L <= 3: cc <= L always, plan/c.py; 4 per byte),
  * uint8_t (L <= 255) or uint16_t */
 STATE_ARRAY(FEAGI_HEAP_CC2, uint8_t, st_cc2, LEN1((FEAGI_N_CC2 + 3) / 4));
@@ -216,13 +223,18 @@ static void cc_set(uint16_t a, uint32_t i, uint16_t v)
     }
 }
 
-/* V of neuron i of area a (an AF_V16 area stores V >> shift in uint16; exact there) */
+/* V of neuron i of area a (an AF_V16 / AF_V8 area stores V >> shift in uint16 / uint8; exact
+ * there) */
 static int32_t v_get(uint16_t a, uint32_t i)
 {
     uint32_t k = (uint32_t)FEAGI_GET_AREA_V_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
 #if FEAGI_N_V16 > 0
     if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u)
         return (int32_t)((uint32_t)st_v16[k] << FEAGI_GET_AREA_V_SHIFT(a));
+#endif
+#if FEAGI_N_V8 > 0
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_V8) != 0u)
+        return (int32_t)((uint32_t)st_v8[k] << FEAGI_GET_AREA_V_SHIFT(a));
 #endif
     return st_v32[k];
 }
@@ -234,6 +246,12 @@ static void v_set(uint16_t a, uint32_t i, int32_t v)
     if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u) {
         /* 0 <= v <= v_max and v % 2^shift == 0 (plan.narrow_v_proof) */
         st_v16[k] = (uint16_t)((uint32_t)v >> FEAGI_GET_AREA_V_SHIFT(a));
+        return;
+    }
+#endif
+#if FEAGI_N_V8 > 0
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_V8) != 0u) { /* 0 <= v <= v_max, v % 2^shift == 0 */
+        st_v8[k] = (uint8_t)((uint32_t)v >> FEAGI_GET_AREA_V_SHIFT(a));
         return;
     }
 #endif
@@ -337,6 +355,10 @@ int8_t feagi_init(void)
     ready = 0u;
     STATE_ALLOC(FEAGI_HEAP_V32, st_v32, LEN1(FEAGI_N_V32))
     STATE_ALLOC(FEAGI_HEAP_V16, st_v16, LEN1(FEAGI_N_V16))
+#if FEAGI_N_V8 > 0
+    STATE_ALLOC(FEAGI_HEAP_V8, st_v8, FEAGI_N_V8)
+    for (i = 0; i < (uint32_t)FEAGI_N_V8; i++) st_v8[i] = 0u;
+#endif
     STATE_ALLOC(FEAGI_HEAP_CC2, st_cc2, LEN1((FEAGI_N_CC2 + 3) / 4))
     STATE_ALLOC(FEAGI_HEAP_CC8, st_cc8, LEN1(FEAGI_N_CC8))
     STATE_ALLOC(FEAGI_HEAP_CC16, st_cc16, LEN1(FEAGI_N_CC16))
@@ -384,17 +406,20 @@ static int8_t enqueue(uint32_t id, int32_t v, uint8_t kind)
     return 0;
 }
 
-/* sensory values the model's proofs cover: |value| <= max_sensory, and multiples of 2^shift for
- * areas with 16-bit membrane potentials */
+/* sensory values the model's proofs cover: |value| <= max_sensory, and for areas with narrow
+ * (16- or 8-bit) membrane potentials multiples of 2^shift, >= 0 where the area has no charge
+ * accumulation (plan.narrow_v_proof: there every input must be >= 0) */
 static int8_t check_value(uint32_t id, int32_t value_q)
 {
     if (value_q > (int32_t)FEAGI_MAX_SENSORY_Q || value_q < -(int32_t)FEAGI_MAX_SENSORY_Q)
         return FEAGI_ERR_VALUE;
-#if FEAGI_N_V16 > 0
+#if FEAGI_N_VNARROW > 0
     {
         uint16_t a = area_of(id);
-        if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u &&
-            ((uint32_t)value_q & ((1u << FEAGI_GET_AREA_V_SHIFT(a)) - 1u)) != 0u)
+        uint8_t f = FEAGI_GET_AREA_FLAGS(a);
+        if ((f & AF_VNARROW) != 0u &&
+            (((uint32_t)value_q & ((1u << FEAGI_GET_AREA_V_SHIFT(a)) - 1u)) != 0u ||
+             ((f & AF_MP_ACC) == 0u && value_q < 0)))
             return FEAGI_ERR_VALUE;
     }
 #else
@@ -404,13 +429,13 @@ static int8_t check_value(uint32_t id, int32_t value_q)
 }
 
 /* capacity.narrow_v_proof budgets q(max_sensory) of sensory input per neuron per burst: in an
- * area with 16-bit membrane potentials the positive injections queued into one neuron for one
+ * area with 16- or 8-bit membrane potentials the positive injections queued into one neuron for one
  * burst must not sum above it (negative ones only lower the input) */
 static int8_t check_budget(uint32_t id, int32_t value_q)
 {
-#if FEAGI_N_V16 > 0
+#if FEAGI_N_VNARROW > 0
     uint32_t j, sum;
-    if (value_q <= 0 || (FEAGI_GET_AREA_FLAGS(area_of(id)) & AF_V16) == 0u) return 0;
+    if (value_q <= 0 || (FEAGI_GET_AREA_FLAGS(area_of(id)) & AF_VNARROW) == 0u) return 0;
     sum = (uint32_t)value_q; /* each accepted sum <= max_sensory_q < 2^30: no overflow */
     for (j = 0; j < n_queue; j++)
         if (q_kind[j] == 0u && q_id[j] == id && q_val[j] > 0) sum += (uint32_t)q_val[j];

@@ -45,6 +45,7 @@ CONSTANT_DOCS = {
     "side_hash_bits": "bits of the side-list hash index",
     "n_v32": "neurons with an int32 membrane potential",
     "n_v16": "neurons with a 16-bit membrane potential (V >> shift)",
+    "n_v8": "neurons with an 8-bit membrane potential (V >> shift)",
     "max_sensory_q": "largest |injected value| accepted, q(max_sensory)",
 }
 

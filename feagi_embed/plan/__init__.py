@@ -14,25 +14,25 @@ import numpy as np
 
 from .budgets import Budget, budget_for
 from .buffers import CONST, IO, STATE, Buffer, Plan
-from .c import AF_CC16, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE, layout_c
+from .c import AF_CC16, AF_V8, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE, layout_c
 from .fit import check_fit, fit_problems, place_state, plan_fits
 from .mpy import estimate_heap, layout_mpy
-from .narrow import NarrowV, narrow_v_proof
+from .narrow import V_WIDTHS, NarrowV, narrow_v_proof
 from .widths import CapacityError, common_shift, dtype_size, signed_dtype, unsigned_dtype
 
 TARGETS = ("c", "micropython")
 
 
 def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
-           narrow_v: bool = False) -> Plan:
+           narrow_v: bool = False, v8: bool = False) -> Plan:
     """The plan of ``model`` for ``target`` (``"c"``: :func:`~.c.layout_c`, ``"micropython"``:
-    :func:`~.mpy.layout_mpy`; ``narrow_v`` applies to C only).
+    :func:`~.mpy.layout_mpy`; ``narrow_v`` and ``v8`` apply to C only).
 
     Raises:
         ValueError: unknown target.
     """
     if target == "c":
-        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v)
+        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, v8=v8)
     if target == "micropython":
         return layout_mpy(model, queue_len=queue_len)
     raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
@@ -90,15 +90,21 @@ def plan_for(model, budget: Budget, target: str = "c", *,
     """The plan of ``model`` that fits ``budget``, trying in order (C): all state static with
     int32 membrane potentials; the same with the largest buffers on the boot-time heap (boards
     with a heap region); 16-bit membrane potentials where :func:`narrow_v_proof` proves them
-    (static, then with the heap). Returns the last plan tried when none fits (:func:`check_fit`
-    then explains why). MicroPython has one layout.
+    (static, then with the heap); then also 8-bit ones (sensory step at most 1.0). Each step
+    asks more of the inputs (sensory grid, non-negative values in areas without charge
+    accumulation), so a board gets the first that fits. Returns the last plan tried when none
+    fits (:func:`check_fit` then explains why). MicroPython has one layout.
     """
     if target != "c":
         return layout(model, target, queue_len=queue_len)
     plan = None
-    for narrow in (False, True):
-        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow)
+    for narrow, v8 in ((False, False), (True, False), (True, True)):
+        prev = plan
+        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, v8=v8)
         if narrow and not plan.narrow_v:
+            break
+        if v8 and not plan.constants["n_v8"]:  # nothing narrower than the 16-bit plan tried
+            plan = prev
             break
         for use_heap in (False, True):
             place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block)
@@ -108,7 +114,7 @@ def plan_for(model, budget: Budget, target: str = "c", *,
     return plan
 
 
-__all__ = ["AF_CC16", "AF_V16", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
+__all__ = ["AF_CC16", "AF_V8", "AF_V16", "V_WIDTHS", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
            "HEAP_CAPABLE", "IO", "NO_BASE", "NarrowV", "Plan", "STATE", "TARGETS", "budget_for",
            "check_fit", "common_shift", "dtype_size", "estimate_heap", "fit_problems", "layout",
            "layout_c", "layout_mpy", "narrow_v_proof", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",
