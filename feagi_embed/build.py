@@ -239,7 +239,9 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
 
 def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
     """Memory report: ``{"board", "fits", "regions": {"ram"|"heap"|"flash": {"used",
-    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted)."""
+    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted). Each area
+    has its RAM bytes per neuron (``ram_per_neuron``) and, for C plans, its ``packing``: how V,
+    cc, cd and the accumulator are stored (:func:`feagi_embed.plan.c.layout_c`)."""
     bud = budget_for(board)
     js = plan.to_json()
     regions = {"ram": {"used": plan.static_bytes, "available": bud.static_ram}}
@@ -253,7 +255,9 @@ def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:
                "region": a["region"], "bytes": a["bytes"]} for a in js["arrays"]]
     return {"board": board.name, "fits": plan_fits(plan, bud), "regions": regions,
             "narrow_v": js["narrow_v"], "arrays": arrays,
-            "areas": [dict(v, name=k) for k, v in js["areas"].items()],
+            "areas": [dict(v, name=k, ram_per_neuron=(v["ram"] / v["neurons"] if v["neurons"]
+                                                      else None))
+                      for k, v in js["areas"].items()],
             "frac_bits": model.frac_bits}
 
 
