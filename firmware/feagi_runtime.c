@@ -301,6 +301,28 @@ static void add_cand(uint32_t i, int32_t c)
     *p = wrap32((uint32_t)*p + (uint32_t)c);
 }
 
+/* Step 5 for the stored synapses [k0, k1) of one source with static contributions (the table
+ * path; its inner loop is the per-synaptic-event cost of bench/bench_cycles.py). A synapse target
+ * is never in the accumulator hole (the hole is the longest run of neurons no synapse targets,
+ * plan/tables.py), so its dense accumulator index is t, or t - HOLE_W above the hole: no side-list
+ * lookup. The sum is taken in uint32 through an unsigned alias of the int32 element (allowed for
+ * the signed/unsigned pair), which is the same wrap32 addition as add_cand. */
+static void propagate_table(uint32_t k0, uint32_t k1)
+{
+    uint32_t k;
+    uint32_t *cand = &st_bits[BM_CAND * BM_WORDS];
+    for (k = k0; k < k1; k++) {
+        uint32_t t = (uint32_t)FEAGI_GET_SYN_DST(k);
+        uint32_t c = (uint32_t)(int32_t)FEAGI_GET_SYN_C(k) * (uint32_t)FEAGI_SYN_C_SCALE;
+        uint32_t x = t;
+#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+        if (t >= (uint32_t)FEAGI_HOLE_HI) x = t - HOLE_W;
+#endif
+        *(uint32_t *)&st_acc[x] += c;
+        cand[t >> 5] |= BM_MASK(t);
+    }
+}
+
 /* next member >= i of bitmap m, or FEAGI_N (ascending scans of a set) */
 static uint32_t bm_next(uint8_t m, uint32_t i)
 {
@@ -603,9 +625,7 @@ uint32_t feagi_burst(void)
             }
         }
 #endif
-        for (k = k0; k < k1; k++)
-            add_cand((uint32_t)FEAGI_GET_SYN_DST(k),
-                     (int32_t)FEAGI_GET_SYN_C(k) * (int32_t)FEAGI_SYN_C_SCALE);
+        propagate_table(k0, k1);
     }
     bm_clear(BM_FIRED);
     /* 6a. refractory countdown of every neuron with cd > 0 (only areas with R or a snooze store
