@@ -550,7 +550,7 @@ static void set_vfire(uint16_t a, uint32_t i, int32_t v)
 
 uint32_t feagi_burst(void)
 {
-    uint32_t i, j, k;
+    uint32_t i, j;
     uint32_t burst;
     uint32_t crc;
     uint16_t a;
@@ -607,7 +607,7 @@ uint32_t feagi_burst(void)
                 uint32_t n = (uint32_t)FEAGI_GET_FANOUT(i);
                 uint32_t off = i - (uint32_t)FEAGI_GET_AREA_FIRST(a);
                 int32_t p;
-                uint32_t pi = 0;
+                uint32_t pi = 0, k;
                 if ((fl & AF_MP_DRIVEN) != 0u) {
                     p = st_vfire[(uint32_t)FEAGI_GET_AREA_MPD_BASE(a) + off];
                 } else {

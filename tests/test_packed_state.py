@@ -171,3 +171,67 @@ def test_build_refuses_negative_values_into_non_accumulating_packed_areas(tmp_pa
     ok = Stimulus.from_json({"stimuli": [{"bursts": [2, 2], "area": "c__s08", "kind": "inject",
                                           "value": -3.0, "voxels": [[0, 0, 0]]}]}, "ok.json")
     check_stimulus(m, plan, ok, 5, "toy")  # charge accumulation: negative input is ignored
+
+
+@pytest.mark.parametrize("board", ["stm32f4", "esp32c3", "mega2560"])
+def test_packed_v_stress_bit_exact_on_emulated_cores(board, tmp_path):
+    """The packed stress run (uint8 and uint16 V at their bounds) on QEMU Cortex-M4, QEMU
+    RV32IMC and simavr (AVR, 16-bit int): every digest equals the twin's."""
+    from feagi_embed.boards import load_board
+    from feagi_embed.plan import queue_len_for
+    from feagi_embed.resources import firmware_dir
+    from feagi_embed.targets import run_on_target
+
+    from .conftest import require_board
+    from .test_firmware_native import emit
+    b = load_board(board)
+    require_board(b)
+    m = _packed_model()
+    bursts = 60
+    stim = _stress_stimulus(m, bursts, seed=5)
+    plan = layout(m, queue_len=queue_len_for(m, stim, bursts), narrow_v=True, v8=True)
+    assert plan.constants["n_v8"] and plan.constants["n_v16"]
+    out = tmp_path / "gen"
+    emit(m, plan, out, board=board, stimulus=stim, bursts=bursts, state_every=1)
+    fw = firmware_dir()
+    r = run_on_target(b, [out / "main.c", out / "feagi_model.c", fw / "feagi_runtime.c"],
+                      [out, fw, fw / "hal"], out_dir=tmp_path / "build", timeout=120,
+                      extra_cflags=["-Werror", "-pedantic"])
+    assert r.run is not None and not r.run.timed_out and r.exit_code == 0, r.stdout[-500:]
+    got, states, end = parse_protocol(r.stdout)
+    ref = Twin(m).run(bursts, stim, state_every=1)
+    assert [got[x][1] for x in sorted(got)] == ref.burst_crc
+    assert states == ref.state_crc and end[1] == ref.final_digest
+
+
+def test_essential_fits_stm32f4_with_uint8_vision_and_runs_bit_exact(tmp_path):
+    """essential_genome (55,363 neurons) needs 152,836 B with uint16 vision V: more than the
+    STM32F4's 128 KB; the plan then stores the vision areas in uint8 (V >> 16, integer sensory
+    values) and it fits. Built with `build_project` and run on QEMU Cortex-M4 = twin."""
+    from feagi_embed.boards import load_board
+    from feagi_embed.build import c_plan
+    from feagi_embed.plan import budget_for, plan_fits
+
+    from .conftest import GENOMES
+    from .test_build_on_targets import run_project_against_twin
+    m = quantize(develop(load_genome(GENOMES / "essential_genome.json")))
+    b = load_board("stm32f4")
+    assert layout(m, narrow_v=True).ram_bytes > budget_for(b).static_ram
+    plan = c_plan(m, b)
+    assert plan_fits(plan, budget_for(b))
+    names = list(m.areas.keys)
+    assert plan.narrow_v["vision_C"].bits == 8 and plan.narrow_v["vision_C"].shift == 16
+    assert plan.per_area["vision_C"]["packing"]["v"] == "uint8 >> 16"
+    assert plan.ram_bytes / m.n_neurons < 1.8
+    vis = names.index("vision_C")
+    w, h, d = m.areas.dims[vis]
+    rng = np.random.default_rng(11)
+    st = []
+    for burst in range(1, 31):
+        vox = rng.integers(0, [w, h, d], size=(12, 3))
+        st.append({"bursts": [burst, burst], "area": m.areas.genome_ids[vis], "kind": "inject",
+                   "value": float(rng.choice([1.0, 30.0, 200.0, 255.0])),
+                   "voxels": vox.tolist()})
+    stim = Stimulus.from_json({"stimuli": st}, "vision-int")
+    _, _, tr = run_project_against_twin(m, b, stim, 30, 5, tmp_path, timeout=300)
+    assert sum(len(f) for f in tr.fired) > 30
