@@ -3,7 +3,7 @@
 
 * :mod:`.budgets`: board → :class:`Budget`;
 * :mod:`.c` / :mod:`.mpy`: the C and MicroPython layout strategies (tests beside them);
-* :mod:`.narrow`: the 16-bit membrane-potential proof;
+* :mod:`.narrow`: the per-area 16/8-bit membrane-potential proof;
 * :mod:`.fit`: heap placement, :func:`check_fit`, :func:`plan_fits`;
 * :func:`layout` / :func:`plan_for`: one entry point for both strategies.
 """
