@@ -235,3 +235,40 @@ def test_essential_fits_stm32f4_with_uint8_vision_and_runs_bit_exact(tmp_path):
     stim = Stimulus.from_json({"stimuli": st}, "vision-int")
     _, _, tr = run_project_against_twin(m, b, stim, 30, 5, tmp_path, timeout=300)
     assert sum(len(f) for f in tr.fired) > 30
+
+
+def _on_packed_contract(model, plan, stim: Stimulus) -> Stimulus:
+    """``stim`` with each injection into a packed-V area moved onto that area's contract: the
+    value truncated to a multiple of its sensory step, its magnitude if the area has no charge
+    accumulation (other entries unchanged)."""
+    keys = list(model.areas.keys)
+    entries = []
+    for e in stim.entries:
+        if e["kind"] == "inject":
+            p = plan.narrow_v.get(keys[model.area_index(e["area"])])
+            if p is not None:
+                v = float(np.trunc(e["value"] / p.sensory_step) * p.sensory_step)
+                e = dict(e, value=abs(v) if p.nonneg_sensory else v)
+        entries.append(e)
+    return Stimulus.from_json({"stimuli": entries}, stim.source)
+
+
+def _conformance():
+    from .test_firmware_native import CONFORMANCE
+    return CONFORMANCE
+
+
+@pytest.mark.parametrize("name", _conformance())
+def test_conformance_packed_native_sanitized_equals_twin(name, tmp_path):
+    """Every conformance case with every packing its proofs allow (uint8/uint16 V), under ASan and
+    UBSan, state digest every burst: equal to the twin's."""
+    from feagi_embed.build import check_stimulus
+
+    from .test_firmware_native import _case, assert_same_as_twin
+    model, stim, genome, sha = _case(name)
+    plan = layout(model, narrow_v=True, v8=True)
+    stim = _on_packed_contract(model, plan, stim)
+    check_stimulus(model, plan, stim, 120, "native")  # the contract the runtime enforces too
+    text = build_and_run(model, stim, tmp_path, genome=genome, sha=sha, state_every=1,
+                         sanitize=True, narrow_v=True, v8=True)
+    assert_same_as_twin(model, stim, text, state_every=1)
