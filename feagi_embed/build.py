@@ -175,7 +175,7 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
     keys = list(plan.per_area)
     narrow = {keys.index(k): proof for k, proof in plan.narrow_v.items()}
     max_sensory = float(model.max_sensory)
-    q_budget = model.max_sensory_q  # as narrow_v_proof budgets it
+    q_budget = int(plan.constants.get("sensory_budget_q", model.max_sensory_q))  # the proof's
     first = np.asarray(model.area_first, np.int64)
     src = stimulus.source
     rows = []  # per narrow-area positive injection: (burst, neuron, q value, entry index)
@@ -233,8 +233,10 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
         raise StimulusError(
             f"{src}: stimuli[{i}]: got {run[j] / (1 << f):g} of positive sensory input into voxel "
             f"{vox} of area {names[a] if a < len(names) else a} in burst {int(b[j])}; expected "
-            f"at most {max_sensory:g} per neuron per burst: on {board} that area stores its "
-            f"membrane potential in {narrow[a].bits} bits, proven for one sensory value per burst")
+            f"at most {q_budget / (1 << f):g} per neuron per burst: on {board} that area stores "
+            f"its membrane potential in {narrow[a].bits} bits, proven for "
+            f"{q_budget // model.max_sensory_q} sensory value(s) of at most {max_sensory:g} per "
+            "burst")
 
 
 def report(model: Model, board: Board, plan: Plan) -> dict[str, Any]:

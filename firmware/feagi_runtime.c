@@ -450,7 +450,8 @@ static int8_t check_value(uint32_t id, int32_t value_q)
     return 0;
 }
 
-/* capacity.narrow_v_proof budgets q(max_sensory) of sensory input per neuron per burst: in an
+/* plan.narrow_v_proof budgets FEAGI_SENSORY_BUDGET_Q (injections x q(max_sensory)) of sensory
+ * input per neuron per burst: in an
  * area with 16- or 8-bit membrane potentials the positive injections queued into one neuron for one
  * burst must not sum above it (negative ones only lower the input) */
 static int8_t check_budget(uint32_t id, int32_t value_q)
@@ -458,10 +459,10 @@ static int8_t check_budget(uint32_t id, int32_t value_q)
 #if FEAGI_N_VNARROW > 0
     uint32_t j, sum;
     if (value_q <= 0 || (FEAGI_GET_AREA_FLAGS(area_of(id)) & AF_VNARROW) == 0u) return 0;
-    sum = (uint32_t)value_q; /* each accepted sum <= max_sensory_q < 2^30: no overflow */
+    sum = (uint32_t)value_q; /* value and accepted sum <= budget < 2^30 (proof): no overflow */
     for (j = 0; j < n_queue; j++)
         if (q_kind[j] == 0u && q_id[j] == id && q_val[j] > 0) sum += (uint32_t)q_val[j];
-    if (sum > (uint32_t)FEAGI_MAX_SENSORY_Q) return FEAGI_ERR_BUDGET;
+    if (sum > (uint32_t)FEAGI_SENSORY_BUDGET_Q) return FEAGI_ERR_BUDGET;
 #else
     (void)id;
     (void)value_q;

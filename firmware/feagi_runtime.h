@@ -22,8 +22,9 @@ typedef void (*feagi_on_fire_fn)(uint16_t area, uint16_t x, uint16_t y, uint16_t
                               * or < 0 there when the area has no charge accumulation */
 #define FEAGI_ERR_HEAP (-4)  /* feagi_init: the heap could not supply the state arrays */
 #define FEAGI_ERR_BUDGET (-5) /* the positive injections queued into one neuron of an area with
-                               * 16- or 8-bit membrane potentials in this burst would exceed the
-                               * max sensory value (the proof budgets one value per burst) */
+                               * 16- or 8-bit membrane potentials in this burst would exceed
+                               * FEAGI_SENSORY_BUDGET_Q (the proof's budget: by default one max
+                               * sensory value per burst) */
 #define FEAGI_ERR_INIT (-6)  /* called before a successful feagi_init() */
 
 /* Before a successful feagi_init() every call is safe: feagi_inject* / feagi_force_fire* return

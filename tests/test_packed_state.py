@@ -272,3 +272,42 @@ def test_conformance_packed_native_sanitized_equals_twin(name, tmp_path):
     text = build_and_run(model, stim, tmp_path, genome=genome, sha=sha, state_every=1,
                          sanitize=True, narrow_v=True, v8=True)
     assert_same_as_twin(model, stim, text, state_every=1)
+
+
+def test_proof_with_two_injections_per_burst(tmp_path):
+    """``injections=2``: A = 2 q(255), so s8's bound is q(1) - 1 + 2 q(255) = q(511) - 1 (8 bits
+    would need shift 17 > F: uint16 at shift 9); two 255 injections into one voxel in one burst
+    are accepted (one proof budgets one) and every digest equals the twin's."""
+    m = _packed_model()
+    p2, _ = _by_name(m, narrow_v_proof(m, (16, 8), injections=2))
+    assert p2["s8"].input_max == 2 * (255 << F)
+    assert p2["s8"].v_max == (1 << F) - 1 + 2 * (255 << F)
+    assert (p2["s8"].bits, p2["s8"].shift) == (16, 9)
+    plan = layout(m, narrow_v=True, v8=True, injections=2)
+    assert plan.constants["sensory_budget_q"] == 2 * m.max_sensory_q
+    st = []
+    for b in range(1, 61):
+        for _ in range(2):  # twice into the same neuron: 510 in one burst
+            st.append({"bursts": [b, b], "area": "c__s08", "voxels": [[0, 0, 0]],
+                       "kind": "inject", "value": 255.0})
+            st.append({"bursts": [b, b], "area": "c__nac", "voxels": [[0, 0, 0]],
+                       "kind": "inject", "value": 255.0})
+    stim = Stimulus.from_json({"stimuli": st}, "two-per-burst")
+    from feagi_embed.build import check_stimulus
+    from feagi_embed.stimulus import StimulusError
+    check_stimulus(m, plan, stim, 60, "toy")
+    with pytest.raises(StimulusError, match="proven for 1 sensory value"):
+        check_stimulus(m, layout(m, narrow_v=True, v8=True), stim, 60, "toy")
+    out = build_and_run(m, stim, tmp_path, narrow_v=True, v8=True, injections=2, bursts=60,
+                        state_every=1, sanitize=True)
+    ref = Twin(m).run(60, stim, state_every=1)
+    got, states, end = parse_protocol(out)
+    assert [got[x][1] for x in sorted(got)] == ref.burst_crc
+    assert states == ref.state_crc and end[1] == ref.final_digest
+    tw = Twin(m)
+    s8 = list(m.areas.names).index("s8")
+    peak = 0
+    for _ in range(60):
+        tw.run(1, stim)
+        peak = max(peak, int(tw.V[m.area_first[s8]:m.area_first[s8 + 1]].max()))
+    assert peak == 510 << F  # the blocked V holds both injections

@@ -47,6 +47,8 @@ CONSTANT_DOCS = {
     "n_v16": "neurons with a 16-bit membrane potential (V >> shift)",
     "n_v8": "neurons with an 8-bit membrane potential (V >> shift)",
     "max_sensory_q": "largest |injected value| accepted, q(max_sensory)",
+    "sensory_budget_q": "largest sum of positive injections into one neuron of a narrow-V area "
+                        "in one burst (the proof's budget)",
 }
 
 

@@ -24,15 +24,16 @@ TARGETS = ("c", "micropython")
 
 
 def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
-           narrow_v: bool = False, v8: bool = False) -> Plan:
+           narrow_v: bool = False, v8: bool = False, injections: int = 1) -> Plan:
     """The plan of ``model`` for ``target`` (``"c"``: :func:`~.c.layout_c`, ``"micropython"``:
-    :func:`~.mpy.layout_mpy`; ``narrow_v`` and ``v8`` apply to C only).
+    :func:`~.mpy.layout_mpy`; ``narrow_v``, ``v8`` and ``injections`` apply to C only).
 
     Raises:
         ValueError: unknown target.
     """
     if target == "c":
-        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, v8=v8)
+        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, v8=v8,
+                        injections=injections)
     if target == "micropython":
         return layout_mpy(model, queue_len=queue_len)
     raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")

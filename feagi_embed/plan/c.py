@@ -238,7 +238,7 @@ def _packing(m, off, proofs, hole: tuple[int, int]) -> dict[str, dict[str, str]]
 
 
 def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False,
-             v8: bool = False) -> Plan:
+             v8: bool = False, injections: int = 1) -> Plan:
     """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
@@ -249,13 +249,16 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
             (and >= 0 in areas without charge accumulation).
         v8: with ``narrow_v``, also store areas proven to fit 8 bits in uint8 (sensory step at
             most 1.0; :func:`~feagi_embed.plan.narrow.narrow_v_proof` with widths (16, 8)).
+        injections: with ``narrow_v``, the max-sensory injections per neuron per burst the proof
+            budgets (constant ``sensory_budget_q`` = injections × q(max_sensory), the sum of
+            positive values one neuron of a narrow area accepts in one burst).
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="c"`` (no heap placement yet:
         :func:`~feagi_embed.plan.fit.place_state`).
     """
     m = model
-    proofs = narrow_v_proof(m, (16, 8) if v8 else (16,)) if narrow_v else {}
+    proofs = narrow_v_proof(m, (16, 8) if v8 else (16,), injections) if narrow_v else {}
     off = _state_offsets(m, proofs)
     b = _Builder(m)
     _area_table(b, off, proofs)
@@ -274,6 +277,7 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         "side_hash_bits": acc["side_hash_bits"], "n_v32": off["v32"][1], "n_v16": off["v16"][1],
         "n_v8": off["v8"][1],
         "max_sensory_q": m.max_sensory_q,
+        "sensory_budget_q": int(injections) * m.max_sensory_q,
     }
     index_types = {"nid": unsigned_dtype(max(m.n_neurons - 1, 0)),
                    "sptr": unsigned_dtype(m.n_synapses),

@@ -73,7 +73,8 @@ def _width(v_max: int, tz: int, f: int, widths: tuple[int, ...]) -> tuple[int, i
     return best
 
 
-def narrow_v_proof(model, widths: tuple[int, ...] = (16,)) -> dict[int, NarrowV]:
+def narrow_v_proof(model, widths: tuple[int, ...] = (16,), injections: int = 1
+                   ) -> dict[int, NarrowV]:
     """Areas whose membrane potential provably fits ``widths`` bits (``V >> shift`` stored in the
     narrowest of them that holds it: 16 → uint16, 8 → uint8).
 
@@ -85,19 +86,22 @@ def narrow_v_proof(model, widths: tuple[int, ...] = (16,)) -> dict[int, NarrowV]
     (mp-driven or degenerating) input synapses. Then a stored V is 0 (fired or reset), below the
     threshold (not in the window), or an in-window V blocked once by the consecutive limit:
     ``V <= thr_max - 1 + A`` with ``A`` the largest summed positive input of one burst (static
-    contributions + power + ``q(max_sensory)``); the next input fires it (its transient ``V + A``
+    contributions + power + ``injections × q(max_sensory)``); the next input fires it (its transient ``V + A``
     must stay within the firing window: ``limit >= thr_max - 1 + 2A``). The membrane reset of an
     area without charge accumulation (V = 0, or kept for a force-fired neuron) stays in the
     range. Every input is a multiple of 2^shift when the contributions are, and when sensory
     values are multiples of ``2^(shift - F)``: the runtime and the build refuse other injections
-    into such an area. ``A`` budgets ``q(max_sensory)`` of sensory input per neuron per burst in
-    total, however many injections the queue holds: the build (``build.check_stimulus``) and the
-    runtime (``FEAGI_ERR_BUDGET``) refuse positive injections into one neuron in one burst that
-    sum above it. 8-bit storage also needs a sensory step of at most 1.0 (``shift <= F``).
+    into such an area. ``A`` budgets ``injections × q(max_sensory)`` of sensory input per neuron
+    per burst in total, however many injections the queue holds: the build
+    (``build.check_stimulus``) and the runtime (``FEAGI_ERR_BUDGET``, ``FEAGI_SENSORY_BUDGET_Q``)
+    refuse positive injections into one neuron in one burst that sum above it. 8-bit storage also needs a sensory step of at most 1.0 (``shift <= F``).
 
     Args:
         model: :class:`~feagi_embed.model.Model`.
         widths: storage widths to try (subset of :data:`V_WIDTHS`).
+        injections: max-sensory injections budgeted per neuron per burst (>= 1): several values
+            into one voxel in one burst are accepted up to ``injections × max_sensory`` in sum,
+            at the price of a larger bound (a larger shift, or no proof).
 
     Returns:
         area index → :class:`NarrowV` (only areas that qualify).
@@ -106,7 +110,9 @@ def narrow_v_proof(model, widths: tuple[int, ...] = (16,)) -> dict[int, NarrowV]
     f = int(m.frac_bits)
     first = np.asarray(m.area_first, np.int64)
     pos_in, src_area, dst_area, c, runtime = _input_bounds(m)
-    power, q_sensory = m.power_neuron, m.max_sensory_q
+    if int(injections) < 1:
+        raise ValueError(f"injections {injections!r}: expected an integer >= 1")
+    power, q_sensory = m.power_neuron, int(injections) * m.max_sensory_q
     thr = np.asarray(m.threshold, np.int64)
     out: dict[int, NarrowV] = {}
     for a in range(len(first) - 1):
