@@ -62,15 +62,8 @@ def test_essential_plan_for_esp32(essential):
     check_fit(plan, budget_for(b))
     names = essential.areas.names
     vision = sorted(n for n in names if n.startswith("vision_"))
-    assert set(vision) <= set(plan.narrow_v)
-    # the other narrow areas have no charge accumulation: proven for non-negative input only
-    keys = list(essential.areas.keys)
-    others = {k: p for k, p in plan.narrow_v.items() if k not in vision}
-    assert all(p.nonneg_sensory and not essential.area_mp_acc[keys.index(k)]
-               for k, p in others.items())
-    assert all(p.bits == 16 for p in plan.narrow_v.values())  # 16 bits suffice on the ESP32
-    n_other = sum(int(essential.area_counts[keys.index(k)]) for k in others)
-    assert plan.buffer("v16").nbytes == 2 * (128 * 128 * 3 + 8 * 16 * 16 * 3 + n_other)
+    assert sorted(plan.narrow_v) == vision
+    assert plan.buffer("v16").nbytes == 2 * (128 * 128 * 3 + 8 * 16 * 16 * 3)
     assert plan.heap == {"cc2"}
     assert plan.static_bytes <= budget_for(b).static_ram and plan.heap_bytes <= budget_for(b).heap
     # boards without a static limit keep the exact wide layout
@@ -84,10 +77,7 @@ def test_heap_block_limit_is_checked(essential):
     with pytest.raises(CapacityError) as e:
         check_fit(plan, Budget("toy", 10_000, heap=400_000, heap_block=100_000, flash=2**20))
     msg = str(e.value)
-    v16 = plan.buffer("v16").nbytes  # vision 110,592 B + the small areas without charge acc.
-    assert v16 >= 110_592
-    assert (f"heap block: v16 requested {v16} B in one block, available 100000 B, "
-            f"missing {v16 - 100_000} B") in msg
+    assert "heap block: v16 requested 110592 B in one block, available 100000 B, missing 10592 B" in msg
 
 
 def test_stimulus_outside_the_sensory_step_is_refused(essential, tmp_path):
@@ -119,9 +109,7 @@ def test_essential_runs_bit_exact_on_the_esp32_stand_in(essential, tmp_path):
     from feagi_embed.targets.memreport import measured_memory
     m = {a["name"]: a for a in measured_memory(res.plan, r.elf)["arrays"]}
     assert m["cc2"]["status"] == "heap" and m["cc2"]["measured"] == 0
-    # vision 110,592 B + the small areas without charge accumulation (non-negative input)
-    assert m["v16"]["status"] == "exact" and m["v16"]["measured"] == res.plan.buffer("v16").nbytes
-    assert m["v16"]["measured"] >= 110_592
+    assert m["v16"]["status"] == "exact" and m["v16"]["measured"] == 110_592
     assert m["bits"]["status"] == "exact"
 
 

@@ -428,7 +428,7 @@ def test_narrow_v_and_heap_state_equal_twin(name, v8, tmp_path):
         names = model.areas.names
         assert any(names[a] == "vision_C" for a in proofs)
     if v8:  # the 8-bit width is really used
-        assert any(p.bits == 8 for p in narrow_v_proof(model, (16, 8)).values())
+        assert any(p.bits == 8 for p in narrow_v_proof(model, (16, 8), nonneg=True).values())
     out = build_and_run(model, stim, tmp_path, narrow_v=True, heap=True, genome=f"{name}.json",
                         v8=v8)
     ref = Twin(model).run(BURSTS, stim, state_every=STATE_EVERY)

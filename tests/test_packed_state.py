@@ -57,7 +57,8 @@ def test_proof_widths_hand_computed():
     m = _packed_model()
     assert m.frac_bits == F
     p16, _ = _by_name(m, narrow_v_proof(m))
-    p8, _ = _by_name(m, narrow_v_proof(m, (16, 8)))
+    p8, _ = _by_name(m, narrow_v_proof(m, (16, 8), nonneg=True))
+    assert "nacc" not in _by_name(m, narrow_v_proof(m, (16, 8)))[0]  # only when asked
     assert p8["s8"].v_max == (1 << F) - 1 + (255 << F) == (1 << 24) - 1
     assert (p8["s8"].bits, p8["s8"].shift, p8["s8"].sensory_step) == (8, 16, 1.0)
     assert (p16["s8"].bits, p16["s8"].shift) == (16, 8)
@@ -67,7 +68,8 @@ def test_proof_widths_hand_computed():
     assert p8["wide"].v_max == (3 << F) - 1 + (255 << F)
     assert (p8["wide"].bits, p8["wide"].shift) == (16, 9)
     plan = layout(m, narrow_v=True, v8=True)
-    n8 = sum(int(m.area_counts[a]) for a, p in narrow_v_proof(m, (16, 8)).items() if p.bits == 8)
+    n8 = sum(int(m.area_counts[a]) for a, p in narrow_v_proof(m, (16, 8), nonneg=True).items()
+             if p.bits == 8)
     assert n8 >= 8 and plan.constants["n_v8"] == n8 and plan.buffer("v8").nbytes == n8
     assert plan.per_area["s8"]["packing"]["v"] == "uint8 >> 16"
     assert plan.per_area["inh"]["packing"]["v"] == "int32"
@@ -279,7 +281,7 @@ def test_proof_with_two_injections_per_burst(tmp_path):
     would need shift 17 > F: uint16 at shift 9); two 255 injections into one voxel in one burst
     are accepted (one proof budgets one) and every digest equals the twin's."""
     m = _packed_model()
-    p2, _ = _by_name(m, narrow_v_proof(m, (16, 8), injections=2))
+    p2, _ = _by_name(m, narrow_v_proof(m, (16, 8), injections=2, nonneg=True))
     assert p2["s8"].input_max == 2 * (255 << F)
     assert p2["s8"].v_max == (1 << F) - 1 + 2 * (255 << F)
     assert (p2["s8"].bits, p2["s8"].shift) == (16, 9)

@@ -24,16 +24,18 @@ TARGETS = ("c", "micropython")
 
 
 def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
-           narrow_v: bool = False, v8: bool = False, injections: int = 1) -> Plan:
+           narrow_v: bool = False, v8: bool = False, injections: int = 1,
+           nonneg: bool = False) -> Plan:
     """The plan of ``model`` for ``target`` (``"c"``: :func:`~.c.layout_c`, ``"micropython"``:
-    :func:`~.mpy.layout_mpy`; ``narrow_v``, ``v8`` and ``injections`` apply to C only).
+    :func:`~.mpy.layout_mpy`; ``narrow_v``, ``nonneg``, ``v8`` and ``injections`` apply to C
+    only).
 
     Raises:
         ValueError: unknown target.
     """
     if target == "c":
         return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, v8=v8,
-                        injections=injections)
+                        injections=injections, nonneg=nonneg)
     if target == "micropython":
         return layout_mpy(model, queue_len=queue_len)
     raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
@@ -91,22 +93,24 @@ def plan_for(model, budget: Budget, target: str = "c", *,
     """The plan of ``model`` that fits ``budget``, trying in order (C): all state static with
     int32 membrane potentials; the same with the largest buffers on the boot-time heap (boards
     with a heap region); 16-bit membrane potentials where :func:`narrow_v_proof` proves them
-    (static, then with the heap); then also 8-bit ones (sensory step at most 1.0). Each step
-    asks more of the inputs (sensory grid, non-negative values in areas without charge
-    accumulation), so a board gets the first that fits. Returns the last plan tried when none
+    (static, then with the heap); then also in areas without charge accumulation (non-negative
+    sensory values there); then also 8-bit ones (sensory step at most 1.0). Each step asks more of
+    the inputs, so a board gets the first that fits. Returns the last plan tried when none
     fits (:func:`check_fit` then explains why). MicroPython has one layout.
     """
     if target != "c":
         return layout(model, target, queue_len=queue_len)
     plan = None
-    for narrow, v8 in ((False, False), (True, False), (True, True)):
+    tried: list[int] = []
+    for narrow, nonneg, v8 in ((False, False, False), (True, False, False), (True, True, False),
+                               (True, True, True)):
         prev = plan
-        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, v8=v8)
-        if narrow and not plan.narrow_v:
-            break
-        if v8 and not plan.constants["n_v8"]:  # nothing narrower than the 16-bit plan tried
+        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, v8=v8, nonneg=nonneg)
+        n_narrow = len(plan.narrow_v) + plan.constants["n_v8"]
+        if narrow and tried and n_narrow == tried[-1]:  # nothing new to try
             plan = prev
-            break
+            continue
+        tried.append(n_narrow)
         for use_heap in (False, True):
             place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block)
             if plan_fits(plan, budget):

@@ -238,17 +238,19 @@ def _packing(m, off, proofs, hole: tuple[int, int]) -> dict[str, dict[str, str]]
 
 
 def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False,
-             v8: bool = False, injections: int = 1) -> Plan:
+             v8: bool = False, injections: int = 1, nonneg: bool = False) -> Plan:
     """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
         queue_len: capacity of the runtime's injection/force-fire queue (entries per burst).
         narrow_v: store the membrane potential of every area that
             :func:`~feagi_embed.plan.narrow.narrow_v_proof` admits in 16 bits (``V >> shift``);
-            sensory values injected there must then be multiples of the area's ``sensory_step``
-            (and >= 0 in areas without charge accumulation).
-        v8: with ``narrow_v``, also store areas proven to fit 8 bits in uint8 (sensory step at
-            most 1.0; :func:`~feagi_embed.plan.narrow.narrow_v_proof` with widths (16, 8)).
+            sensory values injected there must then be multiples of the area's ``sensory_step``.
+        nonneg: with ``narrow_v``, also narrow areas without charge accumulation whose static
+            input is non-negative (their sensory values must then be >= 0).
+        v8: with ``narrow_v``, every packing the proofs allow: also store areas proven to fit
+            8 bits in uint8 (sensory step at most 1.0; :func:`~feagi_embed.plan.narrow.narrow_v_proof`
+            with widths (16, 8)), and ``nonneg``.
         injections: with ``narrow_v``, the max-sensory injections per neuron per burst the proof
             budgets (constant ``sensory_budget_q`` = injections × q(max_sensory), the sum of
             positive values one neuron of a narrow area accepts in one burst).
@@ -258,7 +260,8 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         :func:`~feagi_embed.plan.fit.place_state`).
     """
     m = model
-    proofs = narrow_v_proof(m, (16, 8) if v8 else (16,), injections) if narrow_v else {}
+    proofs = (narrow_v_proof(m, (16, 8) if v8 else (16,), injections, nonneg or v8)
+              if narrow_v else {})
     off = _state_offsets(m, proofs)
     b = _Builder(m)
     _area_table(b, off, proofs)

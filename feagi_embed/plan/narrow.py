@@ -73,15 +73,15 @@ def _width(v_max: int, tz: int, f: int, widths: tuple[int, ...]) -> tuple[int, i
     return best
 
 
-def narrow_v_proof(model, widths: tuple[int, ...] = (16,), injections: int = 1
-                   ) -> dict[int, NarrowV]:
+def narrow_v_proof(model, widths: tuple[int, ...] = (16,), injections: int = 1,
+                   nonneg: bool = False) -> dict[int, NarrowV]:
     """Areas whose membrane potential provably fits ``widths`` bits (``V >> shift`` stored in the
     narrowest of them that holds it: 16 → uint16, 8 → uint8).
 
     The proof (``docs/model.md`` §2) holds for an area whose every input is >= 0 — charge
-    accumulation (a negative summed input is ignored), or no charge accumulation with only
-    non-negative static contributions into it and non-negative sensory values (the runtime and
-    the build refuse others there) — with leak factor K = 1 or 0 (leak keeps V or zeroes it: V
+    accumulation (a negative summed input is ignored), or (``nonneg``) no charge accumulation with
+    only non-negative static contributions into it and non-negative sensory values (the runtime
+    and the build refuse others there) — with leak factor K = 1 or 0 (leak keeps V or zeroes it: V
     stays a sum of inputs), excitability always, a consecutive fire limit >= 1 and no run-time
     (mp-driven or degenerating) input synapses. Then a stored V is 0 (fired or reset), below the
     threshold (not in the window), or an in-window V blocked once by the consecutive limit:
@@ -102,6 +102,8 @@ def narrow_v_proof(model, widths: tuple[int, ...] = (16,), injections: int = 1
         injections: max-sensory injections budgeted per neuron per burst (>= 1): several values
             into one voxel in one burst are accepted up to ``injections × max_sensory`` in sum,
             at the price of a larger bound (a larger shift, or no proof).
+        nonneg: also prove areas without charge accumulation (their sensory values must then be
+            >= 0; :attr:`NarrowV.nonneg_sensory`).
 
     Returns:
         area index → :class:`NarrowV` (only areas that qualify).
@@ -124,8 +126,8 @@ def narrow_v_proof(model, widths: tuple[int, ...] = (16,), injections: int = 1
         into = dst_area == a
         if runtime[src_area[into]].any():
             continue
-        nonneg = not m.area_mp_acc[a]
-        if nonneg and (c[into] < 0).any():
+        needs_nonneg = not m.area_mp_acc[a]
+        if needs_nonneg and (not nonneg or (c[into] < 0).any()):
             continue
         # the common power of two of every input (contributions, power, sensory 2^shift)
         tz = common_shift(c[into], empty=30)
@@ -143,5 +145,5 @@ def narrow_v_proof(model, widths: tuple[int, ...] = (16,), injections: int = 1
         if w is None:
             continue
         bits, shift = w
-        out[a] = NarrowV(shift, v_max, a_max, 2.0 ** (shift - f), bits, nonneg)
+        out[a] = NarrowV(shift, v_max, a_max, 2.0 ** (shift - f), bits, needs_nonneg)
     return out
