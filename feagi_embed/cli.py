@@ -57,6 +57,22 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
+def precision_option(f):
+    """``--precision fixed|fp32`` (FEAGI's engine flag name; docs/model.md §7)."""
+    return click.option(
+        "--precision", type=click.Choice(["fixed", "fp32"]), default="fixed", show_default=True,
+        help="fixed: the fixed-point model (lossless for on-grid genomes and inputs); fp32: IEEE "
+             "single precision in FEAGI's operation order (bit-exact with the engine for any "
+             "sensory value).")(f)
+
+
+def _fp32_c_only(precision: str, what: str) -> None:
+    """Refuse ``--precision fp32`` where only fixed point is implemented."""
+    if precision == "fp32":
+        raise click.UsageError(f"--precision fp32: {what} implements fixed point only "
+                               "(fp32: the numba, CUDA and WGPU twins, the C firmware and MicroPython)")
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="feagi-embed")
 def main() -> None:
@@ -114,8 +130,12 @@ def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
 @click.option("--frac-bits", type=int, default=None, help="Force F (checked for overflow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the quantization report as JSON.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
-    """Quantize GENOME to the fixed-point model and print the quantization report."""
+@precision_option
+def quantize_cmd(genome, out, frac_bits, as_json, strict, precision="fixed") -> None:
+    """Quantize GENOME to the fixed-point model and print the quantization report.
+
+    With --precision fp32 the report still shows the fixed-point grid, and says that fp32
+    targets compute with the genome's f32 values unchanged (nothing is rounded to the grid)."""
     from rich.table import Table
 
     from .quantize import report_rows
@@ -124,6 +144,8 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
     if out:
         model.save(out)
     rep = model.report
+    if precision == "fp32":
+        rep = dict(rep, precision="fp32")
     if as_json:
         json.dump(rep, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -136,6 +158,10 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
     for row in report_rows(rep):
         t.add_row(*row)
     console().print(t)
+    if precision == "fp32":
+        click.echo("precision fp32: targets compute with the f32 values FEAGI uses (thresholds, "
+                   "limits, 1-leak, contributions as above before rounding); the fixed-point "
+                   "columns do not apply")
     if out:
         click.echo(f"model written to {out}")
 
@@ -157,9 +183,12 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
 @click.option("--npz", "npz_path", type=click.Path(dir_okay=False),
               help="Write the trace as binary .npz (ids, counts, V at fire, digests).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@precision_option
 def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bits, as_json,
-            strict, npz_path=None) -> None:
-    """Run GENOME for N bursts on the host twin; print fired counts per area and digests."""
+            strict, npz_path=None, precision="fixed") -> None:
+    """Run GENOME for N bursts on the host twin; print fired counts per area and digests.
+
+    --precision fp32 runs the f32 twin (FEAGI's arithmetic; state digests hash f32 bits)."""
     from rich.progress import Progress
     from rich.table import Table
 
@@ -174,7 +203,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()
-    twin = Twin(model) if backend == "numba" else backends.twin_class(backend)(model)
+    mode = "float" if precision == "fp32" else "fixed"
+    twin = Twin(model, mode) if backend == "numba" else backends.twin_class(backend)(model, mode)
     trace = Trace()
     chunk = max(1, state_every or 100)
     # --json alone streams each chunk out (one buffered write per MiB) and keeps only digests
@@ -203,8 +233,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
         return
     rep = trace_report(model, trace)
     names = model.areas.genome_ids
-    t = Table(title=f"{bursts} bursts, Q{31 - model.frac_bits}.{model.frac_bits}",
-              title_justify="left")
+    arith = "fp32" if precision == "fp32" else f"Q{31 - model.frac_bits}.{model.frac_bits}"
+    t = Table(title=f"{bursts} bursts, {arith}", title_justify="left")
     for col in ("burst", "fired", "per area", "digest", "state"):
         t.add_column(col)
     for b in rep["bursts"]:
@@ -214,7 +244,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                   rep["state_digests"].get(str(b["burst"]), ""))
     console().print(t)
     click.echo(f"final digest {rep['final_digest']}  ({len(names)} areas, "
-               f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses; {backend} twin)")
+               f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses; {backend} twin"
+               f"{', fp32' if precision == 'fp32' else ''})")
     if raster:
         click.echo(f"raster written to {raster}")
 
@@ -243,8 +274,9 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
 @click.option("--io", "io_map", type=click.Path(exists=True, dir_okay=False), default=None,
               help="io map (TOML) binding pins to cortical areas: generates the sensor/motor "
                    "glue (docs/io.md).")
+@precision_option
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang, queue_len, force, io_map) -> None:
+              lang, queue_len, force, io_map, precision="fixed") -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -267,13 +299,14 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts, queue_len=queue_len)
+                                 bursts=bursts, queue_len=queue_len, precision=precision)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
         return
     if b.architecture == "wasm32":  # a static page: the runtime in wasm32 + HTML/JS (feagi_embed.web)
         from .web import build_site
+        _fp32_c_only(precision, "the wasm page")
         if lang != "c" or do_compile:
             raise click.UsageError("--board wasm builds the C runtime into a page (no --lang "
                                    "micropython, no --compile: it is compiled already)")
@@ -282,9 +315,16 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
                    f"({len(site.files)} files); preview with `feagi-embed serve {site.out_dir}`")
         return
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
-                        queue_len=queue_len, force=force, io_map=io_map)
-    heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
-    click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
+                        queue_len=queue_len, force=force, io_map=io_map, precision=precision)
+    from .plan import budget_for
+    bud = budget_for(b)
+    heap = (f" + {res.plan.heap_bytes:,} B {'PSRAM' if bud.psram else 'heap'} at boot"
+            if res.plan.heap else "")
+    if bud.needs_partitions(res.plan.flash_bytes):
+        heap += (f"; partitions.csv: factory app partition of {b.partitions['app_bytes']:,} B "
+                 f"(constants + ~{bud.flash_code:,} B code exceed the default {bud.flash:,} B)")
+    fp = " (fp32)" if precision == "fp32" else ""
+    click.echo(f"wrote {res.out_dir}/ for {b.name}{fp}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "
                "`make run` builds it with the local cross toolchain and runs it in the emulator)")
     if do_compile:
@@ -329,7 +369,9 @@ def _print_narrow_notes(narrow: dict[str, dict]) -> None:
               help="The stimulus the firmware was built with (sizes the input queue as `build` does).")
 @click.option("--bursts", type=click.IntRange(1), default=None,
               help="Bursts of the test main (as given to `build`).")
-def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts) -> None:
+@precision_option
+def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts,
+               precision="fixed") -> None:
     """Memory report of GENOME on a board: bytes per region and per cortical area.
 
     Predicted from the capacity plan; with --elf or --compile also measured from the ELF
@@ -352,14 +394,15 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
-        plan = c_plan(model, b, s, test_bursts(s, bursts))
+        plan = c_plan(model, b, s, test_bursts(s, bursts), precision=precision)
     else:
-        plan = c_plan(model, b)
+        plan = c_plan(model, b, precision=precision)
     rep = report(model, b, plan)
     if rep["fits"] and (elf_path or do_compile):
         if do_compile:
             with tempfile.TemporaryDirectory(prefix="feagi-report-") as tmp:
-                res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts)
+                res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts,
+                                    precision=precision)
                 elf = compile_project(res.out_dir, b, Path(tmp) / "build")
                 merge_into_report(rep, measured_memory(res.plan, elf))
                 rep["elf"]["path"] = None  # built in a temporary folder
@@ -369,8 +412,8 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
         json.dump(rep, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        t = Table(title=f"{b.name}: {'fits' if rep['fits'] else 'DOES NOT FIT'}",
-                  title_justify="left")
+        t = Table(title=f"{b.name} ({rep['precision']}): "
+                        f"{'fits' if rep['fits'] else 'DOES NOT FIT'}", title_justify="left")
         measured = "elf" in rep
         cols = ("region", "used", "available", "missing")
         if measured:
@@ -406,6 +449,11 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                 arr.add_row(x["name"], x["region"], x["ctype"], f"{x['bytes']:,}", f"{x['measured']:,}", status)
             console().print(arr)
         _print_narrow_notes(rep.get("narrow_v", {}))
+        fl = rep["regions"]["flash"]
+        if fl.get("partitions"):
+            click.echo(f"flash: constants + ~{fl['code_estimate']:,} B code exceed the default app "
+                       f"partition ({fl['default_app']:,} B): `build` writes partitions.csv with "
+                       f"one factory app partition ({fl['available']:,} B for constants)")
     if not rep["fits"]:
         sys.exit(2)
 
@@ -429,13 +477,17 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
 @click.option("--baud", type=int, default=115200, show_default=True, help="Baud rate of --port.")
 @click.option("--log", "log_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Check a real board's captured serial output (a file) instead.")
+@precision_option
 def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed, port, baud,
-               log_file) -> None:
+               log_file, precision="fixed") -> None:
     """Run GENOME on the twin and every target available here; compare every digest.
 
     Without --stimulus a seeded random stimulus drives the input areas (force-fires and integer
     injections), so that synapses carry spikes; a run in which only the power neuron fires is
     reported as proving little.
+
+    --precision fp32: the reference is the f32 twin (state digests over f32 bits) and the C
+    firmware is built with FEAGI_PRECISION_FP32 (native and the board's emulator).
     """
     import tempfile
 
@@ -444,7 +496,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     from rich.markup import escape
 
     from .boards import load_board
-    from .executors import default_executors
+    from .executors import default_executors, reference_for
     from .stimulus import Stimulus
     from .trace import describe_divergence
     from .verify import any_divergence, verify
@@ -466,9 +518,10 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
             from .executors import DeviceLog, SerialDevice
             devices = [DeviceLog(log_file)] if log_file else []
             devices += [SerialDevice(port, baud)] if port else []
-            rows = verify(model, devices, stim, bursts)
+            rows = verify(model, devices, stim, bursts, reference=reference_for(precision))
         else:
-            rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
+            rows = verify(model, default_executors(b, lang, tmp, precision), stim, bursts,
+                          reference=reference_for(precision))
     if rows[0]["activity"]["fired_without_power"] == 0:
         click.echo("warning: nothing but the power neuron fired: this run does not exercise "
                    "synapses (give a --stimulus that drives the input areas)", err=True)
@@ -476,7 +529,8 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
         json.dump({"targets": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        t = Table(title=f"verify {b.name}, {bursts} bursts", title_justify="left")
+        fp = ", fp32" if precision == "fp32" else ""
+        t = Table(title=f"verify {b.name}, {bursts} bursts{fp}", title_justify="left")
         for col in ("target", "bursts", "digests equal?", "first divergence", "detail"):
             t.add_column(col)
         for r in rows:
