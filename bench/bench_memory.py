@@ -5,8 +5,8 @@ Usage: python3 bench/bench_memory.py [--json-out FILE]   (prints Markdown tables
 Bytes are predicted by feagi_embed.plan.layout_c (the same plan `feagi-embed report` prints and
 the generated header checks); RAM per neuron and flash per synapse are totals divided by counts.
 "packed" is the same model with every per-area packing its proofs allow (``layout_c(narrow_v=True,
-v8=True)``: uint16/uint8 membrane potentials where ``plan.narrow_v_proof`` proves them), which
-boards get only when they need it; its last column counts the areas stored in 8 / 16 / 32 bits.
+v8=True, nonneg=True)``: uint16/uint8 membrane potentials where ``plan.narrow_v_proof`` proves
+them), which boards get only when they need it; its last column counts the areas stored in 8 / 16 / 32 bits.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def main() -> None:
         except FeagiEmbedError:
             continue
         plan = c_plan(model, load_board("native"))
-        packed = layout_c(model, queue_len=plan.constants["queue_len"], narrow_v=True, v8=True)
+        packed = layout_c(model, queue_len=plan.constants["queue_len"], narrow_v=True, v8=True,
+                          nonneg=True)
         widths = [sum(1 for k, v in packed.per_area.items() if v["neurons"]
                       and (packed.narrow_v[k].bits if k in packed.narrow_v else 32) == w)
                   for w in (8, 16, 32)]

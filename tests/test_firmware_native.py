@@ -109,7 +109,7 @@ def build_and_run(model, stim, out: Path, *, sanitize: bool = False, bursts: int
                   narrow_v: bool = False, heap: bool = False, v8: bool = False,
                   injections: int = 1) -> str:
     plan = layout(model, queue_len=queue_len_for(model, stim, bursts), narrow_v=narrow_v, v8=v8,
-                  injections=injections)
+                  nonneg=v8, injections=injections)
     if heap:  # force the big state arrays onto the boot-time heap (malloc natively)
         place_state(plan, plan.ram_bytes // 4, plan.ram_bytes)
         assert plan.heap

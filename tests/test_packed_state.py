@@ -67,7 +67,7 @@ def test_proof_widths_hand_computed():
     assert "inh" not in p8 and "inh" not in p16
     assert p8["wide"].v_max == (3 << F) - 1 + (255 << F)
     assert (p8["wide"].bits, p8["wide"].shift) == (16, 9)
-    plan = layout(m, narrow_v=True, v8=True)
+    plan = layout(m, narrow_v=True, v8=True, nonneg=True)
     n8 = sum(int(m.area_counts[a]) for a, p in narrow_v_proof(m, (16, 8), nonneg=True).items()
              if p.bits == 8)
     assert n8 >= 8 and plan.constants["n_v8"] == n8 and plan.buffer("v8").nbytes == n8
@@ -137,7 +137,7 @@ def test_runtime_refuses_what_the_packed_proofs_exclude(tmp_path):
 
     from .test_firmware_native import CFLAGS, GCC, emit
     m = _packed_model()
-    plan = layout(m, narrow_v=True, v8=True)
+    plan = layout(m, narrow_v=True, v8=True, nonneg=True)
     names = list(m.areas.names)
     nacc, s8 = (int(m.area_first[names.index(n)]) for n in ("nacc", "s8"))
     emit(m, plan, tmp_path)
@@ -164,7 +164,7 @@ def test_build_refuses_negative_values_into_non_accumulating_packed_areas(tmp_pa
     from feagi_embed.build import check_stimulus
     from feagi_embed.stimulus import StimulusError
     m = _packed_model()
-    plan = layout(m, narrow_v=True, v8=True)
+    plan = layout(m, narrow_v=True, v8=True, nonneg=True)
     bad = Stimulus.from_json({"stimuli": [{"bursts": [2, 2], "area": "c__nac", "kind": "inject",
                                            "value": -3.0, "voxels": [[0, 0, 0]]}]}, "neg.json")
     with pytest.raises(StimulusError) as e:
@@ -191,7 +191,8 @@ def test_packed_v_stress_bit_exact_on_emulated_cores(board, tmp_path):
     m = _packed_model()
     bursts = 60
     stim = _stress_stimulus(m, bursts, seed=5)
-    plan = layout(m, queue_len=queue_len_for(m, stim, bursts), narrow_v=True, v8=True)
+    plan = layout(m, queue_len=queue_len_for(m, stim, bursts), narrow_v=True, v8=True,
+                  nonneg=True)
     assert plan.constants["n_v8"] and plan.constants["n_v16"]
     out = tmp_path / "gen"
     emit(m, plan, out, board=board, stimulus=stim, bursts=bursts, state_every=1)
@@ -268,7 +269,7 @@ def test_conformance_packed_native_sanitized_equals_twin(name, tmp_path):
 
     from .test_firmware_native import _case, assert_same_as_twin
     model, stim, genome, sha = _case(name)
-    plan = layout(model, narrow_v=True, v8=True)
+    plan = layout(model, narrow_v=True, v8=True, nonneg=True)
     stim = _on_packed_contract(model, plan, stim)
     check_stimulus(model, plan, stim, 120, "native")  # the contract the runtime enforces too
     text = build_and_run(model, stim, tmp_path, genome=genome, sha=sha, state_every=1,
@@ -285,7 +286,7 @@ def test_proof_with_two_injections_per_burst(tmp_path):
     assert p2["s8"].input_max == 2 * (255 << F)
     assert p2["s8"].v_max == (1 << F) - 1 + 2 * (255 << F)
     assert (p2["s8"].bits, p2["s8"].shift) == (16, 9)
-    plan = layout(m, narrow_v=True, v8=True, injections=2)
+    plan = layout(m, narrow_v=True, v8=True, nonneg=True, injections=2)
     assert plan.constants["sensory_budget_q"] == 2 * m.max_sensory_q
     st = []
     for b in range(1, 61):
@@ -299,7 +300,7 @@ def test_proof_with_two_injections_per_burst(tmp_path):
     from feagi_embed.stimulus import StimulusError
     check_stimulus(m, plan, stim, 60, "toy")
     with pytest.raises(StimulusError, match="proven for 1 sensory value"):
-        check_stimulus(m, layout(m, narrow_v=True, v8=True), stim, 60, "toy")
+        check_stimulus(m, layout(m, narrow_v=True, v8=True, nonneg=True), stim, 60, "toy")
     out = build_and_run(m, stim, tmp_path, narrow_v=True, v8=True, injections=2, bursts=60,
                         state_every=1, sanitize=True)
     ref = Twin(m).run(60, stim, state_every=1)

@@ -94,9 +94,9 @@ def plan_for(model, budget: Budget, target: str = "c", *,
     """The plan of ``model`` that fits ``budget``, trying in order (C): all state static with
     int32 membrane potentials; the same with the largest buffers on the boot-time heap (boards
     with a heap region); 16-bit membrane potentials where :func:`narrow_v_proof` proves them
-    (static, then with the heap); then also in areas without charge accumulation (non-negative
-    sensory values there); then also 8-bit ones (sensory step at most 1.0). Each step asks more of
-    the inputs, so a board gets the first that fits. Returns the last plan tried when none
+    (static, then with the heap); then also 8-bit ones (sensory step at most 1.0); then the same
+    two also in areas without charge accumulation (non-negative sensory values there). Each step
+    asks more of the inputs, so a board gets the first that fits. Returns the last plan tried when none
     fits (:func:`check_fit` then explains why). MicroPython has one layout.
     ``precision="fp32"``: f32 constants and state (:func:`~.c.layout_c`), never narrowed.
     """
@@ -104,8 +104,8 @@ def plan_for(model, budget: Budget, target: str = "c", *,
         return layout(model, target, queue_len=queue_len, precision=precision)
     plan = None
     tried: list[int] = []
-    for narrow, nonneg, v8 in ((False, False, False), (True, False, False), (True, True, False),
-                               (True, True, True)):
+    for narrow, nonneg, v8 in ((False, False, False), (True, False, False), (True, False, True),
+                               (True, True, False), (True, True, True)):
         prev = plan
         plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, v8=v8, nonneg=nonneg,
                         precision=precision)

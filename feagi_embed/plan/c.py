@@ -307,9 +307,9 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
             sensory values injected there must then be multiples of the area's ``sensory_step``.
         nonneg: with ``narrow_v``, also narrow areas without charge accumulation whose static
             input is non-negative (their sensory values must then be >= 0).
-        v8: with ``narrow_v``, every packing the proofs allow: also store areas proven to fit
-            8 bits in uint8 (sensory step at most 1.0; :func:`~feagi_embed.plan.narrow.narrow_v_proof`
-            with widths (16, 8)), and ``nonneg``.
+        v8: with ``narrow_v``, also store areas proven to fit 8 bits in uint8 (sensory step at
+            most 1.0; :func:`~feagi_embed.plan.narrow.narrow_v_proof` with widths (16, 8)).
+            ``narrow_v``, ``nonneg`` and ``v8`` together: every packing the proofs allow.
         injections: with ``narrow_v``, the max-sensory injections per neuron per burst the proof
             budgets (constant ``sensory_budget_q`` = injections × q(max_sensory), the sum of
             positive values one neuron of a narrow area accepts in one burst).
@@ -324,7 +324,7 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
     """
     m = model
     fp32 = check_precision(precision) == "fp32"
-    proofs = (narrow_v_proof(m, (16, 8) if v8 else (16,), injections, nonneg or v8)
+    proofs = (narrow_v_proof(m, (16, 8) if v8 else (16,), injections, nonneg)
               if narrow_v and not fp32 else {})
     b = _Builder(m, fp32)
     off = _state_offsets(m, proofs, b.degen)
