@@ -170,10 +170,11 @@ FP32_CFLAGS = ("-ffp-contract=off",)
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
                    board: str = "board") -> None:
-    """Check that a stimulus only injects what the plan's 16-bit proofs cover.
+    """Check that a stimulus only injects what the plan's narrow-V proofs cover.
 
-    Areas with 16-bit membrane potentials (``plan.narrow_v``) accept sensory values that are
-    multiples of their ``sensory_step``, and at most ``max_sensory`` of positive injected input
+    Areas with 16- or 8-bit membrane potentials (``plan.narrow_v``) accept sensory values that
+    are multiples of their ``sensory_step`` (and >= 0 in areas without charge accumulation,
+    ``NarrowV.nonneg_sensory``), and at most ``max_sensory`` of positive injected input
     per neuron per burst (the budget of :func:`~feagi_embed.plan.narrow_v_proof`; several
     entries may inject into one voxel in one burst). The firmware refuses the same at run time
     (``FEAGI_ERR_VALUE``, ``FEAGI_ERR_BUDGET``).
@@ -191,7 +192,7 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
     keys = list(plan.per_area)
     narrow = {keys.index(k): proof for k, proof in plan.narrow_v.items()}
     max_sensory = float(model.max_sensory)
-    q_budget = model.max_sensory_q  # as narrow_v_proof budgets it
+    q_budget = int(plan.constants.get("sensory_budget_q", model.max_sensory_q))  # the proof's
     first = np.asarray(model.area_first, np.int64)
     src = stimulus.source
     rows = []  # per narrow-area positive injection: (burst, neuron, q value, entry index)
@@ -209,9 +210,14 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
         if qv & ((1 << proof.shift) - 1):
             raise StimulusError(
                 f"{src}: stimuli[{i}].value: got {e['value']!r}; expected a value on the area's "
-                f"grid: on {board} area {name} stores its membrane potential in 16 bits, so "
-                f"sensory values must be multiples of {proof.sensory_step:g} (at most "
+                f"grid: on {board} area {name} stores its membrane potential in {proof.bits} "
+                f"bits, so sensory values must be multiples of {proof.sensory_step:g} (at most "
                 f"{max_sensory:g})")
+        if qv < 0 and proof.nonneg_sensory:
+            raise StimulusError(
+                f"{src}: stimuli[{i}].value: got {e['value']!r}; expected a value >= 0: on "
+                f"{board} area {name} stores its membrane potential in {proof.bits} bits, proven "
+                "for non-negative input only (the area has no charge accumulation)")
         b0, b1 = e["bursts"][0], min(e["bursts"][1], bursts)
         if qv <= 0 or b1 < b0:
             continue
@@ -244,8 +250,10 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
         raise StimulusError(
             f"{src}: stimuli[{i}]: got {run[j] / (1 << f):g} of positive sensory input into voxel "
             f"{vox} of area {names[a] if a < len(names) else a} in burst {int(b[j])}; expected "
-            f"at most {max_sensory:g} per neuron per burst: on {board} that area stores its "
-            "membrane potential in 16 bits, proven for one sensory value per burst")
+            f"at most {q_budget / (1 << f):g} per neuron per burst: on {board} that area stores "
+            f"its membrane potential in {narrow[a].bits} bits, proven for "
+            f"{q_budget // model.max_sensory_q} sensory value(s) of at most {max_sensory:g} per "
+            "burst")
 
 
 def report(model: Model, board: Board, plan: Plan,
@@ -254,7 +262,9 @@ def report(model: Model, board: Board, plan: Plan,
     "available", …}}, "narrow_v", "arrays", "areas", "frac_bits", "precision",
     "synapse_rules"}`` (bytes, predicted). When the model needs the board's larger app
     partition, ``regions["flash"]`` also has ``partitions = "partitions.csv"``, ``default_app``
-    and ``code_estimate`` (bytes). ``link``: the two-way link's RAM by part
+    and ``code_estimate`` (bytes). Each area has its RAM bytes per neuron (``ram_per_neuron``)
+    and, for C plans, its ``packing``: how V, cc, cd and the accumulator are stored
+    (:func:`feagi_embed.plan.c.layout_c`). ``link``: the two-way link's RAM by part
     (:func:`feagi_embed.plan.link.link_ram`), counted in ``ram.used`` and listed as ``ram.link``
     and ``link``. ``synapse_rules``: per mapping rule its storage choice, bytes and estimated
     instructions per event (:meth:`feagi_embed.plan.procedural.Choice.to_json`)."""
@@ -282,7 +292,9 @@ def report(model: Model, board: Board, plan: Plan,
     fits = plan_fits(plan, reserve_link(bud, link_bytes) if link else bud)
     out = {"board": board.name, "fits": fits, "regions": regions,
            "narrow_v": js["narrow_v"], "arrays": arrays,
-           "areas": [dict(v, name=k) for k, v in js["areas"].items()],
+           "areas": [dict(v, name=k, ram_per_neuron=(v["ram"] / v["neurons"] if v["neurons"]
+                                                     else None))
+                     for k, v in js["areas"].items()],
            "frac_bits": model.frac_bits, "precision": plan_precision(plan),
            "synapse_rules": plan.synapse_rules}
     if link:

@@ -419,13 +419,15 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
 def _print_narrow_notes(narrow: dict[str, dict]) -> None:
     """Tell the user which areas keep 16-bit membrane potentials and what that asks of inputs
     (``narrow``: area → ``NarrowV.to_json()``, as in the report)."""
-    steps: dict[float, list[str]] = {}
+    steps: dict[tuple, list[str]] = {}
     for name, p in narrow.items():
-        steps.setdefault(p["sensory_step"], []).append(name)
-    for step, names in steps.items():
-        click.echo(f"note: 16-bit membrane potentials in {', '.join(names)}: sensory values "
-                   f"injected there must be multiples of {step:g} (feagi_inject returns "
-                   "FEAGI_ERR_VALUE otherwise)")
+        key = (p.get("bits", 16), p["sensory_step"], p.get("nonneg_sensory", False))
+        steps.setdefault(key, []).append(name)
+    for (bits, step, nonneg), names in steps.items():
+        click.echo(f"note: {bits}-bit membrane potentials in {', '.join(names)}: sensory values "
+                   f"injected there must be multiples of {step:g}"
+                   + (" and >= 0 (no charge accumulation)" if nonneg else "")
+                   + " (feagi_inject returns FEAGI_ERR_VALUE otherwise)")
 
 
 @main.command("report")
@@ -516,10 +518,14 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                 lt.add_row(part, f"{nb:,}")
             console().print(lt)
         a = Table(title="largest cortical areas", title_justify="left")
-        for col in ("area", "neurons", "ram", "flash") + (("ram measured", "flash measured") if measured else ()):
+        for col in (("area", "neurons", "ram", "ram B/neuron", "packing (V, cc, cd, acc)", "flash")
+                    + (("ram measured", "flash measured") if measured else ())):
             a.add_column(col, justify="right")
         for ar in sorted(rep["areas"], key=lambda x: -(x["ram"] + x["flash"]))[:12]:
-            row = [ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}", f"{ar['flash']:,}"]
+            pk = ar.get("packing", {})
+            row = [ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}",
+                   f"{ar['ram'] / ar['neurons']:.2f}" if ar["neurons"] else "-",
+                   ", ".join(pk.get(k, "?") for k in ("v", "cc", "cd", "acc")), f"{ar['flash']:,}"]
             if measured:
                 row += [f"{ar['ram_measured']:,}", f"{ar['flash_measured']:,}"]
             a.add_row(*row)
