@@ -60,8 +60,11 @@ class NumbaTwin:
 
     def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
         from .host.twin import Twin
+        from .streaming import run_stepped
 
-        tr = Twin(model, self.mode).run(bursts, stimulus or Stimulus(), state_every=state_every)
+        # through the streaming API (one step() per burst), as a closed-loop caller drives it
+        tr = run_stepped(Twin(model, self.mode), stimulus, bursts, state_every=state_every,
+                         real=self.mode == "float")
         if self.mode == "float":
             tr.detail = "bursts only (state is f32)" + ("" if model.report.get("lossless")
                                                         else "; model is lossy")
@@ -87,8 +90,10 @@ class GpuTwin:
     def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
         from .host.gpu import backends
 
-        tr = backends.twin_class(self.backend)(model).run(bursts, stimulus or Stimulus(),
-                                                         state_every=state_every)
+        from .streaming import run_stepped
+
+        tr = run_stepped(backends.twin_class(self.backend)(model), stimulus, bursts,
+                         state_every=state_every)
         tr.detail = backends.available(self.backend)[1]
         return tr
 
