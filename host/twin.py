@@ -583,7 +583,7 @@ class Twin:
             lprev=np.zeros(n + 1, np.uint32), lpcnt=np.zeros(P, np.int64),
             lrefl=np.zeros(n + 1, np.uint32), lrcnt=np.zeros(P, np.int64),
             lfired=np.zeros(n + 1, np.uint32), lfv=np.zeros(n + 1, vt),
-            lfcnt=np.zeros(P, np.int64))
+            lfcnt=np.zeros(P, np.int64), sc=np.zeros(n + 1, vt), ldense=np.zeros(P, np.uint8))
 
     def _numba_threads(self):
         """Context: numba's thread count set to ``min(threads, NUMBA_NUM_THREADS)``."""
@@ -632,7 +632,8 @@ class Twin:
                 b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
                       self._fq_len, p["fq_off"], p["bounds"], p["split"], p["sT"], p["skind"],
                       p["lcand"], p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"],
-                      p["lfired"], p["lfv"], p["lfcnt"])
+                      p["lfired"], p["lfv"], p["lfcnt"]) + self._make_row_plan() + (
+                          p["sc"], p["ldense"])
             b += (self._out_ids, self._out_v)
             self._static_args = static = (a, b, self.mode == "float")
         a, b, floating = static
