@@ -541,6 +541,7 @@ class Twin:
         self._out_ids = np.empty(cap, np.uint32)
         self._out_v = np.empty(cap, vt)
         self._static_args = None
+        self._tail = None
         self._step_ptr = np.zeros(2, np.int64)
         self._step_counts = np.zeros(1, np.int64)
         #: candidates + force-fires from which a burst of the single-thread kernel runs dense
@@ -637,12 +638,18 @@ class Twin:
             b += (self._out_ids, self._out_v)
             self._static_args = static = (a, b, self.mode == "float")
         a, b, floating = static
-        tail = ()
-        if self.threads == 1:
-            if self._row_plan is None:
-                self._row_plan = self._make_row_plan()
-            tail = self._row_plan + (self._cbits, np.int64(self.dense_min))
-        return (b0, step) + a + (ptr, nrn, val, kind) + b + (counts,) + tail + (floating,)
+        tail = self._tail
+        if tail is None or tail[0] != self.dense_min:
+            end = ()
+            if self.threads == 1:
+                if self._row_plan is None:
+                    self._row_plan = self._make_row_plan()
+                end = self._row_plan + (self._cbits, np.int64(self.dense_min))
+            self._tail = tail = (self.dense_min, end + (floating,),
+                                 b + (self._step_counts,) + end + (floating,))
+        if counts is self._step_counts:  # step(): one tuple less to build
+            return (b0, step) + a + (ptr, nrn, val, kind) + tail[2]
+        return (b0, step) + a + (ptr, nrn, val, kind) + b + (counts,) + tail[1]
 
     def _call(self, *args):
         """Call the kernel. numba's dispatch of a literal-specialised function re-types the call
