@@ -186,36 +186,6 @@ def runtime_contribution(w, psp, n, cap, floating):
         return mag if w >= 0 else -mag
 
 
-@nb.njit(cache=True, inline="always")
-def neuron_update(i, burst, v_in, acc_i, V, cd, cc, threshold, neuron_area, a_lim, a_k,
-                  a_exc_mode, a_exc_t, a_refr, a_snooze, a_cfl, a_mp_acc, floating):
-    """Steps 6b–g of one candidate ``i`` that is not refractory (docs/model.md §3): integrate,
-    fire window, consecutive fire limit, excitability, leak. Writes ``V[i]``, ``cc[i]`` and, on a
-    fire, ``cd[i]``. Returns ``(fired, V at fire)`` (the second is meaningless when not fired)."""
-    area = neuron_area[i]
-    v = integrate(v_in, acc_i, a_mp_acc[area], floating)
-    L = a_cfl[area]
-    in_window = threshold[i] <= v and v <= a_lim[area]
-    if in_window and cc[i] >= L:
-        cc[i] = 0
-        V[i] = v
-        return False, v
-    if in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
-        V[i] = 0
-        if cc[i] < 65535:
-            cc[i] += 1
-        if L != 0 and L != 65535 and cc[i] >= L:
-            r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
-            cd[i] = 65535 if r > 65535 else r
-        else:
-            cd[i] = a_refr[area]
-        return True, v
-    if L != 0 and L != 65535:
-        cc[i] = 0
-    V[i] = leak(v, a_k[area], floating)
-    return False, v
-
-
 # Long by design: one compiled kernel runs whole batches of bursts so that numba keeps the state
 # in registers/cache across phases; the per-rule arithmetic lives in the inline helpers above.
 @nb.njit(cache=True)
@@ -413,9 +383,27 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                 v = forced_v
                 if f & CAND:
                     if f & BLOCKED == 0:
-                        fired, v = neuron_update(i, burst, V[i], acc[i], V, cd, cc, threshold,
-                                                 neuron_area, a_lim, a_k, a_exc_mode, a_exc_t,
-                                                 a_refr, a_snooze, a_cfl, a_mp_acc, floating)
+                        area = neuron_area[i]
+                        v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+                        L = a_cfl[area]
+                        in_window = threshold[i] <= v and v <= a_lim[area]
+                        if in_window and cc[i] >= L:
+                            cc[i] = 0
+                            V[i] = v
+                        elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                            V[i] = 0
+                            if cc[i] < 65535:
+                                cc[i] += 1
+                            if L != 0 and L != 65535 and cc[i] >= L:
+                                r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                                cd[i] = 65535 if r > 65535 else r
+                            else:
+                                cd[i] = a_refr[area]
+                            fired = True
+                        else:
+                            if L != 0 and L != 65535:
+                                cc[i] = 0
+                            V[i] = leak(v, a_k[area], floating)
                         if fired and cd[i] > 0:
                             refl[refl_len[0]] = i
                             refl_len[0] += 1
@@ -433,10 +421,22 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                 i = cand[j]
                 if flag[i] & BLOCKED:
                     continue
-                fired, v = neuron_update(i, burst, V[i], acc[i], V, cd, cc, threshold,
-                                         neuron_area, a_lim, a_k, a_exc_mode, a_exc_t, a_refr,
-                                         a_snooze, a_cfl, a_mp_acc, floating)
-                if fired:
+                area = neuron_area[i]
+                v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+                L = a_cfl[area]
+                in_window = threshold[i] <= v and v <= a_lim[area]
+                if in_window and cc[i] >= L:
+                    cc[i] = 0
+                    V[i] = v
+                elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                    V[i] = 0
+                    if cc[i] < 65535:
+                        cc[i] += 1
+                    if L != 0 and L != 65535 and cc[i] >= L:
+                        r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                        cd[i] = 65535 if r > 65535 else r
+                    else:
+                        cd[i] = a_refr[area]
                     if cd[i] > 0:
                         refl[refl_len[0]] = i
                         refl_len[0] += 1
@@ -444,6 +444,10 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                     out_ids[n_out + n_fired] = i
                     out_v[n_out + n_fired] = v
                     n_fired += 1
+                else:
+                    if L != 0 and L != 65535:
+                        cc[i] = 0
+                    V[i] = leak(v, a_k[area], floating)
             for j in range(n_forced):
                 i = forced[j]
                 if flag[i] & FIRED == 0:
