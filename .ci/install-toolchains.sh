@@ -6,7 +6,7 @@
 set -euo pipefail
 PKGS=(
   gcc                                   # native target + host side of the simavr harness / QEMU plugin
-  gcc-arm-none-eabi qemu-system-arm     # stm32f4 (netduinoplus2 = STM32F405), rp2040 (size/Cortex-M0 class)
+  gcc-arm-none-eabi qemu-system-arm     # stm32f4 (netduinoplus2 = STM32F405), rp2040 (mps2-an385 running the M0+ build)
   gcc-riscv64-unknown-elf qemu-system-misc  # esp32c3 (rv32imc on qemu virt); qemu-system-misc also has xtensa
   gcc-xtensa-lx106                      # esp32/esp32s3 stand-in: lx106 on qemu-system-xtensa -M sim
   gcc-avr binutils-avr avr-libc simavr libsimavr-dev libelf-dev  # uno / mega2560 on libsimavr

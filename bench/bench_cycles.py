@@ -2,7 +2,9 @@
 
 Usage:
     python3 bench/bench_cycles.py [--bursts N] [--seed 1] [--only GENOME[:BOARD]] \
-        [--json-out bench/results/cycles_<date>.json]        (prints Markdown tables)
+        [--precision fixed|fp32|both] [--json-out bench/results/cycles_<date>.json]
+        (prints Markdown tables; ``--precision both`` measures each workload in fixed point and
+        in fp32, side by side in one run)
 
 Method:
 1. Exact cost of every burst. ``feagi-embed build`` writes the project for a genome and a stimulus;
@@ -56,7 +58,7 @@ from feagi_embed.host.twin import Twin
 
 from feagi_embed import __version__
 from feagi_embed.boards import load_board
-from feagi_embed.build import build_project
+from feagi_embed.build import FP32_CFLAGS, build_project
 from feagi_embed.trace import parse_protocol
 from feagi_embed.connectome import develop
 from feagi_embed.genome import load_genome
@@ -283,8 +285,11 @@ def fit(cost: np.ndarray, counts: dict[str, np.ndarray]) -> dict:
     return out
 
 
-def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=print) -> dict:
+def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=print,
+            precision: str = "fixed") -> dict:
     """Build and run one workload; return its exact per-burst costs and counts (module docstring).
+    ``precision="fp32"``: the firmware built with ``--precision fp32`` (checked against the f32
+    twin; the board's flags plus ``-ffp-contract=off``).
 
     Raises:
         RuntimeError: the firmware failed, or a burst digest differs from the numba twin.
@@ -292,12 +297,14 @@ def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=pri
     b = load_board(board)
     model = load_model(genome)
     stim = probe_stimulus(model, bursts, seed) if genome == PROBE else random_stimulus(model, bursts, seed)
-    tr = Twin(model).run(bursts, stim)
-    res = build_project(model, b, work / "proj", stimulus=stim, bursts=bursts, state_every=0)
+    tr = Twin(model, "float" if precision == "fp32" else "fixed").run(bursts, stim)
+    res = build_project(model, b, work / "proj", stimulus=stim, bursts=bursts, state_every=0,
+                        precision=precision)
     proj = res.out_dir
     lib = proj / "lib" / "feagi_runtime" / "src"
     br = build_elf(b, [proj / "src" / "feagi_model.c", BENCH_MAIN, lib], [proj / "include", lib],
-                   out_dir=work / "build", name="cycles")
+                   out_dir=work / "build", name="cycles",
+                   extra_cflags=FP32_CFLAGS if precision == "fp32" else ())
     mark = elf_symbols(br.elf)["feagi_hal_mark"].addr if b.emulator_kind == "qemu" else None
     t0 = time.perf_counter()
     run = run_elf(b, br.elf, timeout=600, mark=mark)
@@ -315,7 +322,7 @@ def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=pri
     counts = burst_counts(model, tr, stim, bursts, hole)
     log(f"{genome:26s} {board:9s} {run.metric_kind:12s} bursts={bursts} mean={cost.mean():,.0f} ({dt:.1f} s)")
     return {
-        "genome": genome, "board": board, "emulator": b.emulator_kind,
+        "genome": genome, "board": board, "precision": precision, "emulator": b.emulator_kind,
         "machine": str(b.emulator.get("machine", b.emulator.get("mcu", ""))), "cpu": b.emulator.get("cpu"),
         "metric": run.metric_kind, "cc": b.cc, "cflags": list(b.cflags), "compiler_command": list(br.command),
         "neurons": model.n_neurons, "synapses": model.n_synapses, "bursts": bursts, "seed": seed,
@@ -376,6 +383,11 @@ def fmt(x: float | None, se: float | None = None) -> str:
     return s + (f" ± {se:.1f}" if se is not None else "")
 
 
+def _prec(r: dict) -> str:
+    """Board-cell suffix of an fp32 row."""
+    return ", fp32" if r.get("precision") == "fp32" else ""
+
+
 def probe_table(rows: list[dict]) -> str:
     """Markdown table of the probe fits (one row per board)."""
     lines = [("| board (emulated core) | unit | bursts | **per synaptic event** | **per neuron update** | "
@@ -386,7 +398,7 @@ def probe_table(rows: list[dict]) -> str:
     for r in rows:
         f, c, se = r["fit"], r["fit"]["coef"], r["fit"]["stderr"]
         lines.append(
-            f"| {r['board']} ({CORE.get(r['board'], r['emulator'])}) | {r['metric']} | {r['bursts']} | "
+            f"| {r['board']}{_prec(r)} ({CORE.get(r['board'], r['emulator'])}) | {r['metric']} | {r['bursts']} | "
             f"**{fmt(c['syn_events'], se['syn_events'])}** | **{fmt(c['neuron_updates'], se['neuron_updates'])}** | "
             f"{fmt(c['fired'], se['fired'])} | {fmt(c['sources'], se['sources'])} | "
             f"{fmt(c['forced'], se['forced'])} | {fmt(c['injected'], se['injected'])} | "
@@ -404,7 +416,7 @@ def validation_table(rows: list[dict]) -> str:
     for r in rows:
         v = r["validation"]
         lines.append(
-            f"| {r['genome']} | {r['board']} | {r['metric']} | {r['neurons']:,} | {r['synapses']:,} | "
+            f"| {r['genome']} | {r['board']}{_prec(r)} | {r['metric']} | {r['neurons']:,} | {r['synapses']:,} | "
             f"{r['bursts']} | {r['totals']['syn_events']:,} | {r['totals']['neuron_updates']:,} | "
             f"{r['totals']['cost'] / r['bursts']:,.0f} | {fmt(v['intercept'])} | {v['r2']:.4f} | "
             f"{100 * v['median_rel_error']:.1f} % / {100 * v['p95_rel_error']:.1f} % | "
@@ -419,8 +431,11 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", action="append", default=[],
                     help="GENOME or GENOME:BOARD (repeatable; the probe always runs on the boards used)")
+    ap.add_argument("--precision", choices=["fixed", "fp32", "both"], default="fixed",
+                    help="firmware arithmetic (both: each workload in fixed point and in fp32)")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
+    precisions = ["fixed", "fp32"] if args.precision == "both" else [args.precision]
     todo = []
     for genome, boards, nb in WORKLOADS:
         for board in boards:
@@ -431,19 +446,21 @@ def main(argv=None) -> None:
     todo = [(PROBE, bd, args.bursts or WORKLOADS[0][2]) for bd in WORKLOADS[0][1]
             if bd in used and (PROBE, bd) not in {(g, x) for g, x, _ in todo}] + todo
     probes, rows, skipped = {}, [], []
+    todo = [(g, bd, nb, p) for g, bd, nb in todo for p in precisions]
     with tempfile.TemporaryDirectory(prefix="feagi-bench-cycles-") as td:
-        for i, (genome, board, nb) in enumerate(todo):
+        for i, (genome, board, nb, prec) in enumerate(todo):
             miss = missing_build_tools(board) + missing_run_tools(board)
             if miss:
                 skipped.append({"genome": genome, "board": board, "missing": miss})
                 print(f"skip {genome} on {board}: missing {miss}", file=sys.stderr)
                 continue
-            r = measure(genome, board, nb, args.seed, Path(td) / str(i), log=lambda m: print(m, file=sys.stderr))
+            r = measure(genome, board, nb, args.seed, Path(td) / str(i),
+                        log=lambda m: print(m, file=sys.stderr), precision=prec)
             if genome == PROBE:
                 r["fit"] = fit(np.array(r["per_burst_cost"]), {k: np.array(v) for k, v in r["counts"].items()})
-                probes[board] = r
+                probes[(board, prec)] = r
             else:
-                r["validation"] = validate(r, probes[board]["fit"])
+                r["validation"] = validate(r, probes[(board, prec)]["fit"])
                 rows.append(r)
     print(probe_table(list(probes.values())))
     print()
@@ -455,7 +472,7 @@ def main(argv=None) -> None:
                 "git": git, "feagi_embed": __version__, "host": platform.platform(),
                 "qemu": subprocess.run(["qemu-system-arm", "--version"], capture_output=True, text=True,
                                        check=False).stdout.splitlines()[:1],
-                "compilers": compiler_versions({r["board"] for r in rows} | set(probes)),
+                "compilers": compiler_versions({r["board"] for r in rows} | {bd for bd, _ in probes}),
                 "command": " ".join(["python3", "bench/bench_cycles.py", *(argv or sys.argv[1:])])}
         text = json.dumps({"meta": meta, "probes": list(probes.values()), "rows": rows, "skipped": skipped},
                           indent=1)

@@ -3,7 +3,8 @@
 # NVIDIA Vulkan driver), then bench/bench_gpu.py. Run from a folder holding this repository's
 # feagi_embed/ (with host/ copied to feagi_embed/host), tests/ and bench/ as .gpuwork/, the wheels
 # wgpu, rendercanvas, cffi, pycparser, pyelftools in .whl/ and the Vulkan loader's .deb in .gl/.
-# Writes logs and the JSON under $OUT.
+# Writes logs and the JSON under $OUT. TESTS (default tests/test_gpu_twin.py) names the test files;
+# SKIP_TESTS=1 / SKIP_BENCH=1 leave a part out; extra arguments go to pytest.
 set -o pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -22,7 +23,7 @@ cd .gpuwork
   python3 -c "from feagi_embed.host.gpu import backends; print(backends.available('cuda')); print(backends.available('wgpu'))"; } 2>&1 | tee "$OUT/device.txt"
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   FEAGI_EMBED_REQUIRE_CUDA=1 FEAGI_EMBED_REQUIRE_WGPU=1 timeout "${TEST_TIMEOUT:-300}" \
-    python3 -m pytest -q -p no:cacheprovider tests/test_gpu_twin.py "$@" 2>&1 | tee "$OUT/tests.log" | tail -15
+    python3 -m pytest -q -p no:cacheprovider ${TESTS:-tests/test_gpu_twin.py} "$@" 2>&1 | tee "$OUT/tests.log" | tail -15
 fi
 if [ "${SKIP_BENCH:-0}" != 1 ]; then
   timeout "${BENCH_TIMEOUT:-280}" python3 bench/bench_gpu.py --synthetic ${BENCH_ARGS:-} \

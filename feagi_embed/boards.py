@@ -23,7 +23,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from feagi_embed.errors import FeagiEmbedError
 
 ARCHITECTURES = ("xtensa", "riscv", "arm", "avr", "native", "wasm32")
-REGION_KINDS = ("flash", "ram", "heap")
+REGION_KINDS = ("flash", "ram", "heap", "psram")
 EMULATOR_KINDS = ("qemu", "simavr", "node", "none")
 HALS = ("native", "cortexm", "riscv_virt", "xtensa_lx106", "avr", "wasm")
 
@@ -59,7 +59,8 @@ class UnknownBoardError(BoardError):
 
 @dataclass(frozen=True)
 class Region:
-    """One memory region of a board budget (``kind``: flash, ram or heap).
+    """One memory region of a board budget (``kind``: flash, ram, heap or psram: external RAM
+    that boot-time allocations take, ESP32-S3 PSRAM through ``heap_caps_malloc(MALLOC_CAP_SPIRAM)``).
 
     Attributes:
         bytes: size of the region.
@@ -107,6 +108,12 @@ class Board:
             mcu, memory map).
         micropython: the ``[micropython]`` table (``port``, ``heap_bytes``, ``heap_source``, ``arch``).
         path: the file it was read from.
+        pio_options: ``[platformio.options]``: extra ``key = value`` lines of the PlatformIO
+            environment (e.g. ``board_build.arduino.memory_type`` of a PSRAM module);
+            ``pio_build_flags`` (``platformio.build_flags``) extra ``build_flags`` lines.
+        partitions: ``[partitions]``: the larger app partition a build may select when the
+            model's flash need exceeds the default one (``app_bytes``, ``csv`` rows, ``source``;
+            empty: none), :func:`feagi_embed.plan.budgets.budget_for`.
     """
 
     name: str
@@ -130,6 +137,9 @@ class Board:
     emulator: Mapping[str, Any]
     micropython: Mapping[str, Any]
     path: Path = field(compare=False)
+    pio_options: Mapping[str, str] = field(default_factory=dict)
+    pio_build_flags: tuple[str, ...] = ()
+    partitions: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def emulator_kind(self) -> str:
@@ -192,7 +202,7 @@ def _parse(path: Path) -> Board:
         if not isinstance(rdata, Mapping):
             raise BoardError(file, f"regions.{rname}", rdata, "a table with bytes and kind")
         kind = r.choice(f"regions.{rname}.kind", REGION_KINDS)
-        size = r.positive(f"regions.{rname}.bytes", allow_zero=(kind == "heap"))
+        size = r.positive(f"regions.{rname}.bytes", allow_zero=(kind in ("heap", "psram")))
         reserve = r.get(f"regions.{rname}.reserve", int, "bytes (an integer >= 0)", 0)
         if reserve < 0 or reserve > size:
             raise BoardError(file, f"regions.{rname}.reserve", reserve,
@@ -223,6 +233,19 @@ def _parse(path: Path) -> Board:
     cflags = r.get("build.cflags", list, "a list of compiler flags")
     if not all(isinstance(f, str) for f in cflags):
         raise BoardError(file, "build.cflags", cflags, "a list of strings")
+    options = dict(r.get("platformio.options", dict, "a [platformio.options] table", {}))
+    for k, v in options.items():
+        if not isinstance(v, str):
+            raise BoardError(file, f"platformio.options.{k}", v, "a string (the value of that "
+                             "platformio.ini line)")
+    pio_flags = r.get("platformio.build_flags", list, "a list of build flags", [])
+    if not all(isinstance(f, str) for f in pio_flags):
+        raise BoardError(file, "platformio.build_flags", pio_flags, "a list of strings")
+    partitions = dict(r.get("partitions", dict, "a [partitions] table", {}))
+    if partitions:
+        r.positive("partitions.app_bytes")
+        r.get("partitions.csv", str, "the partition table rows (ESP-IDF CSV)")
+        r.get("partitions.source", str, "where the partition layout comes from")
     mp = dict(r.get("micropython", dict, "a [micropython] table"))
     r.get("micropython.port", str, "a MicroPython port name or \"none\"")
     r.positive("micropython.heap_bytes", allow_zero=True)
@@ -250,6 +273,9 @@ def _parse(path: Path) -> Board:
         emulator=emulator,
         micropython=mp,
         path=path,
+        pio_options=options,
+        pio_build_flags=tuple(pio_flags),
+        partitions=partitions,
     )
 
 

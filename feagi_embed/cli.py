@@ -57,6 +57,22 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
+def precision_option(f):
+    """``--precision fixed|fp32`` (FEAGI's engine flag name; docs/model.md §7)."""
+    return click.option(
+        "--precision", type=click.Choice(["fixed", "fp32"]), default="fixed", show_default=True,
+        help="fixed: the fixed-point model (lossless for on-grid genomes and inputs); fp32: IEEE "
+             "single precision in FEAGI's operation order (bit-exact with the engine for any "
+             "sensory value).")(f)
+
+
+def _fp32_c_only(precision: str, what: str) -> None:
+    """Refuse ``--precision fp32`` where only fixed point is implemented."""
+    if precision == "fp32":
+        raise click.UsageError(f"--precision fp32: {what} implements fixed point only "
+                               "(fp32: the numba, CUDA and WGPU twins, the C firmware and MicroPython)")
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="feagi-embed")
 def main() -> None:
@@ -98,6 +114,43 @@ def _load_stimulus(path: str, strict: bool):
     return stim
 
 
+def _warn_lossy_input(model, stim, source: str, strict: bool, precision: str = "fixed") -> None:
+    """Warn (``--strict``: error, exit 2) when injected values are off the fixed-point input grid
+    (:func:`feagi_embed.stimulus.lossy_input_warnings`); nothing to say in fp32 precision."""
+    from .stimulus import lossy_input_warnings
+
+    if stim is None or precision == "fp32":
+        return
+    for w in lossy_input_warnings(stim, model, strict=strict, what=source):
+        click.echo(f"warning: {source}: {w}", err=True)
+
+
+def _warn_lossy_frames(model, strict: bool, precision: str = "fixed") -> None:
+    """Warn (``--strict``: error) when the build ships the camera-frame coder for vision areas:
+    its potentials pixel/255 are off the fixed-point grid
+    (:func:`feagi_embed.io.coders.pixel_grid_loss`); nothing to say in fp32 precision."""
+    from .io.coders import pixel_grid_loss
+    from .plan import FRAME_UNITS
+
+    if precision == "fp32":
+        return
+    a = model.areas
+    frames = [a.label(i) for i in range(len(a))
+              if a.kinds[i] == "ipu" and a.io_units[i] in FRAME_UNITS]
+    loss = pixel_grid_loss(model.frac_bits) if frames else None
+    if loss is None:
+        return
+    p, real, grid = loss
+    msg = (f"camera areas {', '.join(frames[:4])}{' …' if len(frames) > 4 else ''}: "
+           f"feagi_io_encode_frame injects pixel/255, off the fixed-point input grid (pixel {p}: "
+           f"{real!r} becomes {grid!r}); FEAGI adds the f32 value, so firing can differ: use "
+           "--precision fp32 for engine-exact camera input [lossy-input]")
+    if strict:
+        from .io.pinmap import IoMapError
+        raise IoMapError(f"no warnings in --strict mode ({msg})")
+    click.echo(f"warning: {msg}", err=True)
+
+
 def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
     from .connectome import develop
     from .genome import load_genome
@@ -114,8 +167,12 @@ def _load_model(genome: str | None, strict: bool, frac_bits: int | None):
 @click.option("--frac-bits", type=int, default=None, help="Force F (checked for overflow).")
 @click.option("--json", "as_json", is_flag=True, help="Print the quantization report as JSON.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
-    """Quantize GENOME to the fixed-point model and print the quantization report."""
+@precision_option
+def quantize_cmd(genome, out, frac_bits, as_json, strict, precision="fixed") -> None:
+    """Quantize GENOME to the fixed-point model and print the quantization report.
+
+    With --precision fp32 the report still shows the fixed-point grid, and says that fp32
+    targets compute with the genome's f32 values unchanged (nothing is rounded to the grid)."""
     from rich.table import Table
 
     from .quantize import report_rows
@@ -124,6 +181,8 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
     if out:
         model.save(out)
     rep = model.report
+    if precision == "fp32":
+        rep = dict(rep, precision="fp32")
     if as_json:
         json.dump(rep, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -136,6 +195,14 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
     for row in report_rows(rep):
         t.add_row(*row)
     console().print(t)
+    grid = rep["input_grid"]
+    click.echo(f"input grid: step 2^-{grid['frac_bits']} = {grid['step']:g}, range "
+               f"{grid['range'][0]:g}…{grid['range'][1]:g} (sensory values off this grid are "
+               "rounded; --precision fp32 adds them as FEAGI does)")
+    if precision == "fp32":
+        click.echo("precision fp32: targets compute with the f32 values FEAGI uses (thresholds, "
+                   "limits, 1-leak, contributions as above before rounding); the fixed-point "
+                   "columns do not apply")
     if out:
         click.echo(f"model written to {out}")
 
@@ -157,9 +224,12 @@ def quantize_cmd(genome, out, frac_bits, as_json, strict) -> None:
 @click.option("--npz", "npz_path", type=click.Path(dir_okay=False),
               help="Write the trace as binary .npz (ids, counts, V at fire, digests).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@precision_option
 def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bits, as_json,
-            strict, npz_path=None) -> None:
-    """Run GENOME for N bursts on the host twin; print fired counts per area and digests."""
+            strict, npz_path=None, precision="fixed") -> None:
+    """Run GENOME for N bursts on the host twin; print fired counts per area and digests.
+
+    --precision fp32 runs the f32 twin (FEAGI's arithmetic; state digests hash f32 bits)."""
     from rich.progress import Progress
     from rich.table import Table
 
@@ -175,7 +245,9 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     backend = backends.resolve(backend)  # FeagiEmbedError (exit 2) when it cannot run here
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(stimulus_file, strict) if stimulus_file else Stimulus()
-    twin = Twin(model) if backend == "numba" else backends.twin_class(backend)(model)
+    _warn_lossy_input(model, stim, stimulus_file, strict, precision)
+    mode = "float" if precision == "fp32" else "fixed"
+    twin = Twin(model, mode) if backend == "numba" else backends.twin_class(backend)(model, mode)
     trace = Trace()
     chunk = max(1, state_every or 100)
     # --json alone streams each chunk out (one buffered write per MiB) and keeps only digests
@@ -204,8 +276,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
         return
     rep = trace_report(model, trace)
     names = model.areas.genome_ids
-    t = Table(title=f"{bursts} bursts, Q{31 - model.frac_bits}.{model.frac_bits}",
-              title_justify="left")
+    arith = "fp32" if precision == "fp32" else f"Q{31 - model.frac_bits}.{model.frac_bits}"
+    t = Table(title=f"{bursts} bursts, {arith}", title_justify="left")
     for col in ("burst", "fired", "per area", "digest", "state"):
         t.add_column(col)
     for b in rep["bursts"]:
@@ -215,7 +287,8 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                   rep["state_digests"].get(str(b["burst"]), ""))
     console().print(t)
     click.echo(f"final digest {rep['final_digest']}  ({len(names)} areas, "
-               f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses; {backend} twin)")
+               f"{model.n_neurons:,} neurons, {model.n_synapses:,} synapses; {backend} twin"
+               f"{', fp32' if precision == 'fp32' else ''})")
     if raster:
         click.echo(f"raster written to {raster}")
 
@@ -243,9 +316,15 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
               help="Write into a folder made for another genome or board (your files are kept).")
 @click.option("--io", "io_map", type=click.Path(exists=True, dir_okay=False), default=None,
               help="io map (TOML) binding pins to cortical areas: generates the sensor/motor "
-                   "glue (docs/io.md).")
+                   "glue (docs/io.md): Arduino C, or with --lang micropython feagi_io_glue.py "
+                   "on machine.ADC/Pin/PWM.")
+@click.option("--link", is_flag=True,
+              help="Build the two-way serial link in: the Arduino sketch serves it on Serial "
+                   "(host-driven bursts, sensor values in, motor values out; docs/link.md) "
+                   "instead of running the test schedule. Its ~1.1 KB of RAM is counted.")
+@precision_option
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang, queue_len, force, io_map) -> None:
+              lang, queue_len, force, io_map, link, precision="fixed") -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -259,22 +338,28 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     b = load_board(board)
     model = _load_model(genome, strict, frac_bits)
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
+    _warn_lossy_input(model, stim, test_stimulus, strict, precision)
     name = os.path.splitext(os.path.basename(resolve_genome_path(genome)))[0]
-    if io_map is not None and lang != "c":
-        raise click.UsageError("--io generates Arduino-framework C glue; use --lang c")
+    if io_map is not None and b.architecture == "wasm32":
+        raise click.UsageError("--io binds a board's pins; --board wasm has none")
+    if link and (lang != "c" or b.architecture == "wasm32"):
+        raise click.UsageError("--link builds the serial link into C firmware for a board "
+                               "(not --lang micropython, not --board wasm)")
     if lang == "micropython":
         from .build import build_micropython
         if do_compile:
             raise click.UsageError("--compile builds C firmware; MicroPython packages are "
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
-                                 bursts=bursts, queue_len=queue_len)
+                                 bursts=bursts, queue_len=queue_len, io_map=io_map,
+                                 precision=precision)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
         return
     if b.architecture == "wasm32":  # a static page: the runtime in wasm32 + HTML/JS (feagi_embed.web)
         from .web import build_site
+        _fp32_c_only(precision, "the wasm page")
         if lang != "c" or do_compile:
             raise click.UsageError("--board wasm builds the C runtime into a page (no --lang "
                                    "micropython, no --compile: it is compiled already)")
@@ -282,10 +367,22 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
         click.echo(f"wrote {site.out_dir}/: feagi.wasm {site.wasm_bytes:,} B + page "
                    f"({len(site.files)} files); preview with `feagi-embed serve {site.out_dir}`")
         return
+    if io_map is not None:
+        _warn_lossy_frames(model, strict, precision)
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
-                        queue_len=queue_len, force=force, io_map=io_map)
-    heap = f" + {res.plan.heap_bytes:,} B heap at boot" if res.plan.heap else ""
-    click.echo(f"wrote {res.out_dir}/ for {b.name}: flash {res.plan.flash_bytes:,} B, "
+                        queue_len=queue_len, force=force, io_map=io_map, link=link,
+                        precision=precision)
+    from .plan import budget_for
+    bud = budget_for(b)
+    heap = (f" + {res.plan.heap_bytes:,} B {'PSRAM' if bud.psram else 'heap'} at boot"
+            if res.plan.heap else "")
+    if link:
+        heap += f" + {sum(res.link_ram.values()):,} B static for the link"
+    if bud.needs_partitions(res.plan.flash_bytes):
+        heap += (f"; partitions.csv: factory app partition of {b.partitions['app_bytes']:,} B "
+                 f"(constants + ~{bud.flash_code:,} B code exceed the default {bud.flash:,} B)")
+    fp = " (fp32)" if precision == "fp32" else ""
+    click.echo(f"wrote {res.out_dir}/ for {b.name}{fp}: flash {res.plan.flash_bytes:,} B, "
                f"RAM {res.plan.static_bytes:,} B static{heap} ({len(res.files)} files; "
                "`make run` builds it with the local cross toolchain and runs it in the emulator)")
     if do_compile:
@@ -328,7 +425,11 @@ def _print_narrow_notes(narrow: dict[str, dict]) -> None:
               help="The stimulus the firmware was built with (sizes the input queue as `build` does).")
 @click.option("--bursts", type=click.IntRange(1), default=None,
               help="Bursts of the test main (as given to `build`).")
-def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts) -> None:
+@click.option("--link", is_flag=True,
+              help="Count the two-way link's RAM (as `build --link`; predicted only).")
+@precision_option
+def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts,
+               link, precision="fixed") -> None:
     """Memory report of GENOME on a board: bytes per region and per cortical area.
 
     Predicted from the capacity plan; with --elf or --compile also measured from the ELF
@@ -349,16 +450,24 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     if elf_path and do_compile:
         raise click.UsageError("give either --elf or --compile, not both")
     stim = _load_stimulus(test_stimulus, strict) if test_stimulus else None
+    if link and (elf_path or do_compile):
+        raise click.UsageError("--link reports the predicted link RAM; give it without --elf / --compile")
+    from .plan.link import link_ram
+
+    lparts = link_ram(model) if link else None
+    lbytes = sum((lparts or {}).values())
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
-        plan = c_plan(model, b, s, test_bursts(s, bursts))
+        plan = c_plan(model, b, s, test_bursts(s, bursts), precision=precision,
+                      link_bytes=lbytes)
     else:
-        plan = c_plan(model, b)
-    rep = report(model, b, plan)
+        plan = c_plan(model, b, precision=precision, link_bytes=lbytes)
+    rep = report(model, b, plan, link=lparts)
     if rep["fits"] and (elf_path or do_compile):
         if do_compile:
             with tempfile.TemporaryDirectory(prefix="feagi-report-") as tmp:
-                res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts)
+                res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts,
+                                    precision=precision)
                 elf = compile_project(res.out_dir, b, Path(tmp) / "build")
                 merge_into_report(rep, measured_memory(res.plan, elf))
                 rep["elf"]["path"] = None  # built in a temporary folder
@@ -368,8 +477,8 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
         json.dump(rep, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        t = Table(title=f"{b.name}: {'fits' if rep['fits'] else 'DOES NOT FIT'}",
-                  title_justify="left")
+        t = Table(title=f"{b.name} ({rep['precision']}): "
+                        f"{'fits' if rep['fits'] else 'DOES NOT FIT'}", title_justify="left")
         measured = "elf" in rep
         cols = ("region", "used", "available", "missing")
         if measured:
@@ -382,6 +491,13 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                 row += [f"{v['measured_arrays']:,}", f"{v['measured']:,}", f"{v['runtime_overhead']:,}"]
             t.add_row(*row)
         console().print(t)
+        if rep.get("link"):
+            lt = Table(title="two-way link (static RAM, counted in ram)", title_justify="left")
+            lt.add_column("part")
+            lt.add_column("bytes", justify="right")
+            for part, nb in rep["link"].items():
+                lt.add_row(part, f"{nb:,}")
+            console().print(lt)
         a = Table(title="largest cortical areas", title_justify="left")
         for col in ("area", "neurons", "ram", "flash") + (("ram measured", "flash measured") if measured else ()):
             a.add_column(col, justify="right")
@@ -401,6 +517,11 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                 arr.add_row(x["name"], x["region"], x["ctype"], f"{x['bytes']:,}", f"{x['measured']:,}", status)
             console().print(arr)
         _print_narrow_notes(rep.get("narrow_v", {}))
+        fl = rep["regions"]["flash"]
+        if fl.get("partitions"):
+            click.echo(f"flash: constants + ~{fl['code_estimate']:,} B code exceed the default app "
+                       f"partition ({fl['default_app']:,} B): `build` writes partitions.csv with "
+                       f"one factory app partition ({fl['available']:,} B for constants)")
     if not rep["fits"]:
         sys.exit(2)
 
@@ -424,13 +545,17 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
 @click.option("--baud", type=int, default=115200, show_default=True, help="Baud rate of --port.")
 @click.option("--log", "log_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Check a real board's captured serial output (a file) instead.")
+@precision_option
 def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed, port, baud,
-               log_file) -> None:
+               log_file, precision="fixed") -> None:
     """Run GENOME on the twin and every target available here; compare every digest.
 
     Without --stimulus a seeded random stimulus drives the input areas (force-fires and integer
     injections), so that synapses carry spikes; a run in which only the power neuron fires is
     reported as proving little.
+
+    --precision fp32: the reference is the f32 twin (state digests over f32 bits) and the C
+    firmware is built with FEAGI_PRECISION_FP32 (native and the board's emulator).
     """
     import tempfile
 
@@ -439,7 +564,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     from rich.markup import escape
 
     from .boards import load_board
-    from .executors import default_executors
+    from .executors import default_executors, reference_for
     from .stimulus import Stimulus
     from .trace import describe_divergence
     from .verify import any_divergence, verify
@@ -448,6 +573,7 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     model = _load_model(genome, strict, None)
     if stimulus_file:
         stim = _load_stimulus(stimulus_file, strict)
+        _warn_lossy_input(model, stim, stimulus_file, strict, precision)
     elif port or log_file:  # the board ran the schedule it was built with: none given, none used
         stim = Stimulus()
     else:
@@ -461,9 +587,10 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
             from .executors import DeviceLog, SerialDevice
             devices = [DeviceLog(log_file)] if log_file else []
             devices += [SerialDevice(port, baud)] if port else []
-            rows = verify(model, devices, stim, bursts)
+            rows = verify(model, devices, stim, bursts, reference=reference_for(precision))
         else:
-            rows = verify(model, default_executors(b, lang, tmp), stim, bursts)
+            rows = verify(model, default_executors(b, lang, tmp, precision), stim, bursts,
+                          reference=reference_for(precision))
     if rows[0]["activity"]["fired_without_power"] == 0:
         click.echo("warning: nothing but the power neuron fired: this run does not exercise "
                    "synapses (give a --stimulus that drives the input areas)", err=True)
@@ -471,7 +598,8 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
         json.dump({"targets": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        t = Table(title=f"verify {b.name}, {bursts} bursts", title_justify="left")
+        fp = ", fp32" if precision == "fp32" else ""
+        t = Table(title=f"verify {b.name}, {bursts} bursts{fp}", title_justify="left")
         for col in ("target", "bursts", "digests equal?", "first divergence", "detail"):
             t.add_column(col)
         for r in rows:

@@ -46,14 +46,18 @@ class Executor(Protocol):
 
 class NumbaTwin:
     """The numba twin on the CPU: ``"fixed"`` (the reference every target must equal) or
-    ``"float"`` (FEAGI's f32 arithmetic; bursts comparable, state is f32)."""
+    ``"float"`` (FEAGI's f32 arithmetic; bursts comparable, state is f32).
+
+    ``reference=True`` with ``"float"``: the reference of ``--precision fp32`` (its state digests
+    hash the f32 bits of V, which every fp32 target must equal; :func:`verify` compares them)."""
 
     can_trace_ids = True
 
-    def __init__(self, mode: str = "fixed"):
+    def __init__(self, mode: str = "fixed", reference: bool = False):
         self.mode = mode
         self.name = "twin (numba, fixed point)" if mode == "fixed" else "twin (numba, f32 reference)"
-        self.compares_state = mode == "fixed"
+        self.compares_state = mode == "fixed" or reference
+        self.reference = reference
 
     def available(self) -> str | None:
         return None
@@ -65,21 +69,26 @@ class NumbaTwin:
         # through the streaming API (one step() per burst), as a closed-loop caller drives it
         tr = run_stepped(Twin(model, self.mode), stimulus, bursts, state_every=state_every,
                          real=self.mode == "float")
-        if self.mode == "float":
+        if self.mode == "float" and not self.reference:
             tr.detail = "bursts only (state is f32)" + ("" if model.report.get("lossless")
                                                         else "; model is lossy")
         return tr
 
 
 class GpuTwin:
-    """A GPU twin (``backend``: ``"cuda"`` through cupy, ``"wgpu"`` through wgpu-py)."""
+    """A GPU twin (``backend``: ``"cuda"`` through cupy, ``"wgpu"`` through wgpu-py) at
+    ``precision`` ``"fixed"`` or ``"fp32"`` (the twin's ``"float"`` mode: equal to the f32 numba
+    reference including state digests; what WGPU promises there: ``docs/gpu.md``)."""
 
     compares_state = True
     can_trace_ids = True
 
-    def __init__(self, backend: str):
+    def __init__(self, backend: str, precision: str = "fixed"):
+        if precision not in ("fixed", "fp32"):
+            raise ValueError(f"precision {precision!r}: expected 'fixed' or 'fp32'")
         self.backend = backend
-        self.name = f"twin ({backend}, fixed point)"
+        self.precision = precision
+        self.name = f"twin ({backend}, {'fixed point' if precision == 'fixed' else 'fp32'})"
 
     def available(self) -> str | None:
         from .host.gpu import backends
@@ -92,8 +101,9 @@ class GpuTwin:
 
         from .streaming import run_stepped
 
-        tr = run_stepped(backends.twin_class(self.backend)(model), stimulus, bursts,
-                         state_every=state_every)
+        mode = "float" if self.precision == "fp32" else "fixed"
+        tr = run_stepped(backends.twin_class(self.backend)(model, mode), stimulus, bursts,
+                         state_every=state_every, real=mode == "float")
         tr.detail = backends.available(self.backend)[1]
         return tr
 
@@ -106,12 +116,19 @@ class Firmware:
     can_trace_ids = True
 
     def __init__(self, plan_board: Board | str, target: Board | str = "native",
-                 work_dir: str | Path | None = None):
+                 work_dir: str | Path | None = None, precision: str = "fixed"):
+        from .plan import check_precision
+
         self.plan_board = plan_board if isinstance(plan_board, Board) else load_board(plan_board)
         self.target = target if isinstance(target, Board) else load_board(target)
         self.work_dir = Path(work_dir) if work_dir else None
+        self.precision = check_precision(precision)
+        #: extra compiler flags (e.g. ``-fsanitize=address,undefined`` for the native target)
+        self.extra_cflags: tuple[str, ...] = ()
         t = self.target
         self.name = f"{t.name} ({t.emulator_kind if t.architecture != 'native' else 'host gcc'})"
+        if self.precision == "fp32":
+            self.name += ", fp32"
 
     def available(self) -> str | None:
         from .targets import missing_build_tools, missing_run_tools
@@ -125,18 +142,20 @@ class Firmware:
                              self.work_dir or Path(tmp))
 
     def _run(self, model, stimulus, bursts, state_every, trace_ids, work: Path) -> Trace:
-        from .build import build_project
+        from .build import FP32_CFLAGS, build_project
         from .targets import run_on_target
 
-        tag = f"{self.target.name}{'-ids' if trace_ids else ''}"
+        tag = f"{self.target.name}{'-ids' if trace_ids else ''}-{self.precision}"
         # the work folder is the executor's own: regenerate whatever model was built there last
         proj = build_project(model, self.plan_board, work / f"project-{tag}", stimulus=stimulus,
-                             bursts=bursts, state_every=state_every, force=True).out_dir
+                             bursts=bursts, state_every=state_every, force=True,
+                             precision=self.precision).out_dir
         srcs = [proj / "src", proj / "lib" / "feagi_runtime" / "src"]
         incs = [proj / "include", proj / "lib" / "feagi_runtime" / "src"]
+        flags = (FP32_CFLAGS if self.precision == "fp32" else ()) + tuple(self.extra_cflags)
         r = run_on_target(self.target, srcs, incs,
                           defines={"FEAGI_TRACE_IDS": None} if trace_ids else None,
-                          out_dir=work / f"build-{tag}", timeout=600)
+                          out_dir=work / f"build-{tag}", timeout=600, extra_cflags=flags)
         return trace_from_protocol(r.stdout, f"{r.metric_kind}: {r.metric:,}" if r.metric else "")
 
 
@@ -149,9 +168,14 @@ class MicroPython:
     LABELS = {"wasm": "micropython wasm (pure Python, Node)",
               "unix": "micropython unix (viper, x64)"}
 
-    def __init__(self, port: str):
+    def __init__(self, port: str, precision: str = "fixed"):
+        from .plan import check_precision
+
         self.port = port
+        self.precision = check_precision(precision)
         self.name = self.LABELS[port]
+        if self.precision == "fp32":  # the pure-Python engine, rounding every result to f32
+            self.name = f"micropython {port} (fp32, pure Python{', Node' if port == 'wasm' else ''})"
 
     def available(self) -> str | None:
         from .targets.micropython import missing_mpy_tools
@@ -166,7 +190,7 @@ class MicroPython:
         with tempfile.TemporaryDirectory(prefix="feagi-mpy-") as tmp:
             pkg = Path(tmp) / "micropython"
             build_micropython(model, None, pkg, stimulus=stimulus or Stimulus(), bursts=bursts,
-                              state_every=state_every)
+                              state_every=state_every, precision=self.precision)
             r = (run_wasm if self.port == "wasm" else run_unix)(pkg)
         detail = f"{r.seconds:.2f} s" if r.returncode == 0 else \
             f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:] or ''}"
@@ -246,11 +270,29 @@ class SerialDevice:
         return trace_from_protocol(text, f"{len(text.splitlines())} lines from {self.port}")
 
 
-def default_executors(board: Board, lang: str = "c",
-                      work_dir: str | Path | None = None) -> list[Executor]:
+def reference_for(precision: str = "fixed") -> Executor:
+    """The reference of ``verify`` at ``precision``: the fixed-point twin, or (``"fp32"``) the f32
+    twin with state digests (f32 bits of V)."""
+    return NumbaTwin("float", reference=True) if precision == "fp32" else NumbaTwin("fixed")
+
+
+def default_executors(board: Board, lang: str = "c", work_dir: str | Path | None = None,
+                      precision: str = "fixed") -> list[Executor]:
     """What ``feagi-embed verify --board B --lang L`` runs besides the reference: the f32
     reference, the GPU twins and the firmware (native and the board's emulator) for ``c``; the
-    MicroPython ports for ``micropython``; all of them for ``all``."""
+    MicroPython ports for ``micropython``; all of them for ``all``. ``precision="fp32"`` (C only):
+    the firmware built in fp32, native and on the board's emulator (the reference is then the
+    f32 twin, :func:`reference_for`)."""
+    if precision == "fp32":
+        out_fp: list[Executor] = []
+        if lang in ("c", "all"):
+            out_fp += [GpuTwin("cuda", "fp32"), GpuTwin("wgpu", "fp32"),
+                       Firmware(board, "native", work_dir, precision="fp32")]
+            if board.name != "native":
+                out_fp.append(Firmware(board, board, work_dir, precision="fp32"))
+        if lang in ("micropython", "all"):
+            out_fp += [MicroPython("wasm", "fp32"), MicroPython("unix", "fp32")]
+        return out_fp
     out: list[Executor] = []
     if lang in ("c", "all"):
         out += [NumbaTwin("float"), GpuTwin("cuda"), GpuTwin("wgpu"),

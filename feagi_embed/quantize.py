@@ -271,8 +271,12 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
     """Per area: real vs quantized threshold, limit, leak and distinct contributions, relative
     error and a ``lossless`` flag; plus the format and the overflow-proof bounds.
 
+    ``lossless`` covers the genome; whether an input is lossless too is the input grid's
+    question (``input_grid``: step ``2^-F`` and range, :func:`feagi_embed.stimulus.input_grid`).
+
     Returns:
-        ``{"frac_bits", "bounds", "lossless", "areas": [{"id", "name", "threshold": {...},
+        ``{"frac_bits", "bounds", "lossless", "input_grid",
+        "areas": [{"id", "name", "threshold": {...},
         "limit": {...}, "leak": {...}, "contributions": [...], "lossless"}]}``.
     """
     scale = float(1 << m.frac_bits)
@@ -309,6 +313,11 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
                 lossless &= entry["degeneration"]["rel_error"] == 0
         if a.mp_driven_psp:
             entry["contributions"] = [{"note": "mp-driven PSP: computed at run time"}]
+            # w·V/n of a firing V is rounded to the grid when the fan-out divides it (FEAGI keeps
+            # the f32 quotient; oracle: tests/fixtures/random rand_0105)
+            if (src_area == i).any() and (m.fanout[sl] > 1).any():
+                entry["contributions"][0]["note"] += " and divided by the fan-out (rounded)"
+                lossless = False
         else:
             sel = src_area == i
             vals = np.unique(contrib_sorted[sel]) if sel.any() else np.empty(0, np.float32)
@@ -324,8 +333,10 @@ def quantization_report(c: Connectome, m: Model, contrib_sorted: np.ndarray, syn
         entry["lossless"] = bool(lossless)
         all_lossless &= lossless
         out_areas.append(entry)
+    from .stimulus import input_grid
+
     return {"frac_bits": m.frac_bits, "bounds": bounds, "lossless": bool(all_lossless),
-            "areas": out_areas}
+            "input_grid": input_grid(m), "areas": out_areas}
 
 
 def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:

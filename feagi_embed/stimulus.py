@@ -30,6 +30,8 @@ from .errors import FeagiEmbedError, GenomeWarning, _short
 from .jsonio import check_tree, format_problem, load_json
 
 KIND_INJECT, KIND_FORCE = 0, 1
+#: warning code of :func:`lossy_input_warnings`
+LOSSY_INPUT = "lossy-input"
 _ENTRY_KEYS = ("bursts", "area", "voxels", "kind", "value")
 
 
@@ -280,3 +282,63 @@ class Stimulus:
         ptr = np.concatenate(([0], np.cumsum(np.bincount(b - 1, minlength=bursts)))).astype(np.int64)
         return (ptr, np.concatenate(parts_n)[order].astype(np.uint32),
                 np.concatenate(parts_v)[order], np.concatenate(parts_k)[order])
+
+
+def input_grid(model) -> dict[str, Any]:
+    """The fixed-point grid sensory values land on: ``{"frac_bits": F, "step": 2^-F, "range":
+    [-max_sensory, max_sensory]}`` (real units). A value is *on the grid* when its f32 value is a
+    multiple of the step; every other value is rounded (``q(v) = round_half_away(f32(v)·2^F)``,
+    docs/model.md §2), while FEAGI adds the f32 value itself."""
+    return {"frac_bits": int(model.frac_bits), "step": 2.0 ** -int(model.frac_bits),
+            "range": [-float(model.max_sensory), float(model.max_sensory)]}
+
+
+def off_grid(values, frac_bits: int) -> np.ndarray:
+    """Boolean mask of ``values`` whose f32 value is not a multiple of ``2^-frac_bits``."""
+    x = np.asarray(values, np.float32).astype(np.float64) * float(1 << frac_bits)
+    return np.floor(x) != x
+
+
+def lossy_input_warnings(stimulus: "Stimulus", model, *, strict: bool = False,
+                         what: str = "stimulus") -> tuple[GenomeWarning, ...]:
+    """Say when fixed point is lossy for this input: injected values off the model's input grid
+    (:func:`input_grid`).
+
+    FEAGI adds sensory values in f32 (0.01 + 0.035 + 0.055 is exactly 0.1f and reaches a 0.1
+    threshold; oracle, ``feagi-oracle.md`` "Sensory (potential) injection"), so a value the
+    fixed-point model must round can change firing. One warning (code :data:`LOSSY_INPUT`)
+    names the first offending entry, its value, what it becomes on the grid, how many values are
+    off the grid, and suggests ``--precision fp32``. Force-fires and zero values are exact.
+
+    Args:
+        stimulus: the schedule (:class:`Stimulus`).
+        model: :class:`~feagi_embed.model.Model` (its ``frac_bits``).
+        strict: raise instead of returning the warning (``--strict``).
+        what: how messages name the input (e.g. the file name).
+
+    Returns:
+        ``()`` when every value is on the grid, else one :class:`GenomeWarning`.
+
+    Raises:
+        StimulusError: ``strict`` and some value is off the grid.
+    """
+    f = int(model.frac_bits)
+    vals = [(i, e["value"]) for i, e in enumerate(stimulus.entries)
+            if e["kind"] == "inject" and e["value"] != 0]
+    if not vals:
+        return ()
+    bad = np.nonzero(off_grid([v for _, v in vals], f))[0]
+    if not len(bad):
+        return ()
+    from .quantize import q
+
+    i, v = vals[int(bad[0])]
+    qv = int(q(v, f))
+    msg = (f"value {v!r} is not on the fixed-point input grid (step 2^-{f} = {2.0 ** -f:g}): "
+           f"it becomes {qv / float(1 << f)!r} (q = {qv}); {len(bad)} of {len(vals)} injected "
+           f"values are off the grid. FEAGI adds the f32 value, so firing can differ from the "
+           f"engine: use --precision fp32 for engine-exact input")
+    if strict:
+        raise _stimulus_error(f"{what}", ("stimuli", i, "value"), v,
+                              f"no warnings in --strict mode ({msg})")
+    return (GenomeWarning(LOSSY_INPUT, ("stimuli", i, "value"), msg),)

@@ -191,8 +191,11 @@ void feagi_link_step(void)
     if (pending == 0u) return;
     if (pending != FREE_RUN) pending--;
     opu_n = 0;
+    feagi_link_before_burst(feagi_burst_number() + 1u);
     fired = feagi_burst();
     opu_flush(0u);
+    feagi_link_after_burst(feagi_burst_number());
+    feagi_link_io_motors((trace_flags & FEAGI_TRACE_MOTOR) != 0u ? 1u : 0u);
     if ((trace_flags & FEAGI_TRACE_IDS) != 0u) send_fired_ids();
     if ((trace_flags & FEAGI_TRACE_STATE) != 0u && state_every != 0u &&
         feagi_burst_number() % state_every == 0u)
@@ -226,7 +229,31 @@ FEAGI_LINK_WEAK int8_t feagi_link_on_pwm(uint16_t pin, uint16_t duty)
     (void)duty;
     return 0;
 }
+/* No byte reader linked in (a project built with the link whose bare-metal test driver never
+ * services it): the stream reads as ended. Every link build links a strong one. */
+FEAGI_LINK_WEAK int16_t feagi_hal_getc(uint8_t wait)
+{
+    (void)wait;
+    return FEAGI_HAL_EOF;
+}
+FEAGI_LINK_WEAK void feagi_link_before_burst(uint32_t burst) { (void)burst; }
+FEAGI_LINK_WEAK void feagi_link_after_burst(uint32_t burst) { (void)burst; }
+FEAGI_LINK_WEAK int8_t feagi_link_io_sensor(uint16_t area, uint16_t channel, uint8_t axis,
+                                            int32_t num, uint16_t den)
+{
+    (void)area;
+    (void)channel;
+    (void)axis;
+    (void)num;
+    (void)den;
+    return FEAGI_LINK_ERR_IO;
+}
+FEAGI_LINK_WEAK void feagi_link_io_motors(uint8_t report) { (void)report; }
+FEAGI_LINK_WEAK void feagi_link_io_reset(void) { }
 #endif
+
+uint8_t *feagi_link_tx_body(void) { return BODY; }
+void feagi_link_send(uint8_t type, uint32_t body_len) { send_frame(type, body_len); }
 
 static void send_capabilities(void)
 {
@@ -299,6 +326,9 @@ static void dispatch(uint8_t type, uint8_t seq, const uint8_t *p, uint32_t n)
     case FEAGI_MSG_FORCE_FIRE:
         if (n < 1u || n != 1u + 8u * (uint32_t)p[0]) goto bad_length;
         break;
+    case FEAGI_MSG_SENSOR_VALUE:
+        if (n < 1u || n != 1u + 11u * (uint32_t)p[0]) goto bad_length;
+        break;
     case FEAGI_MSG_RUN:
         if (n != 5u) goto bad_length;
         break;
@@ -334,6 +364,14 @@ static void dispatch(uint8_t type, uint8_t seq, const uint8_t *p, uint32_t n)
                        &bad, &status);
         }
         break;
+    case FEAGI_MSG_SENSOR_VALUE:
+        cnt = p[0];
+        for (i = 0; i < cnt; i++) {
+            const uint8_t *e = p + 1u + 11u * i;
+            count_item(feagi_link_io_sensor(rd16(e), rd16(e + 2), e[4], (int32_t)rd32(e + 5),
+                                            rd16(e + 9)), &ok, &bad, &status);
+        }
+        break;
     case FEAGI_MSG_RUN:
         if (p[0] == FEAGI_RUN_STOP) pending = 0u;
         else if (p[0] == FEAGI_RUN_N) pending = rd32(p + 1) == FREE_RUN ? FREE_RUN - 1u : rd32(p + 1);
@@ -341,7 +379,7 @@ static void dispatch(uint8_t type, uint8_t seq, const uint8_t *p, uint32_t n)
         else status = FEAGI_LINK_ERR_FIELD;
         break;
     case FEAGI_MSG_SET_TRACE:
-        if ((p[0] & ~0x0Fu) != 0u) {
+        if ((p[0] & ~FEAGI_TRACE_ALL) != 0u) {
             status = FEAGI_LINK_ERR_FIELD;
             break;
         }
@@ -361,6 +399,7 @@ static void dispatch(uint8_t type, uint8_t seq, const uint8_t *p, uint32_t n)
         break;
     case FEAGI_MSG_RESET:
         status = feagi_init();
+        feagi_link_io_reset();
         pending = 0u;
         break;
     case FEAGI_MSG_SET_GPIO:

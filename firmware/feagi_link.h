@@ -34,6 +34,8 @@ extern "C" {
 #define FEAGI_MSG_RESET 0x08u            /* feagi_init(): burst 0, queues empty */
 #define FEAGI_MSG_SET_GPIO 0x09u         /* {pin u16, value u8} -> feagi_link_on_gpio hook */
 #define FEAGI_MSG_SET_PWM 0x0Au          /* {pin u16, duty u16} -> feagi_link_on_pwm hook */
+#define FEAGI_MSG_SENSOR_VALUE 0x0Bu     /* n x {area u16, channel u16, axis u8, num i32, den u16}:
+                                          * encoded on the device by the io coders (feagi_io_link.c) */
 /* device -> host */
 #define FEAGI_MSG_ACK 0x80u              /* {type u8, status i8, n_ok u16, n_bad u16, burst u32} */
 #define FEAGI_MSG_CAPABILITIES 0x81u
@@ -44,6 +46,7 @@ extern "C" {
 #define FEAGI_MSG_FIRED_IDS 0x86u
 #define FEAGI_MSG_STATS 0x87u
 #define FEAGI_MSG_DIGESTS 0x88u
+#define FEAGI_MSG_MOTOR_VALUES 0x89u     /* decoded io-map actuator values of one burst */
 
 /* Run modes of FEAGI_MSG_RUN. */
 #define FEAGI_RUN_STOP 0u
@@ -55,12 +58,15 @@ extern "C" {
 #define FEAGI_TRACE_STATE 2u /* StateDigest every state_every bursts */
 #define FEAGI_TRACE_IDS 4u   /* FiredIds after every burst */
 #define FEAGI_TRACE_OPU 8u   /* NeuronFiring after every burst with OPU firing */
+#define FEAGI_TRACE_MOTOR 16u /* MotorValues after every burst (firmware built with an io map) */
+#define FEAGI_TRACE_ALL 0x1Fu
 
 /* Ack status codes (besides the runtime's FEAGI_ERR_*: -1 index, -2 queue, -3 value, -4 heap). */
 #define FEAGI_LINK_OK 0
 #define FEAGI_LINK_ERR_LENGTH (-10) /* body length wrong for the message type */
 #define FEAGI_LINK_ERR_FIELD (-11)  /* a field out of range (run mode, ...) */
 #define FEAGI_LINK_ERR_TYPE (-12)   /* unknown message type */
+#define FEAGI_LINK_ERR_IO (-13)     /* area or channel not bound by the io map (or no io map) */
 
 /* Counters of received frames; every non-empty frame increments exactly one of the first eight. */
 typedef struct {
@@ -100,6 +106,26 @@ const feagi_link_stats_t *feagi_link_stats(void);
  * Return 0 or a negative status for the Ack. */
 int8_t feagi_link_on_gpio(uint16_t pin, uint8_t value);
 int8_t feagi_link_on_pwm(uint16_t pin, uint16_t duty);
+
+/* Hooks around every burst the link runs (weak no-ops; the Arduino sketch reads sensors and
+ * drives actuators in them): before feagi_burst, and after it, before the burst's reports. */
+void feagi_link_before_burst(uint32_t burst);
+void feagi_link_after_burst(uint32_t burst);
+
+/* The io-map side of the link (firmware/feagi_io_link.c, compiled into builds with an io map;
+ * weak defaults here answer FEAGI_LINK_ERR_IO / send nothing). One SensorValue item: encode
+ * num/den for (area, channel, axis) with the area's coder and queue the voxels; returns 0 or a
+ * status. After every burst: decode the io map's actuators and, when `report`, send MotorValues. */
+int8_t feagi_link_io_sensor(uint16_t area, uint16_t channel, uint8_t axis, int32_t num,
+                            uint16_t den);
+void feagi_link_io_motors(uint8_t report);
+/* Reset (FEAGI_MSG_RESET): the held actuator values back to 0. */
+void feagi_link_io_reset(void);
+
+/* For feagi_io_link.c: the body of the next device frame (FEAGI_LINK_MAX_BODY bytes) and its
+ * sender (type, body length). */
+uint8_t *feagi_link_tx_body(void);
+void feagi_link_send(uint8_t type, uint32_t body_len);
 
 /* COBS helpers (also used by the fuzz driver). Return the output length, or -1 when `out_cap` is
  * too small (encode) or the input is not valid COBS (decode; in place allowed: out == in). */

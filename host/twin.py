@@ -232,7 +232,7 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
         burst = first_burst + bi
         n_cand = 0
         n_forced = 0
-        # 2. sensory injections; force-fire stimuli only join this burst's fire queue (oracle:
+        # 2. force-fire stimuli only join this burst's fire queue (oracle:
         #    a forced fire changes no state: no V reset, no refractory, no consecutive count)
         for s in range(st_ptr[bi], st_ptr[bi + 1]):
             i = st_nrn[s]
@@ -241,12 +241,6 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                     flag[i] |= FORCED
                     forced[n_forced] = i
                     n_forced += 1
-            else:
-                if flag[i] & CAND == 0:
-                    flag[i] |= CAND
-                    cand[n_cand] = i
-                    n_cand += 1
-                acc[i] = accumulate(acc[i], st_val[s], floating)
         # 3. power
         if power >= 0:
             if flag[power] & CAND == 0:
@@ -346,6 +340,18 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                         cand[n_cand] = t
                         n_cand += 1
                     acc[t] = accumulate(acc[t], syn_c[k], floating)
+        # 5b. sensory injections, added to the FCL after power and propagation (oracle
+        #     2026-12-03: the release engine's f32 sums match this order, e.g. (1 + 6) + 1.89);
+        #     in a dense burst the flag alone marks the candidate (the pass below reads it)
+        for s in range(st_ptr[bi], st_ptr[bi + 1]):
+            if st_kind[s] != KIND_FORCE:
+                i = st_nrn[s]
+                if flag[i] & CAND == 0:
+                    flag[i] |= CAND
+                    if not dense:
+                        cand[n_cand] = i
+                        n_cand += 1
+                acc[i] = accumulate(acc[i], st_val[s], floating)
         # 6a. refractory countdown of every neuron, every burst; input during it is discarded
         w_i = 0
         for j in range(refl_len[0]):

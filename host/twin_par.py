@@ -7,13 +7,14 @@ the f32 reference), by construction:
 * every synapse row is stably sorted by target once (:func:`prepare`), and ``split[src, p]`` is
   where range ``p`` starts in row ``src``; thread ``p`` walks the previous fire queue in order and
   applies only its slice of each row. Each target therefore receives its inputs in exactly the
-  serial order (sensory entries in file order, the power neuron, then sources by ascending id and
-  synapses in row order), so even the f32 sums are the same;
+  serial order (the power neuron, sources by ascending id and synapses in row order, then the
+  range's sensory entries in file order), so even the f32 sums are the same;
 * candidates, refractory list and fired neurons are kept per range; a range's fired ids are sorted
   and the ranges are ascending, so their concatenation is the serial kernel's sorted fired set
   (the next fire queue and the trace);
-* the sensory injections, force-fires and the power neuron are applied serially first, as in the
-  serial kernel; their candidates stay in one global list that each range filters.
+* force-fires and the power neuron are applied serially first, as in the serial kernel (their
+  candidates stay in one global list that each range filters); each range adds its own sensory
+  injections after its propagation.
 
 The order of the candidate list itself is not observable (it feeds only per-neuron rules); the
 per-target accumulation order and the fired-set order are.
@@ -128,7 +129,7 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
         burst = first_burst + bi
         n_cand = 0
         n_forced = 0
-        # 2.–3. sensory injections, force-fires and the power neuron (serial, in file order)
+        # 2.–3. force-fires and the power neuron (serial, in file order)
         for s in range(st_ptr[bi], st_ptr[bi + 1]):
             i = st_nrn[s]
             if st_kind[s] == KIND_FORCE:
@@ -136,12 +137,6 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     flag[i] |= FORCED
                     forced[n_forced] = i
                     n_forced += 1
-            else:
-                if flag[i] & CAND == 0:
-                    flag[i] |= CAND
-                    gcand[n_cand] = i
-                    n_cand += 1
-                acc[i] = accumulate(acc[i], st_val[s], floating)
         if power >= 0:
             if flag[power] & CAND == 0:
                 flag[power] |= CAND
@@ -236,6 +231,17 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                             lcand[lo + lc] = t
                             lc += 1
                     acc[t] = accumulate(acc[t], c, floating)
+            # 5b. the range's sensory injections, after power and propagation (the serial
+            #     kernel's order, so that the f32 sums are the same)
+            for se in range(st_ptr[bi], st_ptr[bi + 1]):
+                ti = st_nrn[se]
+                if st_kind[se] != KIND_FORCE and lo <= ti < hi:
+                    if flag[ti] & CAND == 0:
+                        flag[ti] |= CAND
+                        if not dense:
+                            lcand[lo + lc] = ti
+                            lc += 1
+                    acc[ti] = accumulate(acc[ti], st_val[se], floating)
             lcnt[p] = lc
             ldense[p] = dense
         # degeneration of this burst's sources (each source once; read above, written here)

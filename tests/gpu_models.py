@@ -99,3 +99,21 @@ def random_stimulus(model: Model, bursts: int, *, per_burst: int = 20, seed: int
                 e["value"] = float(np.round(rng.uniform(-4, 12), 3))
             entries.append(e)
     return Stimulus.from_json({"stimuli": entries}, "<random>")
+
+
+def with_f32(model: Model) -> Model:
+    """``model`` plus the ``*_f32`` arrays of precision ``"float"``, derived from its fixed-point
+    values (q / 2^F; the leak factor K / 65536; no limit → f32 max), as ``quantize`` records them
+    for real genomes. Synthetic models carry fixed-point arrays only."""
+    one = np.float32(1 << model.frac_bits)
+
+    def real(a):
+        return (np.asarray(a, np.float64) / float(one)).astype(np.float32)
+
+    lim = np.where(np.asarray(model.area_limit) == 2**31 - 1, np.finfo(np.float32).max,
+                   real(model.area_limit)).astype(np.float32)
+    return model.evolve(threshold_f32=real(model.threshold), area_limit_f32=lim,
+                        area_leak_f32=(np.asarray(model.area_leak_k, np.float64) / 65536
+                                       ).astype(np.float32),
+                        syn_c_f32=real(model.syn_c), area_degen_f32=real(model.area_degen),
+                        area_psp_f32=real(model.area_psp))

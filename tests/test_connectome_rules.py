@@ -84,14 +84,36 @@ def test_vectors_offsets_bounds_and_dedup():
     assert pairs == [(0, 1), (1, 0), (1, 2), (2, 1)]
 
 
-def test_vectors_skip_pairs_made_by_earlier_rules():
-    morphs = {"v": {"type": "vectors", "parameters": {"vectors": [[0, 0, 0]]}}}
+def test_vectors_do_not_skip_pairs_made_by_earlier_rules():
+    """The release engine de-duplicates a vector rule only within itself: pairs an earlier rule
+    made are connected again (oracle 2026-12-03, docs/feagi-compatibility.md; the random
+    differential fixtures in tests/fixtures/random pin it on recorded engine connectomes)."""
+    morphs = {"v": {"type": "vectors", "parameters": {"vectors": [[0, 0, 0], [0, 0, 0]]}}}
     g = genome(area_genes("c__src", "src", (2, 1, 1), **{"dstmap-d": {"c__dst": [
-        ["projector", [1, 1, 1], 1, False], ["v", [1, 1, 1], 1, False]]}}),
+        ["projector", [1, 1, 1], 1, False], ["v", [1, 1, 1], 2, False]]}}),
         area_genes("c__dst", "dst", (2, 1, 1)), morphologies=morphs)
     c = develop(load_genome(g))
-    # projector makes (0→0), (1→1); the vector rule would make the same pairs and is de-duplicated
-    assert c.n_synapses == 2
+    # projector makes (0→0), (1→1) weight 1; the vector rule makes them again with weight 2
+    # (its repeated [0,0,0] vector only once)
+    assert sorted(coord_pairs(c, "c__src", "c__dst")) == [((0, 0, 0, 0), (0, 0, 0, 0))] * 2 + [
+        ((1, 0, 0, 0), (1, 0, 0, 0))] * 2
+    assert sorted(c.synapse_weight.tolist()) == [1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("mtype", ["composite", "functions"])
+def test_tile_morphology_tiles_the_smaller_area(mtype):
+    """``tile`` (oracle 2026-12-03): more source than destination voxels -> source (x,y,z) ->
+    destination (x mod W, y mod H, z mod D); otherwise every destination voxel receives from the
+    source voxel at its coordinates modulo the source dims."""
+    morphs = {"tile": {"type": mtype, "parameters": {"src_seed": [1, 1, 1], "src_pattern": [[1, 0]],
+                                                    "mapper_morphology": "projector"}}}
+    shrink = two_areas(["tile", [1, 1, 1], 1, False], (4, 2, 1), (2, 1, 1), morphs)
+    assert sorted(coord_pairs(shrink, "c__src", "c__dst")) == sorted(
+        ((x, y, 0, 0), (x % 2, 0, 0, 0)) for x in range(4) for y in range(2))
+    # 4 source voxels, 8 destination voxels: destination-driven; x 2, 3 of the source stay silent
+    expand = two_areas(["tile", [1, 1, 1], 1, False], (4, 1, 1), (2, 4, 1), morphs)
+    assert sorted(coord_pairs(expand, "c__src", "c__dst")) == sorted(
+        ((x, 0, 0, 0), (x, y, 0, 0)) for x in range(2) for y in range(4))
 
 
 def test_projector_keeps_duplicates():

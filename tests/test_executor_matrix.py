@@ -117,3 +117,141 @@ def test_random_stimulus_makes_synapses_carry_spikes_and_silence_is_reported():
     assert act["fired_without_power"] > 0
     silent = activity(model, Twin(model).run(10, Stimulus()))
     assert silent["fired"] > 0 and silent["fired_without_power"] == 0  # the power neuron only
+
+
+# ------------------------------------------------------------------ --precision fp32
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+
+
+def _sanitized_native():
+    ex = Firmware("native", "native", precision="fp32")
+    ex.extra_cflags = SANITIZE
+    ex.name += ", ASan+UBSan"
+    return ex
+
+
+#: fp32 targets (FEAGI_PRECISION_FP32): each must equal the f32 twin, burst and state digest
+#: (state = f32 bits of V) for burst. FPU: Cortex-M4 (fpv4-sp). Soft float (libgcc): RV32IMC,
+#: Cortex-M0, lx106. AVR: avr-libc's float routines (float = double = IEEE single). MicroPython:
+#: the WebAssembly and unix ports (double floats).
+FP32_EXECUTORS = {
+    "native-fp32": lambda: Firmware("native", "native", precision="fp32"),
+    "native-asan-fp32": _sanitized_native,
+    "stm32f4-qemu-fp32": lambda: Firmware("stm32f4", "stm32f4", precision="fp32"),
+    "esp32c3-qemu-fp32": lambda: Firmware("esp32c3", "esp32c3", precision="fp32"),
+    "rp2040-qemu-m0-fp32": lambda: Firmware("rp2040", "rp2040", precision="fp32"),
+    "esp32-lx106-fp32": lambda: Firmware("esp32", "esp32", precision="fp32"),
+    "mega2560-simavr-fp32": lambda: Firmware("mega2560", "mega2560", precision="fp32"),
+    # double-precision ports: the engine rounds every result to f32 (array("f") stores, _r32)
+    "micropython-wasm-fp32": lambda: MicroPython("wasm", "fp32"),
+    "micropython-unix-fp32": lambda: MicroPython("unix", "fp32"),
+}
+#: bundled genomes driven through their input areas with values off every fixed-point grid
+SENSORY_CASES = ("test_timer+sensory", "logic_and_gate+sensory")
+
+
+def sensory_stimulus(model, bursts: int, seed: int) -> Stimulus:
+    """Force-fires and injections of :meth:`Stimulus.random`, with every injected value replaced by
+    a random decimal in [-0.4, 1.6] (3 places: what an agent sends; off the Q grid) and, every
+    third burst, FEAGI's f32 example 0.01 + 0.035 + 0.055 (= 0.1f in f32, one unit short of q(0.1)
+    in fixed point) summed into one voxel: the order of f32 additions matters."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    entries = []
+    for e in Stimulus.random(model, bursts, seed).entries:
+        e = dict(e)
+        if e["kind"] == "inject":
+            e["value"] = float(np.round(rng.uniform(-0.4, 1.6), 3))
+        entries.append(e)
+        if e["kind"] == "inject" and e["bursts"][0] % 3 == 0:
+            entries += [dict(e, value=v) for v in (0.01, 0.035, 0.055)]
+    return Stimulus.from_json({"stimuli": entries}, f"<sensory stimulus, seed {seed}>")
+
+
+def _fp32_case(name: str):
+    if name in SENSORY_CASES:
+        model, _ = _case(name.split("+")[0])
+        return model, sensory_stimulus(model, BURSTS, 7)
+    return _case(name)
+
+
+@pytest.mark.parametrize("case", CONFORMANCE + GENOME_CASES + SENSORY_CASES)
+@pytest.mark.parametrize("executor", list(FP32_EXECUTORS))
+def test_fp32_executor_equals_f32_twin(executor, case, tmp_path):
+    """``--precision fp32``: the C runtime in IEEE single precision equals the numba f32 twin
+    (FEAGI's operation order) digest for digest, state included, on every target — also on
+    sensory input that fixed point cannot represent."""
+    from feagi_embed.executors import reference_for
+
+    ex = FP32_EXECUTORS[executor]()
+    why = ex.available()
+    if why:
+        require(why, ex.name)
+    if executor == "native-asan-fp32":
+        from .test_firmware_bad_input import _sanitizers_work
+        require(_sanitizers_work(tmp_path))
+    model, stim = _fp32_case(case)
+    ref_row, row = verify(model, [ex], stim, BURSTS, state_every=10,
+                          reference=reference_for("fp32"))
+    assert ref_row["name"] == "twin (numba, f32 reference)"
+    assert row["bursts"] == BURSTS, row
+    assert row["equal"] is True, row
+
+
+def test_sensory_cases_need_fp32():
+    """The sensory cases are off the fixed-point grid: the fixed-point twin fires differently
+    from the f32 twin on at least one of them (so the fp32 rows above prove more than fixed
+    point could), and both twins see activity beyond the power neuron."""
+    from feagi_embed.host.twin import Twin
+    from feagi_embed.verify import activity
+
+    differ = 0
+    for name in SENSORY_CASES:
+        model, stim = _fp32_case(name)
+        fx, fl = Twin(model).run(BURSTS, stim), Twin(model, "float").run(BURSTS, stim)
+        assert activity(model, fl)["fired_without_power"] > 0
+        differ += fx.burst_crc != fl.burst_crc
+    assert differ >= 1
+
+
+def test_cli_precision_fp32(tmp_path):
+    """`verify --precision fp32`: the f32 twin is the reference and the fp32 firmware equals it,
+    state digests included; `run --precision fp32` prints the f32 twin's digests; `report` says
+    which precision it sized (f32 contributions make fp32 flash larger, never smaller)."""
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+    from feagi_embed.host.twin import Twin
+    from feagi_embed.runner import trace_report
+
+    r = CliRunner().invoke(main, ["verify", "test_timer", "--board", "native", "--bursts", "12",
+                                  "--precision", "fp32", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)["targets"]
+    assert [row["name"] for row in rows] == ["twin (numba, f32 reference)", "twin (cuda, fp32)",
+                                              "twin (wgpu, fp32)", "native (host gcc), fp32"]
+    assert rows[3]["equal"] is True and rows[3]["bursts"] == 12
+    for row in rows[1:3]:  # the GPU twins: equal where they ran, else a stated reason
+        assert row["equal"] is True or (row["equal"] is None and row["detail"].startswith("not run"))
+    model, _ = _case("test_timer")
+    want = trace_report(model, Twin(model, "float").run(12, Stimulus(), state_every=4))
+    r = CliRunner().invoke(main, ["run", "test_timer", "-n", "12", "--state-every", "4",
+                                  "--precision", "fp32", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["final_digest"] == want["final_digest"]
+    reps = {}
+    for prec in ("fixed", "fp32"):
+        r = CliRunner().invoke(main, ["report", "test_timer", "-b", "stm32f4", "--json",
+                                      "--precision", prec])
+        assert r.exit_code == 0, r.output
+        reps[prec] = json.loads(r.stdout)
+        assert reps[prec]["precision"] == prec
+    assert reps["fp32"]["regions"]["flash"]["used"] >= reps["fixed"]["regions"]["flash"]["used"]
+    r = CliRunner().invoke(main, ["build", "test_timer", "-b", "esp32", "--lang", "micropython",
+                                  "--precision", "fp32", "--out", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output  # an fp32 MicroPython package (array "f" model and state)
+    assert "FP32 = True" in (tmp_path / "m" / "feagi_model.py").read_text()
+    r = CliRunner().invoke(main, ["build", "test_timer", "-b", "wasm", "--precision", "fp32",
+                                  "--out", str(tmp_path / "w")])
+    assert r.exit_code == 2 and "fixed point only" in r.output

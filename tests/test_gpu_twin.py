@@ -116,13 +116,14 @@ def test_crc_shift_tables_reproduce_zlib():
 def test_cuda_kernels_compile():
     """kernels.cu compiles to PTX for sm_90 (nvcc, or NVRTC from the nvidia-cuda-nvrtc wheel;
     neither needs a GPU)."""
+    from feagi_embed.host.gpu import cuda
     from feagi_embed.host.gpu.cuda import compile_check
 
     try:
         tool, ptx = compile_check()
     except GpuUnavailable as e:
         require(str(e), "CUDA compile check")
-    for k in ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state"):
+    for k in cuda.KERNELS:
         assert f".entry {k}(" in ptx, (tool, k)
 
 
@@ -283,3 +284,41 @@ def test_verify_rows_for_gpu_twins():
         assert bad["equal"] is False
         assert (bad["first_divergence"]["burst"], bad["first_divergence"]["what"]) == \
             (12, "burst digest")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_chained_parts_equal_the_numba_trace(backend, monkeypatch):
+    """A batch run as chained parts of 1, 2, 4, … bursts (each part's stimulus uploaded while the
+    previous part runs, one read-back per batch) gives the same trace, recorded or not."""
+    cls = twin_class(backend)
+    from feagi_embed.host.gpu import common
+
+    monkeypatch.setattr(common, "CHAIN_WORDS", 0)
+    monkeypatch.setattr(cls, "chain", True)
+    assert common.chain_parts(np.arange(0, 200, 5), 3, 20) == [1, 2, 4, 8, 5]
+    m = random_model(1500, 12, seed=4)
+    stim = random_stimulus(m, 40, seed=4)
+    ref = Twin(m).run(40, stim, state_every=20)
+    assert_same_trace(ref, cls(m, batch=20).run(40, stim, state_every=20), "chained")
+    fast = cls(m, batch=32).run(40, stim, record=False)
+    assert fast.burst_crc == ref.burst_crc and fast.state_crc[40] == ref.state_crc[40]
+
+
+@pytest.mark.parametrize("mode", ["fixed", "float"])
+def test_wgpu_split_synapse_buffers_equal_the_numba_trace(mode):
+    """Per-synapse arrays split over several bindings (here parts of 10,007 synapses, as a model
+    above the adapter's 2 GiB-class binding limit would be) give the same trace."""
+    cls = twin_class("wgpu")
+    from .gpu_models import with_f32
+
+    m = with_f32(random_model(1500, 12, seed=4))
+    stim = random_stimulus(m, 20, seed=4)
+    ref = Twin(m, mode, threads=1).run(20, stim, state_every=10)
+    tw = cls(m, mode, part_words=10_007)
+    parts = dict((name, k) for name, k, _ in tw.split)
+    assert parts["syn_dst"] == -(-m.n_synapses // 10_007) >= 2
+    if mode == "float":
+        assert parts["in_src"] >= 2 and "syn_c" not in parts  # f32 reads in_c, not syn_c
+    got = tw.run(20, stim, state_every=10)
+    assert got.burst_crc == ref.burst_crc and got.state_crc == ref.state_crc
+    assert all(np.array_equal(a, b) for a, b in zip(ref.fired, got.fired))

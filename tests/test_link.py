@@ -196,11 +196,17 @@ def _schedule(model, bursts):
 
 @pytest.mark.parametrize("genome,board", [("essential_genome", "native"),
                                           ("logic_and_gate", "mega2560"),
-                                          ("logic_and_gate", "stm32f4")])
+                                          ("logic_and_gate", "stm32f4"),
+                                          ("logic_and_gate", "esp32c3"),
+                                          ("logic_and_gate", "esp32"),
+                                          ("logic_and_gate", "rp2040")])
 def test_round_trip_equals_twin(tmp_path, genome, board):
     """The host client drives the link build burst by burst with sensor and force frames, over a
     pipe (native), the emulated USART0 of an ATmega2560 (simavr, firmware/link/avr_link_run.c)
-    or USART1 of QEMU's netduinoplus2 (STM32F405, Cortex-M4F, -serial stdio);
+    or USART1 of QEMU's netduinoplus2 (STM32F405, Cortex-M4F, -serial stdio), or the 16550 UART
+    of QEMU's RV32 virt machine (the esp32c3 stand-in), or the simcall console of QEMU's Xtensa
+    lx106 sim machine (the esp32 stand-in), or the CMSDK UART of QEMU's mps2-an385 (the rp2040
+    stand-in);
     burst digests, state digests, fired ids and decoded OPU firing equal the twin's."""
     from feagi_embed.host.twin import Twin
 
@@ -218,7 +224,11 @@ def test_round_trip_equals_twin(tmp_path, genome, board):
     want = Twin(model).run(bursts, Stimulus.from_json({"stimuli": entries}), state_every=every)
 
     elf = build_link_firmware(model, board, tmp_path)
-    emulated_cm = board == "stm32f4"  # QEMU never sees the end of its UART input: killed
+    # QEMU never sees the end of its UART input: killed
+    from feagi_embed.boards import load_board
+    from feagi_embed.link.firmware import NEVER_EXITS
+
+    emulated_cm = load_board(board).hal in NEVER_EXITS
     tr = ProcessTransport(link_command(board, elf), close_timeout=1 if emulated_cm else 30)
     fired_cb = []
     cl = LinkClient(tr, model, on_firing=lambda b, f: fired_cb.append((b, f)))

@@ -208,7 +208,9 @@ def test_cli_run_json_streamed_and_npz(tmp_path):
     r = CliRunner().invoke(main, ["run", "learning_v1_1b", "-n", "25", "--stimulus", str(sf),
                                   "--json", "--npz", str(npz)])
     assert r.exit_code == 0, r.output
-    assert r.output == json.dumps(_reference_report(m, ref)) + "\n"
+    # stdout only: the random stimulus' values are off the input grid (a lossy-input warning on
+    # stderr, docs/stimulus.md)
+    assert r.stdout == json.dumps(_reference_report(m, ref)) + "\n"
     z = np.load(npz)
     assert z["counts"].tolist() == [len(i) for i in ref.fired]
     assert np.array_equal(z["ids"], np.concatenate(ref.fired))

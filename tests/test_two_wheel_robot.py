@@ -79,8 +79,60 @@ def test_io_map_errors_name_file_key_value(tmp_path, model, text, match):
 
 
 def test_io_map_needs_board_pin_facts(tmp_path, model):
-    with pytest.raises(IoMapError, match=r"\[pins\]: missing"):
-        load_io_map(IO, model, load_board("esp32"))
+    with pytest.raises(IoMapError, match=r"\[pins\]: missing.*esp32, esp32c3, esp32s3, mega2560, "
+                       r"nucleo_f401re, nucleo_f446re, rp2040, stm32f4, uno"):
+        load_io_map(IO, model, load_board("native"))
+
+
+SENSOR = '[[input]]\ncortical_mapping = "i__pro"\npin = {pin}\n'
+WHEEL = ('[[output]]\ncortical_mapping = "o__mot"\nchannel = 0\ndrive = "hbridge"\n'
+         'pwm_pin = {pwm}\ndir_pin = {dir}\n')
+
+
+@pytest.mark.parametrize("board, text, match", [
+    # ESP32 (arduino-esp32 variants/esp32/pins_arduino.h, ESP32 datasheet)
+    ("esp32", SENSOR.format(pin=6), r"pin = 6: expected a free pin .*flash"),
+    ("esp32", SENSOR.format(pin=3), r"pin = 3: expected a free pin"),  # UART0 RX
+    ("esp32", SENSOR.format(pin=20), r"pin = 20: expected a pin of esp32: 0…39 except "
+     r"\[20, 24, 28, 29, 30, 31\]"),
+    ("esp32", SENSOR.format(pin=5), r"pin = 5: expected an analog input of esp32"),  # no ADC
+    ("esp32", SENSOR.format(pin='"A1"'), r"pin = 'A1': expected an analog input of esp32"),
+    ("esp32", WHEEL.format(pwm=34, dir=4), r"pwm_pin = 34: expected a pin that can drive an "
+     r"output \(pins \[34, 35, 36, 37, 38, 39\] of esp32 are input-only\)"),
+    ("esp32", WHEEL.format(pwm=25, dir=39), r"dir_pin = 39: expected a pin that can drive"),
+    # ESP32-S3 / C3: flash and UART0 pins
+    ("esp32s3", WHEEL.format(pwm=30, dir=4), r"pwm_pin = 30: expected a free pin"),
+    ("esp32s3", SENSOR.format(pin=43), r"pin = 43: expected a free pin"),
+    ("esp32c3", SENSOR.format(pin=6), r"pin = 6: expected an analog input of esp32c3"),
+    ("esp32c3", WHEEL.format(pwm=14, dir=4), r"pwm_pin = 14: expected a free pin"),
+    # RP2040 (Pico): GPIO 29 is VSYS/3 on the board
+    ("rp2040", SENSOR.format(pin='"A3"'), r"pin = 'A3': expected a free pin"),
+    ("rp2040", SENSOR.format(pin=22), r"pin = 22: expected an analog input of rp2040"),
+    # Nucleo F401RE: D0/D1 = A13/A14 carry Serial; D number 46 = PA0 = A0, but analogRead wants A0
+    ("nucleo_f401re", SENSOR.format(pin='"A13"'), r"pin = 'A13': expected a free pin"),
+    ("nucleo_f401re", SENSOR.format(pin=46), r"pin = 46: expected an analog input of "
+     r"nucleo_f401re"),
+    ("nucleo_f401re", WHEEL.format(pwm=16, dir=4), r"pwm_pin = 16: expected a PWM pin"),
+    ("nucleo_f446re", SENSOR.format(pin=39), r"pin = 39: expected a pin of nucleo_f446re"),
+])
+def test_pin_facts_of_more_boards(tmp_path, model, board, text, match):
+    p = _io(tmp_path, text)
+    with pytest.raises(IoMapError, match=match):
+        load_io_map(p, model, load_board(board))
+
+
+@pytest.mark.parametrize("board, pins, want", [
+    ("esp32", ('"A4"', 25, 26), (32, 25, 26)),  # A4 = GPIO 32 (pins_arduino.h)
+    ("esp32s3", ('"A0"', 38, 39), (1, 38, 39)),
+    ("esp32c3", ('"A2"', 6, 7), (2, 6, 7)),
+    ("rp2040", ('"A0"', 2, 3), (26, 2, 3)),
+    ("nucleo_f401re", ('"A0"', 3, 4), (192, 3, 4)),  # A0 = PNUM_ANALOG_BASE + 0
+    ("nucleo_f446re", ('"A5"', 5, 8), (197, 5, 8)),
+])
+def test_pin_facts_resolve_names(tmp_path, model, board, pins, want):
+    p = _io(tmp_path, SENSOR.format(pin=pins[0]) + WHEEL.format(pwm=pins[1], dir=pins[2]))
+    io = load_io_map(p, model, load_board(board))
+    assert (io.inputs[0].pin, io.outputs[0].pin, io.outputs[0].pin2) == want
 
 
 def test_io_map_sizes_the_input_queue(model):
@@ -260,3 +312,104 @@ pin = 10
     nm = subprocess.run(["avr-nm", "-C", str(tmp_path / "glue.o")], capture_output=True,
                         text=True, check=True).stdout
     assert "Servo::write" in nm and "analogWrite" in nm and "digitalRead" in nm
+
+
+ESP32_IO = """
+[[input]]
+name = "left_proximity"
+cortical_mapping = "i__pro"
+channel = 0
+pin = 34
+[[input]]
+name = "right_proximity"
+cortical_mapping = "i__pro"
+channel = 7
+pin = "A3"
+[[output]]
+name = "left_wheel"
+cortical_mapping = "o__mot"
+channel = 0
+drive = "hbridge"
+pwm_pin = 25
+dir_pin = 26
+[[output]]
+name = "right_wheel"
+cortical_mapping = "o__mot"
+channel = 1
+drive = "hbridge"
+pwm_pin = 32
+dir_pin = 33
+"""
+
+MPY_DRIVER = """
+import feagi_engine, feagi_io_glue
+engine = feagi_engine.Engine()
+glue = feagi_io_glue.Glue(engine, feagi_io_glue.TestReadings())
+for b in range(1, BURSTS + 1):
+    glue.before_burst(b)
+    engine.burst()
+    for i, q in enumerate(glue.after_burst(b)):
+        print("M", b, i, q)
+print("D", glue.dropped)
+"""
+
+
+def test_micropython_io_glue_in_unix_port_equals_python_reference(tmp_path, model):
+    """`build --lang micropython --io` for esp32: the packaged coders and glue, driven by the
+    glue's test readings in the MicroPython unix port, give the motor values of the Python
+    reference (coders.py over the numba twin); GPIO 34 and A3 (= GPIO 39) are the ADC pins."""
+    from feagi_embed.build import build_micropython
+    from feagi_embed.targets import micropython as mpyrun
+
+    from .test_micropython import need
+
+    need("unix")
+    io_path = _io(tmp_path, ESP32_IO)
+    out = tmp_path / "pkg"
+    res = build_micropython(model, "esp32", out, io_map=io_path)
+    assert {"feagi_io.py", "feagi_io_glue.py", "feagi_io_map.py"} <= {p.name for p in res.files}
+    assert "feagi_io_glue.Glue(engine)" in (out / "main.py").read_text()
+    bursts = 40
+    (out / "robot_test.py").write_text(MPY_DRIVER.replace("BURSTS", str(bursts)))
+    r = mpyrun.run_unix(out, "robot_test.py", timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = [tuple(map(int, m)) for m in re.findall(r"^M (\d+) (\d+) (-?\d+)$", r.stdout, re.M)]
+    io = load_io_map(io_path, model, load_board("esp32"))
+    assert [p.pin for p in io.inputs] == [34, 39]
+    want = _reference_motors(model, io, bursts)
+    assert got == want
+    assert any(q != 0 for _, _, q in want)
+    assert "D 0" in r.stdout
+
+
+def test_micropython_io_refuses_pin_named_ports(tmp_path, model):
+    from feagi_embed.build import build_micropython
+
+    with pytest.raises(IoMapError, match=r"numbers pins by GPIO.*got nucleo_f401re \(port stm32\)"):
+        build_micropython(model, "nucleo_f401re", tmp_path / "p", io_map=IO)
+
+
+def test_micropython_io_glue_type_checks_against_micropython_stubs(tmp_path, model):
+    """The io package's modules type-check against the MicroPython stubs (machine.ADC / Pin /
+    PWM signatures: a misspelt call or wrong argument fails here)."""
+    from feagi_embed.build import build_micropython
+    from feagi_embed.targets import micropython as mpyrun
+
+    from .test_micropython import need
+
+    need("mypy")
+    stubs = ROOT / ".tools" / "mpy-stubs"
+    if not (stubs / "machine.pyi").is_file():
+        require(f"MicroPython stubs in {stubs} (bash .ci/install-toolchains.sh)")
+    out = tmp_path / "pkg"
+    build_micropython(model, "esp32", out, io_map=_io(tmp_path, ESP32_IO))
+    ini = tmp_path / "mypy.ini"
+    ini.write_text(f"[mypy]\ncustom_typeshed_dir = {stubs}\nmypy_path = {stubs}\n"
+                   "check_untyped_defs = True\n"
+                   "[mypy-machine,vfs,_mpy_shed.*,micropython,time,esp32,network]\n"
+                   "ignore_errors = True\n")
+    files = ["feagi_io.py", "feagi_io_glue.py", "feagi_io_map.py"]
+    r = subprocess.run([mpyrun._tool("mypy"), "--config-file", str(ini), "--cache-dir",
+                        str(tmp_path / "cache"), *files], cwd=out, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:]

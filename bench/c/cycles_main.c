@@ -21,7 +21,11 @@ int main(void)
             uint32_t id = FEAGI_RD_U32(feagi_st_nrn, j);
             int8_t rc;
             if (FEAGI_RD_U8(feagi_st_kind, j) != 0u) rc = feagi_force_fire_id(id);
+#if FEAGI_FP32
+            else rc = feagi_inject_id_f32(id, FEAGI_RD_F32(feagi_st_val, j)); /* --precision fp32 */
+#else
             else rc = feagi_inject_id(id, (int32_t)FEAGI_RD_U32(feagi_st_val, j));
+#endif
             if (rc != 0) {
                 feagi_hal_puts("X stimulus queue\n");
                 feagi_hal_exit(3);

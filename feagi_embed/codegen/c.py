@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import __version__, limits
 from ..errors import FeagiEmbedError
-from ..plan import Budget, Plan
+from ..plan import Budget, Plan, plan_precision
 from .cgen import READ_MACRO, TYPE_MAX, area_identifiers, banner, ctype, define, format_values
 from .env import render
 
@@ -46,7 +46,12 @@ CONSTANT_DOCS = {
     "n_v32": "neurons with an int32 membrane potential",
     "n_v16": "neurons with a 16-bit membrane potential (V >> shift)",
     "max_sensory_q": "largest |injected value| accepted, q(max_sensory)",
+    "precision_fp32": "1: IEEE single precision (--precision fp32), FEAGI's operation order",
 }
+#: the comments that differ in an fp32 plan (the value is the real number, not q(value))
+FP32_DOCS = {"power_in": "input of the power neuron every burst, 1.0 (f32)",
+             "forced_v": "V reported for a forced fire, 100.0 (f32)",
+             "f": "fractional bits F of the q(value) feagi_inject() converts (q / 2^F)"}
 
 
 def c_constants(plan: Plan) -> dict[str, int]:
@@ -92,7 +97,8 @@ def _arrays(model, plan: Plan) -> tuple[list[dict], list[dict]]:
         row = {"name": a.name, "upper": a.name.upper(), "ctype": ct, "length": a.length,
                "bytes": a.nbytes, "doc": a.doc}
         if a.region == "flash":
-            flash.append(dict(row, rd=READ_MACRO[int(a.dtype[1:])],
+            rd = "FEAGI_RD_F32" if a.dtype == "f4" else READ_MACRO[int(a.dtype[1:])]
+            flash.append(dict(row, rd=rd,
                               lines=format_values(a.values, ct, labels.get(a.name))))
         else:
             ram.append(dict(row, heap=a.name in plan.heap))
@@ -112,10 +118,12 @@ def model_context(model, plan: Plan, budget: Budget) -> dict:
               "ident": idents[a], "dims": a_t.dims[a], "npv": a_t.npv[a]}
              for a in range(model.n_areas)]
     typedefs = c_typedefs(plan)
-    defines = [define(k, v, CONSTANT_DOCS.get(k.removeprefix("FEAGI_").lower(), ""))
+    fp32 = plan_precision(plan) == "fp32"
+    docs = dict(CONSTANT_DOCS, **(FP32_DOCS if fp32 else {}))
+    defines = [define(k, v, docs.get(k.removeprefix("FEAGI_").lower(), ""))
                for k, v in consts.items() if k != "FEAGI_PSP_CAP"]
     return {
-        "defines": defines, "psp_cap_doc": CONSTANT_DOCS["psp_cap"],
+        "defines": defines, "psp_cap_doc": CONSTANT_DOCS["psp_cap"], "fp32": fp32,
         "banner_h": banner(name, sha, budget.board, "feagi_model.h - model constants, types and "
                            "accessors"),
         "banner_c": banner(name, sha, budget.board, "feagi_model.c - model data (flash)"),
@@ -123,8 +131,12 @@ def model_context(model, plan: Plan, budget: Budget) -> dict:
         "psp_cap": int(consts.pop("FEAGI_PSP_CAP")), "typedefs": typedefs,
         "flash_arrays": flash_arrays, "ram_arrays": ram_arrays,
         "flash_bytes": plan.flash_bytes, "ram_bytes": plan.static_bytes,
-        "heap_bytes": plan.heap_bytes, "heap_budget": budget.heap if plan.heap else None,
-        "ram_budget": budget.static_ram, "flash_budget": budget.flash_reachable, "areas": areas,
+        "heap_bytes": plan.heap_bytes,
+        "heap_budget": (budget.psram or budget.heap) if plan.heap else None,
+        "heap_psram": bool(plan.heap and budget.psram),
+        "ram_budget": budget.static_ram,
+        "flash_budget": (budget.flash_for(plan.flash_bytes) if budget.needs_partitions(
+            plan.flash_bytes) else budget.flash_reachable), "areas": areas,
         "narrow": [{"name": k, **v.to_json()} for k, v in plan.narrow_v.items()],
         "nid_max": TYPE_MAX[typedefs["feagi_nid_t"]],
         "sptr_max": TYPE_MAX[typedefs["feagi_sptr_t"]],
@@ -148,7 +160,8 @@ def _schedule_context(model, plan: Plan, ctx: dict, stimulus, bursts: int | None
     limits.check_count("max_test_bursts", nb, "bursts in the test stimulus header", stim.source)
     limits.check_count("max_test_stimulus_events", stim.event_count(nb),
                        "events in the test stimulus header", stim.source)
-    ptr, nrn, val, kind = stim.compile(model, nb)
+    fp32 = plan_precision(plan) == "fp32"
+    ptr, nrn, val, kind = stim.compile(model, nb, real=fp32)
     per_burst = np.diff(ptr)
     qlen = plan.constants["queue_len"]
     if len(per_burst) and int(per_burst.max()) > qlen:
@@ -162,14 +175,18 @@ def _schedule_context(model, plan: Plan, ctx: dict, stimulus, bursts: int | None
                 bursts=nb, state_every=int(state_every), n_entries=len(nrn),
                 st_ptr=format_values(ptr, "uint32_t"),
                 st_nrn=format_values(nrn if len(nrn) else np.zeros(1), "uint32_t"),
-                st_val=format_values(val if len(val) else np.zeros(1), "int32_t"),
+                st_val=format_values(val if len(val) else np.zeros(1), "float" if fp32 else "int32_t"),
+                st_val_type="float" if fp32 else "int32_t",
+                st_val_doc="value (f32) for injections" if fp32 else "q(value) for injections",
+                st_inject=("feagi_inject_id_f32(id, FEAGI_RD_F32(feagi_st_val, j))" if fp32 else
+                           "feagi_inject_id(id, (int32_t)FEAGI_RD_U32(feagi_st_val, j))"),
                 st_kind=format_values(kind if len(kind) else np.zeros(1), "uint8_t"))
 
 
 def emit_c_model(model, plan: Plan, budget: Budget, out_dir: str | os.PathLike, *,
                  stimulus=None, bursts: int | None = None, state_every: int = 0,
                  with_main: bool | None = None, arduino: bool = False,
-                 monitor_speed: int = 115200) -> list[Path]:
+                 monitor_speed: int = 115200, link: bool = False) -> list[Path]:
     """Write the generated C sources into ``out_dir`` (the caller has checked the fit).
 
     Args:
@@ -182,6 +199,8 @@ def emit_c_model(model, plan: Plan, budget: Budget, out_dir: str | os.PathLike, 
         arduino: also write ``feagi_arduino.cpp``: the HAL on the Arduino core and a
             ``setup()``/``loop()`` sketch running one burst per simulation timestep.
         monitor_speed: Serial baud rate of the Arduino sketch.
+        link: the Arduino sketch runs the two-way link (``docs/link.md``) on Serial instead of
+            the built-in test schedule.
 
     Returns:
         Paths written.
@@ -204,6 +223,7 @@ def emit_c_model(model, plan: Plan, budget: Budget, out_dir: str | os.PathLike, 
             files["feagi_arduino.cpp"] = render(
                 "c/feagi_arduino.cpp.j2", **sctx, timestep=f"{dt:g}",
                 burst_period_us=max(int(round(dt * 1e6)), 1), monitor_speed=int(monitor_speed),
+                link=bool(link),
                 banner_a=banner(model.provenance.genome_name, model.provenance.genome_sha256,
                                 budget.board,
                                 "feagi_arduino.cpp - HAL and sketch for the Arduino framework"))

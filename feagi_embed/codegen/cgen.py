@@ -22,7 +22,7 @@ import numpy as np
 from .. import __version__
 
 _CTYPE = {"u1": "uint8_t", "u2": "uint16_t", "u4": "uint32_t",
-          "i1": "int8_t", "i2": "int16_t", "i4": "int32_t"}
+          "i1": "int8_t", "i2": "int16_t", "i4": "int32_t", "f4": "float"}
 #: the accessor macro reading one element of a flash array by element size
 READ_MACRO = {1: "FEAGI_RD_U8", 2: "FEAGI_RD_U16", 4: "FEAGI_RD_U32"}
 TYPE_MAX = {"uint8_t": 255, "uint16_t": 65535, "uint32_t": 4294967295}
@@ -37,8 +37,31 @@ def ctype(dtype: str) -> str:
     return _CTYPE[dtype]
 
 
-def c_literal(v: int, ctype_name: str) -> str:
-    """A C literal of ``v`` valid for ``ctype_name`` on 16-bit-int targets too."""
+def float_literal(v: float) -> str:
+    """An exact C literal of the f32 value ``v``: C99 hexadecimal (``0x1.99999ap-4f``; integral
+    values as ``5.0f``), so no decimal rounding can change a bit.
+
+    >>> float_literal(0.1), float_literal(-5.0), float_literal(0.0)
+    ('0x1.99999ap-4f', '-5.0f', '0.0f')
+
+    Raises:
+        ValueError: ``v`` is not finite (C has no portable literal for it).
+    """
+    f = float(np.float32(v))
+    if not np.isfinite(f):
+        raise ValueError(f"float constant {v!r}: expected a finite f32 value")
+    if f.is_integer() and abs(f) < 2**24:
+        return f"{f:.1f}f"
+    h = f.hex()  # 0x1.99999a0000000p-4: the f32 value has at most 6 hex digits after the point
+    mant, exp = h.split("p")
+    return f"{mant.rstrip('0').rstrip('.')}p{exp}f"
+
+
+def c_literal(v, ctype_name: str) -> str:
+    """A C literal of ``v`` valid for ``ctype_name`` on 16-bit-int targets too (``float``: an exact
+    hexadecimal literal, :func:`float_literal`)."""
+    if ctype_name == "float":
+        return float_literal(v)
     v = int(v)
     if ctype_name.startswith("u"):
         return f"{v}u" if v <= 65535 else f"{v}UL"

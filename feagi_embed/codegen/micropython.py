@@ -23,8 +23,10 @@ from ..plan import Budget, Plan, check_fit
 from ..resources import firmware_dir
 
 #: plan element type → ``array`` typecode
-TYPECODE = {"i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I"}
-_VIPER_PTR = {"b": "ptr8", "B": "ptr8", "h": "ptr16", "H": "ptr16", "i": "ptr32", "I": "ptr32"}
+TYPECODE = {"i1": "b", "u1": "B", "i2": "h", "u2": "H", "i4": "i", "u4": "I", "f4": "f"}
+#: (fp32 packages never call the viper kernels: "f" arrays get a placeholder pointer type)
+_VIPER_PTR = {"b": "ptr8", "B": "ptr8", "h": "ptr16", "H": "ptr16", "i": "ptr32", "I": "ptr32",
+              "f": "ptr32"}
 FILES = ("feagi_model.py", "feagi_model.bin", "feagi_engine.py", "feagi_viper.py", "main.py",
          "README.md")
 
@@ -45,8 +47,8 @@ def array_rows(plan: Plan) -> list[dict[str, Any]]:
 
 def model_blob(plan: Plan) -> bytes:
     """``feagi_model.bin``: every array's values, little-endian, in plan order."""
-    return b"".join(np.asarray(a.values, np.int64).astype("<" + a.dtype).tobytes()
-                    for a in plan.buffers)
+    return b"".join(np.asarray(a.values, np.float32 if a.dtype == "f4" else np.int64)
+                    .astype("<" + a.dtype).tobytes() for a in plan.buffers)
 
 
 def viper_types(plan: Plan) -> dict[str, Any]:
@@ -71,15 +73,18 @@ def banner(genome_name: str, genome_sha256: str | None, board: str, what: str) -
             f"# board: {board}")
 
 
-def _stimulus_files(model, ban, stimulus, bursts, state_every) -> tuple[dict, dict]:
-    """``feagi_stimulus.py`` text and ``feagi_stimulus.bin`` bytes of a test schedule."""
+def _stimulus_files(model, ban, stimulus, bursts, state_every, fp32: bool = False
+                    ) -> tuple[dict, dict]:
+    """``feagi_stimulus.py`` text and ``feagi_stimulus.bin`` bytes of a test schedule (``fp32``:
+    the values as f32 real numbers, read by ``main.py`` as ``array("f")``)."""
     from ..stimulus import Stimulus
 
     stim = stimulus or Stimulus()
     nb = int(bursts if bursts is not None else max(stim.last_burst(), 1))
-    ptr, nrn, val, kind = stim.compile(model, nb)
+    ptr, nrn, val, kind = stim.compile(model, nb, real=fp32)
     blob = (np.asarray(ptr, "<u4").tobytes() + np.asarray(nrn, "<u4").tobytes()
-            + np.asarray(val, "<i4").tobytes() + np.asarray(kind, "<u1").tobytes())
+            + np.asarray(val, "<f4" if fp32 else "<i4").tobytes()
+            + np.asarray(kind, "<u1").tobytes())
     text = (ban("feagi_stimulus.py - compiled test stimulus schedule") + "\n"
             '"""Test schedule: ptr u32[BURSTS+1], neuron u32[ENTRIES], q(value) i32[ENTRIES], '
             'kind u8[ENTRIES] (1 = force) in feagi_stimulus.bin."""\n\n'
@@ -90,7 +95,7 @@ def _stimulus_files(model, ban, stimulus, bursts, state_every) -> tuple[dict, di
 
 def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os.PathLike, *,
                      stimulus=None, bursts: int | None = None, state_every: int = 10,
-                     check: bool = True) -> list[Path]:
+                     check: bool = True, io: bool = False) -> list[Path]:
     """Write the MicroPython package of ``model`` into ``out_dir``.
 
     Args:
@@ -101,6 +106,7 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
             bursts into ``feagi_stimulus.py``/``.bin``; ``main.py`` then runs it and prints the
             device protocol, a state digest every ``state_every`` bursts and after the last.
         check: refuse (before writing anything) when the heap estimate exceeds the board's.
+        io: ``main.py`` runs the io-map glue (``feagi_io_glue.Glue``) around every burst.
 
     Returns:
         Paths written.
@@ -137,10 +143,11 @@ def emit_micropython(model, plan: Plan, budget: Budget | None, out_dir: str | os
         "feagi_engine.py": (firmware_dir() / "micropython" / "feagi_engine.py").read_text(),
         "feagi_viper.py": render("micropython/feagi_viper.py.j2", **viper_types(plan),
                                  banner=ban("feagi_viper.py - viper kernels")),
-        "main.py": render("micropython/main.py.j2", banner=ban("main.py - burst loop")),
+        "main.py": render("micropython/main.py.j2", banner=ban("main.py - burst loop"),
+                          value_t="f" if c.get("FP32") else "i", io=io),
     }
     stim_texts, blobs = ({}, {}) if stimulus is None and bursts is None else \
-        _stimulus_files(model, ban, stimulus, bursts, state_every)
+        _stimulus_files(model, ban, stimulus, bursts, state_every, bool(c.get("FP32")))
     texts.update(stim_texts)
     texts["README.md"] = render(
         "micropython/README.md.j2", board=board_name, genome=name, sha=sha, version=__version__,

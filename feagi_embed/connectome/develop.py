@@ -41,7 +41,8 @@ def synapse_bound(m, sdims, ddims) -> int:
 
     Vectors: source voxels × vectors; patterns: per pair the product over axes of matching
     (source, destination) coordinate pairs; projector: the product of max(s, d) per axis;
-    block_to_block: source voxels; other functions and composites make none.
+    block_to_block: source voxels; tile: the larger area's voxels; other functions and
+    composites make none.
     """
     nvox = sdims[0] * sdims[1] * sdims[2]
     if m.type == "vectors":
@@ -60,6 +61,8 @@ def synapse_bound(m, sdims, ddims) -> int:
         return max(sdims[0], ddims[0]) * max(sdims[1], ddims[1]) * max(sdims[2], ddims[2])
     if m.type == "functions" and m.id == "block_to_block":
         return nvox
+    if m.id == "tile" and m.type in ("functions", "composite"):
+        return max(nvox, ddims[0] * ddims[1] * ddims[2])
     return 0
 
 
@@ -86,12 +89,11 @@ class _Synaptogenesis:
                 np.concatenate(cols[2]), np.concatenate(cols[3]), np.concatenate(cols[4]))
 
     def source_area(self, si: int, src: CorticalArea) -> None:
-        made: list[np.ndarray] = []  # synapse keys src*N+dst of this source area, for vectors
         for mapping in src.mappings:
             di = self.index[mapping.destination]
             dst = self.areas[di]
             for ri, rule in enumerate(mapping.rules):
-                ok = self.rule(si, src, di, dst, rule, ri, made)
+                ok = self.rule(si, src, di, dst, rule, ri)
                 if not ok:  # FEAGI aborts the remaining mappings of this source area
                     return
 
@@ -103,7 +105,7 @@ class _Synaptogenesis:
                               f"(after {self.n_made:,})", f"at most {cap:,} synapses in all "
                               f"({limits.hint('max_synapses')})")
 
-    def rule(self, si, src, di, dst, rule: MappingRule, ri: int, made: list) -> bool:
+    def rule(self, si, src, di, dst, rule: MappingRule, ri: int) -> bool:
         m = self.genome.morphologies.get(rule.morphology_id)
         path = rule.key_path
         if m is None:
@@ -121,7 +123,7 @@ class _Synaptogenesis:
         if isinstance(pairs, bool):
             return pairs
         s_neu, d_neu = self._neuron_pairs(si, src, di, dst, *pairs)
-        s_neu, d_neu = self._dedupe(m, s_neu, d_neu, made)
+        s_neu, d_neu = self._dedupe(m, s_neu, d_neu)
         if rule.synapse_attractivity < 100:
             rng = np.random.default_rng([self.seed, si, di, ri])
             draw = rng.integers(0, 100, size=s_neu.shape[0])
@@ -130,7 +132,6 @@ class _Synaptogenesis:
 
         n = s_neu.shape[0]
         self.n_made += n
-        made.append(s_neu * self.n_total + d_neu)
         self.chunks.append((s_neu, d_neu, np.full(n, rule.weight, np.int32),
                             np.full(n, np.float32(src.postsynaptic_current), np.float32),
                             np.full(n, rule.inhibitory, bool)))
@@ -151,6 +152,8 @@ class _Synaptogenesis:
                                f"building the remaining mappings of {src.genome_id!r}")
                 return False
             sv, dv = morph.patterns(m.patterns, sd, dd)
+        elif m.id == "tile" and m.type in ("functions", "composite"):
+            sv, dv = morph.tile(sd, dd)  # the release engine builds it by id (oracle)
         elif m.type == "functions":
             if m.id == "projector":
                 sv, dv = morph.projector(sd, dd)
@@ -159,7 +162,10 @@ class _Synaptogenesis:
                     self.diag.warn("block-to-block-batched", path,
                                    "FEAGI's batched block_to_block (source > 100,000 voxels) packs "
                                    "y/z into 8 bits; feagi-embed applies the unbatched rule")
-                sv, dv = morph.block_to_block_function(sd, dd)
+                # the release engine builds the function form like its core vector [0,0,0]:
+                # voxels outside the destination are dropped, not clamped onto its edge (oracle
+                # 2026-12-03, tests/fixtures/random; HEAD's source clamps)
+                sv, dv = morph.vectors(((0, 0, 0),), sd, dd)
             elif m.id == "associative_memory":
                 if src.cortical_id.kind == "memory" and dst.cortical_id.kind == "memory":
                     sv, dv = morph.projector(sd, dd)
@@ -202,23 +208,17 @@ class _Synaptogenesis:
 
         return s_neu, d_neu
 
-    def _dedupe(self, m, s_neu, d_neu, made):
-        """The engine's de-duplication: vectors within the rule and against the source's earlier
-        synapses; block_to_block within the rule."""
+    def _dedupe(self, m, s_neu, d_neu):
+        """The release engine's de-duplication: a vector rule's pairs within the rule only.
+        Pairs an earlier rule already connected are connected again (oracle 2026-12-03: a
+        ``[0,0,0]`` vector rule after a projector, block_to_block or another vector rule to the
+        same area duplicates every synapse; HEAD's source also checks earlier synapses)."""
         if m.type == "vectors":
-            # de-duplicate within the rule and against the source neuron's existing synapses
             keys = s_neu * self.n_total + d_neu
             _, first_idx = np.unique(keys, return_index=True)
             keep = np.zeros(keys.shape[0], bool)
             keep[first_idx] = True
-            if made:
-                keep &= ~np.isin(keys, np.concatenate(made))
             s_neu, d_neu = s_neu[keep], d_neu[keep]
-        elif m.id == "block_to_block":
-            keys = s_neu * self.n_total + d_neu
-            _, first_idx = np.unique(keys, return_index=True)
-            first_idx.sort()
-            s_neu, d_neu = s_neu[first_idx], d_neu[first_idx]
 
         return s_neu, d_neu
 

@@ -74,13 +74,27 @@ def projector(sdims: Dims, ddims: Dims):
     return _product([projector_axis(s, d) for s, d in zip(sdims, ddims)], sdims, ddims)
 
 
-def block_to_block_function(sdims: Dims, ddims: Dims):
-    """Function form of ``block_to_block``: destination = source clamped to ``D − 1`` per axis."""
-    rel = []
-    for s, d in zip(sdims, ddims):
-        a = np.arange(s, dtype=np.int64)
-        rel.append((a, np.minimum(a, d - 1)))
-    return _product(rel, sdims, ddims)
+def tile(sdims: Dims, ddims: Dims):
+    """Morphology id ``tile`` (of type ``composite`` or ``functions``) as the release engine builds
+    it (oracle, 2026-12-03; ``src_seed``, ``src_pattern`` and ``mapper_morphology`` do not change
+    the result): the smaller area is tiled over the larger one by coordinates modulo its dims.
+
+    - more source voxels than destination voxels: every source voxel ``(x, y, z)`` connects to
+      destination ``(x mod W_d, y mod H_d, z mod D_d)``;
+    - otherwise (equal counts included): every destination voxel ``(x, y, z)`` receives from
+      source ``(x mod W_s, y mod H_s, z mod D_s)``, so source voxels outside the destination's
+      range stay unconnected.
+
+    Returns ``(src_lin, dst_lin)`` by source voxel, then destination voxel.
+    """
+    drive, other = (sdims, ddims) if np.prod(sdims) > np.prod(ddims) else (ddims, sdims)
+    x, y, z = (a.ravel() for a in np.meshgrid(*(np.arange(n, dtype=np.int64) for n in drive),
+                                              indexing="ij"))
+    here = linear(drive, x, y, z)
+    there = linear(other, x % other[0], y % other[1], z % other[2])
+    src, dst = (here, there) if drive is sdims else (there, here)
+    order = np.lexsort((dst, src))
+    return src[order], dst[order]
 
 
 def _pattern_axis(src_el, dst_el, s: int, d: int):

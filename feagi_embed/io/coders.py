@@ -24,6 +24,8 @@ import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import FeagiEmbedError
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "feagi_linear_z",
     "mark",
     "pixel_q",
+    "pixel_grid_loss",
     "scale",
 ]
 
@@ -313,3 +316,17 @@ def encode_frame(img: bytes, w: int, h: int, x0: int = 0, threshold: int = 1, st
 def pixel_q(pixel: int, frac_bits: int) -> int:
     """``floor(pixel * 2^F / 255)``: the fixed-point potential of a pixel (F <= 16)."""
     return (pixel << frac_bits) // 255
+
+
+def pixel_grid_loss(frac_bits: int, threshold: int = 1) -> tuple[int, float, float] | None:
+    """The first pixel a camera frame injects whose potential ``pixel/255`` is off the
+    fixed-point grid: ``(pixel, pixel/255 as f32, pixel_q/2^F)``, or None when every pixel above
+    ``threshold`` is on it. The percentage and boolean coders inject 1.0 (always on the grid),
+    so frames are the only lossy input of the device coders (FEAGI adds the f32 ``pixel/255``).
+    """
+    for p in range(threshold + 1, 256):
+        real = float(np.float32(p / 255.0))
+        grid = pixel_q(p, frac_bits) / float(1 << frac_bits)
+        if real != grid:
+            return p, real, grid
+    return None

@@ -52,7 +52,12 @@ def emit_glue(io: IoMap, model, board) -> dict[str, str]:
     assert all(b.drive in DRIVES for b in io.outputs)
     name = os.path.basename(io.path)
     ban = lambda what: banner(prov.genome_name, prov.genome_sha256, board.name, what)
+    # most voxels one value of a bound sensor area encodes into: Linear 1 (signed zero 2),
+    # Fractional up to its z depth (firmware/feagi_io.c feagi_io_encode)
+    max_encoded = max([d.d if d.fractional else 2 for a, d in io.descs.items()
+                       if areas.kinds[a] == "ipu"] or [1])
     ctx = {"io_name": name, "areas": rows, "inputs": inputs, "outputs": outputs,
+           "max_encoded": max_encoded,
            "bits_bytes": bits, "pwm_top": io.pins.pwm_top if io.pins else 255,
            "board": board.name, "has_servo": any(b.drive == "servo" for b in io.outputs)}
     return {
@@ -67,3 +72,42 @@ def runtime_sources() -> list:
     """Paths of the coder sources (:data:`RUNTIME_FILES`)."""
     fw = firmware_dir()
     return [fw / f for f in RUNTIME_FILES]
+
+
+#: MicroPython runtime files of an io map (copied from ``firmware/micropython``)
+MPY_RUNTIME_FILES = ("feagi_io.py", "feagi_io_glue.py")
+#: MicroPython ports whose ``machine.Pin(n)`` takes the GPIO numbers of the boards' pin facts
+MPY_GPIO_PORTS = ("esp32", "rp2")
+_MPY_DRIVE = {"hbridge": 0, "pwm": 1, "digital": 2, "servo": 3}
+
+
+def emit_mpy_tables(io: IoMap, model, board, banner_fn) -> str:
+    """``feagi_io_map.py``: the io map as Python tables for ``feagi_io_glue.py``.
+
+    ``AREAS``: (model area index, coder desc (w, d, ndims, is_signed, fractional), is OPU) per
+    bound area; ``INPUTS``: (area row, axis, channel, pin, digital, invert, lo, hi);
+    ``OUTPUTS``: (area row, axis, channel, drive 0 hbridge/1 pwm/2 digital/3 servo, pin, pin2,
+    lo, hi); ``F``, ``ADC_MAX`` (the io map's analogRead scale), ``PWM_HZ``.
+    """
+    areas = model.areas
+    order = sorted(io.descs)
+    pos = {a: i for i, a in enumerate(order)}
+    lines = [banner_fn(f"feagi_io_map.py - io map {os.path.basename(io.path)} as tables"),
+             '"""Tables of the io map for feagi_io_glue.py (docs/io.md)."""', "",
+             f"F = {int(model.frac_bits)}",
+             f"ADC_MAX = {io.pins.adc_max if io.pins else 1023}  # analogRead full scale of {board.name}",
+             "PWM_HZ = 1000", "", "AREAS = ("]
+    for a in order:
+        d = io.descs[a]
+        lines.append(f"    ({a}, ({d.w}, {d.d}, {d.ndims}, {int(d.is_signed)}, {int(d.fractional)}),"
+                     f" {int(areas.kinds[a] == 'opu')}),  # {areas.label(a)}")
+    lines += [")", "INPUTS = ("]
+    for b in io.inputs:
+        lines.append(f"    ({pos[b.area]}, {b.axis}, {b.channel}, {b.pin}, {int(b.digital)}, "
+                     f"{int(b.invert)}, {b.lo}, {b.hi}),  # {b.key} {b.name}")
+    lines += [")", "OUTPUTS = ("]
+    for b in io.outputs:
+        lines.append(f"    ({pos[b.area]}, {b.axis}, {b.channel}, {_MPY_DRIVE[b.drive]}, {b.pin}, "
+                     f"{b.pin2}, {b.lo}, {b.hi}),  # {b.key} {b.name} ({b.drive})")
+    lines.append(")")
+    return "\n".join(lines) + "\n"

@@ -69,7 +69,14 @@ class BoardPins:
     Attributes:
         digital: digital pins are 0 … digital-1; analog: analog inputs A0 … A<analog-1>, which
             are digital pins analog_first …; pwm: pins with PWM (analogWrite); reserved: pins the
-            firmware uses itself (the Serial UART); pwm_top: analogWrite full scale.
+            firmware uses itself (the Serial UART) or the board needs (flash, boot straps);
+            pwm_top: analogWrite full scale; adc_max: analogRead full scale.
+        a_pins: the pin of each name A<i> (``-1``: no such name); default analog_first + i.
+        adc: the pins analogRead accepts (default: the A<i> pins).
+        missing: pin numbers below ``digital`` that do not exist (ESP32: 20, 24, 28 … 31).
+        input_only: pins that cannot drive an output (ESP32: GPIO 34 … 39).
+        strapping: boot-strapping pins that are usable but set the boot mode if held at reset
+            (facts for docs and messages; the firmware does not refuse them).
     """
 
     board: str
@@ -80,6 +87,19 @@ class BoardPins:
     reserved: frozenset[int]
     pwm_top: int
     adc_max: int
+    a_pins: tuple[int, ...] = ()
+    adc: frozenset[int] = frozenset()
+    missing: frozenset[int] = frozenset()
+    input_only: frozenset[int] = frozenset()
+    strapping: frozenset[int] = frozenset()
+
+
+#: boards whose ``[pins]`` table exists (for the "missing" message)
+def _boards_with_pins() -> str:
+    from ..resources import boards_dir
+
+    return ", ".join(sorted(p.stem for p in Path(boards_dir()).glob("*.toml")
+                            if "[pins]" in p.read_text(encoding="utf-8")))
 
 
 def board_pins(board) -> BoardPins:
@@ -92,12 +112,15 @@ def board_pins(board) -> BoardPins:
     p = data.get("pins")
     if not isinstance(p, dict):
         raise IoMapError(f"{board.path}: [pins]: missing; expected the board's pin facts "
-                         "(io maps are supported on boards with a [pins] table: "
-                         "mega2560, uno)")
-    return BoardPins(board.name, int(p["digital"]), int(p["analog"]), int(p["analog_first"]),
-                     frozenset(int(v) for v in p["pwm"]),
-                     frozenset(int(v) for v in p.get("reserved", ())), int(p["pwm_top"]),
-                     int(p["adc_max"]))
+                         f"(io maps are supported on boards with a [pins] table: "
+                         f"{_boards_with_pins()})")
+    analog, first = int(p["analog"]), int(p.get("analog_first", 0))
+    a_pins = tuple(int(v) for v in p.get("a_pins", [first + i for i in range(analog)]))
+    ints = lambda k: frozenset(int(v) for v in p.get(k, ()))  # noqa: E731
+    return BoardPins(board.name, int(p["digital"]), len(a_pins), first, ints("pwm"),
+                     ints("reserved"), int(p["pwm_top"]), int(p["adc_max"]), a_pins,
+                     ints("adc") or frozenset(v for v in a_pins if v >= 0), ints("missing"),
+                     ints("input_only"), ints("strapping"))
 
 
 @dataclass(frozen=True)
@@ -179,24 +202,32 @@ def _area(path, key, v, model, kind: str) -> int:
     return a
 
 
-def _pin(path, key, v, pins: BoardPins, analog: bool = False, pwm: bool = False) -> int:
-    an = [f"A{i}" for i in range(pins.analog)]
+def _pin(path, key, v, pins: BoardPins, analog: bool = False, pwm: bool = False,
+         output: bool = False) -> int:
+    an = [f"A{i}" for i, n in enumerate(pins.a_pins) if n >= 0]
+    names = f" or {an[0]}…{an[-1]}" if an else ""
     if isinstance(v, str) and v.upper().startswith("A") and v[1:].isdigit():
         i = int(v[1:])
-        if i >= pins.analog:
-            raise _err(path, key, v, f"an analog input of {pins.board}: {an[0]}…{an[-1]}")
-        n = pins.analog_first + i
-    elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v < pins.digital:
+        if i >= len(pins.a_pins) or pins.a_pins[i] < 0:
+            raise _err(path, key, v, f"an analog input of {pins.board}: "
+                       + (f"{an[0]}…{an[-1]}" if an else "(none)"))
+        n = pins.a_pins[i]
+    elif (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < pins.digital
+          and v not in pins.missing):
         n = v
     else:
-        raise _err(path, key, v, f"a pin of {pins.board}: 0…{pins.digital - 1} or "
-                   f"{an[0]}…{an[-1]}")
+        raise _err(path, key, v, f"a pin of {pins.board}: 0…{pins.digital - 1}"
+                   + (f" except {sorted(pins.missing)}" if pins.missing else "") + names)
     if n in pins.reserved:
         raise _err(path, key, v, f"a free pin (pins {sorted(pins.reserved)} of {pins.board} "
-                   "carry Serial, the firmware's link)")
-    if analog and not pins.analog_first <= n < pins.analog_first + pins.analog:
+                   "carry Serial, the firmware's link, or the board's flash / boot straps)")
+    if analog and n not in pins.adc:
         raise _err(path, key, v, f"an analog input of {pins.board} for read = \"analog\": "
-                   f"{an[0]}…{an[-1]}")
+                   + (f"{an[0]}…{an[-1]}" if an and set(pins.adc) == {a for a in pins.a_pins if a >= 0}
+                      else f"pins {sorted(pins.adc)}"))
+    if (output or pwm) and n in pins.input_only:
+        raise _err(path, key, v, f"a pin that can drive an output (pins "
+                   f"{sorted(pins.input_only)} of {pins.board} are input-only)")
     if pwm and n not in pins.pwm:
         raise _err(path, key, v, f"a PWM pin of {pins.board}: {sorted(pins.pwm)}")
     return n
@@ -296,10 +327,10 @@ def load_io_map(path: str | Path, model, board) -> IoMap:
         if drive == "hbridge":
             pin = _pin(path, f"{key}.pwm_pin", t.get("pwm_pin"), pins, pwm=True)
             claim(f"{key}.pwm_pin", t.get("pwm_pin"), pin)
-            pin2 = _pin(path, f"{key}.dir_pin", t.get("dir_pin"), pins)
+            pin2 = _pin(path, f"{key}.dir_pin", t.get("dir_pin"), pins, output=True)
             claim(f"{key}.dir_pin", t.get("dir_pin"), pin2)
         else:
-            pin = _pin(path, f"{key}.pin", t.get("pin"), pins, pwm=drive == "pwm")
+            pin = _pin(path, f"{key}.pin", t.get("pin"), pins, pwm=drive == "pwm", output=True)
             claim(f"{key}.pin", t.get("pin"), pin)
         if drive == "servo":
             ang = t.get("angle", [0, 180])

@@ -126,6 +126,17 @@ class BurstResult:
     firing: dict[str, dict[str, int]] = field(default_factory=dict)
     state_crc: int | None = None
     ids: list[int] | None = None
+    #: MotorValues (TRACE_MOTOR): ``(output, area, channel, axis, fired, q16)`` per actuator
+    motors: list[tuple[int, int, int, int, int, int]] = field(default_factory=list)
+
+    def motor_values(self, model=None) -> dict[str, dict[int, float]]:
+        """The actuators' decoded values as ``{genome_id: {channel: value}}`` (value = q16 /
+        65536: 0..1 unsigned, -1..1 signed; axis > 0 keys as ``"channel-axis"``)."""
+        out: dict[str, dict] = {}
+        for _o, a, ch, axis, _f, q in self.motors:
+            gid = _area_genome_id(model, a) if model is not None else str(a)
+            out.setdefault(gid, {})[ch if axis == 0 else f"{ch}-{axis}"] = q / 65536
+        return out
 
 
 class LinkClient:
@@ -139,14 +150,19 @@ class LinkClient:
         on_firing: called as ``on_firing(burst, {genome_id: {"x-y-z": n}})`` after every burst
             with OPU firing.
         timeout: seconds to wait for an answer before :class:`LinkError`.
+        on_motors: called as ``on_motors(burst, {genome_id: {channel: value}})`` after every
+            burst with MotorValues (firmware built with an io map, ``TRACE_MOTOR`` set): the
+            actuator values the device decoded with FEAGI's motor/servo decoders.
     """
 
     def __init__(self, transport, model=None,
                  on_firing: Callable[[int, dict[str, dict[str, int]]], None] | None = None,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0,
+                 on_motors: Callable[[int, dict[str, dict[int, float]]], None] | None = None):
         self.t = transport
         self.model = model
         self.on_firing = on_firing
+        self.on_motors = on_motors
         self.timeout = timeout
         self.reader = P.FrameReader()
         self.capabilities: P.Capabilities | None = None
@@ -302,6 +318,42 @@ class LinkClient:
             items.append((a, x, y, z, _value_q(self.model, v)))
         self._send_items(P.sensor_frames, P.SENSOR_DATA, items)
 
+    def send_sensor_values(self, data: Mapping[str, Mapping]) -> None:
+        """Sensor values for the next burst, encoded ON THE DEVICE by the io map's FEAGI coders
+        (``firmware/feagi_io_link.c``): ``{genome_id: {channel: value}}`` in the shape of the
+        FEAGI connector's per-device data (``{"i__pro": {0: 0.42}}``; channel ``c`` or
+        ``"c-axis"`` for multi-axis areas). A value is a fraction of full scale (0..1, or -1..1
+        for signed areas; sent as round(v * 65535) / 65535) or an exact ``(num, den)`` pair.
+
+        Raises:
+            LinkError: unknown area, a value outside -1..1 or a bad pair; the device refuses
+            (Ack status -13) an area its io map does not bind.
+        """
+        if self.model is None:
+            raise LinkError("sensor values by genome id need the model (LinkClient(..., model=...))")
+        items = []
+        for gid, chans in data.items():
+            try:
+                a = _area_index(self.model, gid)
+            except KeyError:
+                raise LinkError(f"sensor values: cortical area {gid!r} is not in the genome") from None
+            for key, v in chans.items():
+                ch, _, ax = str(key).partition("-")
+                try:
+                    ch_i, ax_i = int(ch), int(ax or 0)
+                except ValueError:
+                    raise LinkError(f"sensor values: {gid}: channel {key!r}; expected \"c\" or "
+                                    "\"c-axis\"") from None
+                if isinstance(v, tuple):
+                    num, den = (int(t) for t in v)
+                else:
+                    if not -1.0 <= float(v) <= 1.0:
+                        raise LinkError(f"sensor values: {gid}: {key}: value {v}; expected a "
+                                        "fraction of full scale in -1..1")
+                    num, den = int(round(float(v) * 65535)), 65535
+                items.append((a, ch_i, ax_i, num, den))
+        self._send_items(P.sensor_value_frames, P.SENSOR_VALUE, items)
+
     def force_fire(self, data: Mapping[str, Sequence[str]]) -> None:
         """Force-fire voxels in the next burst: ``{genome_id: ["x-y-z", ...]}``."""
         items = [(a, *xyz) for a, xyz, _ in
@@ -334,12 +386,16 @@ class LinkClient:
                         vox = res.firing.setdefault(gid, {})
                         key = f"{x}-{y}-{z}"
                         vox[key] = vox.get(key, 0) + 1
+                elif isinstance(m, P.MotorValues) and m.burst == dig.burst:
+                    res.motors.extend(m.values)
                 elif isinstance(m, P.StateDigest) and m.burst == dig.burst:
                     res.state_crc = m.crc
                 elif isinstance(m, P.FiredIds) and m.burst == dig.burst:
                     res.ids = (res.ids or []) + list(m.ids)
             if res.firing and self.on_firing is not None:
                 self.on_firing(res.burst, res.firing)
+            if res.motors and self.on_motors is not None:
+                self.on_motors(res.burst, res.motor_values(self.model))
             out.append(res)
         return out
 

@@ -77,11 +77,11 @@ class LinkFirmware:
 
     def _run(self, model, stimulus, bursts, state_every, trace_ids, work: Path) -> Trace:
         from .client import LinkClient, ProcessTransport
-        from .firmware import build_link_firmware, link_command
+        from .firmware import NEVER_EXITS, build_link_firmware, link_command
 
         elf = build_link_firmware(model, self.board, work / f"link-{self.board.name}",
                                   stimulus=stimulus, bursts=bursts)
-        never_exits = self.board.hal == "cortexm"
+        never_exits = self.board.hal in NEVER_EXITS
         tr = ProcessTransport(link_command(self.board, elf), close_timeout=1 if never_exits else 30)
         tr_out = Trace()
         try:

@@ -1,5 +1,5 @@
-"""``feagi-embed monitor PORT``: a live table of a linked device's bursts, digests, OPU firing
-and link error counters (rich ``Live``)."""
+"""``feagi-embed monitor PORT``: a live table of a linked device's bursts, digests, OPU firing,
+decoded motor values (firmware with an io map) and link error counters (rich ``Live``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,19 @@ def open_transport(port: str, baudrate: int = 115200):
     return SerialTransport(port, baudrate)
 
 
+def motor_rows(model, motors) -> dict[str, str]:
+    """``{"motor <area> <channel>": "value (held)"}`` of MotorValues entries ``(output, area,
+    channel, axis, fired, q16)``; value = q16 / 65536, "held" when not decoded this burst."""
+    rows = {}
+    for _o, a, ch, axis, fired, q in motors:
+        name = model.areas.genome_ids[a] if model is not None else f"area {a}"
+        key = f"motor {name} {ch}" + (f"-{axis}" if axis else "")
+        rows[key] = f"{q / 65536:+.4f}" + ("" if fired else " (held)")
+    return rows
+
+
 def _table(client: LinkClient, model, last: P.BurstDigest | None, firing: dict[str, int],
-           state: P.StateDigest | None, rate: float):
+           state: P.StateDigest | None, rate: float, motors: dict[str, str] | None = None):
     from rich.table import Table
 
     caps = client.capabilities
@@ -38,6 +49,8 @@ def _table(client: LinkClient, model, last: P.BurstDigest | None, firing: dict[s
         if ai.output:
             name = model.areas.genome_ids[ai.index] if model is not None else f"area {ai.index}"
             t.add_row(f"OPU {name} fired", str(firing.get(name, 0)))
+    for key, val in (motors or {}).items():
+        t.add_row(key, val)
     bad = sum(client.reader.errors.values())
     t.add_row("bad frames from device", str(bad))
     return t
@@ -59,10 +72,11 @@ def monitor(port: str, model=None, bursts: int | None = None, state_every: int =
     client = LinkClient(tr, model)
     last = state = None
     firing: dict[str, int] = {}
+    motors: dict[str, str] = {}
     t0, n0 = time.monotonic(), 0
     try:
         client.hello()
-        flags = P.TRACE_BURST | P.TRACE_OPU | (P.TRACE_STATE if state_every else 0)
+        flags = P.TRACE_BURST | P.TRACE_OPU | P.TRACE_MOTOR | (P.TRACE_STATE if state_every else 0)
         client.set_trace(flags, state_every)
         with Live(_table(client, model, None, {}, None, 0.0), console=console,
                   refresh_per_second=5, auto_refresh=False) as live:
@@ -73,9 +87,11 @@ def monitor(port: str, model=None, bursts: int | None = None, state_every: int =
                     firing = {g: sum(v.values()) for g, v in r.firing.items()}
                     if r.state_crc is not None:
                         state = P.StateDigest(r.burst, r.state_crc)
+                    motors = motor_rows(model, r.motors)
                     n0 += 1
                     rate = n0 / max(1e-9, time.monotonic() - t0)
-                    live.update(_table(client, model, last, firing, state, rate), refresh=True)
+                    live.update(_table(client, model, last, firing, state, rate, motors),
+                                refresh=True)
                 return last
             client.free_run()
             cur: dict[str, int] = {}
@@ -86,12 +102,15 @@ def monitor(port: str, model=None, bursts: int | None = None, state_every: int =
                             last, firing, cur, n0 = m, cur, {}, n0 + 1
                         elif isinstance(m, P.StateDigest):
                             state = m
+                        elif isinstance(m, P.MotorValues):
+                            motors = motor_rows(model, m.values)
                         elif isinstance(m, P.NeuronFiring):
                             for a, *_ in m.fired:
                                 g = model.areas.genome_ids[a] if model is not None else f"area {a}"
                                 cur[g] = cur.get(g, 0) + 1
                     rate = n0 / max(1e-9, time.monotonic() - t0)
-                    live.update(_table(client, model, last, firing, state, rate), refresh=True)
+                    live.update(_table(client, model, last, firing, state, rate, motors),
+                                refresh=True)
             except KeyboardInterrupt:
                 client.stop()
     finally:

@@ -23,21 +23,28 @@ MAX_ENCODED = MAX_FRAME + MAX_FRAME // 254 + 1
 # host -> device
 GET_CAPABILITIES, SENSOR_DATA, FORCE_FIRE, RUN, SET_TRACE = 0x01, 0x02, 0x03, 0x04, 0x05
 GET_STATS, GET_DIGESTS, RESET, SET_GPIO, SET_PWM = 0x06, 0x07, 0x08, 0x09, 0x0A
+SENSOR_VALUE = 0x0B  #: sensor values encoded on the device by the io map's coders
 # device -> host
 ACK, CAPABILITIES, AREA_INFO, NEURON_FIRING = 0x80, 0x81, 0x82, 0x83
 BURST_DIGEST, STATE_DIGEST, FIRED_IDS, STATS, DIGESTS = 0x84, 0x85, 0x86, 0x87, 0x88
+MOTOR_VALUES = 0x89  #: the io map's actuator values, decoded on the device
 
 RUN_STOP, RUN_N, RUN_FREE = 0, 1, 2
-TRACE_BURST, TRACE_STATE, TRACE_IDS, TRACE_OPU = 1, 2, 4, 8
+TRACE_BURST, TRACE_STATE, TRACE_IDS, TRACE_OPU, TRACE_MOTOR = 1, 2, 4, 8, 16
+TRACE_ALL = 0x1F
 
 SENSOR_ITEM, FORCE_ITEM = 12, 8
 MAX_SENSOR_ITEMS = (MAX_BODY - 1) // SENSOR_ITEM  #: 20 per frame
 MAX_FORCE_ITEMS = (MAX_BODY - 1) // FORCE_ITEM  #: 31 per frame
+VALUE_ITEM, MOTOR_ITEM, MOTOR_HEAD = 11, 11, 6
+MAX_VALUE_ITEMS = (MAX_BODY - 1) // VALUE_ITEM  #: 22 per frame
+MAX_MOTOR_ITEMS = (MAX_BODY - MOTOR_HEAD) // MOTOR_ITEM  #: 22 per frame
 
 #: Ack status codes (docs/link.md "Errors")
 STATUS = {0: "ok", -1: "bad area, voxel or neuron id", -2: "input queue full for this burst",
           -3: "value outside the model's sensory range", -4: "heap", -10: "bad body length",
-          -11: "field out of range", -12: "unknown message type"}
+          -11: "field out of range", -12: "unknown message type",
+          -13: "area or channel not bound by the device's io map (or no io map built in)"}
 
 #: names of the device's receive counters, in the order of the Stats message
 STAT_NAMES = ("frames_ok", "bad_cobs", "too_long", "too_short", "bad_crc", "bad_version",
@@ -221,6 +228,29 @@ def force_frames(items, seq: int = 0) -> list[bytes]:
     return out
 
 
+def sensor_value_frames(items, seq: int = 0) -> list[bytes]:
+    """SensorValue frames for ``items``: ``(area, channel, axis, num, den)``, the value num/den
+    (``0 <= num <= den`` unsigned, ``-den <= num <= den`` signed, ``1 <= den <= 65535``) of one
+    channel of an io-map area, encoded on the device (at most :data:`MAX_VALUE_ITEMS` per frame).
+
+    Raises:
+        LinkError: a field out of range.
+    """
+    items = list(items)
+    out = []
+    for i in range(0, len(items), MAX_VALUE_ITEMS):
+        chunk = items[i:i + MAX_VALUE_ITEMS]
+        body = bytearray([len(chunk)])
+        for a, ch, axis, num, den in chunk:
+            if not 1 <= den <= 0xFFFF or not -den <= num <= den or not 0 <= axis <= 255:
+                raise LinkError(f"sensor value {num}/{den} axis {axis}; expected 1 <= den <= "
+                                "65535, |num| <= den, axis 0..255")
+            body += struct.pack("<HHBiH", _u16("area", a), _u16("channel", ch), axis, int(num),
+                                int(den))
+        out.append(encode_frame(SENSOR_VALUE, bytes(body), (seq + len(out)) & 0xFF))
+    return out
+
+
 def run_frame(mode: int, n: int = 0, seq: int = 0) -> bytes:
     """Run: ``RUN_STOP``, ``RUN_N`` (``n`` bursts; 1 = step) or ``RUN_FREE``."""
     if mode not in (RUN_STOP, RUN_N, RUN_FREE) or not 0 <= n < 2**32:
@@ -230,8 +260,8 @@ def run_frame(mode: int, n: int = 0, seq: int = 0) -> bytes:
 
 def trace_frame(flags: int, state_every: int = 0, seq: int = 0) -> bytes:
     """SetTrace: ``flags`` (TRACE_* bits), StateDigest every ``state_every`` bursts (0: never)."""
-    if not 0 <= flags <= 0x0F:
-        raise LinkError(f"trace flags {flags:#x}; expected 0..0x0f")
+    if not 0 <= flags <= TRACE_ALL:
+        raise LinkError(f"trace flags {flags:#x}; expected 0..{TRACE_ALL:#04x}")
     return encode_frame(SET_TRACE, struct.pack("<BH", flags, _u16("state_every", state_every)), seq)
 
 
@@ -329,6 +359,17 @@ class Digests:
     final_crc: int
 
 
+@dataclass(frozen=True)
+class MotorValues:
+    """The io map's actuators after one burst, decoded on the device: ``(output, area, channel,
+    axis, fired, q16)`` per actuator (``q16``: 65536 = 1.0, the held value when ``fired`` is 0);
+    ``more``: another MotorValues of the same burst follows."""
+
+    burst: int
+    values: tuple[tuple[int, int, int, int, int, int], ...]
+    more: bool
+
+
 def _need(frame: Frame, n: int | None = None, at_least: int | None = None) -> None:
     ln = len(frame.body)
     if (n is not None and ln != n) or (at_least is not None and ln < at_least):
@@ -380,4 +421,11 @@ def parse_message(frame: Frame):
     if t == DIGESTS:
         _need(frame, 20)
         return Digests(*struct.unpack("<IIIII", b))
-    raise LinkError(f"message type {t:#04x}; expected a device message (0x80..0x88)")
+    if t == MOTOR_VALUES:
+        _need(frame, at_least=MOTOR_HEAD)
+        burst, n, more = struct.unpack_from("<IBB", b)
+        _need(frame, MOTOR_HEAD + MOTOR_ITEM * n)
+        vals = tuple(struct.unpack_from("<BHHBBi", b, MOTOR_HEAD + MOTOR_ITEM * j)
+                     for j in range(n))
+        return MotorValues(burst, vals, bool(more))
+    raise LinkError(f"message type {t:#04x}; expected a device message (0x80..0x89)")

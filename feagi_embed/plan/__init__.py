@@ -14,7 +14,8 @@ import numpy as np
 
 from .budgets import Budget, budget_for
 from .buffers import CONST, IO, STATE, Buffer, Plan
-from .c import AF_CC16, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE, layout_c
+from .c import (AF_CC16, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE, PRECISIONS,
+                check_precision, layout_c, plan_precision)
 from .fit import check_fit, fit_problems, place_state, plan_fits
 from .mpy import estimate_heap, layout_mpy
 from .narrow import NarrowV, narrow_v_proof
@@ -24,7 +25,7 @@ TARGETS = ("c", "micropython")
 
 
 def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
-           narrow_v: bool = False) -> Plan:
+           narrow_v: bool = False, precision: str = "fixed") -> Plan:
     """The plan of ``model`` for ``target`` (``"c"``: :func:`~.c.layout_c`, ``"micropython"``:
     :func:`~.mpy.layout_mpy`; ``narrow_v`` applies to C only).
 
@@ -32,9 +33,9 @@ def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
         ValueError: unknown target.
     """
     if target == "c":
-        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v)
+        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, precision=precision)
     if target == "micropython":
-        return layout_mpy(model, queue_len=queue_len)
+        return layout_mpy(model, queue_len=queue_len, precision=check_precision(precision))
     raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
 
 
@@ -86,29 +87,31 @@ def input_queue_len(model, stimulus=None, bursts: int | None = None,
 
 
 def plan_for(model, budget: Budget, target: str = "c", *,
-             queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
+             queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed") -> Plan:
     """The plan of ``model`` that fits ``budget``, trying in order (C): all state static with
     int32 membrane potentials; the same with the largest buffers on the boot-time heap (boards
     with a heap region); 16-bit membrane potentials where :func:`narrow_v_proof` proves them
     (static, then with the heap). Returns the last plan tried when none fits (:func:`check_fit`
-    then explains why). MicroPython has one layout.
+    then explains why). MicroPython has one layout. ``precision="fp32"``: f32 constants and
+    state (:func:`~.c.layout_c`), never narrowed.
     """
     if target != "c":
-        return layout(model, target, queue_len=queue_len)
+        return layout(model, target, queue_len=queue_len, precision=precision)
     plan = None
     for narrow in (False, True):
-        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow)
+        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, precision=precision)
         if narrow and not plan.narrow_v:
             break
         for use_heap in (False, True):
-            place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block)
+            place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block,
+                        budget.psram if use_heap else 0, budget.psram_block)
             if plan_fits(plan, budget):
                 return plan
     assert plan is not None
     return plan
 
 
-__all__ = ["AF_CC16", "AF_V16", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
+__all__ = ["PRECISIONS", "check_precision", "plan_precision", "AF_CC16", "AF_V16", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
            "HEAP_CAPABLE", "IO", "NO_BASE", "NarrowV", "Plan", "STATE", "TARGETS", "budget_for",
            "check_fit", "common_shift", "dtype_size", "estimate_heap", "fit_problems", "layout",
            "layout_c", "layout_mpy", "narrow_v_proof", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",

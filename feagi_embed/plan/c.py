@@ -6,6 +6,12 @@ contributions by their range); per-area parameters stay per area (thresholds per
 areas with a threshold gradient; refractory countdowns only for areas with a refractory period or
 snooze, V-at-fire only for mp-driven areas, PSP only for degenerating areas, synapse weights and
 fan-outs only when some area needs run-time PSPs). Bytes are attributed to cortical areas.
+
+Precision ``"fp32"`` (FEAGI's ``--precision`` flag name): the same buffers with the f32 values
+FEAGI computes with (``Model.*_f32``) as ``float`` constants — thresholds, limits, leak factors
+``f32(1 − leak)``, contributions, PSPs, degenerations — and f32 state (V, FCL sums, V at fire,
+PSP: 4 B each, never narrowed to 16 bits); the generated header defines
+``FEAGI_PRECISION_FP32 1`` and the runtime computes in IEEE single precision.
 """
 
 from __future__ import annotations
@@ -26,19 +32,45 @@ NO_BASE = 0xFFFFFFFF
 DEFAULT_QUEUE_LEN = 16
 #: RAM buffers the runtime can take from the heap at boot (STATE_ARRAY in feagi_runtime.c)
 HEAP_CAPABLE = frozenset({"v32", "v16", "cc2", "cc8", "cc16", "cd", "acc", "bits", "vfire", "psp"})
+#: ``--precision`` values (FEAGI's engine flag): fixed point (default) or IEEE single precision
+PRECISIONS = ("fixed", "fp32")
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`.
+
+    Raises:
+        ValueError: anything else (the message names the expected values).
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+    return precision
+
+
+def plan_precision(plan) -> str:
+    """``"fp32"`` for a plan laid out with ``precision="fp32"``, else ``"fixed"``."""
+    return "fp32" if plan.constants.get("precision_fp32") else "fixed"
 
 
 class _Builder:
     """Collects buffers in order (C has no empty arrays: a length-0 buffer gets one element)."""
 
-    def __init__(self, model):
+    def __init__(self, model, fp32: bool = False):
         self.m = model
+        self.fp32 = fp32
         self.buffers: list[Buffer] = []
+        #: areas with a degenerating PSP (the f32 degeneration decides in fp32, as in the twin)
+        self.degen = (np.asarray(model.area_degen_f32) != 0) if fp32 else model.degenerating
+
+    def real(self, fixed_dtype: str) -> str:
+        """``"f4"`` in fp32 plans (the value is an f32 constant), else ``fixed_dtype``."""
+        return "f4" if self.fp32 else fixed_dtype
 
     def const(self, name, dtype, values, doc, per_area=None):
-        v = np.asarray(values, np.int64)
+        vt = np.float32 if dtype == "f4" else np.int64
+        v = np.asarray(values, vt)
         if len(v) == 0:
-            v = np.zeros(1, np.int64)
+            v = np.zeros(1, vt)
         self.buffers.append(Buffer(name, CONST, dtype, v, "flash", per_area, doc))
 
     def ram(self, name, dtype, length, doc, per_area=None, role=STATE):
@@ -51,8 +83,9 @@ class _Builder:
                 if c and (mask is None or mask[a])}
 
 
-def _state_offsets(m, proofs) -> dict[str, tuple[np.ndarray, int]]:
-    """Offsets of each area into the per-area state buffers (``{name: (base [A], length)}``)."""
+def _state_offsets(m, proofs, degen) -> dict[str, tuple[np.ndarray, int]]:
+    """Offsets of each area into the per-area state buffers (``{name: (base [A], length)}``);
+    ``degen``: bool ``[A]`` degenerating areas."""
     counts = m.area_counts
     v16 = np.array([a in proofs for a in range(m.n_areas)], bool)
     # consecutive fire count: a neuron fires only while cc < L (cc >= L in the window resets it
@@ -62,7 +95,7 @@ def _state_offsets(m, proofs) -> dict[str, tuple[np.ndarray, int]]:
     cfl = np.asarray(m.area_cfl, np.int64)
     cc16, cc2 = cfl > 255, cfl <= 3
     masks = {"mpd": np.asarray(m.area_mp_driven, bool), "cd": countdown_areas(m),
-             "degen": m.degenerating, "cc2": cc2, "cc8": ~cc16 & ~cc2, "cc16": cc16,
+             "degen": degen, "cc2": cc2, "cc8": ~cc16 & ~cc2, "cc16": cc16,
              "v32": ~v16, "v16": v16}
     return {k: area_offsets(mask, counts, NO_BASE) for k, mask in masks.items()}
 
@@ -74,7 +107,7 @@ def _area_table(b: _Builder, off, proofs) -> None:
     cc16, cc2 = off["cc16"][0] != NO_BASE, off["cc2"][0] != NO_BASE
     v16 = off["v16"][0] != NO_BASE
     flags = ((np.asarray(m.area_mp_acc, bool) * AF_MP_ACC)
-             | (np.asarray(m.area_mp_driven, bool) * AF_MP_DRIVEN) | (m.degenerating * AF_DEGEN)
+             | (np.asarray(m.area_mp_driven, bool) * AF_MP_DRIVEN) | (b.degen * AF_DEGEN)
              | (m.output_areas * AF_OUTPUT) | (cc16 * AF_CC16) | (v16 * AF_V16)
              | (cc2 * AF_CC2)).astype(np.int64)
     b.const("area_first", unsigned_dtype(m.n_neurons), m.area_first, "first neuron id per area (+ N)")
@@ -86,11 +119,18 @@ def _area_table(b: _Builder, off, proofs) -> None:
     b.const("area_flags", "u1", flags,
             "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16, "
             "64 cc 2-bit")
-    area_thr, thr_base, _ = area_thresholds(m, NO_BASE)
-    b.const("area_thr", "i4", area_thr, "uniform threshold ceil(thr*2^F)")
+    area_thr, thr_base, _ = area_thresholds(m, NO_BASE, m.threshold_f32 if b.fp32 else None)
+    if b.fp32:
+        b.const("area_thr", "f4", area_thr, "uniform threshold f32(thr)")
+    else:
+        b.const("area_thr", "i4", area_thr, "uniform threshold ceil(thr*2^F)")
     b.const("area_thr_base", "u4", thr_base, "offset into thr (gradient areas) or 0xFFFFFFFF")
-    b.const("area_limit", "i4", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
-    b.const("area_leak_k", "i4", m.area_leak_k, "leak factor K (65536: no leak)")
+    if b.fp32:
+        b.const("area_limit", "f4", m.area_limit_f32, "limit f32(lim) (FLT_MAX: none)")
+        b.const("area_leak_k", "f4", m.area_leak_f32, "leak factor f32(1 - leak)")
+    else:
+        b.const("area_limit", "i4", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
+        b.const("area_leak_k", "i4", m.area_leak_k, "leak factor K (65536: no leak)")
     b.const("area_exc_mode", "u1", m.area_exc_mode, "0 always, 1 never, 2 threshold")
     b.const("area_exc_t", "u4", m.area_exc_t, "excitability threshold T")
     b.const("area_refr", "u2", m.area_refractory, "refractory period R")
@@ -106,9 +146,14 @@ def _area_table(b: _Builder, off, proofs) -> None:
             "offset into v32, or into v16 (AF_V16 areas)")
     shift = [proofs[a].shift if a in proofs else 0 for a in range(m.n_areas)]
     b.const("area_v_shift", "u1", shift, "AF_V16 areas: V = v16 << shift")
-    b.const("area_psp", "i4", np.where(m.degenerating, m.area_psp, 0),
-            "initial q(PSP) of degenerating areas")
-    b.const("area_degen", "i4", np.where(m.degenerating, m.area_degen, 0), "q(degeneration)")
+    if b.fp32:
+        b.const("area_psp", "f4", np.where(b.degen, m.area_psp_f32, 0),
+                "initial f32(PSP) of degenerating areas")
+        b.const("area_degen", "f4", np.where(b.degen, m.area_degen_f32, 0), "f32(degeneration)")
+    else:
+        b.const("area_psp", "i4", np.where(m.degenerating, m.area_psp, 0),
+                "initial q(PSP) of degenerating areas")
+        b.const("area_degen", "i4", np.where(m.degenerating, m.area_degen, 0), "q(degeneration)")
 
 
 def _synapse_tables(b: _Builder) -> dict[str, int]:
@@ -116,8 +161,8 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
     m = b.m
     counts, first = m.area_counts, np.asarray(m.area_first, np.int64)
     syn_per_area = m.synapses_out_per_area
-    _, thr_base, thr_nrn = area_thresholds(m, NO_BASE)
-    b.const("thr", "i4", thr_nrn, "per-neuron thresholds of gradient areas",
+    _, thr_base, thr_nrn = area_thresholds(m, NO_BASE, m.threshold_f32 if b.fp32 else None)
+    b.const("thr", b.real("i4"), thr_nrn, "per-neuron thresholds of gradient areas",
             {a: int(counts[a]) * 4 for a in range(m.n_areas) if thr_base[a] != NO_BASE})
     # CSR offsets only for areas with outgoing synapses: count+1 absolute offsets per such area
     syn_ptr = np.asarray(m.syn_ptr, np.int64)
@@ -129,12 +174,15 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
             total += int(counts[a]) + 1
     sp = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     sptr_t, nid_t = unsigned_dtype(m.n_synapses), unsigned_dtype(max(m.n_neurons - 1, 0))
-    syn_c = np.asarray(m.syn_c, np.int64)
-    # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k exactly in
-    # a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
-    c_shift = common_shift(syn_c)
-    syn_c = syn_c >> c_shift
-    c_t = signed_dtype(int(syn_c.min(initial=0)), int(syn_c.max(initial=0)))
+    if b.fp32:  # FEAGI's f32 contribution (w*psp*sign)/n, stored as computed
+        syn_c, c_shift, c_t = np.asarray(m.syn_c_f32, np.float32), 0, "f4"
+    else:
+        syn_c = np.asarray(m.syn_c, np.int64)
+        # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k
+        # exactly in a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
+        c_shift = common_shift(syn_c)
+        syn_c = syn_c >> c_shift
+        c_t = signed_dtype(int(syn_c.min(initial=0)), int(syn_c.max(initial=0)))
 
     def per_syn(dtype):
         return {a: int(c) * dtype_size(dtype) for a, c in enumerate(syn_per_area) if c}
@@ -144,8 +192,9 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
             {a: (int(counts[a]) + 1) * dtype_size(sptr_t) for a in range(m.n_areas)
              if sp_base[a] != NO_BASE})
     b.const("syn_dst", nid_t, m.syn_dst, "synapse targets", per_syn(nid_t))
-    b.const("syn_c", c_t, syn_c, "contribution q(w*psp*sign/n) / FEAGI_SYN_C_SCALE", per_syn(c_t))
-    if m.has_runtime_psp:
+    b.const("syn_c", c_t, syn_c, "contribution f32(w*psp*sign/n)" if b.fp32 else
+            "contribution q(w*psp*sign/n) / FEAGI_SYN_C_SCALE", per_syn(c_t))
+    if _has_runtime_psp(b):
         w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
         w_t = signed_dtype(int(w.min(initial=0)), int(w.max(initial=0)))
         fan_t = unsigned_dtype(int(fan.max(initial=1)))
@@ -153,6 +202,11 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
         b.const("fanout", fan_t, fan, "fan-out divisor n", b.per_neuron(dtype_size(fan_t)))
     return {"n_thr": len(thr_nrn), "syn_c_scale": 1 << c_shift, "n_sp": len(sp),
             "index_c": c_t}
+
+
+def _has_runtime_psp(b: _Builder) -> bool:
+    """Whether some source computes its contributions at run time (mp-driven or degenerating)."""
+    return bool((np.asarray(b.m.area_mp_driven, bool) | b.degen).any())
 
 
 def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
@@ -165,7 +219,9 @@ def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
         b.ram(name, dtype, off[key][1], doc,
               {a: int(counts[a]) * width for a in range(m.n_areas) if mask[a] and counts[a]})
 
-    state("v32", "i4", "v32", "membrane potential (int32 areas)", 4)
+    pot = b.real("i4")  # membrane potential, FCL sum, V at fire, PSP: int32 or f32 (4 B)
+    state("v32", pot, "v32", "membrane potential (f32)" if b.fp32 else
+          "membrane potential (int32 areas)", 4)
     state("v16", "u2", "v16", "membrane potential >> shift (areas proven to fit 16 bits)", 2)
     cc2 = off["cc2"][0] != NO_BASE  # 4 counts per byte: areas get their whole bytes
     b.ram("cc2", "u1", (off["cc2"][1] + 3) // 4, "consecutive fire count, 2 bits (areas with L <= 3)",
@@ -183,10 +239,10 @@ def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
     in_hole[hole_lo:hole_hi] = True
     acc_counts = np.bincount(m.area_of_neuron[~in_hole], minlength=m.n_areas) if n else counts * 0
     side_len = queue_len + 1
-    b.ram("acc", "i4", n - (hole_hi - hole_lo), "FCL accumulator (neurons outside the untargeted hole)",
+    b.ram("acc", pot, n - (hole_hi - hole_lo), "FCL accumulator (neurons outside the untargeted hole)",
           {a: int(c) * 4 for a, c in enumerate(acc_counts) if c})
     b.ram("side_id", "u4", side_len, "FCL side list ids (hole neurons)")
-    b.ram("side_acc", "i4", side_len, "FCL side list sums (hole neurons)")
+    b.ram("side_acc", pot, side_len, "FCL side list sums (hole neurons)")
     # open-addressing index id -> side-list slot (load <= 1/2), so finding a hole neuron's sum is
     # O(1) instead of a linear search (a camera frame injects hundreds of hole neurons per burst)
     side_hash_bits = max(int(2 * side_len - 1).bit_length(), 1)
@@ -194,8 +250,8 @@ def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
     b.ram("side_slot", side_t, 1 << side_hash_bits, "FCL side list index: hash(id) -> slot + 1 (0: empty)")
     b.ram("bits", "u4", 4 * ((n + 31) // 32), "bitmaps: candidate, forced, blocked, fired",
           b.per_neuron(0.5))
-    state("vfire", "i4", "mpd", "V at fire (mp-driven areas)", 4)
-    state("psp", "i4", "degen", "PSP (degenerating areas)", 4)
+    state("vfire", pot, "mpd", "V at fire (mp-driven areas)", 4)
+    state("psp", pot, "degen", "PSP (degenerating areas)", 4)
     b.ram("queue", "u1", queue_len * 9, "injection/force queue (id u32, value i32, kind u8)", role=IO)
     return {"hole_lo": hole_lo, "hole_hi": hole_hi, "n_acc": n - (hole_hi - hole_lo),
             "side_len": side_len, "side_hash_bits": side_hash_bits, "index_side": side_t}
@@ -212,7 +268,8 @@ def _per_area(m, buffers: list[Buffer]) -> dict[str, dict[str, int]]:
     return per
 
 
-def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False) -> Plan:
+def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False,
+             precision: str = "fixed") -> Plan:
     """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
@@ -220,15 +277,19 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         narrow_v: store the membrane potential of every area that
             :func:`~feagi_embed.plan.narrow.narrow_v_proof` admits in 16 bits (``V >> shift``);
             sensory values injected there must then be multiples of the area's ``sensory_step``.
+            Ignored with ``precision="fp32"`` (f32 state is never narrowed).
+        precision: ``"fixed"`` (the fixed-point model) or ``"fp32"`` (f32 constants and state;
+            ``constants["precision_fp32"] = 1``, see the module docstring).
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="c"`` (no heap placement yet:
         :func:`~feagi_embed.plan.fit.place_state`).
     """
     m = model
-    proofs = narrow_v_proof(m) if narrow_v else {}
-    off = _state_offsets(m, proofs)
-    b = _Builder(m)
+    fp32 = check_precision(precision) == "fp32"
+    proofs = narrow_v_proof(m) if narrow_v and not fp32 else {}
+    b = _Builder(m, fp32)
+    off = _state_offsets(m, proofs, b.degen)
     _area_table(b, off, proofs)
     syn = _synapse_tables(b)
     acc = _state(b, off, queue_len)
@@ -236,7 +297,7 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         "n": m.n_neurons, "s": m.n_synapses, "a": m.n_areas, "f": int(m.frac_bits),
         "power_neuron": m.power_neuron, "power_in": m.power_input, "forced_v": m.forced_v,
         "large_brain": int(m.large_brain), "psp_cap": m.psp_cap,
-        "has_runtime_psp": int(m.has_runtime_psp), "n_mpd": off["mpd"][1],
+        "has_runtime_psp": int(_has_runtime_psp(b)), "n_mpd": off["mpd"][1],
         "n_degen": off["degen"][1], "n_thr": syn["n_thr"], "n_cd": off["cd"][1],
         "n_cc2": off["cc2"][1], "n_cc8": off["cc8"][1], "n_cc16": off["cc16"][1],
         "syn_c_scale": syn["syn_c_scale"],
@@ -245,6 +306,8 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         "side_hash_bits": acc["side_hash_bits"], "n_v32": off["v32"][1], "n_v16": off["v16"][1],
         "max_sensory_q": m.max_sensory_q,
     }
+    if fp32:  # FEAGI's power input 1.0 and forced-fire V 100.0, exact in f32
+        constants.update(power_in=1, forced_v=100, precision_fp32=1)
     index_types = {"nid": unsigned_dtype(max(m.n_neurons - 1, 0)),
                    "sptr": unsigned_dtype(m.n_synapses),
                    "area": unsigned_dtype(max(m.n_areas - 1, 0)), "c": syn["index_c"],

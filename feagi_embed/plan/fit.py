@@ -10,20 +10,36 @@ from .c import HEAP_CAPABLE
 from .widths import CapacityError
 
 
-def place_state(plan: Plan, static_avail: int, heap_avail: int = 0, heap_block: int = 0) -> None:
+#: how often the runtime touches each heap-capable state array (firmware/feagi_runtime.c): 0
+#: cold (per candidate or fired neuron: V, consecutive counts, V at fire, PSP), 1 warm (the FCL
+#: accumulator: per synaptic event), 2 hot (scanned every burst over all their neurons: the four
+#: bitmaps, the refractory countdowns of step 6a). PSRAM takes the coldest arrays first.
+HEAT = {"v32": 0, "v16": 0, "cc2": 0, "cc8": 0, "cc16": 0, "vfire": 0, "psp": 0, "acc": 1,
+        "cd": 2, "bits": 2}
+
+
+def place_state(plan: Plan, static_avail: int, heap_avail: int = 0, heap_block: int = 0,
+                psram_avail: int = 0, psram_block: int = 0) -> None:
     """Decide which RAM buffers are taken from the heap once at boot (sets ``plan.heap``).
 
     All state stays static when it fits ``static_avail`` or the board has no heap budget.
     Otherwise the buffers are placed largest first: into static RAM while they fit, else onto the
     heap (a buffer larger than ``heap_block`` stays static, so :func:`check_fit` reports it).
+    With external RAM (``psram_avail`` > 0, ESP32-S3 PSRAM; it replaces ``heap_avail``) the
+    coldest buffers (:data:`HEAT`), largest first among equally cold ones, move to PSRAM until
+    the rest fits ``static_avail``: what the burst loop touches every burst stays internal.
 
     Args:
         plan: a C plan (modified in place).
         static_avail: bytes of statically allocatable RAM the model may use.
         heap_avail: bytes of boot-time heap the model may use (0: none).
         heap_block: largest single heap allocation (0: no limit beyond ``heap_avail``).
+        psram_avail, psram_block: the same for external RAM (0: none).
     """
     plan.heap = set()
+    if psram_avail > 0 and plan.ram_bytes > static_avail:
+        _place_cold_in_psram(plan, static_avail, psram_block)
+        return
     if plan.ram_bytes <= static_avail or heap_avail <= 0:
         return
     left = static_avail
@@ -35,6 +51,19 @@ def place_state(plan: Plan, static_avail: int, heap_avail: int = 0, heap_block: 
             plan.heap.add(a.name)
 
 
+def _place_cold_in_psram(plan: Plan, static_avail: int, psram_block: int) -> None:
+    """Move heap-capable buffers to PSRAM, coldest and largest first, until the static rest fits
+    (a buffer larger than ``psram_block`` stays static, so :func:`check_fit` reports it)."""
+    static = plan.ram_bytes
+    movable = [a for a in plan.buffers if a.region == "ram" and a.name in HEAP_CAPABLE
+               and not (psram_block and a.nbytes > psram_block)]
+    for a in sorted(movable, key=lambda a: (HEAT.get(a.name, 2), -a.nbytes)):
+        if static <= static_avail:
+            break
+        plan.heap.add(a.name)
+        static -= a.nbytes
+
+
 def fit_problems(plan: Plan, budget: Budget, top: int = 5) -> list[str]:
     """Lines saying what does not fit (empty: it fits). C plans: static RAM, boot heap and its
     largest block, flash, addressable flash data, largest constant array. MicroPython plans: the
@@ -44,8 +73,9 @@ def fit_problems(plan: Plan, budget: Budget, top: int = 5) -> list[str]:
     lines = []
     checks = [("ram", "ram", plan.static_bytes, budget.static_ram)]
     if plan.heap:
-        checks.append(("heap", "ram", plan.heap_bytes, budget.heap))
-    checks.append(("flash", "flash", plan.flash_bytes, budget.flash))
+        checks.append(("psram", "ram", plan.heap_bytes, budget.psram) if budget.psram else
+                      ("heap", "ram", plan.heap_bytes, budget.heap))
+    checks.append(("flash", "flash", plan.flash_bytes, budget.flash_for(plan.flash_bytes)))
     if budget.flash_data_limit and budget.flash_data_limit < budget.flash:
         checks.append(("flash (addressable data)", "flash", plan.flash_bytes,
                        budget.flash_data_limit))
@@ -61,9 +91,11 @@ def fit_problems(plan: Plan, budget: Budget, top: int = 5) -> list[str]:
             lines.append(f"  flash array: {a.name} requested {a.nbytes} B in one object, "
                          f"available {budget.flash_array_max} B, "
                          f"missing {a.nbytes - budget.flash_array_max} B")
-        if a.name in plan.heap and budget.heap_block and a.nbytes > budget.heap_block:
-            lines.append(f"  heap block: {a.name} requested {a.nbytes} B in one block, "
-                         f"available {budget.heap_block} B, missing {a.nbytes - budget.heap_block} B")
+        block = budget.psram_block if budget.psram else budget.heap_block
+        if a.name in plan.heap and block and a.nbytes > block:
+            lines.append(f"  {'psram' if budget.psram else 'heap'} block: {a.name} requested "
+                         f"{a.nbytes} B in one block, available {block} B, "
+                         f"missing {a.nbytes - block} B")
     return lines
 
 

@@ -43,3 +43,46 @@ def test_plan_for_tries_wide_static_then_heap(toy):
     assert not roomy.heap and not roomy.narrow_v
     tight = plan_for(m, Budget("heap", 1000, heap=10_000, heap_block=5000, flash=10**6))
     assert tight.heap == {"v32"} and not tight.narrow_v
+
+
+def test_psram_takes_the_coldest_buffers_first(toy):
+    """External RAM (PSRAM) gets what the burst loop touches least: V and the consecutive counts
+    (per candidate) before the FCL accumulator (per synaptic event) and the bitmaps (scanned
+    every burst), even where a bitmap is larger; and only as much as the static RAM cannot hold."""
+    plan = layout_c(toy())
+    sizes = {b.name: b.nbytes for b in plan.buffers if b.region == "ram"}
+    place_state(plan, static_avail=plan.ram_bytes - 1, psram_avail=10**6)
+    assert plan.heap == {"v32"}
+    # free 1 B more than v32 + cc2: the next coldest (cc16, 10 B) goes, not the 160 B bitmaps
+    # a largest-first rule would take
+    assert sizes["bits"] > sizes["cc2"] > sizes["cc16"]
+    place_state(plan, static_avail=plan.ram_bytes - sizes["v32"] - sizes["cc2"] - 1,
+                psram_avail=10**6)
+    assert plan.heap == {"v32", "cc2", "cc16"}
+    # more than every cold buffer: the accumulator (warm) goes before the bitmaps (hot)
+    cold = sum(sizes[n] for n in ("v32", "v16", "cc2", "cc8", "cc16", "vfire", "psp"))
+    place_state(plan, static_avail=plan.ram_bytes - cold - 1, psram_avail=10**6)
+    assert "acc" in plan.heap and "bits" not in plan.heap
+    place_state(plan, static_avail=plan.ram_bytes, psram_avail=10**6)
+    assert plan.heap == set()
+    # a buffer larger than the PSRAM block stays static, so the check reports it
+    place_state(plan, static_avail=0, psram_avail=10**6, psram_block=sizes["v32"] - 1)
+    assert "v32" not in plan.heap
+    with pytest.raises(CapacityError, match="ram: requested"):
+        check_fit(plan, Budget("p", 0, psram=10**6, psram_block=sizes["v32"] - 1, flash=10**6))
+
+
+def test_psram_budget_is_checked_as_its_own_region(toy):
+    plan = layout_c(toy())
+    place_state(plan, static_avail=plan.ram_bytes - 1, psram_avail=10**6)
+    with pytest.raises(CapacityError, match=f"psram: requested 1220 B, available 1000 B, "
+                                            "missing 220 B"):
+        check_fit(plan, Budget("p", plan.ram_bytes - 1, psram=1000, flash=10**6))
+    check_fit(plan, Budget("p", plan.ram_bytes - 1, psram=1220, flash=10**6))
+
+
+def test_larger_partition_is_used_only_when_constants_and_code_exceed_the_default():
+    b = Budget("esp", 10_000, flash=1000, flash_large=5000, flash_code=300)
+    assert not b.needs_partitions(700) and b.flash_for(700) == 1000
+    assert b.needs_partitions(701) and b.flash_for(701) == 5000
+    assert not Budget("none", 10_000, flash=1000).needs_partitions(10**6)

@@ -5,6 +5,10 @@ Per-area parameters stay per cortical area, per-neuron thresholds only for gradi
 contributions shifted right by their common power of two (as the C strategy). The engine keeps V
 and the FCL accumulator as int32, flags as bytes, refractory countdown / consecutive count in one
 byte where the model's ranges allow, and FCL / refractory lists as 16-bit ids (N < 65536) or 32.
+Precision ``"fp32"``: thresholds, limits, leak factors, contributions, PSPs and degenerations are
+the f32 values FEAGI computes with (``array("f")``), and so are V, the FCL sums, V at fire and
+the PSP state (``FP32 = True`` in ``feagi_model.py``; the engine rounds to f32 after every
+operation, docs/model.md §7).
 
 Heap (:func:`estimate_heap`): a 32-bit port's GC heap allocates 16-byte blocks; every ``array`` /
 ``bytes`` / ``bytearray`` costs a 16-byte object plus its items rounded up to blocks. The estimate
@@ -45,28 +49,35 @@ def _alloc(nbytes: int) -> int:
     return -(-nbytes // GC_BLOCK) * GC_BLOCK if nbytes > 0 else 0
 
 
-def _model_arrays(m) -> tuple[list[Buffer], int, int]:
+def _model_arrays(m, fp32: bool = False) -> tuple[list[Buffer], int, int]:
     """The arrays of ``feagi_model.bin`` in file order; also the contribution shift and the
-    number of per-neuron PSP entries."""
+    number of per-neuron PSP entries (``fp32``: f32 values, see the module docstring)."""
     out: list[Buffer] = []
 
     def add(name, dtype, values, doc):
-        out.append(Buffer(name, CONST, dtype, np.asarray(values, np.int64), "model", None, doc))
+        vt = np.float32 if dtype == "f4" else np.int64
+        out.append(Buffer(name, CONST, dtype, np.asarray(values, vt), "model", None, doc))
 
     dims, npv, n_areas = m.areas.dims_array, m.areas.npv_array, m.n_areas
-    degen, mp_driven = m.degenerating, np.asarray(m.area_mp_driven, bool)
-    area_thr, thr_base, thr_n = area_thresholds(m, -1)
+    degen, mp_driven = _degen_mask(m, fp32), np.asarray(m.area_mp_driven, bool)
+    area_thr, thr_base, thr_n = area_thresholds(m, -1, m.threshold_f32 if fp32 else None)
     dim_t = unsigned_dtype(int(max(dims.max(initial=1), npv.max(initial=1))))
     add("area_first", unsigned_dtype(m.n_neurons), m.area_first, "first neuron id per area (+ N)")
     add("area_w", dim_t, dims[:, 0], "dims x")
     add("area_h", dim_t, dims[:, 1], "dims y")
     add("area_d", dim_t, dims[:, 2], "dims z")
     add("area_npv", dim_t, npv, "neurons per voxel")
-    add("area_thr", "i4", area_thr, "uniform threshold ceil(thr*2^F)")
+    pot = "f4" if fp32 else "i4"
+    add("area_thr", pot, area_thr, "uniform threshold f32(thr)" if fp32 else
+        "uniform threshold ceil(thr*2^F)")
     add("area_thr_base", "i4", thr_base, "offset into thr_n (gradient areas) or -1")
-    add("thr_n", "i4", thr_n, "per-neuron thresholds of gradient areas")
-    add("area_limit", "i4", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
-    add("area_leak_k", "i4", m.area_leak_k, "leak factor K (65536: no leak)")
+    add("thr_n", pot, thr_n, "per-neuron thresholds of gradient areas")
+    if fp32:
+        add("area_limit", "f4", m.area_limit_f32, "limit f32(lim) (FLT_MAX: none)")
+        add("area_leak_k", "f4", m.area_leak_f32, "leak factor f32(1 - leak)")
+    else:
+        add("area_limit", "i4", m.area_limit, "limit floor(lim*2^F) (INT32_MAX: none)")
+        add("area_leak_k", "i4", m.area_leak_k, "leak factor K (65536: no leak)")
     add("area_exc_mode", "u1", m.area_exc_mode, "excitability 0 always, 1 never, 2 threshold")
     add("area_exc_t", "u4", m.area_exc_t, "excitability threshold T")
     add("area_refr", "u2", m.area_refractory, "refractory period R")
@@ -75,24 +86,39 @@ def _model_arrays(m) -> tuple[list[Buffer], int, int]:
     add("area_mp_acc", "u1", np.asarray(m.area_mp_acc, bool), "mp_charge_accumulation")
     add("area_mp_driven", "u1", mp_driven, "mp_driven_psp")
     add("area_output", "u1", m.output_areas, "output (OPU) area: on_fire reports it")
-    add("area_degen", "i4", np.where(degen, m.area_degen, 0), "q(degeneration)")
-    add("area_psp", "i4", np.where(degen, m.area_psp, 0), "initial q(PSP) of degenerating areas")
+    if fp32:
+        add("area_degen", "f4", np.where(degen, m.area_degen_f32, 0), "f32(degeneration)")
+        add("area_psp", "f4", np.where(degen, m.area_psp_f32, 0),
+            "initial f32(PSP) of degenerating areas")
+    else:
+        add("area_degen", "i4", np.where(degen, m.area_degen, 0), "q(degeneration)")
+        add("area_psp", "i4", np.where(degen, m.area_psp, 0),
+            "initial q(PSP) of degenerating areas")
     psp_base, n_psp = area_offsets(degen, m.area_counts, -1)
     add("area_psp_base", "i4", psp_base, "offset into the PSP state (degenerating areas) or -1")
     add("neuron_area", unsigned_dtype(max(n_areas - 1, 0)), m.neuron_area, "area index per neuron")
     add("syn_ptr", unsigned_dtype(m.n_synapses), m.syn_ptr, "CSR offsets of outgoing synapses (N + 1)")
     add("syn_dst", unsigned_dtype(max(m.n_neurons - 1, 0)), m.syn_dst, "synapse targets")
-    syn_c = np.asarray(m.syn_c, np.int64)
-    shift = common_shift(syn_c)
-    syn_c = syn_c >> shift
-    add("syn_c", signed_dtype(int(syn_c.min(initial=0)), int(syn_c.max(initial=0))), syn_c,
-        "contribution q(w*psp*sign/n) >> SYN_C_SHIFT")
-    if m.has_runtime_psp:
+    if fp32:
+        shift = 0
+        add("syn_c", "f4", m.syn_c_f32, "contribution f32(w*psp*sign/n)")
+    else:
+        syn_c = np.asarray(m.syn_c, np.int64)
+        shift = common_shift(syn_c)
+        syn_c = syn_c >> shift
+        add("syn_c", signed_dtype(int(syn_c.min(initial=0)), int(syn_c.max(initial=0))), syn_c,
+            "contribution q(w*psp*sign/n) >> SYN_C_SHIFT")
+    if bool((mp_driven | degen).any()):
         w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
         add("syn_w", signed_dtype(int(w.min(initial=0)), int(w.max(initial=0))), w,
             "signed weight (run-time PSP sources)")
         add("fanout", unsigned_dtype(int(fan.max(initial=1))), fan, "fan-out divisor n")
     return out, shift, n_psp
+
+
+def _degen_mask(m, fp32: bool) -> np.ndarray:
+    """bool ``[A]`` degenerating areas (the f32 degeneration decides in fp32, as in the twin)."""
+    return (np.asarray(m.area_degen_f32) != 0) if fp32 else m.degenerating
 
 
 def _counter_types(m) -> tuple[str, str, int]:
@@ -109,13 +135,14 @@ def _counter_types(m) -> tuple[str, str, int]:
     return cd_t, cc_t, int(m.area_counts[countdown_areas(m)].sum())
 
 
-def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
+def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed") -> Plan:
     """The MicroPython engine's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
         queue_len: injection/force-fire entries the engine accepts per burst (``inject`` returns
             -2 beyond); with the distinct synapse targets and the power neuron it bounds the
             candidates of a burst, which sizes the FCL lists.
+        precision: ``"fixed"`` or ``"fp32"`` (f32 model values and state; module docstring).
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="micropython"``: ``buffers`` in
@@ -123,7 +150,9 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
     """
     m = model
     n = m.n_neurons
-    arrays, shift, n_psp = _model_arrays(m)
+    fp32 = precision == "fp32"
+    arrays, shift, n_psp = _model_arrays(m, fp32)
+    degen = _degen_mask(m, fp32)
     cd_t, cc_t, n_refl = _counter_types(m)
     ts = float(m.simulation_timestep or 0.0)
     n_targets = int(len(np.unique(np.asarray(m.syn_dst)))) if m.n_synapses else 0
@@ -133,21 +162,24 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN) -> Plan:
     constants = {
         "n": n, "s": m.n_synapses, "a": m.n_areas, "f": int(m.frac_bits), "power": m.power_neuron,
         "power_in": m.power_input, "forced_v": m.forced_v, "large_brain": bool(m.large_brain),
-        "psp_cap": m.psp_cap, "has_mpd": has_mpd, "has_degen": bool(m.degenerating.any()),
-        "has_runtime_psp": m.has_runtime_psp, "syn_c_shift": shift, "n_refl": n_refl,
+        "psp_cap": m.psp_cap, "has_mpd": has_mpd, "has_degen": bool(degen.any()),
+        "has_runtime_psp": bool(has_mpd or degen.any()), "syn_c_shift": shift, "n_refl": n_refl,
         "n_psp": n_psp, "cd_t": cd_t, "cc_t": cc_t, "timestep": ts,
         "period_ms": max(1, round(ts * 1000)), "queue_len": int(queue_len),
         "n_targets": n_targets, "cand_cap": cand_cap, "hole_lo": hole_lo, "hole_hi": hole_hi,
         "n_acc": n - (hole_hi - hole_lo),
     }
+    if fp32:  # FEAGI's power input and forced-fire V; the engine computes in f32
+        constants.update(power_in=1.0, forced_v=100.0, fp32=True)
     idx = "u2" if n < 65536 else "u4"
-    state = {"V": ("i4", n), "acc": ("i4", constants["n_acc"]), "side_id": ("u4", queue_len + 1),
-             "side_acc": ("i4", queue_len + 1), "flag": ("u1", n), "cd": (cd_t, n),
+    pot = "f4" if fp32 else "i4"
+    state = {"V": (pot, n), "acc": (pot, constants["n_acc"]), "side_id": ("u4", queue_len + 1),
+             "side_acc": (pot, queue_len + 1), "flag": ("u1", n), "cd": (cd_t, n),
              "cc": (cc_t, n), "cand": (idx, cand_cap + 1), "prev": (idx, cand_cap + 1),
              "refl": (idx, n_refl + 1)}
     if has_mpd:
-        state["vfire"] = ("i4", n)
-    state["psp"] = ("i4", n_psp)
+        state["vfire"] = (pot, n)
+    state["psp"] = (pot, n_psp)
     plan = Plan("micropython", arrays, {"idx": idx}, constants, state=state)
     plan.estimate = estimate_heap(plan)
     return plan

@@ -6,18 +6,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def area_thresholds(model, none: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def area_thresholds(model, none: int, values=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-area thresholds: uniform areas keep one value, gradient areas their neurons' values.
+
+    ``values``: the per-neuron thresholds to split (default ``model.threshold``, int; the f32
+    plan passes ``model.threshold_f32`` and gets float32 arrays back).
 
     Returns:
         ``(area_thr, thr_base, thr_nrn)``: int64 ``[A]`` uniform threshold (0 for gradient areas),
         int64 ``[A]`` offset of a gradient area's first neuron in ``thr_nrn`` (``none`` for
         uniform areas), int64 per-neuron thresholds of the gradient areas, concatenated.
     """
-    thr = np.asarray(model.threshold, np.int64)
+    thr = np.asarray(model.threshold if values is None else values)
+    if thr.dtype.kind != "f":
+        thr = thr.astype(np.int64)
     first = np.asarray(model.area_first, np.int64)
     n_areas = len(first) - 1
-    area_thr = np.zeros(n_areas, np.int64)
+    area_thr = np.zeros(n_areas, thr.dtype)
     thr_base = np.full(n_areas, none, np.int64)
     parts, pos = [], 0
     for a in range(n_areas):
@@ -30,7 +35,7 @@ def area_thresholds(model, none: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
             thr_base[a] = pos
             parts.append(seg)
             pos += len(seg)
-    return area_thr, thr_base, (np.concatenate(parts) if parts else np.zeros(0, np.int64))
+    return area_thr, thr_base, (np.concatenate(parts) if parts else np.zeros(0, thr.dtype))
 
 
 def area_offsets(mask: np.ndarray, counts: np.ndarray, none: int) -> tuple[np.ndarray, int]:

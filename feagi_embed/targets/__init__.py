@@ -7,7 +7,8 @@ Typical use (the self-test in ``tests/test_targets.py`` does exactly this)::
     r.stdout, r.exit_code, r.metric, r.metric_kind, r.sizes.flash, r.sizes.ram
 
 Per board (``boards/<name>.toml``): native gcc; arm-none-eabi-gcc on qemu-system-arm
-(netduinoplus2 = STM32F405 for stm32f4/nucleo_*; microbit = Cortex-M0 for rp2040);
+(netduinoplus2 = STM32F405 for stm32f4/nucleo_*; mps2-an385 = Cortex-M3 running the Cortex-M0+
+build with the RP2040 memory map for rp2040);
 riscv64-unknown-elf-gcc -march=rv32imc on qemu-system-riscv32 virt (esp32c3); avr-gcc on libsimavr
 (uno, mega2560); xtensa-lx106-elf-gcc on qemu-system-xtensa -M sim -cpu lx106 (esp32, esp32s3:
 stand-in core). HAL sources are in ``firmware/hal`` (contract in ``feagi_hal.h``).

@@ -68,7 +68,9 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
             ``banner`` (default built from those and the board), ``extra_build_flags`` (list),
             ``monitor_speed`` (default 115200), ``runtime_header`` (the library's public header,
             default ``feagi_runtime.h``), ``sketch_name`` (the project folder's name: the
-            Arduino IDE entry is ``<sketch_name>.ino``).
+            Arduino IDE entry is ``<sketch_name>.ino``), ``partitions`` (True: the model
+            needs the board's larger app partition; ``platformio.ini`` selects
+            ``partitions.csv``, which the caller writes).
 
     Returns:
         ``{path relative to the project root: text}``: ``platformio.ini``, ``Makefile``,
@@ -96,7 +98,8 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         monitor_speed=int(context.get("monitor_speed", 115200)),
         runtime_header=str(context.get("runtime_header", "feagi_runtime.h")),
         arduino_architectures=_ARDUINO_ARCH.get(b.pio_platform, "*"),
-        cflags=list(b.cflags) + ["-std=c99", "-Wall", "-Wextra"],
+        cflags=list(b.cflags) + ["-std=c99", "-Wall", "-Wextra"]
+        + list(context.get("extra_build_flags", [])),
         freestanding=freestanding, freestanding_flags=[f for f in freestanding_flags(b) if f.startswith("-f")],
         ldflags=([f for f in freestanding_flags(b) if not f.startswith("-f")] if freestanding else
                  (["-Wl,--gc-sections"] if b.hal == "avr" else [])) + link_flags(b, "hal"),
@@ -105,6 +108,7 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
         size_tool=_SIZE_TOOL[b.toolchain] + (f" -C --mcu={b.mcu}" if b.toolchain == "avr" else ""),
         run_command=run_command, run_note=run_note,
         sketch_name=str(context.get("sketch_name", "feagi_firmware")),
+        partitions=bool(context.get("partitions", False)),
     )
     out: dict[str, str] = {}
     for target, tmpl in (("platformio.ini", "platformio.ini.j2"), ("Makefile", "Makefile.j2"),
@@ -120,6 +124,8 @@ def render_project_files(board: Board | str, context: Mapping[str, Any],
             raise ProjectTemplateError(f"template {tmpl}: {e}") from None
     hd = hal_dir()
     runner = ("wasm_run.mjs",) if b.hal == "wasm" else ()
-    for f in ("feagi_hal.h", *files, *([ldscript] if ldscript else []), *runner):
+    # headers the HAL sources include (the lx106 ROM stand-in's soft float)
+    extra = ("xtensa_lx106_softfloat.h",) if b.hal == "xtensa_lx106" else ()
+    for f in ("feagi_hal.h", *files, *extra, *([ldscript] if ldscript else []), *runner):
         out[f"hal/{f}"] = (hd / f).read_text()
     return out

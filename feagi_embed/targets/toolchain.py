@@ -120,6 +120,9 @@ def link_flags(board: Board | str, hal_path: str) -> list[str]:
                 f"-Wl,--defsym=FEAGI_FLASH_SIZE={int(e['flash_size']):#x}",
                 f"-Wl,--defsym=FEAGI_RAM_ORIGIN={int(e['ram_origin']):#x}",
                 f"-Wl,--defsym=FEAGI_RAM_SIZE={int(e['ram_size']):#x}"]
+    if "ext_ram_size" in b.emulator:  # external RAM (PSRAM) of the stand-in
+        out += [f"-Wl,--defsym=FEAGI_EXT_RAM_ORIGIN={int(b.emulator['ext_ram_origin']):#x}",
+                f"-Wl,--defsym=FEAGI_EXT_RAM_SIZE={int(b.emulator['ext_ram_size']):#x}"]
     return out
 
 

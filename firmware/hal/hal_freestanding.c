@@ -11,12 +11,23 @@
 #ifndef FEAGI_HAL_STACK_MARGIN
 #define FEAGI_HAL_STACK_MARGIN 16384u
 #endif
+#ifdef FEAGI_HAL_EXT_HEAP
+/* boards with external RAM (ESP32-S3 PSRAM): the bump allocator serves the external window the
+ * linker script defines (__ext_ram_start .. __ext_ram_end, from the board's [emulator]
+ * ext_ram_origin / ext_ram_size) instead of the internal RAM */
+extern uint32_t __ext_ram_start, __ext_ram_end;
+#define HEAP_FIRST ((uintptr_t)&__ext_ram_start)
+#define HEAP_LIMIT ((uintptr_t)&__ext_ram_end)
+#else
 extern uint32_t __bss_end, __stack_top;
+#define HEAP_FIRST ((uintptr_t)&__bss_end)
+#define HEAP_LIMIT ((uintptr_t)&__stack_top - (uintptr_t)FEAGI_HAL_STACK_MARGIN)
+#endif
 void *feagi_hal_alloc_once(uint32_t bytes)
 {
     static uintptr_t next;
-    uintptr_t p, limit = (uintptr_t)&__stack_top - (uintptr_t)FEAGI_HAL_STACK_MARGIN;
-    if (next == 0u) next = (uintptr_t)&__bss_end;
+    uintptr_t p, limit = HEAP_LIMIT;
+    if (next == 0u) next = HEAP_FIRST;
     p = (next + 7u) & ~(uintptr_t)7u;
     if (p > limit || (uintptr_t)bytes > limit - p) return 0;
     next = p + bytes;

@@ -84,3 +84,22 @@ int64_t __muldi3(int64_t a, int64_t b)
     uint32_t hi = mulhi32(al, bl) + al * bh + ah * bl;
     return (int64_t)(((uint64_t)hi << 32) | lo);
 }
+
+/* IEEE single-precision helpers gcc calls for float arithmetic (fp32 builds), also mask ROM on
+ * an ESP8266: xtensa_lx106_softfloat.h (round to nearest even, subnormals kept). */
+#include "xtensa_lx106_softfloat.h"
+
+typedef union { float f; uint32_t u; } sf_bits;
+float __addsf3(float a, float b);
+float __subsf3(float a, float b);
+float __mulsf3(float a, float b);
+float __floatsisf(int32_t i);
+float __floatunsisf(uint32_t u);
+
+static float sf_f(uint32_t u) { sf_bits b; b.u = u; return b.f; }
+static uint32_t sf_u(float f) { sf_bits b; b.f = f; return b.u; }
+float __addsf3(float a, float b) { return sf_f(sf_add(sf_u(a), sf_u(b))); }
+float __subsf3(float a, float b) { return sf_f(sf_add(sf_u(a), sf_u(b) ^ SF_SIGN)); }
+float __mulsf3(float a, float b) { return sf_f(sf_mul(sf_u(a), sf_u(b))); }
+float __floatsisf(int32_t i) { return sf_f(sf_from_i32(i)); }
+float __floatunsisf(uint32_t u) { return sf_f(sf_from_u32(u)); }

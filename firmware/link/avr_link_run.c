@@ -2,7 +2,8 @@
  *   avr_link_run FIRMWARE.elf MCU FREQ_HZ [MAX_CYCLES]
  * stdin bytes -> USART0 receive (paced by simavr's XON/XOFF input-FIFO signals); USART0 transmit
  * -> stdout. The run ends when the firmware exits (GPIOR1 + sleep, like avr_run.c), crashes, runs
- * out of cycles, or waits for input (GPIOR0 = 1, firmware/hal/link_avr.c) after stdin ended.
+ * out of cycles, or waits for input (GPIOR0 = 1, firmware/hal/link_avr.c or the Arduino sketch
+ * built with -DFEAGI_SIMAVR_EXIT) for IDLE_CYCLES after stdin ended.
  * One line on stderr at the end: "avr_link_run: cycles=N state=done|crashed|timeout|eof exit=E".
  * Exit status: the firmware's exit byte, 0 at end of input, 124 timeout, 126 crash, 2 usage.
  * Build: gcc -O2 -I/usr/include/simavr avr_link_run.c -o avr_link_run -lsimavr -lelf */
@@ -23,6 +24,10 @@
 #define GPIOR1_DATA_ADDR 0x4A
 
 static uint8_t exit_byte = 255, waiting, xon;
+/* cycle at which the firmware last started waiting: a byte raised just before may still be in
+ * simavr's UART FIFO, so the harness blocks (or ends) only after IDLE_CYCLES more of waiting */
+static avr_cycle_count_t waiting_since;
+#define IDLE_CYCLES 40000u
 
 static void log_warnings_only(avr_t *avr, const int level, const char *fmt, va_list ap)
 {
@@ -41,6 +46,7 @@ static void on_xoff(struct avr_irq_t *irq, uint32_t value, void *param) { (void)
 static void on_gpior0(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
 {
     (void)param;
+    if (v && !waiting) waiting_since = avr->cycle;
     waiting = v;
     if (v) fflush(stdout); /* the firmware waits for the host: let it see the replies */
     avr->data[addr] = v;
@@ -97,13 +103,14 @@ int main(int argc, char **argv)
     avr_register_io_write(avr, GPIOR1_DATA_ADDR, on_gpior1, NULL);
 
     while (state != cpu_Done && state != cpu_Crashed && avr->cycle < limit) {
-        if (at == have && !eof && (waiting || ++spin % 4096u == 0u)) {
+        int idle = waiting && avr->cycle - waiting_since > IDLE_CYCLES;
+        if (at == have && !eof && (idle || ++spin % 4096u == 0u)) {
             struct pollfd p;
             p.fd = 0;
             p.events = POLLIN;
             p.revents = 0;
             /* block only while the firmware itself waits for input */
-            if (poll(&p, 1, waiting ? -1 : 0) > 0) {
+            if (poll(&p, 1, idle ? -1 : 0) > 0) {
                 ssize_t r = read(0, buf, sizeof buf);
                 if (r <= 0) eof = 1;
                 else { have = (size_t)r; at = 0; }
@@ -113,7 +120,7 @@ int main(int argc, char **argv)
             avr_raise_irq(in_irq, buf[at++]);
             waiting = 0; /* it has a byte to read now; it sets GPIOR0 again when it waits */
         }
-        if (eof && at == have && waiting) break;
+        if (eof && at == have && idle) break;
         state = avr_run(avr);
     }
     fflush(stdout);

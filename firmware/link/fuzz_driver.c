@@ -117,6 +117,19 @@ static uint32_t make_body(uint8_t type, uint8_t *b)
             n += 8u;
         }
         break;
+    case FEAGI_MSG_SENSOR_VALUE: /* no io map in the fuzz build: executed, items refused */
+        cnt = below(23u);
+        b[n++] = (uint8_t)cnt;
+        for (i = 0; i < cnt; i++) {
+            uint32_t v = rnd();
+            put16(b + n, field16((uint32_t)FEAGI_A));
+            put16(b + n + 2, field16(4u));
+            b[n + 4] = (uint8_t)below(4u);
+            memcpy(b + n + 5, &v, 4);
+            put16(b + n + 9, (uint16_t)rnd());
+            n += 11u;
+        }
+        break;
     case FEAGI_MSG_RUN:
         b[0] = (uint8_t)(below(4u) == 0u ? rnd() : below(3u));
         put16(b + 1, (uint16_t)below(3u));
@@ -124,7 +137,7 @@ static uint32_t make_body(uint8_t type, uint8_t *b)
         n = 5u;
         break;
     case FEAGI_MSG_SET_TRACE:
-        b[0] = (uint8_t)(below(4u) == 0u ? rnd() : below(16u));
+        b[0] = (uint8_t)(below(4u) == 0u ? rnd() : below(32u));
         put16(b + 1, (uint16_t)below(4u));
         n = 3u;
         break;
@@ -181,12 +194,12 @@ int main(int argc, char **argv)
             feed(wire, len + 1u);
         } else {
             /* a well-formed frame; classify what the device must do with it */
-            uint8_t type = (uint8_t)(1u + below(10u)), ver = FEAGI_LINK_VERSION;
+            uint8_t type = (uint8_t)(1u + below(11u)), ver = FEAGI_LINK_VERSION;
             uint32_t bl, before_ok, before_len, before_type, before_ver;
             uint32_t expect = 0; /* 0 executed, 1 bad length, 2 bad type, 3 bad version */
             uint32_t r = below(16u);
             if (r == 0u) {
-                type = (uint8_t)(below(2u) ? 0u : 11u + below(245u));
+                type = (uint8_t)(below(2u) ? 0u : 12u + below(244u));
                 expect = 2u;
             }
             bl = make_body(type, body);
@@ -200,6 +213,7 @@ int main(int argc, char **argv)
                     int ok_len = 0;
                     if (type == FEAGI_MSG_SENSOR_DATA) ok_len = nl >= 1u && nl == 1u + 12u * body[0];
                     else if (type == FEAGI_MSG_FORCE_FIRE) ok_len = nl >= 1u && nl == 1u + 8u * body[0];
+                    else if (type == FEAGI_MSG_SENSOR_VALUE) ok_len = nl >= 1u && nl == 1u + 11u * body[0];
                     bl = nl;
                     expect = ok_len ? 0u : 1u;
                 }

@@ -8,7 +8,8 @@ precision on bytecode, so every int32 result is saturated (sat32) or wrapped (th
 as the model says. State is compact: ``array`` objects of the narrowest types, per-area parameters
 per cortical area. When the ``feagi_viper`` module imports (native ports with viper), its
 ``@micropython.viper`` kernels run the hot loops; otherwise (e.g. the WebAssembly port, which
-rejects viper) everything runs here.
+rejects viper) everything runs here. An fp32 package (``feagi_model.FP32``, ``--precision
+fp32``) runs the same rules in IEEE single precision here in Python (docs/model.md section 7).
 
 API (mirrors firmware/feagi_runtime.h)::
 
@@ -37,6 +38,9 @@ try:
 except (ImportError, AttributeError):  # ports built without binascii.crc32
     _crc32_native = None
 
+#: --precision fp32 package (feagi_model.FP32): model values and state are array("f")
+FP32 = getattr(M, "FP32", False)
+
 _vp: "Any"
 try:
     import feagi_viper
@@ -44,6 +48,8 @@ try:
     _vp = feagi_viper
 except (ImportError, SyntaxError):  # the WebAssembly port rejects @micropython.viper
     _vp = None
+if FP32:
+    _vp = None  # the viper kernels are integer kernels
 
 #: FCL flag bits (one byte per neuron)
 CAND = 1
@@ -106,7 +112,7 @@ def zeros(tc, n):
     """A zero-filled array of ``n`` items of typecode ``tc`` (``bytearray`` for "B")."""
     if tc == "B":
         return bytearray(n)
-    size = {"b": 1, "h": 2, "H": 2, "i": 4, "I": 4}[tc]
+    size = {"b": 1, "h": 2, "H": 2, "i": 4, "I": 4, "f": 4}[tc]
     return _array(tc, bytes(n * size))
 
 
@@ -149,6 +155,46 @@ def runtime_contribution(w, p, n):
     if w >= 0:
         return (2 * w * p + n) // (2 * n)
     return -((2 * (-w) * p + n) // (2 * n))
+
+
+# ---------------------------------------------------------------- fp32 (docs/model.md section 7)
+# The same rules in IEEE single precision. Every result is rounded to f32 once: stores into the
+# array("f") state round, and _r32 rounds intermediate values. On single-precision ports (ESP32,
+# RP2040) Python floats are f32 already; on double ports (unix, WebAssembly) each operation of
+# two f32 values is exact or rounded to 53 bits and then to 24, which equals one f32 rounding
+# (double has more than 2*24 + 2 bits), so the results are FEAGI's f32 results on every port.
+_R32 = zeros("f", 1)
+
+
+def _r32(x):
+    """``x`` rounded to the nearest f32."""
+    _R32[0] = x
+    return _R32[0]
+
+
+def _f32_sum(v):
+    """The f32 FCL sum needs no wrap: the array("f") store rounds it."""
+    return v
+
+
+def _f32_leak(v, k):
+    """``V * f32(1 - leak)`` (rounded by the store into V)."""
+    return v * k
+
+
+def _f32_runtime_contribution(w, p, n):
+    """FEAGI's ``f32(w) * max(p, 0) / f32(n)``, each step rounded (no division when n = 1)."""
+    base = _r32(_r32(w) * (p if p > 0 else 0.0))
+    return _r32(base / n) if n > 1 else base
+
+
+if FP32:
+    wrap32 = _f32_sum  # noqa: F811
+    sat32 = _r32  # noqa: F811
+    leak = _f32_leak  # noqa: F811
+    runtime_contribution = _f32_runtime_contribution  # noqa: F811
+#: element type of V, the FCL sums, V at fire and PSP state
+POT_T = "f" if FP32 else "i"
 
 
 class Engine:
@@ -197,13 +243,13 @@ class Engine:
         self._load(path or M.MODEL_FILE)
         n = M.N
         idx = "H" if n < 65536 else "I"
-        self.V = zeros("i", n)
+        self.V = zeros(POT_T, n)
         # FCL accumulator: dense for neurons outside [HOLE_LO, HOLE_HI), the longest run of
         # neurons no synapse targets (at index i, or i - HOLE for i >= HOLE_HI); those only get
         # queued injections and the power input, summed in the side list (ids, sums, count)
-        self.acc = zeros("i", M.N_ACC)
+        self.acc = zeros(POT_T, M.N_ACC)
         self.side_id = zeros("I", M.QUEUE_LEN + 1)
-        self.side_acc = zeros("i", M.QUEUE_LEN + 1)
+        self.side_acc = zeros(POT_T, M.QUEUE_LEN + 1)
         self.n_side = 0
         self.flag = bytearray(n)
         self.cd = zeros(M.CD_T, n)
@@ -218,8 +264,8 @@ class Engine:
         self.fired_crc = 0
         # V at fire (mp-driven areas; empty when unused) and the PSP of each neuron of a
         # degenerating area (at area_psp_base[area] + offset in the area)
-        self.vfire = zeros("i", n if M.HAS_MPD else 0)
-        self.psp = zeros("i", M.N_PSP)
+        self.vfire = zeros(POT_T, n if M.HAS_MPD else 0)
+        self.psp = zeros(POT_T, M.N_PSP)
         first, pbase, psp0 = self.area_first, self.area_psp_base, self.area_psp
         for a in range(M.A):
             if pbase[a] >= 0:
@@ -237,7 +283,7 @@ class Engine:
         one-byte read-only arrays stay ``bytes`` (no copy)."""
         with open(path, "rb") as f:
             for name, tc, count in M.ARRAYS:
-                size = {"b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4}[tc]
+                size = {"b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "f": 4}[tc]
                 raw = f.read(count * size)
                 if len(raw) != count * size:
                     raise ValueError("feagi_model.bin: truncated at " + name)
@@ -264,8 +310,8 @@ class Engine:
         return self.area_first[area] + ((x * h + y) * d + z) * npv + npv - 1
 
     def inject_id(self, i, value_q):
-        """Add ``value_q`` (fixed point) to neuron ``i``'s input in the next burst (queued as
-        given). Returns 0, or -2 when the queue (``feagi_model.QUEUE_LEN`` entries per burst, which
+        """Add ``value_q`` (fixed point; the real value in an fp32 package) to neuron ``i``'s
+        input in the next burst (queued as given). Returns 0, or -2 when the queue (``feagi_model.QUEUE_LEN`` entries per burst, which
         the candidate lists are sized for) is full."""
         if len(self._inj) + len(self._force) >= M.QUEUE_LEN:
             return -2
@@ -475,6 +521,7 @@ class Engine:
         dst = self.syn_dst
         sc = self.syn_c
         shift = M.SYN_C_SHIFT
+        scale = 1 << shift  # C = syn_c * 2^shift (an int shift; 1 for fp32 contributions)
         hi, hole = M.HOLE_HI, M.HOLE_HI - M.HOLE_LO  # synapse targets are never in the hole
         if not M.HAS_RUNTIME_PSP:
             if _vp is not None:
@@ -489,7 +536,7 @@ class Engine:
                         nc += 1
                     if t >= hi:
                         t -= hole
-                    acc[t] = wrap32(acc[t] + (sc[k] << shift))
+                    acc[t] = wrap32(acc[t] + sc[k] * scale)
             return nc
         na = self.neuron_area
         mpd = self.area_mp_driven
@@ -512,7 +559,7 @@ class Engine:
                 elif dg:
                     c = runtime_contribution(sw[k], psp[p], fan[src])
                 else:
-                    c = sc[k] << shift
+                    c = sc[k] * scale
                 if not flag[t] & CAND:
                     flag[t] |= CAND
                     cand[nc] = t
@@ -561,8 +608,9 @@ class Engine:
             else:
                 x = self._input(i)
             if mp_acc[a] and x < 0:
-                x = 0
-            v = sat32(V[i] + x)
+                v = V[i]  # negative input ignored (fp32: V + 0 would turn -0.0 into +0.0)
+            else:
+                v = sat32(V[i] + x)
             L = cfl[a]
             base = thr_base[a]
             thr = thr_a[a] if base < 0 else self.thr_n[base + i - self.area_first[a]]

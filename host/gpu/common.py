@@ -27,6 +27,12 @@ bitmap (N/32 words) and the dense mode above. Counters live on the device (``ctl
 bursts is one submission (WGPU) or one CUDA graph launch, and the host reads back only the
 per-burst counts and digests and, when recording, the fired ids and V at fire.
 
+Precision ``"float"`` (the numba twin's f32 mode, FEAGI's arithmetic; CUDA only): the same
+buffers hold f32 bits; the stimulus is folded on the host per (burst, neuron) in the twin's order
+with the power input (:func:`fold_f32`), and the candidates' synaptic inputs are summed in the
+twin's order by a gather over the incoming synapses (:func:`incoming`), not by atomics — see
+``kernels.cu``.
+
 Layout of the device buffers: :data:`BUFFERS` (binding numbers of the WGSL kernels).
 """
 
@@ -51,11 +57,11 @@ BUFFERS = {
     8: "syn_w", 9: "fanout", 10: "V", 11: "cd", 12: "cc", 13: "psp", 14: "acc", 15: "flag",
     16: "vfire", 17: "cand", 18: "forced", 19: "refl", 20: "fq", 21: "fqv", 22: "nat", 23: "frc",
     24: "fqbits", 25: "loc", 26: "blk", 27: "stim", 28: "out_ids", 29: "out_v", 30: "out_sums",
-    31: "crctab",
+    31: "crctab", 32: "in_ptr", 33: "in_src", 34: "in_c", 35: "in_w",
 }
 #: control word indices (see kernels.wgsl)
 C_BURST, C_BI, C_FQ, C_NCAND, C_NFORCED, C_NREFL, C_OUTPOS, C_SCRC = 0, 1, 2, 3, 5, 6, 8, 13
-N_CTL = 16
+N_CTL = 24  # CUDA uses words up to 20 (kernels.cu), WGPU up to 13
 #: columns of the per-area parameter table ``apar`` (int32, 16 per area)
 A_COLS = ("limit", "leak_k", "exc_mode", "exc_t", "refractory", "snooze", "cfl", "mp_acc",
           "mp_driven", "degen")
@@ -131,18 +137,43 @@ def raw_crc(data: bytes) -> int:
 
 
 # ----------------------------------------------------------------------------- model packing
-def pack_model(model: Model) -> dict[str, np.ndarray]:
-    """Device arrays of a fixed-point model (names of :data:`BUFFERS`), 32-bit everywhere.
+def f32_bits(a) -> np.ndarray:
+    """float32 values as their int32 bit patterns (−0.0 kept as is)."""
+    return np.ascontiguousarray(np.asarray(a, np.float32)).view(np.int32)
+
+
+def require_f32(model: Model) -> None:
+    """Raise ``ValueError`` when the model lacks the f32 arrays of precision ``"float"``."""
+    missing = [k for k in ("threshold_f32", "area_limit_f32", "area_leak_f32", "syn_c_f32",
+                           "area_degen_f32", "area_psp_f32") if getattr(model, k) is None]
+    if missing:
+        raise ValueError(f"mode 'float': the model has no {', '.join(missing)} (build it with "
+                         "feagi_embed.quantize.quantize, which records FEAGI's f32 values)")
+
+
+def pack_model(model: Model, floating: bool = False,
+               syn_ptr_dtype=np.uint32) -> dict[str, np.ndarray]:
+    """Device arrays of a model (names of :data:`BUFFERS`), 32-bit values; the synapse offsets
+    ``syn_ptr`` in ``syn_ptr_dtype`` (CUDA: uint64, so that models above 2^32 synapses run).
+
+    ``floating``: precision ``"float"`` — thresholds, the limit and leak columns of ``apar``,
+    degeneration and PSPs as f32 bits (from the model's ``*_f32`` arrays); ``syn_c`` is not
+    uploaded (the gather reads :func:`incoming`'s copy).
 
     Raises:
-        GpuUnavailable: the model exceeds the 32-bit indices of the kernels (≥ 2^31 neurons or
-            ≥ 2^32 synapses).
+        GpuUnavailable: the model exceeds the indices of the kernels (≥ 2^30 neurons, or
+            ≥ 2^32 synapses with 32-bit offsets).
+        ValueError: ``floating`` without the model's f32 arrays.
     """
     m = model
     n, s = m.n_neurons, m.n_synapses
-    if n >= 2**30 or s >= 2**32:
-        raise GpuUnavailable(f"model too large for the GPU twin: {n} neurons, {s} synapses "
-                             "(limits 2^30 neurons, 2^32 synapses)")
+    s_lim = 2**32 if np.dtype(syn_ptr_dtype).itemsize == 4 else 2**63
+    if n >= 2**30 or s >= s_lim:
+        raise GpuUnavailable(f"model too large for this GPU twin: {n} neurons, {s} synapses "
+                             f"(limits 2^30 neurons, {'2^32' if s_lim == 2**32 else '2^63'} "
+                             "synapses)")
+    if floating:
+        require_f32(m)
     a = len(m.area_limit)
     apar = np.zeros((a, 16), np.int64)
     apar[:, 0] = m.area_limit
@@ -155,19 +186,98 @@ def pack_model(model: Model) -> dict[str, np.ndarray]:
     apar[:, 7] = m.area_mp_acc
     apar[:, 8] = m.area_mp_driven
     apar[:, 9] = m.area_degen
+    if floating:
+        degen = np.asarray(m.area_degen_f32, np.float32)
+        apar[:, 0] = f32_bits(m.area_limit_f32)
+        apar[:, 1] = f32_bits(m.area_leak_f32)
+        apar[:, 9] = np.where(degen != 0, f32_bits(degen), 0)  # −0.0: not degenerating
     # np.asarray: no copy of the (large) synapse arrays when their dtype already fits
     return {
-        "thr": np.asarray(m.threshold, np.int32),
+        "thr": f32_bits(m.threshold_f32) if floating else np.asarray(m.threshold, np.int32),
         "narea": m.neuron_area.astype(np.uint32),
         "apar": (apar & 0xFFFFFFFF).astype(np.uint32).view(np.int32).ravel(),
-        "syn_ptr": m.syn_ptr.astype(np.uint32),
+        "syn_ptr": np.asarray(m.syn_ptr, syn_ptr_dtype),
         "syn_dst": np.asarray(m.syn_dst, np.uint32),
-        "syn_c": np.asarray(m.syn_c, np.int32),
+        "syn_c": np.zeros(1, np.int32) if floating else np.asarray(m.syn_c, np.int32),
         # read only by run-time contributions (mp-driven or degenerating sources)
         "syn_w": np.asarray(m.syn_w, np.int32) if needs_syn_w(m) else np.zeros(1, np.int32),
         "fanout": np.asarray(m.fanout, np.int32),
-        "psp": m.initial_psp(),
+        "psp": f32_bits(m.initial_psp(True)) if floating else m.initial_psp(),
     }
+
+
+def incoming(model: Model, xp=np) -> dict:
+    """The incoming synapses of every neuron (CSC) for the f32 gather, in the numba twin's
+    summation order: per target, ascending synapse index (= ascending source id, then CSR order).
+
+    Returns arrays of module ``xp`` (numpy, or cupy to sort on the device): ``in_ptr`` uint64
+    ``[N+1]``, ``in_src`` uint32 ``[S]``, ``in_c`` int32 ``[S]`` (f32 bits of ``syn_c_f32``),
+    ``in_w`` int32 ``[S]`` (``syn_w``, or ``[1]`` when no source computes run-time PSPs).
+    """
+    m = model
+    n, s = m.n_neurons, m.n_synapses
+    dst = xp.asarray(np.asarray(m.syn_dst, np.uint32))
+    if xp is not np and s < 2**32:
+        # unique keys (target, synapse index): any sort is the stable one
+        key = (dst.astype(xp.uint64) << 32) | xp.arange(s, dtype=xp.uint64)
+        order = xp.argsort(key)
+        del key
+    else:
+        order = xp.argsort(dst, kind="stable")
+    counts = xp.bincount(dst, minlength=n) if s else xp.zeros(n, xp.int64)
+    del dst
+    in_ptr = xp.zeros(n + 1, xp.uint64)
+    in_ptr[1:] = xp.cumsum(counts)
+    src = xp.repeat(xp.arange(n, dtype=xp.uint32),
+                    xp.asarray(np.diff(np.asarray(m.syn_ptr, np.int64))))
+    out = {"in_ptr": in_ptr, "in_src": src[order]}
+    del src
+    out["in_c"] = xp.asarray(f32_bits(m.syn_c_f32))[order]
+    out["in_w"] = (xp.asarray(np.asarray(m.syn_w, np.int32))[order] if needs_syn_w(m)
+                   else xp.zeros(1, xp.int32))
+    return out
+
+
+def fold_f32(ptr, nrn, val, kind, power: int, power_in=np.float32(1.0)):
+    """Precision ``"float"``: a compiled stimulus (``Stimulus.compile(..., real=True)``) with the
+    injections of each (burst, neuron) folded into one entry, summed in f32 in the numba twin's
+    order (from +0.0, entry order, then the power input when ``power >= 0``). Force-fire entries
+    are kept. The kernels then add each neuron's stimulus with one exact ``0 + s``.
+
+    Returns:
+        ``(ptr int64 [B+1], nrn uint32, val float32, kind uint8)`` in the input's format.
+    """
+    ptr = np.asarray(ptr, np.int64)
+    nb = len(ptr) - 1
+    bur = np.repeat(np.arange(nb, dtype=np.int64), np.diff(ptr))
+    nrn = np.asarray(nrn, np.int64)
+    val = np.asarray(val, np.float32)
+    kind = np.asarray(kind, np.uint8)
+    force = kind == KIND_FORCE
+    ib, inr, iv = bur[~force], nrn[~force], val[~force]
+    if power >= 0 and nb:
+        ib = np.concatenate([ib, np.arange(nb, dtype=np.int64)])
+        inr = np.concatenate([inr, np.full(nb, power, np.int64)])
+        iv = np.concatenate([iv, np.full(nb, power_in, np.float32)])
+    order = np.lexsort((np.arange(len(ib)), inr, ib))  # stable: entry order within a group
+    ib, inr, iv = ib[order], inr[order], iv[order]
+    start = np.ones(len(ib), bool)
+    start[1:] = (ib[1:] != ib[:-1]) | (inr[1:] != inr[:-1])
+    first = np.flatnonzero(start)
+    size = np.diff(np.append(first, len(ib)))
+    acc = np.float32(0) + iv[first]  # +0.0 + v, as the twin's zeroed accumulator
+    for r in range(1, int(size.max()) if len(size) else 1):
+        g = size > r
+        acc[g] = acc[g] + iv[first[g] + r]  # float32 + float32: one IEEE rounding
+    fb, fn, fv = bur[force], nrn[force], val[force]
+    all_b = np.concatenate([fb, ib[first]])
+    o = np.argsort(all_b, kind="stable")
+    out_n = np.concatenate([fn, inr[first]])[o].astype(np.uint32)
+    out_v = np.concatenate([np.zeros(len(fb), np.float32), acc])[o]
+    out_k = np.concatenate([kind[force], np.zeros(len(first), np.uint8)])[o]
+    out_ptr = np.zeros(nb + 1, np.int64)
+    out_ptr[1:] = np.cumsum(np.bincount(all_b, minlength=nb))
+    return out_ptr, out_n, out_v, out_k
 
 
 def needs_syn_w(model: Model) -> bool:
@@ -175,8 +285,9 @@ def needs_syn_w(model: Model) -> bool:
     return model.has_runtime_psp
 
 
-def prm_words(model: Model, record: bool) -> np.ndarray:
-    """The ``Prm`` block (12 u32, see kernels.wgsl)."""
+def prm_words(model: Model, record: bool, floating: bool = False) -> np.ndarray:
+    """The ``Prm`` block (12 u32, see kernels.wgsl). ``floating``: no power neuron (its input is
+    folded into the stimulus, :func:`fold_f32`) and the forced V at fire as f32 bits (100.0)."""
     m = model
     n = m.n_neurons
     words = (n + 31) // 32
@@ -185,6 +296,10 @@ def prm_words(model: Model, record: bool) -> np.ndarray:
     p = np.array([n, words, nblk, m.power_neuron if m.has_power else 0xFFFFFFFF,
                   m.power_input, m.forced_v, psp_cap, int(m.large_brain), int(record),
                   int(np.any(m.area_degen != 0)), 0, 0], np.int64)
+    if floating:
+        p[3] = 0xFFFFFFFF
+        p[5] = int(np.float32(100.0).view(np.int32))
+        p[9] = int(np.any(np.asarray(m.area_degen_f32) != 0))
     return (p & 0xFFFFFFFF).astype(np.uint32)
 
 
@@ -201,19 +316,40 @@ def pack_entries(st_nrn, st_kind, st_val) -> np.ndarray:
     ent = np.empty((len(st_nrn), 2), np.uint32)
     np.bitwise_or(st_nrn.astype(np.uint32, copy=False),
                   (st_kind == KIND_FORCE).astype(np.uint32) << np.uint32(31), out=ent[:, 0])
-    ent[:, 1] = np.asarray(st_val, np.int32).view(np.uint32)
+    v = np.asarray(st_val)
+    ent[:, 1] = (v if v.dtype == np.float32 else v.astype(np.int32, copy=False)).view(np.uint32)
     return ent
 
 
-def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+def stim_block(st_ptr, packed: np.ndarray, b0: int, step: int,
+               bi0: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Stimulus of bursts ``b0 … b0+step-1`` as the kernels read it (u32): the header
-    ``[off, ptr_0 … ptr_step]`` (``off = step + 2``, ``ptr`` relative) and the entries that follow
-    it (a view of :func:`pack_entries`' array, no copy)."""
+    ``[off, 0 × bi0, ptr_0 … ptr_step]`` (``off = bi0 + step + 2``, ``ptr`` relative; the kernels
+    index it by the burst's place ``bi`` in the batch, which starts at ``bi0`` for a batch
+    chained to the previous one) and the entries that follow it (a view of
+    :func:`pack_entries`' array, no copy)."""
     lo, hi = int(st_ptr[b0 - 1]), int(st_ptr[b0 - 1 + step])
-    head = np.empty(step + 2, np.uint32)
-    head[0] = step + 2
-    head[1:] = st_ptr[b0 - 1:b0 + step] - lo
+    head = np.zeros(bi0 + step + 2, np.uint32)
+    head[0] = bi0 + step + 2
+    head[1 + bi0:] = st_ptr[b0 - 1:b0 + step] - lo
     return head, packed[lo:hi].reshape(-1)
+
+
+#: a batch whose stimulus holds more u32 words than this runs as chained parts of 1, 2, 4, …
+#: bursts, so that each part's upload overlaps the previous part on the device
+CHAIN_WORDS = 1 << 21  # 8 MiB: ~0.4 ms of PCIe; below it the parts' host work costs more
+
+
+def chain_parts(st_ptr, b0: int, step: int) -> list[int]:
+    """Sizes of the chained parts of the batch ``b0 … b0+step-1`` (one part when its stimulus is
+    small: :data:`CHAIN_WORDS`)."""
+    if 2 * (int(st_ptr[b0 - 1 + step]) - int(st_ptr[b0 - 1])) <= CHAIN_WORDS or step < 4:
+        return [step]
+    parts, k = [], 1
+    while sum(parts) < step:
+        parts.append(min(k, step - sum(parts)))
+        k *= 2
+    return parts
 
 
 # ----------------------------------------------------------------------------- twin base
@@ -227,23 +363,36 @@ class GpuTwin:
 
     Args:
         model: the quantized model.
-        mode: only ``"fixed"`` (the float reference runs on the numba twin).
+        mode: ``"fixed"`` or, on backends listing it in :attr:`modes`, ``"float"`` (the numba
+            twin's f32 mode, bit for bit; V and V at fire are then float32).
         batch: most bursts per device submission.
 
     Raises:
-        ValueError: ``mode`` other than ``"fixed"``.
+        ValueError: a ``mode`` the backend does not run, or ``"float"`` on a model without f32
+            arrays.
         GpuUnavailable: backend missing or model too large for it.
     """
 
     backend = "gpu"
+    #: precisions this backend runs
+    modes = ("fixed",)
+    #: dtype of the CSR offsets on the device (CUDA: uint64, models above 2^32 synapses)
+    syn_ptr_dtype = np.uint32
     #: whether ``_set_stim`` may upload the next batch while the current one runs (the backend
     #: double-buffers the stimulus and ``_launch`` uses the most recent upload)
     prefetch = False
+    #: whether a batch with a large stimulus runs as chained parts (:func:`chain_parts`: each
+    #: part's upload overlaps the previous part; one read-back per batch)
+    chain = False
 
     def __init__(self, model: Model, mode: str = "fixed", *, batch: int = 64):
-        if mode != "fixed":
-            raise ValueError(f"mode {mode!r}: the GPU twin runs the fixed-point model only "
-                             "(use the numba Twin for 'float')")
+        if mode not in self.modes:
+            raise ValueError(f"mode {mode!r}: the {self.backend} twin runs "
+                             f"{' and '.join(map(repr, self.modes))} only"
+                             + ("" if "float" in self.modes else
+                                " (use the numba Twin or CUDA for 'float')"))
+        if mode == "float":
+            require_f32(model)
         self.model = model
         self.mode = mode
         self.batch = max(1, int(batch))
@@ -252,7 +401,7 @@ class GpuTwin:
         n = model.n_neurons
         self._out_cap = max(n, min(OUT_CAP, self.batch * n))
         self._tables = crc_tables()
-        self._alloc(pack_model(model))
+        self._alloc(pack_model(model, mode == "float", self.syn_ptr_dtype))
 
     # -- backend interface
     def _alloc(self, arrays: dict[str, np.ndarray]) -> None:
@@ -262,7 +411,9 @@ class GpuTwin:
         """Upload ``head`` then ``entries`` (u32) to the start of the stimulus buffer."""
         raise NotImplementedError
 
-    def _launch(self, step: int, record: bool) -> None:
+    def _launch(self, step: int, record: bool, begin: bool = True) -> None:
+        """Queue ``step`` bursts; ``begin=False`` continues the batch of the previous launch
+        (its output positions, no read-back in between)."""
         raise NotImplementedError
 
     def _read_out(self, step: int, record: bool):
@@ -278,8 +429,20 @@ class GpuTwin:
     # -- public
     @property
     def V(self) -> np.ndarray:
-        """Membrane potentials (int32 ``[N]``, copied from the device)."""
-        return self._read_state()[0]
+        """Membrane potentials (int32 ``[N]``, float32 in ``"float"`` mode; copied from the
+        device)."""
+        return self._v_view(self._read_state()[0])
+
+    def _v_view(self, a: np.ndarray) -> np.ndarray:
+        """int32 device words as the mode's V type (float32 bits in ``"float"`` mode)."""
+        return a.view(np.float32) if self.mode == "float" else a
+
+    def _fold(self, ptr, nrn, val, kind):
+        """``"float"`` mode: the stimulus folded per (burst, neuron) with the power input."""
+        if self.mode != "float":
+            return ptr, nrn, val, kind
+        return fold_f32(ptr, nrn, val, kind, self.model.power_neuron if self.model.has_power
+                        else -1)
 
     @property
     def cd(self) -> np.ndarray:
@@ -300,7 +463,8 @@ class GpuTwin:
         if cached is not None and cached[0] is stim and cached[1] >= end:
             return cached[2]
         horizon = max(end, stim.last_burst())
-        ptr, nrn, val, kind = stim.compile(self.model, horizon, real=False)
+        ptr, nrn, val, kind = self._fold(*stim.compile(self.model, horizon,
+                                                       real=self.mode == "float"))
         arrays = (ptr, pack_entries(nrn, kind, val))
         self._sched = (stim, horizon, arrays)
         return arrays
@@ -336,17 +500,27 @@ class GpuTwin:
                 step = min(step, state_every - (burst % state_every))
             return step
 
+        def parts(b0, step):
+            return chain_parts(st[0], b0, step) if self.chain and watch is None else [step]
+
         uploaded = None
         while done < bursts:
             step = size(self.burst, done)
             b0 = self.burst + 1
-            if uploaded != (b0, step):
-                self._set_stim(*stim_block(*st, b0, step))
-            self._launch(step, record)
+            plan = parts(b0, step)
+            if uploaded != (b0, plan[0]):
+                self._set_stim(*stim_block(*st, b0, plan[0]))
+            bi = 0
+            for k, part in enumerate(plan):
+                self._launch(part, record, begin=k == 0)
+                bi += part
+                if k + 1 < len(plan):  # the next part's stimulus travels while this one runs
+                    self._set_stim(*stim_block(*st, b0 + bi, plan[k + 1], bi))
             uploaded = None
             if self.prefetch and done + step < bursts:
-                # the next batch's stimulus travels while this batch runs
-                nxt = (b0 + step, size(self.burst + step, done + step))
+                # the next batch's (first part's) stimulus travels while this batch runs
+                b1 = b0 + step
+                nxt = (b1, parts(b1, size(self.burst + step, done + step))[0])
                 self._set_stim(*stim_block(*st, *nxt))
                 uploaded = nxt
             counts, crcs, ids, vs = self._read_out(step, record)
@@ -356,13 +530,14 @@ class GpuTwin:
                 trace.burst_crc.append(int(crcs[i]))
                 if record:
                     trace.fired.append(ids[pos:pos + c].copy())
-                    trace.fired_v.append(vs[pos:pos + c].copy())
+                    trace.fired_v.append(self._v_view(vs[pos:pos + c].copy()))
                 pos += c
             self.burst += step
             done += step
             if watch is not None:
                 V, cd, cc = self._read_state()
-                trace.watch.append(np.stack([V[watch].astype(np.float64), cd[watch], cc[watch]],
+                trace.watch.append(np.stack([self._v_view(V)[watch].astype(np.float64),
+                                             cd[watch], cc[watch]],
                                             axis=1))
             if state_every and self.burst % state_every == 0:
                 trace.state_crc[self.burst] = self.state_digest()
@@ -384,7 +559,10 @@ class GpuTwin:
         Raises:
             StimulusError: invalid inputs.
         """
-        nrn, val, kind = step_arrays(self.model.n_neurons, ids, values, kinds)
+        floating = self.mode == "float"
+        nrn, val, kind = step_arrays(self.model.n_neurons, ids, values, kinds, real=floating)
+        if floating:
+            _, nrn, val, kind = self._fold(np.array([0, nrn.shape[0]], np.int64), nrn, val, kind)
         head = np.array([3, 0, nrn.shape[0]], np.uint32)
         self._set_stim(head, pack_entries(nrn, kind, val).reshape(-1))
         self._launch(1, record)
@@ -392,8 +570,8 @@ class GpuTwin:
         self.burst += 1
         if record:
             c = int(counts[0])
-            fired, fired_v = ids_out[:c].copy(), vs[:c].copy()
+            fired, fired_v = ids_out[:c].copy(), self._v_view(vs[:c].copy())
         else:
-            fired, fired_v = np.empty(0, np.uint32), np.empty(0, np.int32)
+            fired, fired_v = np.empty(0, np.uint32), self._v_view(np.empty(0, np.int32))
         return StepResult(self.burst, fired, fired_v, int(crcs[0]),
                           self.state_digest() if state else None)

@@ -2,8 +2,10 @@
 
 Persistent device buffers for the model and the state; int32 wrapping ``atomicAdd`` accumulation;
 sparse work over the fire queue, the fire candidates and the refractory list; the burst and state
-CRC-32 digests computed on the device. A batch of bursts (5 kernels each) is captured once as a
-CUDA graph and replayed: one graph launch and one read-back per batch. Algorithm and buffers:
+CRC-32 digests computed on the device. A batch of bursts (3 kernels each: ``k_in``, ``k_dyn``,
+``k_scan3``; ``k_gather`` too in precision ``"float"``) is captured once as a CUDA graph and
+replayed: one graph launch and one read-back per batch (a batch with a large stimulus runs as
+chained parts whose uploads overlap the previous part). Algorithm and buffers:
 :mod:`feagi_embed.host.gpu.common`.
 
 Example::
@@ -19,22 +21,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, initial_ctl,
+from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, incoming, initial_ctl,
                      prm_words)
 
-KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state")
 #: buffer order of the kernels' parameter list (KARGS in kernels.cu)
 ARGS = ("ctl", "thr", "narea", "apar", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout", "V", "cd",
         "cc", "psp", "acc", "flag", "vfire", "cand", "forced", "refl", "fq", "fqv", "nat", "frc",
-        "fqbits", "loc", "blk", "stim", "out_ids", "out_v", "out_sums", "crctab")
+        "fqbits", "loc", "blk", "stim", "out_ids", "out_v", "out_sums", "crctab", "in_ptr", "in_src",
+        "in_c", "in_w")
+#: NVRTC options per precision: f32 with no FMA contraction (the kernels' float operations are
+#: explicitly rounded intrinsics anyway; --fmad=false also keeps the compiler from fusing any)
+OPTIONS = {False: ("--std=c++14",), True: ("--std=c++14", "--fmad=false", "-DFEAGI_FP32=1")}
 
 
-def cuda_source() -> str:
-    """The CUDA C source of the kernels."""
-    return (HERE / "kernels.cu").read_text()
+def cuda_source(fp32: bool = False) -> str:
+    """The CUDA C source of the kernels (``fp32``: with ``FEAGI_FP32`` defined in front, for
+    compilers given no ``-D``)."""
+    text = (HERE / "kernels.cu").read_text()
+    return ("#define FEAGI_FP32 1\n" + text) if fp32 else text
 
 
-def compile_check(arch: str = "sm_90") -> tuple[str, str]:
+def compile_check(arch: str = "sm_90", fp32: bool = False) -> tuple[str, str]:
     """Compile ``kernels.cu`` to PTX without a GPU: with ``nvcc`` when it is on the PATH, else
     with NVRTC from the ``nvidia-cuda-nvrtc-cu12`` wheel (``pip install 'feagi-embed[dev]'``).
 
@@ -52,7 +60,7 @@ def compile_check(arch: str = "sm_90") -> tuple[str, str]:
     if nvcc:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "kernels.ptx"
-            r = subprocess.run([nvcc, "-ptx", f"-arch={arch}", "--std=c++14", "-o", str(out),
+            r = subprocess.run([nvcc, "-ptx", f"-arch={arch}", *OPTIONS[fp32], "-o", str(out),
                                 str(HERE / "kernels.cu")], capture_output=True, text=True)
             if r.returncode != 0:
                 raise GpuUnavailable(f"nvcc failed on kernels.cu:\n{r.stderr}")
@@ -61,7 +69,8 @@ def compile_check(arch: str = "sm_90") -> tuple[str, str]:
     if lib is None:
         raise GpuUnavailable("no CUDA compiler: nvcc is not on the PATH and the NVRTC wheel "
                              "(nvidia-cuda-nvrtc-cu12) is not installed")
-    return "nvrtc", _nvrtc_ptx(lib, cuda_source(), "compute_" + arch.removeprefix("sm_"))
+    return "nvrtc", _nvrtc_ptx(lib, cuda_source(), "compute_" + arch.removeprefix("sm_"),
+                               OPTIONS[fp32])
 
 
 def _nvrtc_library():
@@ -84,13 +93,13 @@ def _nvrtc_library():
     return None
 
 
-def _nvrtc_ptx(lib, source: str, arch: str) -> str:
+def _nvrtc_ptx(lib, source: str, arch: str, options=OPTIONS[False]) -> str:
     import ctypes
 
     prog = ctypes.c_void_p()
     if lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"kernels.cu", 0, None, None):
         raise GpuUnavailable("nvrtcCreateProgram failed")
-    opts = [f"--gpu-architecture={arch}".encode(), b"--std=c++14"]
+    opts = [f"--gpu-architecture={arch}".encode()] + [o.encode() for o in options]
     rc = lib.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
     size = ctypes.c_size_t()
     lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
@@ -121,9 +130,9 @@ def _cupy():
 
 
 @lru_cache(maxsize=None)
-def _module(device_id: int):
+def _module(device_id: int, fp32: bool = False):
     cupy = _cupy()
-    mod = cupy.RawModule(code=cuda_source(), options=("--std=c++14",))
+    mod = cupy.RawModule(code=cuda_source(), options=OPTIONS[fp32])
     return {k: mod.get_function(k) for k in KERNELS}
 
 
@@ -158,7 +167,8 @@ class CudaTwin(GpuTwin):
 
     Args:
         model: the quantized model.
-        mode: ``"fixed"`` only.
+        mode: ``"fixed"`` or ``"float"`` (f32, bit for bit the numba twin's float mode:
+            explicitly rounded f32 operations, no FMA contraction, the twin's summation order).
         batch: most bursts per graph launch.
         graphs: capture each batch shape once as a CUDA graph (default) instead of launching the
             kernels one by one.
@@ -170,6 +180,9 @@ class CudaTwin(GpuTwin):
 
     backend = "cuda"
     prefetch = True
+    chain = True
+    modes = ("fixed", "float")
+    syn_ptr_dtype = np.uint64
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
                  grid: int | None = None, profile: bool = False):
@@ -185,7 +198,8 @@ class CudaTwin(GpuTwin):
         cp = _cupy()
         self._cp = cp
         dev = cp.cuda.Device()
-        self._k = _module(dev.id)
+        floating = self.mode == "float"
+        self._k = _module(dev.id, floating)
         if self._grid is None:
             sms = cp.cuda.runtime.getDeviceProperties(dev.id)["multiProcessorCount"]
             self._grid = 8 * int(sms)
@@ -198,17 +212,23 @@ class CudaTwin(GpuTwin):
         arrays.update(crctab=self._tables, ctl=initial_ctl())
         with self._stream:
             self._buf = {k: cp.asarray(np.ascontiguousarray(v)) for k, v in arrays.items()}
+            if floating:
+                self._buf.update(incoming(m, cp))
+            else:
+                self._buf.update({k: cp.zeros(1, t) for k, t in
+                                  (("in_ptr", cp.uint64), ("in_src", cp.uint32),
+                                   ("in_c", cp.int32), ("in_w", cp.int32))})
             z = lambda k, dt=cp.int32: cp.zeros(max(k, 1), dt)  # noqa: E731
             u = cp.uint32
             self._buf.update(
                 V=z(n), cd=z(n, u), cc=z(n, u), acc=z(n, cp.uint64), flag=z(n, u), vfire=z(n),
                 cand=z(2 * n, u), forced=z(n, u), refl=z(2 * n, u), fq=z(n, u), fqv=z(n),
                 nat=z(words, u), frc=z(words, u), fqbits=z(words, u), loc=z(words, u),
-                blk=z(self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
+                blk=z(2 * self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
                 out_sums=z(2 * self.batch, u), stim=z(64, u))
         self._prm = {}
         for rec in (False, True):
-            w = prm_words(m, rec)[:10]  # n, words, nblk, power, power_in, forced_v, psp_cap, ...
+            w = prm_words(m, rec, floating)[:10]  # n, words, nblk, power, power_in, forced_v, psp_cap, ...
             wi = w.view(np.int32)
             self._prm[rec] = tuple(wi[i] if i in (4, 5, 6) else w[i] for i in range(10))
         self._graphs = {}
@@ -217,7 +237,11 @@ class CudaTwin(GpuTwin):
         self._copy = cp.cuda.Stream(non_blocking=True)  # stimulus uploads
         self._stims = [self._buf["stim"], cp.zeros_like(self._buf["stim"])]  # double buffer
         self._slot = 0
+        #: per stimulus slot: an event after the last launch that reads it (an upload into the
+        #: slot waits for it on the copy stream)
+        self._slot_free = [None, None]
         self._host = {}  # pinned read-back buffers
+        self._fired_mean = 0.0  # fired per burst of the last recorded read-back (the guess)
         self._pin_done = None
         #: seconds the device spent on the batches run so far (CUDA events, launch to completion)
         self.device_s = 0.0
@@ -258,6 +282,8 @@ class CudaTwin(GpuTwin):
         staged = head.size + (0 if direct else entries.size)
         if self._pin_done is not None:
             self._pin_done.synchronize()  # the previous upload has left the staging buffer
+        if self._slot_free[slot] is not None:
+            self._copy.wait_event(self._slot_free[slot])  # the launch reading the slot is done
         pin = self._pinned
         if pin is None or pin.size < staged:
             import cupyx
@@ -274,12 +300,14 @@ class CudaTwin(GpuTwin):
         self._pin_done.record(self._copy)
         self._slot = slot
 
-    def _enqueue(self, step, record):
+    def _enqueue(self, step, record, begin=True):
         args = self._args(record)
         k = self._k
         g, nb = self._grid, self._nblk
-        plan = [("k_in", g), ("k_dyn", g), ("k_scan1", max(nb, g)), ("k_scan2", 1), ("k_scan3", nb)]
-        k["k_begin"]((1,), (1,), args)
+        plan = [("k_in", g)] + ([("k_gather", g)] if self.mode == "float" else []) + [
+            ("k_dyn", g), ("k_scan3", nb)]
+        if begin:
+            k["k_begin"]((1,), (1,), args)
         for _ in range(step):
             for name, blocks in plan:
                 if self.kernel_s is not None:
@@ -292,29 +320,40 @@ class CudaTwin(GpuTwin):
             ev.record(self._stream)
             self._marks.append((None, ev))
 
-    def _launch(self, step, record):
+    def _launch(self, step, record, begin=True):
         s = self._stream
         self._buf["stim"] = self._stims[self._slot]  # the most recent upload
         if self._pin_done is not None:
             s.wait_event(self._pin_done)
-        self._pending = self._cp.cuda.Event()
+        first = self._pending is None  # device time counts from the batch's first launch
+        if first:
+            self._pending = self._cp.cuda.Event()
         if not self._use_graphs:
-            self._pending.record(s)
+            if first:
+                self._pending.record(s)
             with s:
-                self._enqueue(step, record)
-            return
-        key = (step, record, self._slot)
-        graph = self._graphs.get(key)
-        if graph is None:
-            with s:
-                s.begin_capture()
-                try:
-                    self._enqueue(step, record)
-                finally:
-                    graph = s.end_capture()
-            self._graphs[key] = graph
-        self._pending.record(s)
-        graph.launch(stream=s)
+                self._enqueue(step, record, begin)
+        else:
+            key = (step, record, self._slot, begin)
+            graph = self._graphs.get(key)
+            if graph is None:
+                # captured for both stimulus slots at once: which slot a later batch of this
+                # shape finds is not known, and a capture inside a timed run costs milliseconds
+                for slot in (1 - self._slot, self._slot):
+                    self._buf["stim"] = self._stims[slot]
+                    with s:
+                        s.begin_capture()
+                        try:
+                            self._enqueue(step, record, begin)
+                        finally:
+                            graph = s.end_capture()
+                    self._graphs[(step, record, slot, begin)] = graph
+            if first:
+                self._pending.record(s)
+            graph.launch(stream=s)
+        free = self._cp.cuda.Event(disable_timing=True)
+        free.record(s)
+        self._slot_free[self._slot] = free
 
     def _account(self, ev1=None):
         """Add the device time of the batch just read back to :attr:`device_s` (``ev1``: an event
@@ -350,6 +389,14 @@ class CudaTwin(GpuTwin):
         ev1.record(s)
         sums = self._host_buf("sums", 2 * step, np.uint32)[:2 * step]
         self._buf["out_sums"][:2 * step].get(stream=s, out=sums, blocking=False)
+        # when recording, as many fired ids and V as the previous bursts suggest travel in the
+        # same wait (one wait per batch or step when the guess holds; a second for the rest)
+        guess = min(self._out_cap, int(1.25 * self._fired_mean * step) + 64) if record else 0
+        ids = self._host_buf("ids", guess, np.uint32)
+        vs = self._host_buf("v", guess, np.int32)
+        if guess:
+            self._buf["out_ids"][:guess].get(stream=s, out=ids[:guess], blocking=False)
+            self._buf["out_v"][:guess].get(stream=s, out=vs[:guess], blocking=False)
         s.synchronize()
         self._account(ev1)
         sums = sums.reshape(step, 2).copy()
@@ -357,13 +404,15 @@ class CudaTwin(GpuTwin):
         if not record:
             return counts, crcs, None, None
         total = int(counts.sum(dtype=np.int64))
-        ids = self._host_buf("ids", total, np.uint32)[:total]
-        vs = self._host_buf("v", total, np.int32)[:total]
-        if total:
-            self._buf["out_ids"][:total].get(stream=s, out=ids, blocking=False)
-            self._buf["out_v"][:total].get(stream=s, out=vs, blocking=False)
+        self._fired_mean = total / step
+        if total > guess:
+            ids = self._host_buf("ids", total, np.uint32)
+            vs = self._host_buf("v", total, np.int32)
+            # all of it (the buffers may have grown, leaving the guessed part behind)
+            self._buf["out_ids"][:total].get(stream=s, out=ids[:total], blocking=False)
+            self._buf["out_v"][:total].get(stream=s, out=vs[:total], blocking=False)
             s.synchronize()
-        return counts, crcs, ids, vs
+        return counts, crcs, ids[:total], vs[:total]
 
     def sync(self) -> None:
         """Wait for the device work queued so far."""

@@ -1,11 +1,26 @@
 // feagi-embed GPU host twin: one burst of docs/model.md §3 (fixed point) as CUDA kernels.
 //
 // The same kernels as kernels.wgsl (see host/gpu/common.py for the buffers and their order),
-// with CUDA-only speed-ups that change no result: a 64-bit accumulator whose high word marks
+// with CUDA-only speed-ups that change no result: three kernels per burst (k_in, k_dyn, k_scan3:
+// the fired-id compaction needs no separate scan passes, see k_scan3), a 64-bit accumulator whose
+// high word marks
 // fire candidates (one atomic per synaptic event), warp-aggregated list appends, propagation in
 // 4x32-synapse chunks, and no FCL list in large brains when the burst is dense anyway. Every
 // kernel takes the same parameter list (KARGS) so the host passes one tuple. Compiled by cupy
 // (NVRTC) at run time; tests/test_gpu_twin.py compile-checks it with nvcc or NVRTC.
+//
+// Synapse offsets (syn_ptr, in_ptr) are 64-bit: models above 2^32 synapses run.
+//
+// FEAGI_FP32 (defined by the host for precision "float", compiled with --fmad=false): the same
+// burst in IEEE single precision, bit for bit the numba twin's f32 mode (host/twin.py). V,
+// thresholds, the limit, leak factor, PSPs and contributions are f32 bits in the int32 buffers;
+// every operation is an explicitly rounded intrinsic (__fadd_rn, __fsub_rn, __fmul_rn,
+// __fdiv_rn). f32 sums depend on their order, so no float atomics: the scatter pass only counts a
+// target's synaptic inputs (acc high word, +2 each; +1 for its single stimulus entry, whose value
+// the host folded in the twin's order with the power input), then k_gather sums each candidate's
+// inputs in the twin's order — ascending synapse index, i.e. ascending source id, then CSR order —
+// by walking the target's incoming synapses (in_ptr/in_src/in_c/in_w, CSC sorted stably by
+// target) and keeping those whose source fired in the previous burst (fqbits).
 
 #define CAND 1u
 #define FORCED 2u
@@ -16,12 +31,11 @@
 #define C_NFORCED 5
 #define C_NREFL 6
 #define C_OUTPOS 8
-#define C_S3_COUNT 9
-#define C_S3_BASE 10
-#define C_S3_BURST 11
-#define C_S3_BI 12
 #define C_SCRC 13
-#define C_EVENTS 14
+// the next burst's synaptic events, 64-bit, by burst parity p: words C_EVENTS + 2p, + 2p + 1
+#define C_EVENTS 16
+// blocks of k_scan3 done (the last one updates the control words)
+#define C_TICKET 20
 #define A_LIM 0
 #define A_K 1
 #define A_EXC_MODE 2
@@ -33,10 +47,15 @@
 #define A_DRIVEN 8
 #define A_DEGEN 9
 #define WGS 256
+#ifdef FEAGI_FP32
+#define VBITS(x) __float_as_int(x)
+#else
+#define VBITS(x) (x)
+#endif
 
 #define KARGS                                                                                    \
   unsigned *__restrict__ ctl, const int *__restrict__ thr, const unsigned *__restrict__ narea,   \
-      const int *__restrict__ apar, const unsigned *__restrict__ syn_ptr,                        \
+      const int *__restrict__ apar, const unsigned long long *__restrict__ syn_ptr,                        \
       const unsigned *__restrict__ syn_dst, const int *__restrict__ syn_c,                       \
       const int *__restrict__ syn_w, const int *__restrict__ fanout, int *__restrict__ V,        \
       unsigned *__restrict__ cd, unsigned *__restrict__ cc, int *__restrict__ psp,               \
@@ -46,7 +65,9 @@
       unsigned *__restrict__ frc, unsigned *__restrict__ fqbits, unsigned *__restrict__ loc,     \
       unsigned *__restrict__ blk, const unsigned *__restrict__ stim,                             \
       unsigned *__restrict__ out_ids, int *__restrict__ out_v, unsigned *__restrict__ out_sums,  \
-      const unsigned *__restrict__ crctab, const unsigned n, const unsigned words,               \
+      const unsigned *__restrict__ crctab, const unsigned long long *__restrict__ in_ptr,     \
+      const unsigned *__restrict__ in_src, const int *__restrict__ in_c,                        \
+      const int *__restrict__ in_w, const unsigned n, const unsigned words,               \
       const unsigned nblk, const unsigned power, const int power_in, const int forced_v,        \
       const int psp_cap, const unsigned large, const unsigned record, const unsigned has_degen
 
@@ -157,14 +178,40 @@ __device__ __forceinline__ unsigned agg_inc(unsigned *ctr) {
 // k_scan3, + stimulus entries + power), no FCL list is built at all: the accumulations are
 // fire-and-forget atomics and k_dyn / the FCL clear run densely. Every kernel of the burst
 // computes the same decision from the same words.
+// synaptic events of this burst (summed by the previous burst's k_scan3)
+__device__ __forceinline__ unsigned long long events(const unsigned *ctl) {
+  return *reinterpret_cast<const unsigned long long *>(ctl + C_EVENTS + 2u * (ctl[C_BURST] & 1u));
+}
+
+// one more fired neuron in k_scan3 block i >> 13 (256 bitmap words): the per-block counts of
+// burst parity p (blk[p * nblk + b]) give every k_scan3 block its place in the fire queue
+// (match-aggregated: one atomic per block id per warp)
+__device__ __forceinline__ void count_fired(unsigned *blk, unsigned nblk, unsigned p, unsigned i) {
+  const unsigned b = i >> 13;
+  const unsigned m = __match_any_sync(__activemask(), b);
+  if ((threadIdx.x & 31u) == (unsigned)(__ffs(m) - 1)) atomicAdd(blk + p * nblk + b, __popc(m));
+}
+
 __device__ __forceinline__ bool no_list(const unsigned *ctl, const unsigned *stim, unsigned large,
                                         unsigned power, unsigned n) {
   if (!large) return false;
   const unsigned bi = ctl[C_BI];
-  const unsigned long long bound = (unsigned long long)ctl[C_EVENTS] + (stim[2 + bi] - stim[1 + bi]) +
+  const unsigned long long bound = events(ctl) + (stim[2 + bi] - stim[1 + bi]) +
                                    (power != 0xFFFFFFFFu ? 1u : 0u);
   return bound > (unsigned long long)(n >> DENSE_SHIFT);
 }
+
+#ifdef FEAGI_FP32
+// f32 run-time contribution, FEAGI's f32(w) * max(psp, 0) / f32(n) (no division when n = 1)
+__device__ __forceinline__ float runtime_f(int w, float psp, int n) {
+  const float base = __fmul_rn((float)w, psp > 0.f ? psp : 0.f);
+  return n > 1 ? __fdiv_rn(base, (float)n) : base;
+}
+#define SYN_INC(k, dr, dg, pv, nf) (2ull << 32)
+#else
+#define SYN_INC(k, dr, dg, pv, nf) \
+  ((1ull << 32) | (unsigned)(((dr) || (dg)) ? runtime_c(rw[k], pv, nf, psp_cap) : rc[k]))
+#endif
 
 extern "C" {
 
@@ -192,6 +239,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
   const unsigned nreset = large ? nfq : ctl[C_NCAND + (p ^ 1u)];
   const unsigned total = nst + npow + nreset;
   const bool nolist = no_list(ctl, stim, large, power, n);
+  if (gid == 0u) out_sums[2u * bi + 1u] = 0u;  // the burst digest, XOR-reduced by k_scan3
   for (unsigned j = gid; j < total; j += stride) {
     if (j < nst) {  // 2. sensory injection / force-fire
       const unsigned e = soff + 2u * (s0 + j), word = stim[e], i = word & 0x7FFFFFFFu;
@@ -200,6 +248,7 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
         if ((old & FORCED) == 0u) {
           forced[agg_inc(ctl + C_NFORCED)] = i;
           atomicOr(frc + (i >> 5), 1u << (i & 31u));
+          count_fired(blk, nblk, p, i);
         }
       } else if (nolist) {
         atomicAdd(acc + i, (1ull << 32) | stim[e + 1]);
@@ -232,15 +281,20 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
     const bool driven = apar[area * 16u + A_DRIVEN] != 0, degen = apar[area * 16u + A_DEGEN] != 0;
     const int pv = driven ? fqv[q] : (degen ? psp[src] : 0);
     const int nf = fanout[src];
-    const unsigned k1 = syn_ptr[src + 1];
+    // the source's row: a 64-bit offset, then 32-bit indices within it (fan-out < 2^32)
+    const unsigned long long row = syn_ptr[src];
+    const unsigned k1 = (unsigned)(syn_ptr[src + 1] - row);
+    const unsigned *__restrict__ rd = syn_dst + row;
+    const int *__restrict__ rc = syn_c + (driven || degen ? 0ull : row);
+    const int *__restrict__ rw = syn_w + (driven || degen ? row : 0ull);
+    (void)rc;
+    (void)rw;
     if (nolist) {
-      for (unsigned k = syn_ptr[src] + lane; k < k1; k += 32u) {
-        const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
-        atomicAdd(acc + syn_dst[k], (1ull << 32) | (unsigned)c);
-      }
+      for (unsigned k = lane; k < k1; k += 32u)
+        atomicAdd(acc + rd[k], SYN_INC(k, driven, degen, pv, nf));
       continue;
     }
-    for (unsigned k0 = syn_ptr[src]; k0 < k1; k0 += 128u) {
+    for (unsigned k0 = 0u; k0 < k1; k0 += 128u) {
       unsigned tgt[4];
       unsigned isnew = 0u;
 #pragma unroll
@@ -248,9 +302,8 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
         const unsigned k = k0 + 32u * u + lane;
         tgt[u] = 0u;
         if (k < k1) {
-          const unsigned t = syn_dst[k];
-          const int c = (driven || degen) ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
-          const unsigned long long old = atomicAdd(acc + t, (1ull << 32) | (unsigned)c);
+          const unsigned t = rd[k];
+          const unsigned long long old = atomicAdd(acc + t, SYN_INC(k, driven, degen, pv, nf));
           tgt[u] = t;
           if ((old >> 32) == 0ull) isnew |= 1u << u;
         }
@@ -273,6 +326,50 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
       }
     }
   }
+}
+
+// f32 mode: each candidate's synaptic inputs summed in the twin's order (one warp per candidate:
+// 32 incoming synapses at a time, the fired ones added serially in ascending synapse order)
+__global__ void __launch_bounds__(WGS) k_gather(KARGS) {
+#ifdef FEAGI_FP32
+  const unsigned gid = blockIdx.x * blockDim.x + threadIdx.x;
+  const unsigned lane = gid & 31u, wstride = (gridDim.x * blockDim.x) >> 5;
+  const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
+  const bool dense = no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT);
+  const unsigned nlist = dense ? n : ncand;
+  for (unsigned q = gid >> 5; q < nlist; q += wstride) {  // warp-uniform
+    const unsigned i = dense ? q : cand[p * n + q];
+    const unsigned long long a64 = acc[i];
+    if ((a64 >> 33) == 0ull) continue;  // no synaptic input
+    float s = __uint_as_float((unsigned)a64);
+    const unsigned long long k1 = in_ptr[i + 1];
+    for (unsigned long long k0 = in_ptr[i]; k0 < k1; k0 += 32u) {
+      const unsigned long long k = k0 + lane;
+      float c = 0.f;
+      bool fired = false;
+      if (k < k1) {
+        const unsigned src = in_src[k];
+        fired = ((fqbits[src >> 5] >> (src & 31u)) & 1u) != 0u;
+        if (fired) {
+          const int *ap = apar + narea[src] * 16u;
+          if (ap[A_DRIVEN] != 0)
+            c = runtime_f(in_w[k], __int_as_float(vfire[src]), fanout[src]);
+          else if (ap[A_DEGEN] != 0)
+            c = runtime_f(in_w[k], __int_as_float(psp[src]), fanout[src]);
+          else
+            c = __int_as_float(in_c[k]);
+        }
+      }
+      unsigned m = __ballot_sync(0xFFFFFFFFu, fired);
+      while (m) {
+        const int b = __ffs(m) - 1;
+        m &= m - 1u;
+        s = __fadd_rn(s, __shfl_sync(0xFFFFFFFFu, c, b));
+      }
+    }
+    if (lane == 0u) acc[i] = (a64 & 0xFFFFFFFF00000000ull) | __float_as_uint(s);
+  }
+#endif
 }
 
 __device__ __forceinline__ void push_refl(unsigned *ctl, unsigned *refl, unsigned n, unsigned i,
@@ -313,22 +410,30 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
       const unsigned i = dense ? j : cand[p * n + j];
       if (cd[i] > 0u) {
         refractory(ctl, refl, cd, cc, apar, n, i, flag[i], narea[i], p);
+        if (dense) acc[i] = 0ull;  // 1. FCL cleared here in the dense pass (not in k_scan3)
         continue;
       }
       const unsigned long long a64 = acc[i];
       if ((a64 >> 32) == 0ull) continue;  // not a candidate (dense pass)
+      if (dense) acc[i] = 0ull;  // each neuron is visited once and acc is not read again
       const unsigned area = narea[i];
       const int *ap = apar + area * 16u;
+#ifdef FEAGI_FP32
+      const float a = __uint_as_float((unsigned)a64), v0 = __int_as_float(V[i]);
+      const float v = (ap[A_MPACC] != 0 && a < 0.f) ? v0 : __fadd_rn(v0, a);
+      const bool in_window = __int_as_float(thr[i]) <= v && v <= __int_as_float(ap[A_LIM]);
+#else
       int a = (int)(unsigned)a64;
       if (ap[A_MPACC] != 0 && a < 0) a = 0;
       const int v = sat32((long long)V[i] + a);
+      const bool in_window = thr[i] <= v && v <= ap[A_LIM];
+#endif
       const unsigned L = (unsigned)ap[A_CFL];
       const bool finite = L != 0u && L != 65535u;
-      const bool in_window = thr[i] <= v && v <= ap[A_LIM];
       const unsigned c0 = cc[i];
       if (in_window && c0 >= L) {
         cc[i] = 0u;
-        V[i] = v;
+        V[i] = VBITS(v);
       } else if (in_window && exc_pass(i, burst, ap[A_EXC_MODE], (unsigned)ap[A_EXC_T])) {
         V[i] = 0;
         const unsigned c = min(c0 + 1u, 65535u);
@@ -337,90 +442,65 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
         if (finite && c >= L) r = min(r + (unsigned)ap[A_SNOOZE], 65535u);
         cd[i] = r;
         if (r > 0u) push_refl(ctl, refl, n, i, p);
-        vfire[i] = v;
+        vfire[i] = VBITS(v);
         atomicOr(nat + (i >> 5), 1u << (i & 31u));
+        if ((flag[i] & FORCED) == 0u) count_fired(blk, nblk, p, i);  // forced: counted in k_in
       } else {
         if (finite) cc[i] = 0u;
+#ifdef FEAGI_FP32
+        V[i] = __float_as_int(__fmul_rn(v, __int_as_float(ap[A_K])));
+#else
         V[i] = leak(v, ap[A_K]);
+#endif
       }
     } else if (j < nlist) {
       const unsigned i = refl[p * n + (j - ncand)];
       if ((acc[i] >> 32) == 0ull) refractory(ctl, refl, cd, cc, apar, n, i, flag[i], narea[i], p);
     } else {  // degenerating sources lower their PSP after propagating (floor 0)
       const unsigned src = fq[j - nlist];
+#ifdef FEAGI_FP32
+      const float d = __int_as_float(apar[narea[src] * 16u + A_DEGEN]);
+      if (d != 0.f) {
+        const float q = __fsub_rn(__int_as_float(psp[src]), d);
+        psp[src] = __float_as_int(q > 0.f ? q : 0.f);
+      }
+#else
       const int d = apar[narea[src] * 16u + A_DEGEN];
       if (d != 0) psp[src] = max(psp[src] - d, 0);
+#endif
     }
   }
 }
 
-__global__ void __launch_bounds__(WGS) k_scan1(KARGS) {
-  __shared__ unsigned sh[WGS / 32];
-  const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
-  if (blockIdx.x < nblk) {  // blocks past nblk only clear the FCL
-    const unsigned x = w < words ? (nat[w] | frc[w]) : 0u;
-    const unsigned c = __popc(x);
-    unsigned tot;
-    const unsigned incl = block_scan(c, sh, tot);
-    if (w < words) loc[w] = incl - c;
-    if (threadIdx.x == 0) blk[blockIdx.x] = tot;
-  }
-  // 1. clear the fire candidate list (acc, flags) for the next burst
-  const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
-  const unsigned stride = gridDim.x * blockDim.x;
-  if (no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT)) {
-    for (unsigned i = w; i < n; i += stride) {
-      flag[i] = 0u;
-      acc[i] = 0ull;
-    }
-    return;
-  }
-  const unsigned total = ncand + ctl[C_NFORCED];
-  for (unsigned j = w; j < total; j += stride) {
-    if (j < ncand) {
-      acc[cand[p * n + j]] = 0ull;  // flags hold FORCED only (candidacy is in acc)
-    } else {
-      flag[forced[j - ncand]] = 0u;
-    }
-  }
-}
-
-__global__ void __launch_bounds__(WGS) k_scan2(KARGS) {
-  __shared__ unsigned sh[WGS / 32];
-  unsigned carry = 0;
-  for (unsigned base = 0; base < nblk; base += WGS) {
-    const unsigned k = base + threadIdx.x;
-    const unsigned c = k < nblk ? blk[k] : 0u;
-    unsigned tot;
-    const unsigned incl = block_scan(c, sh, tot);
-    if (k < nblk) blk[k] = carry + incl - c;
-    carry += tot;
-  }
-  if (threadIdx.x == 0) {
-    const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], base = ctl[C_OUTPOS];
-    ctl[C_S3_COUNT] = carry;
-    ctl[C_S3_BASE] = base;
-    ctl[C_S3_BURST] = burst;
-    ctl[C_S3_BI] = bi;
-    ctl[C_FQ] = carry;
-    if (record) ctl[C_OUTPOS] = base + carry;
-    out_sums[2 * bi] = carry;
-    out_sums[2 * bi + 1] = 0u;
-    ctl[C_NCAND + (p ^ 1u)] = 0u;
-    ctl[C_NREFL + p] = 0u;
-    ctl[C_NFORCED] = 0u;
-    ctl[C_EVENTS] = 0u;  // k_scan3 sums the next burst's synaptic events
-    ctl[C_BURST] = burst + 1u;
-    ctl[C_BI] = bi + 1u;
-  }
-}
-
+// The fired bitmap (natural | forced) compacted into the ascending fired ids (next fire queue,
+// trace), the burst CRC-32, the FCL cleared, and the control words advanced — one kernel: each
+// block's place in the fire queue comes from the per-block fired counts of k_in / k_dyn
+// (count_fired), a word's place within the block from a block scan of popcounts, and the last
+// block to finish (a ticket) updates the control words.
 __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
   __shared__ unsigned tab[256];
+  __shared__ unsigned sh[WGS / 32];
+  __shared__ unsigned s_before, s_count;
   tab[threadIdx.x] = crctab[threadIdx.x];
+  if (threadIdx.x == 0) s_before = s_count = 0u;
   __syncthreads();
+  const unsigned burst = ctl[C_BURST], p = burst & 1u, bi = ctl[C_BI], base = ctl[C_OUTPOS];
+  const unsigned ncand = ctl[C_NCAND + p], nforced = ctl[C_NFORCED];
+  const bool dense = no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT);
+  const unsigned *bc = blk + p * nblk;
+  unsigned before = 0u, tot = 0u;
+  for (unsigned k = threadIdx.x; k < nblk; k += WGS) {
+    const unsigned c = bc[k];
+    tot += c;
+    if (k < blockIdx.x) before += c;
+  }
+  before = __reduce_add_sync(0xFFFFFFFFu, before);
+  tot = __reduce_add_sync(0xFFFFFFFFu, tot);
+  if ((threadIdx.x & 31u) == 0u) {
+    atomicAdd(&s_before, before);
+    atomicAdd(&s_count, tot);
+  }
   const unsigned w = blockIdx.x * blockDim.x + threadIdx.x;
-  const unsigned count = ctl[C_S3_COUNT], base = ctl[C_S3_BASE], bi = ctl[C_S3_BI];
   unsigned x = 0u, xn = 0u;
   if (w < words) {
     xn = nat[w];
@@ -429,11 +509,16 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
     nat[w] = 0u;
     frc[w] = 0u;
   }
-  unsigned r = 0u, ev = 0u;
+  const unsigned pc = __popc(x);
+  unsigned btot;
+  const unsigned incl = block_scan(pc, sh, btot);  // synchronises the block (s_before, s_count)
+  const unsigned count = s_count;
+  unsigned r = 0u;
+  unsigned long long ev = 0ull;
   if (x) {
     // the fired ids of this word, ascending, at their place in the fire queue; their CRC
     // contribution is the raw CRC of the run moved to the end of the message [b, count, ids]
-    unsigned pos = blk[blockIdx.x] + loc[w];
+    unsigned pos = s_before + incl - pc;
     unsigned y = x;
     while (y) {
       const unsigned b = __ffs(y) - 1;
@@ -442,6 +527,9 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
       const int v = ((xn >> b) & 1u) ? vfire[id] : forced_v;
       fq[pos] = id;
       fqv[pos] = v;
+#ifdef FEAGI_FP32
+      vfire[id] = v;  // V at fire of every fired neuron (forced too), read by k_gather
+#endif
       if (record) {
         out_ids[base + pos] = id;
         out_v[base + pos] = v;
@@ -453,14 +541,43 @@ __global__ void __launch_bounds__(WGS) k_scan3(KARGS) {
     r = crc_shift(crctab, r, 4u * (count - pos));
   }
   if (w == 0u) {
-    const unsigned burst = ctl[C_S3_BURST];
     const unsigned h = crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
     r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
   }
   if (r) atomicXor(out_sums + 2 * bi + 1, r);
   // synaptic events the next burst propagates (bound for no_list); every lane of the block is here
-  ev = __reduce_add_sync(0xFFFFFFFFu, ev);
-  if ((threadIdx.x & 31u) == 0u && ev) atomicAdd(ctl + C_EVENTS, ev);
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) ev += __shfl_down_sync(0xFFFFFFFFu, ev, off);
+  if ((threadIdx.x & 31u) == 0u && ev)
+    atomicAdd(reinterpret_cast<unsigned long long *>(ctl + C_EVENTS + 2u * (p ^ 1u)), ev);
+  // 1. clear the fire candidate list for the next burst (dense: k_dyn cleared acc; flags hold
+  // FORCED only) and the next burst's per-block fired counts
+  const unsigned stride = gridDim.x * blockDim.x;
+  const unsigned nclear = dense ? nforced : ncand + nforced;
+  for (unsigned j = w; j < nclear; j += stride) {
+    if (!dense && j < ncand)
+      acc[cand[p * n + j]] = 0ull;
+    else
+      flag[forced[j - (dense ? 0u : ncand)]] = 0u;
+  }
+  for (unsigned k = w; k < nblk; k += stride) blk[(p ^ 1u) * nblk + k] = 0u;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    __threadfence();
+    if (atomicAdd(ctl + C_TICKET, 1u) == gridDim.x - 1u) {  // every block has read ctl
+      ctl[C_TICKET] = 0u;
+      ctl[C_FQ] = count;
+      if (record) ctl[C_OUTPOS] = base + count;
+      out_sums[2 * bi] = count;
+      ctl[C_NCAND + (p ^ 1u)] = 0u;
+      ctl[C_NREFL + p] = 0u;
+      ctl[C_NFORCED] = 0u;
+      ctl[C_EVENTS + 2u * p] = 0u;  // this burst's events: summed afresh by the next k_scan3
+      ctl[C_EVENTS + 2u * p + 1u] = 0u;
+      ctl[C_BURST] = burst + 1u;
+      ctl[C_BI] = bi + 1u;
+    }
+  }
 }
 
 // state digest: CRC-32 over V (i32 LE), cd (u16 LE), cc (u16 LE); 64 neurons per thread

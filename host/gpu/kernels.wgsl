@@ -10,6 +10,16 @@
 // k_dyn (refractory countdown, dynamics of the fire candidates, degeneration), k_scan1/2/3 (fired
 // bitmap -> ascending fired ids = next fire queue, burst CRC-32). No 64-bit types: the exact
 // leak product and run-time contributions use 32-bit pieces.
+//
+// FP32 (a constant the host puts in front of `common`): precision "float", the numba twin's f32
+// mode. V, thresholds, limit, leak factor, PSPs and contributions are f32 bits in the i32
+// buffers. The scatter pass only marks a target as having synaptic input (flag SYN); k_gather
+// sums each candidate's inputs in the twin's order (ascending synapse index) over its incoming
+// synapses (bindings 32-35), starting from its folded stimulus (host side, with the power input).
+// WGSL promises correctly rounded f32 + - * but only 2.5 ULP for x / y: div_rn corrects the
+// quotient against the exact residual; products that feed an addition go through opaque() (WGSL
+// allows contraction into fused multiply-adds). Not promised by WGSL: subnormals (an
+// implementation may flush them to zero) — see docs/gpu.md.
 
 //! common
 struct Prm {
@@ -20,6 +30,8 @@ struct Prm {
 
 const CAND: u32 = 1u;
 const FORCED: u32 = 2u;
+// FP32: the neuron received synaptic input this burst (k_gather sums it)
+const SYN: u32 = 4u;
 // device control words (ctl)
 const C_BURST: u32 = 0u;
 const C_BI: u32 = 1u;
@@ -202,6 +214,17 @@ fn add_input(t: u32, c: i32, p: u32) {
   atomicAdd(&acc[t], c);
 }
 
+// FP32: t received synaptic input (k_gather sums it); joins the FCL once
+fn mark_syn(t: u32, p: u32) {
+  if ((atomicLoad(&flag[t]) & SYN) == 0u) {
+    let old = atomicOr(&flag[t], CAND | SYN);
+    if ((old & CAND) == 0u) {
+      let k = atomicAdd(&ctl[C_NCAND + p], 1u);
+      cand[p * prm.n + k] = t;
+    }
+  }
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let gid = gid3.x;
@@ -261,6 +284,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
     let n = fanout[src];
     let k1 = syn_ptr[src + 1u];
     for (var k = syn_ptr[src] + lane; k < k1; k = k + 32u) {
+      if (FP32) { mark_syn(syn_dst[k], p); continue; }
       var c: i32;
       if (driven || degen) { c = runtime_c(syn_w[k], pv, n, prm.psp_cap); } else { c = syn_c[k]; }
       add_input(syn_dst[k], c, p);
@@ -325,12 +349,23 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
       if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
       if ((f & CAND) == 0u) { continue; }
       let ab = area * 16u;
-      var a = acc[i];
-      if (apar[ab + A_MPACC] != 0 && a < 0) { a = 0; }
-      let v = sat_add(V[i], a);
+      var v: i32;
+      var in_window: bool;
+      if (FP32) {
+        let af = bitcast<f32>(acc[i]);
+        let v0 = bitcast<f32>(V[i]);
+        var vf = v0 + af;
+        if (apar[ab + A_MPACC] != 0 && af < 0.0) { vf = v0; }
+        v = bitcast<i32>(vf);
+        in_window = bitcast<f32>(thr[i]) <= vf && vf <= bitcast<f32>(apar[ab + A_LIM]);
+      } else {
+        var a = acc[i];
+        if (apar[ab + A_MPACC] != 0 && a < 0) { a = 0; }
+        v = sat_add(V[i], a);
+        in_window = thr[i] <= v && v <= apar[ab + A_LIM];
+      }
       let L = u32(apar[ab + A_CFL]);
       let finite = L != 0u && L != 65535u;
-      let in_window = thr[i] <= v && v <= apar[ab + A_LIM];
       let c0 = cc[i];
       if (in_window && c0 >= L) {
         cc[i] = 0u;
@@ -347,7 +382,11 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
         atomicOr(&nat[i >> 5u], 1u << (i & 31u));
       } else {
         if (finite) { cc[i] = 0u; }
-        V[i] = leak(v, apar[ab + A_K]);
+        if (FP32) {
+          V[i] = bitcast<i32>(bitcast<f32>(v) * bitcast<f32>(apar[ab + A_K]));
+        } else {
+          V[i] = leak(v, apar[ab + A_K]);
+        }
       }
     } else if (j < nlist) {
       let i = refl[p * prm.n + (j - ncand)];
@@ -357,8 +396,109 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
       // degenerating sources lower their PSP after propagating (floor 0)
       let src = fq[j - nlist];
       let d = apar[narea[src] * 16u + A_DEGEN];
-      if (d != 0) { psp[src] = max(psp[src] - d, 0); }
+      if (FP32) {
+        let q = bitcast<f32>(psp[src]) - bitcast<f32>(d);
+        if (d != 0) { psp[src] = bitcast<i32>(select(0.0, q, q > 0.0)); }
+      } else if (d != 0) {
+        psp[src] = max(psp[src] - d, 0);
+      }
     }
+  }
+}
+
+//! k_gather
+@group(0) @binding(0) var<uniform> prm: Prm;
+@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read> narea: array<u32>;
+@group(0) @binding(4) var<storage, read> apar: array<i32>;
+@group(0) @binding(9) var<storage, read> fanout: array<i32>;
+@group(0) @binding(13) var<storage, read> psp: array<i32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<i32>;
+@group(0) @binding(15) var<storage, read> flag: array<u32>;
+@group(0) @binding(16) var<storage, read> vfire: array<i32>;
+@group(0) @binding(17) var<storage, read> cand: array<u32>;
+@group(0) @binding(24) var<storage, read> fqbits: array<u32>;
+@group(0) @binding(32) var<storage, read> in_ptr: array<u32>;
+@group(0) @binding(33) var<storage, read> in_src: array<u32>;
+@group(0) @binding(34) var<storage, read> in_c: array<i32>;
+@group(0) @binding(35) var<storage, read> in_w: array<i32>;
+
+// ---- FP32 helpers (k_gather only). WGSL lets a compiler contract a * b + c into a fused
+// multiply-add (NVIDIA's Vulkan compiler does), which rounds once instead of twice: every product
+// that feeds an addition goes through opaque(), an identity the compiler cannot see through
+// (an XOR with prm.pad, which is 0 at run time), so it is rounded to f32 first.
+fn opaque(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) ^ prm.pad); }
+
+// Veltkamp split of x into a 12-bit high part and the rest (exact for |x| < 2^115)
+fn split_f32(x: f32) -> vec2<f32> {
+  let c = opaque(4097.0 * x);
+  let h = c - (c - x);
+  return vec2<f32>(h, x - h);
+}
+
+// a - q*b, exactly up to the last rounding (Dekker's product: q*b = p + e)
+fn residual(a: f32, b: f32, q: f32) -> f32 {
+  let p = opaque(q * b);
+  let qs = split_f32(q);
+  let bs = split_f32(b);
+  let e = ((opaque(qs.x * bs.x) - p) + opaque(qs.x * bs.y) + opaque(qs.y * bs.x))
+          + opaque(qs.y * bs.y);
+  return (a - p) - e;
+}
+
+// a / b correctly rounded: of the hardware quotient and its two neighbours on each side (WGSL's
+// 2.5 ULP), the one with the least residual (an exact quotient of two floats is never a midpoint)
+fn div_rn(a: f32, b: f32) -> f32 {
+  let q0 = a / b;
+  let u = bitcast<u32>(q0);
+  if ((u & 0x7FFFFFFFu) < 4u || (u & 0x7F800000u) == 0x7F800000u) { return q0; }
+  var best = q0;
+  var rbest = abs(residual(a, b, q0));
+  for (var d = -2i; d <= 2i; d = d + 1i) {
+    if (d == 0i) { continue; }
+    let q = bitcast<f32>(bitcast<u32>(i32(u) + d));
+    let r = abs(residual(a, b, q));
+    if (r < rbest) { best = q; rbest = r; }
+  }
+  return best;
+}
+
+// FEAGI's f32(w) * max(psp, 0) / f32(n) (no division when n = 1; the product is added next)
+fn runtime_f(w: i32, pv: f32, n: i32) -> f32 {
+  let base = opaque(f32(w) * select(0.0, pv, pv > 0.0));
+  if (n > 1) { return div_rn(base, f32(n)); }
+  return base;
+}
+
+// FP32 only: each candidate's synaptic inputs summed in the twin's order (one invocation per
+// candidate, serially over its incoming synapses whose source fired in the previous burst)
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let stride = nwg.x * 256u;
+  let p = atomicLoad(&ctl[C_BURST]) & 1u;
+  let ncand = atomicLoad(&ctl[C_NCAND + p]);
+  let dense = ncand > (prm.n >> DENSE_SHIFT);
+  let nlist = select(ncand, prm.n, dense);
+  for (var j = gid3.x; j < nlist; j = j + stride) {
+    let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
+    if ((flag[i] & SYN) == 0u) { continue; }
+    var s = bitcast<f32>(acc[i]);
+    let k1 = in_ptr[i + 1u];
+    for (var k = in_ptr[i]; k < k1; k = k + 1u) {
+      let src = in_src[k];
+      if (((fqbits[src >> 5u] >> (src & 31u)) & 1u) == 0u) { continue; }
+      let ab = narea[src] * 16u;
+      var c: f32;
+      if (apar[ab + A_DRIVEN] != 0) {
+        c = runtime_f(in_w[k], bitcast<f32>(vfire[src]), fanout[src]);
+      } else if (apar[ab + A_DEGEN] != 0) {
+        c = runtime_f(in_w[k], bitcast<f32>(psp[src]), fanout[src]);
+      } else {
+        c = bitcast<f32>(in_c[k]);
+      }
+      s = s + c;
+    }
+    acc[i] = bitcast<i32>(s);
   }
 }
 
@@ -470,7 +610,7 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
 //! k_scan3
 @group(0) @binding(0) var<uniform> prm: Prm;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(16) var<storage, read> vfire: array<i32>;
+@group(0) @binding(16) var<storage, read_write> vfire: array<i32>;
 @group(0) @binding(20) var<storage, read_write> fq: array<u32>;
 @group(0) @binding(21) var<storage, read_write> fqv: array<i32>;
 @group(0) @binding(22) var<storage, read_write> nat: array<u32>;
@@ -511,6 +651,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
       if (((xn >> b) & 1u) != 0u) { v = vfire[id]; }
       fq[pos] = id;
       fqv[pos] = v;
+      if (FP32) { vfire[id] = v; }  // V at fire of every fired neuron (forced too), for k_gather
       if (prm.record != 0u) { out_ids[base + pos] = id; out_v[base + pos] = v; }
       r = crc_u32(r, id);
       pos = pos + 1u;

@@ -3,7 +3,9 @@
 Runs on any WebGPU adapter wgpu-native finds: Vulkan on an NVIDIA/AMD/Intel GPU, or the CPU
 through Mesa's lavapipe (CI). Bit-exact with the numba twin (fixed point): int32 arithmetic,
 ``atomic<i32>`` wrapping accumulation, the 64-bit leak product and run-time contributions in 32-bit
-pieces. Algorithm and buffers: :mod:`feagi_embed.host.gpu.common`; shaders: ``kernels.wgsl``.
+pieces; precision ``"float"`` too (``docs/gpu.md`` says what WGSL promises). Per-synapse arrays
+above the adapter's storage binding limit are split over several bindings (:func:`split_source`).
+Algorithm and buffers: :mod:`feagi_embed.host.gpu.common`; shaders: ``kernels.wgsl``.
 
 Example::
 
@@ -20,21 +22,62 @@ from functools import lru_cache
 
 import numpy as np
 
-from .common import (BUFFERS, C_SCRC, WG, GpuTwin, GpuUnavailable, initial_ctl,
+from .common import (BUFFERS, C_SCRC, WG, GpuTwin, GpuUnavailable, incoming, initial_ctl,
                      prm_words)
 
-KERNELS = ("k_begin", "k_in", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+#: per-synapse arrays that may be split over several bindings (each within the adapter's binding
+#: size limit), with their WGSL element type
+SPLITTABLE = {"syn_dst": "u32", "syn_c": "i32", "syn_w": "i32", "in_src": "u32", "in_c": "i32",
+              "in_w": "i32"}
+#: binding of part j of SPLITTABLE array a: SPLIT_BASE + 8 a + j (at most 8 parts)
+SPLIT_BASE = 40
+MAX_PARTS = 8
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
 _CRC_KERNELS = ("k_scan3", "k_state")
 
 
-def wgsl_sources() -> dict[str, str]:
-    """Kernel name → full WGSL source (``common`` [+ ``crc``] + the kernel's section)."""
+def binding_name(b: int) -> str:
+    """Buffer name of binding ``b`` (:data:`BUFFERS`, or ``"name#j"``: part j of a split array)."""
+    if b < SPLIT_BASE:
+        return BUFFERS[b]
+    a, j = divmod(b - SPLIT_BASE, MAX_PARTS)
+    return f"{list(SPLITTABLE)[a]}#{j}"
+
+
+def split_source(src: str, split: tuple) -> str:
+    """``src`` with each array of ``split`` (``(name, parts, part_words)`` tuples) declared as
+    ``parts`` bindings and read through ``name_at(k)`` (part ``k / part_words``)."""
+    for name, parts, words in split:
+        a = list(SPLITTABLE).index(name)
+        ty = SPLITTABLE[name]
+        decl = re.compile(r"@group\(0\) @binding\(\d+\) var<storage, read> " + name
+                          + r": array<\w+>;\n")
+        if not decl.search(src):
+            continue
+        lines = "".join(f"@group(0) @binding({SPLIT_BASE + MAX_PARTS * a + j}) var<storage, read> "
+                        f"{name}_p{j}: array<{ty}>;\n" for j in range(parts))
+        body = "".join(f"  if (j == {j}u) {{ return {name}_p{j}[o]; }}\n"
+                       for j in range(parts - 1))
+        fn = (f"fn {name}_at(k: u32) -> {ty} {{\n  let j = k / {words}u;\n"
+              f"  let o = k - j * {words}u;\n{body}  return {name}_p{parts - 1}[o];\n}}\n")
+        src = decl.sub(lambda _m: lines + fn, src, count=1)
+        src = re.sub(r"\b" + name + r"\[([^\]]+)\]", name + r"_at(\1)", src)
+    return src
+
+
+def wgsl_sources(fp32: bool = False, split: tuple = ()) -> dict[str, str]:
+    """Kernel name → full WGSL source (the ``FP32`` constant + ``common`` [+ ``crc``] + the
+    kernel's section); ``k_gather`` only with ``fp32``; arrays of ``split`` over several bindings
+    (:func:`split_source`)."""
     from .common import HERE
 
     text = (HERE / "kernels.wgsl").read_text()
     parts = re.split(r"^//! (\w+)\s*$", text, flags=re.M)
     sec = {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
-    return {k: sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "") + sec[k] for k in KERNELS}
+    head = f"const FP32: bool = {'true' if fp32 else 'false'};\n"
+    return {k: split_source(head + sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "")
+                            + sec[k], split)
+            for k in KERNELS if fp32 or k != "k_gather"}
 
 
 def _quiet_mesa() -> None:
@@ -47,10 +90,21 @@ def _quiet_mesa() -> None:
     os.environ["XDG_RUNTIME_DIR"] = path
 
 
+def _device_and_pipelines(fp32: bool = False, split: tuple = ()):
+    """The process's wgpu device (adapter's storage limits), its adapter, and the compiled
+    pipelines of a precision and buffer split (kernel → (pipeline, [(binding, buffer name)]))."""
+    device, adapter = _device()
+    return device, adapter, _pipelines_cached(bool(fp32), tuple(split))
+
+
 @lru_cache(maxsize=None)
-def _device_and_pipelines(power_preference: str = "high-performance"):
-    """One wgpu device per process with the adapter's storage limits, and the compiled pipelines
-    (kernel → (pipeline, [(binding, buffer name)]))."""
+def _pipelines_cached(fp32: bool, split: tuple) -> dict:
+    return _pipelines(_device()[0], fp32, split)
+
+
+@lru_cache(maxsize=None)
+def _device(power_preference: str = "high-performance"):
+    """One wgpu device per process (always call without arguments: the cache is per call)."""
     _quiet_mesa()
     try:
         import wgpu
@@ -68,8 +122,14 @@ def _device_and_pipelines(power_preference: str = "high-performance"):
                                 "max-storage-buffer-binding-size", "max-buffer-size",
                                 "max-compute-workgroups-per-dimension") if k in lim}
     device = adapter.request_device_sync(required_limits=want)
+    return device, adapter
+
+
+def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
+    import wgpu
+
     pipes = {}
-    for name, src in wgsl_sources().items():
+    for name, src in wgsl_sources(fp32, split).items():
         decl = re.findall(r"@binding\((\d+)\)\s*var<(\w+)(?:,\s*(\w+))?>", src)
         entries, names = [], []
         for b, space, access in decl:
@@ -82,14 +142,14 @@ def _device_and_pipelines(power_preference: str = "high-performance"):
                 ty = wgpu.BufferBindingType.storage
             entries.append({"binding": b, "visibility": wgpu.ShaderStage.COMPUTE,
                             "buffer": {"type": ty}})
-            names.append((b, BUFFERS[b]))
+            names.append((b, binding_name(b)))
         bgl = device.create_bind_group_layout(entries=entries)
         layout = device.create_pipeline_layout(bind_group_layouts=[bgl])
         module = device.create_shader_module(code=src, label=name)
         pipe = device.create_compute_pipeline(layout=layout,
                                               compute={"module": module, "entry_point": "main"})
         pipes[name] = (pipe, bgl, names)
-    return device, adapter, pipes
+    return pipes
 
 
 def available() -> tuple[bool, str]:
@@ -108,7 +168,11 @@ class WgpuTwin(GpuTwin):
 
     Args:
         model: the quantized model.
-        mode: ``"fixed"`` only.
+        part_words: split per-synapse arrays into bindings of this many elements (default: as
+            many as the adapter's storage binding limit holds; only arrays above it are split).
+        mode: ``"fixed"`` or ``"float"`` (f32 in the numba twin's order; WGSL promises
+            correctly rounded + − × but neither the absence of contraction into fused
+            multiply-adds nor subnormals — see ``docs/gpu.md``).
         batch: most bursts per queue submission.
         grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
 
@@ -117,17 +181,40 @@ class WgpuTwin(GpuTwin):
     """
 
     backend = "wgpu"
+    modes = ("fixed", "float")
 
-    def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None):
+    def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None,
+                 part_words: int | None = None):
         self._grid = grid
+        self._part_words = part_words
         super().__init__(model, mode, batch=batch)
+
+    def _split_plan(self, arrays, maxbind: int) -> tuple:
+        """``(name, parts, part_words)`` of each per-synapse array above the binding limit
+        (``part_words``: the constructor's, for tests, else the limit's 4-byte words).
+
+        Raises:
+            GpuUnavailable: an array needs more than :data:`MAX_PARTS` parts.
+        """
+        words = self._part_words or (maxbind // 4) // 64 * 64
+        plan = []
+        for name in SPLITTABLE:
+            n = int(np.asarray(arrays[name]).size)
+            if 4 * n > min(maxbind, 4 * words):
+                parts = -(-n // words)
+                if parts > MAX_PARTS:
+                    raise GpuUnavailable(f"{name}: {4 * n:,} bytes need {parts} bindings of "
+                                         f"{4 * words:,} bytes (at most {MAX_PARTS})")
+                plan.append((name, parts, words))
+        return tuple(plan)
 
     def _alloc(self, arrays):
         import wgpu
 
         self._wgpu = wgpu
-        dev, adapter, pipes = _device_and_pipelines()
-        self._dev, self._pipes = dev, pipes
+        floating = self.mode == "float"
+        dev, adapter, _ = _device_and_pipelines()
+        self._dev = dev
         if self._grid is None:
             self._grid = 16 if adapter.info["adapter_type"] == "CPU" else 1024
         m = self.model
@@ -144,10 +231,34 @@ class WgpuTwin(GpuTwin):
             blk=zeros_i(self._nblk), out_ids=zeros_i(self._out_cap),
             out_v=zeros_i(self._out_cap), out_sums=zeros_i(2 * self.batch), crctab=self._tables,
             stim=np.zeros(64, np.uint32))
+        if floating and adapter.info["adapter_type"] != "CPU" and m.has_runtime_psp:
+            import warnings
+
+            warnings.warn(
+                "WGPU precision 'float' on a GPU adapter: this model computes run-time PSP "
+                "contributions (mp-driven or degenerating sources); on NVIDIA's Vulkan driver they "
+                "differed from the numba f32 twin by 1 ulp in tests (WGSL does not promise IEEE "
+                "f32 division or unfused products); use the CUDA or numba twin for bit-exact f32",
+                RuntimeWarning, stacklevel=3)
+        if floating:
+            inc = incoming(m)
+            if m.n_synapses >= 2**32:
+                raise GpuUnavailable("the WGPU f32 gather indexes synapses in 32 bits")
+            inc["in_ptr"] = inc["in_ptr"].astype(np.uint32)
+            arrays.update(inc)
+        else:
+            arrays.update(in_ptr=zeros_i(1), in_src=zeros_i(1), in_c=zeros_i(1), in_w=zeros_i(1))
         lim = dev.limits
         maxbind = lim["max-storage-buffer-binding-size"]
         usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
         self._buf = {}
+        #: per-synapse arrays above the binding limit go to the device in parts (split_source)
+        self.split = self._split_plan(arrays, maxbind)
+        self._pipes = _device_and_pipelines(fp32=floating, split=self.split)[2]
+        for name, parts, words in self.split:
+            data = np.ascontiguousarray(arrays.pop(name))
+            for j in range(parts):
+                self._buf[f"{name}#{j}"] = self._make(data[j * words:(j + 1) * words], usage)
         for name, arr in arrays.items():
             data = np.ascontiguousarray(arr)
             if data.nbytes > maxbind:
@@ -157,7 +268,7 @@ class WgpuTwin(GpuTwin):
         self._prm_rec = {}
         for rec in (False, True):
             self._prm_rec[rec] = dev.create_buffer_with_data(
-                data=prm_words(m, rec).tobytes(),
+                data=prm_words(m, rec, floating).tobytes(),
                 usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
         self._stim_cap = 64  # u32 words
         self._bind()
@@ -192,15 +303,17 @@ class WgpuTwin(GpuTwin):
         if entries.size:
             q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
-    def _launch(self, step, record):
+    def _launch(self, step, record, begin=True):
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
         g = self._groups
-        plan = [("k_in", self._grid), ("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
+        plan = [("k_in", self._grid)] + (
+            [("k_gather", self._grid)] if self.mode == "float" else []) + [("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
                 ("k_scan2", 1), ("k_scan3", self._nblk)]
-        cp.set_pipeline(self._pipes["k_begin"][0])
-        cp.set_bind_group(0, g[record, "k_begin"])
-        cp.dispatch_workgroups(1)
+        if begin:
+            cp.set_pipeline(self._pipes["k_begin"][0])
+            cp.set_bind_group(0, g[record, "k_begin"])
+            cp.dispatch_workgroups(1)
         for _ in range(step):
             for name, wgs in plan:
                 cp.set_pipeline(self._pipes[name][0])

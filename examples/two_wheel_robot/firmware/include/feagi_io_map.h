@@ -17,6 +17,7 @@
 #define FEAGI_IO_BITS_BYTES 5u /* fired-voxel bitmaps of the bound OPU areas */
 #define FEAGI_IO_PWM_TOP 255u /* analogWrite full scale on mega2560 */
 #define FEAGI_IO_HAS_SERVO 0
+#define FEAGI_IO_MAX_ENCODED 2u /* most voxels one value of a bound sensor area encodes into */
 
 /* per bound area: coder {w, d, ndims, is_signed, fractional} */
 static const feagi_io_desc feagi_io_areas[2] = {

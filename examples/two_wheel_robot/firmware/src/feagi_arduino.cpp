@@ -57,7 +57,12 @@ extern "C" uint32_t feagi_hal_cycles(void)
 extern "C" void feagi_hal_mark(uint8_t m) { (void)m; } /* benchmark marks: emulators only */
 extern "C" void *feagi_hal_alloc_once(uint32_t bytes)
 {
-#if defined(ESP32)
+#if defined(ESP32) && defined(FEAGI_HEAP_PSRAM)
+    /* the coldest state arrays, in the external PSRAM (ESP-IDF external-ram guide: memory the
+     * capability allocator hands out for MALLOC_CAP_SPIRAM; the Arduino core adds the PSRAM to
+     * it when the board has one, -DBOARD_HAS_PSRAM) */
+    return heap_caps_malloc(bytes, MALLOC_CAP_SPIRAM | MALLOC_CAP_8BIT);
+#elif defined(ESP32)
     return heap_caps_malloc(bytes, MALLOC_CAP_8BIT); /* DRAM beyond the 160 KB static limit */
 #else
     return malloc(bytes);

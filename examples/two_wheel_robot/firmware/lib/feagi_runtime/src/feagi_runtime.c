@@ -1,4 +1,6 @@
 /* feagi_runtime.c - portable integer-only C99 implementation of one FEAGI burst (docs/model.md §3).
+ * (With FEAGI_PRECISION_FP32 from feagi_model.h the potentials, sums, contributions and constants
+ * are IEEE single precision instead, computed in FEAGI's order: docs/model.md §7, "precision".)
  *
  * Design. The model is static const data from the generated feagi_model.c (flash; read through the
  * FEAGI_GET_* accessors of feagi_model.h, pgm_read_* on AVR): per-area parameters (first id, dims,
@@ -53,6 +55,19 @@
 #define BM_GET(m, i) ((st_bits[(m) * BM_WORDS + ((i) >> 5)] & BM_MASK(i)) != 0u)
 #define BM_SET(m, i) (st_bits[(m) * BM_WORDS + ((i) >> 5)] |= BM_MASK(i))
 
+/* ------------------------------------------------------------------ precision
+ * pot_t: membrane potential, FCL sum, contribution, threshold, PSP. Fixed point: int32 with F
+ * fractional bits. fp32 (FEAGI_FP32): IEEE single precision, each operation rounded once in
+ * FEAGI's order (host/twin.py's float branch); no fused multiply-add, no reassociation. */
+#if FEAGI_FP32
+#if defined(__FAST_MATH__)
+#error "fp32 build: -ffast-math reassociates and breaks FEAGI's f32 results; build without it"
+#endif
+typedef float pot_t;
+#else
+typedef int32_t pot_t;
+#endif
+
 /* State arrays: static (.bss), or a pointer filled once by feagi_init() from the HAL's heap when
  * the capacity plan put the array on the heap (FEAGI_HEAP_<NAME> = 1 in feagi_model.h). */
 #define LEN1(n) ((n) > 0 ? (n) : 1)
@@ -62,7 +77,7 @@
 #define STATE_ARRAY_1(type, name, len) static type *name
 /* membrane potential: int32, or V >> shift in uint16 for areas proven to fit (AF_V16: there
  * 0 <= V <= v_max and V is a multiple of 2^shift, plan.narrow_v_proof) */
-STATE_ARRAY(FEAGI_HEAP_V32, int32_t, st_v32, LEN1(FEAGI_N_V32));
+STATE_ARRAY(FEAGI_HEAP_V32, pot_t, st_v32, LEN1(FEAGI_N_V32));
 STATE_ARRAY(FEAGI_HEAP_V16, uint16_t, st_v16, LEN1(FEAGI_N_V16));
 /* consecutive fire count, per area 2 bits (L <= 3: cc <= L always, plan/c.py; 4 per byte),
  * uint8_t (L <= 255) or uint16_t */
@@ -78,19 +93,19 @@ STATE_ARRAY(FEAGI_HEAP_CD, uint16_t, st_cd, LEN1(FEAGI_N_CD));
  * additions in the same order, so the result is identical to a dense accumulator. */
 #define HOLE_W ((uint32_t)FEAGI_HOLE_HI - (uint32_t)FEAGI_HOLE_LO)
 #define SIDE_LEN ((uint32_t)FEAGI_QUEUE_LEN + 1u)
-STATE_ARRAY(FEAGI_HEAP_ACC, int32_t, st_acc, LEN1(FEAGI_N_ACC));
+STATE_ARRAY(FEAGI_HEAP_ACC, pot_t, st_acc, LEN1(FEAGI_N_ACC));
 #if FEAGI_HOLE_HI > FEAGI_HOLE_LO
 #define SIDE_HASH ((uint32_t)1u << FEAGI_SIDE_HASH_BITS) /* >= 2 * SIDE_LEN: load <= 1/2 */
 static uint32_t side_id[SIDE_LEN];
-static int32_t side_acc[SIDE_LEN];
+static pot_t side_acc[SIDE_LEN];
 static feagi_side_t side_slot[SIDE_HASH]; /* open addressing: hash(id) -> slot + 1, 0 empty */
 static uint32_t n_side;
 #endif
 STATE_ARRAY(FEAGI_HEAP_BITS, uint32_t, st_bits, 4u * BM_WORDS);
-STATE_ARRAY(FEAGI_HEAP_VFIRE, int32_t, st_vfire, LEN1(FEAGI_N_MPD));
-STATE_ARRAY(FEAGI_HEAP_PSP, int32_t, st_psp, LEN1(FEAGI_N_DEGEN));
+STATE_ARRAY(FEAGI_HEAP_VFIRE, pot_t, st_vfire, LEN1(FEAGI_N_MPD));
+STATE_ARRAY(FEAGI_HEAP_PSP, pot_t, st_psp, LEN1(FEAGI_N_DEGEN));
 static uint32_t q_id[FEAGI_QUEUE_LEN];
-static int32_t q_val[FEAGI_QUEUE_LEN];
+static pot_t q_val[FEAGI_QUEUE_LEN];
 static uint8_t q_kind[FEAGI_QUEUE_LEN];
 
 static uint32_t n_fired, n_queue;
@@ -136,6 +151,16 @@ uint32_t feagi_crc32(uint32_t crc, const uint8_t *p, uint32_t n)
 }
 
 /* ------------------------------------------------------------------ integer helpers */
+static uint32_t pcg_hash(uint32_t s)
+{
+    uint32_t w;
+    s = s * 747796405u + 2891336453u;
+    w = ((s >> ((s >> 28) + 4u)) ^ s) * 277803737u;
+    return (w >> 22) ^ w;
+}
+
+/* ------------------------------------------------------------------ arithmetic (fixed point) */
+#if !FEAGI_FP32
 static int32_t sat32(int64_t v)
 {
     if (v > (int64_t)INT32_MAX) return INT32_MAX;
@@ -157,14 +182,6 @@ static int32_t leak(int32_t v, int32_t k)
     return sat32(q);
 }
 
-static uint32_t pcg_hash(uint32_t s)
-{
-    uint32_t w;
-    s = s * 747796405u + 2891336453u;
-    w = ((s >> ((s >> 28) + 4u)) ^ s) * 277803737u;
-    return (w >> 22) ^ w;
-}
-
 #if FEAGI_HAS_RUNTIME_PSP
 static int32_t runtime_contribution(int32_t w, int32_t psp, uint32_t n)
 {
@@ -176,6 +193,66 @@ static int32_t runtime_contribution(int32_t w, int32_t psp, uint32_t n)
     mag = (2 * aw * p + (int64_t)n) / (2 * (int64_t)n);
     return sat32(w >= 0 ? mag : -mag); /* the capacity proof keeps it in range */
 }
+#endif
+
+/* FCL sum: int32 wrapping addition (order independent; proven never to wrap) */
+static int32_t pot_add(int32_t acc, int32_t c) { return wrap32((uint32_t)acc + (uint32_t)c); }
+
+/* V + summed input; with charge accumulation a negative input is ignored */
+static int32_t integrate(int32_t v, int32_t in, int mp_acc)
+{
+    int64_t x = in;
+    if (mp_acc && x < 0) x = 0;
+    return sat32((int64_t)v + x);
+}
+
+#if FEAGI_HAS_RUNTIME_PSP
+/* a degenerating PSP after one fire: PSP - degeneration, floor 0 */
+static int32_t degen_step(int32_t p, int32_t d)
+{
+    int64_t pn = (int64_t)p - (int64_t)d;
+    return pn > 0 ? (int32_t)pn : 0;
+}
+#endif
+
+static uint32_t pot_bits(int32_t v) { return (uint32_t)v; }
+#define SYN_CONTRIB(k) ((int32_t)FEAGI_GET_SYN_C(k) * (int32_t)FEAGI_SYN_C_SCALE)
+#else /* FEAGI_FP32: the same rules in f32 (host/twin.py: integrate, leak, accumulate,
+       * runtime_contribution with floating = True) */
+static float pot_add(float acc, float c) { return acc + c; }
+
+static float integrate(float v, float in, int mp_acc)
+{
+    if (mp_acc && in < 0.0f) return v;
+    return v + in;
+}
+
+/* V * f32(1 - leak) (FEAGI's leak; the factor is stored as area_leak_k) */
+static float leak(float v, float k) { return v * k; }
+
+#if FEAGI_HAS_RUNTIME_PSP
+/* FEAGI's f32(w) * max(psp, 0) / f32(n) (no division when n = 1) */
+static float runtime_contribution(int32_t w, float psp, uint32_t n)
+{
+    float base = (float)w * (psp > 0.0f ? psp : 0.0f);
+    return n > 1u ? base / (float)n : base;
+}
+
+static float degen_step(float p, float d)
+{
+    float pn = p - d;
+    return pn > 0.0f ? pn : 0.0f;
+}
+#endif
+
+/* the f32 bits of v (what the state digest hashes) */
+static uint32_t pot_bits(float v)
+{
+    union { float f; uint32_t u; } b;
+    b.f = v;
+    return b.u;
+}
+#define SYN_CONTRIB(k) ((float)FEAGI_GET_SYN_C(k))
 #endif
 
 /* area of neuron i: binary search over area_first */
@@ -217,7 +294,7 @@ static void cc_set(uint16_t a, uint32_t i, uint16_t v)
 }
 
 /* V of neuron i of area a (an AF_V16 area stores V >> shift in uint16; exact there) */
-static int32_t v_get(uint16_t a, uint32_t i)
+static pot_t v_get(uint16_t a, uint32_t i)
 {
     uint32_t k = (uint32_t)FEAGI_GET_AREA_V_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
 #if FEAGI_N_V16 > 0
@@ -227,7 +304,7 @@ static int32_t v_get(uint16_t a, uint32_t i)
     return st_v32[k];
 }
 
-static void v_set(uint16_t a, uint32_t i, int32_t v)
+static void v_set(uint16_t a, uint32_t i, pot_t v)
 {
     uint32_t k = (uint32_t)FEAGI_GET_AREA_V_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
 #if FEAGI_N_V16 > 0
@@ -243,7 +320,7 @@ static void v_set(uint16_t a, uint32_t i, int32_t v)
 /* ------------------------------------------------------------------ sets */
 /* the accumulator of neuron i (a hole neuron gets a zeroed side-list slot on first use; the
  * capacity SIDE_LEN cannot be exceeded, see st_acc) */
-static int32_t *acc_ref(uint32_t i)
+static pot_t *acc_ref(uint32_t i)
 {
 #if FEAGI_HOLE_HI > FEAGI_HOLE_LO
     if (i - (uint32_t)FEAGI_HOLE_LO < HOLE_W) { /* FEAGI_HOLE_LO <= i < FEAGI_HOLE_HI */
@@ -276,11 +353,11 @@ static void side_clear(void)
 #endif
 }
 
-static void add_cand(uint32_t i, int32_t c)
+static void add_cand(uint32_t i, pot_t c)
 {
-    int32_t *p = acc_ref(i);
+    pot_t *p = acc_ref(i);
     BM_SET(BM_CAND, i);
-    *p = wrap32((uint32_t)*p + (uint32_t)c);
+    *p = pot_add(*p, c);
 }
 
 /* next member >= i of bitmap m, or FEAGI_N (ascending scans of a set) */
@@ -358,7 +435,7 @@ int8_t feagi_init(void)
         uint32_t base = (uint32_t)FEAGI_GET_AREA_DEGEN_BASE(a);
         if ((FEAGI_GET_AREA_FLAGS(a) & AF_DEGEN) != 0u) {
             uint32_t n = (uint32_t)FEAGI_GET_AREA_FIRST(a + 1u) - (uint32_t)FEAGI_GET_AREA_FIRST(a);
-            for (i = 0; i < n; i++) st_psp[base + i] = (int32_t)FEAGI_GET_AREA_PSP(a);
+            for (i = 0; i < n; i++) st_psp[base + i] = (pot_t)FEAGI_GET_AREA_PSP(a);
         }
     }
     for (i = 0; i < (uint32_t)(FEAGI_N_MPD > 0 ? FEAGI_N_MPD : 1); i++) st_vfire[i] = 0;
@@ -372,7 +449,7 @@ int8_t feagi_init(void)
 
 void feagi_set_on_fire(feagi_on_fire_fn fn) { on_fire = fn; }
 
-static int8_t enqueue(uint32_t id, int32_t v, uint8_t kind)
+static int8_t enqueue(uint32_t id, pot_t v, uint8_t kind)
 {
     if (ready == 0u) return FEAGI_ERR_INIT;
     if (id >= (uint32_t)FEAGI_N) return FEAGI_ERR_INDEX;
@@ -428,7 +505,11 @@ int8_t feagi_inject_id(uint32_t id, int32_t value_q)
     if (id >= (uint32_t)FEAGI_N) return FEAGI_ERR_INDEX;
     if (check_value(id, value_q) != 0) return FEAGI_ERR_VALUE;
     if (check_budget(id, value_q) != 0) return FEAGI_ERR_BUDGET;
+#if FEAGI_FP32
+    return enqueue(id, (float)value_q * (1.0f / (float)(1L << FEAGI_F)), 0u); /* q / 2^F */
+#else
     return enqueue(id, value_q, 0u);
+#endif
 }
 int8_t feagi_force_fire_id(uint32_t id) { return enqueue(id, 0, 1u); }
 
@@ -456,6 +537,25 @@ int8_t feagi_inject(uint16_t area, uint16_t x, uint16_t y, uint16_t z, int32_t v
     return feagi_inject_id(id, value_q);
 }
 
+#if FEAGI_FP32
+int8_t feagi_inject_id_f32(uint32_t id, float value)
+{
+    if (ready == 0u) return FEAGI_ERR_INIT;
+    if (id >= (uint32_t)FEAGI_N) return FEAGI_ERR_INDEX;
+    if (!(value >= -3.402823466e38f && value <= 3.402823466e38f)) return FEAGI_ERR_VALUE; /* NaN, inf */
+    return enqueue(id, value, 0u);
+}
+
+int8_t feagi_inject_f32(uint16_t area, uint16_t x, uint16_t y, uint16_t z, float value)
+{
+    uint32_t id;
+    if (ready == 0u) return FEAGI_ERR_INIT;
+    if (voxel_id(area, x, y, z, &id) != 0) return FEAGI_ERR_INDEX;
+    if (value == 0.0f) return 0;
+    return feagi_inject_id_f32(id, value);
+}
+#endif
+
 int8_t feagi_force_fire(uint16_t area, uint16_t x, uint16_t y, uint16_t z)
 {
     uint32_t id;
@@ -464,11 +564,11 @@ int8_t feagi_force_fire(uint16_t area, uint16_t x, uint16_t y, uint16_t z)
     return enqueue(id, 0, 1u);
 }
 
-static int32_t threshold_of(uint32_t i, uint16_t a)
+static pot_t threshold_of(uint32_t i, uint16_t a)
 {
     uint32_t base = (uint32_t)FEAGI_GET_AREA_THR_BASE(a);
-    if (base == 0xFFFFFFFFu) return (int32_t)FEAGI_GET_AREA_THR(a);
-    return (int32_t)FEAGI_GET_THR(base + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a)));
+    if (base == 0xFFFFFFFFu) return (pot_t)FEAGI_GET_AREA_THR(a);
+    return (pot_t)FEAGI_GET_THR(base + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a)));
 }
 
 static void emit_output(void)
@@ -489,7 +589,7 @@ static void emit_output(void)
     }
 }
 
-static void set_vfire(uint16_t a, uint32_t i, int32_t v)
+static void set_vfire(uint16_t a, uint32_t i, pot_t v)
 {
 #if FEAGI_N_MPD > 0
     if ((FEAGI_GET_AREA_FLAGS(a) & AF_MP_DRIVEN) != 0u)
@@ -540,7 +640,7 @@ uint32_t feagi_burst(void)
     }
     /* 3. power */
 #if FEAGI_POWER_NEURON >= 0
-    add_cand((uint32_t)FEAGI_POWER_NEURON, (int32_t)FEAGI_POWER_IN);
+    add_cand((uint32_t)FEAGI_POWER_NEURON, (pot_t)FEAGI_POWER_IN);
 #endif
     /* 5. propagation of the previous fired set */
     a = 0;
@@ -559,7 +659,7 @@ uint32_t feagi_burst(void)
             if ((fl & (AF_MP_DRIVEN | AF_DEGEN)) != 0u) {
                 uint32_t n = (uint32_t)FEAGI_GET_FANOUT(i);
                 uint32_t off = i - (uint32_t)FEAGI_GET_AREA_FIRST(a);
-                int32_t p;
+                pot_t p;
                 uint32_t pi = 0;
                 if ((fl & AF_MP_DRIVEN) != 0u) {
                     p = st_vfire[(uint32_t)FEAGI_GET_AREA_MPD_BASE(a) + off];
@@ -570,17 +670,14 @@ uint32_t feagi_burst(void)
                 for (k = k0; k < k1; k++)
                     add_cand((uint32_t)FEAGI_GET_SYN_DST(k),
                              runtime_contribution((int32_t)FEAGI_GET_SYN_W(k), p, n));
-                if ((fl & AF_MP_DRIVEN) == 0u) { /* degenerating PSP, floor 0 */
-                    int64_t pn = (int64_t)st_psp[pi] - (int64_t)FEAGI_GET_AREA_DEGEN(a);
-                    st_psp[pi] = pn > 0 ? (int32_t)pn : 0;
-                }
+                if ((fl & AF_MP_DRIVEN) == 0u) /* degenerating PSP, floor 0 */
+                    st_psp[pi] = degen_step(st_psp[pi], (pot_t)FEAGI_GET_AREA_DEGEN(a));
                 continue;
             }
         }
 #endif
         for (k = k0; k < k1; k++)
-            add_cand((uint32_t)FEAGI_GET_SYN_DST(k),
-                     (int32_t)FEAGI_GET_SYN_C(k) * (int32_t)FEAGI_SYN_C_SCALE);
+            add_cand((uint32_t)FEAGI_GET_SYN_DST(k), SYN_CONTRIB(k));
     }
     bm_clear(BM_FIRED);
     /* 6a. refractory countdown of every neuron with cd > 0 (only areas with R or a snooze store
@@ -609,18 +706,15 @@ uint32_t feagi_burst(void)
     a = 0;
     for (i = bm_next(BM_CAND, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_CAND, i + 1u)) {
         uint8_t fl;
-        int64_t in;
-        int32_t v;
+        pot_t v;
         uint16_t l, cc;
         int in_window;
         a = area_advance(a, i);
         if (BM_GET(BM_BLOCKED, i)) continue;
         fl = FEAGI_GET_AREA_FLAGS(a);
-        in = *acc_ref(i);
-        if ((fl & AF_MP_ACC) != 0u && in < 0) in = 0;
-        v = sat32((int64_t)v_get(a, i) + in);
+        v = integrate(v_get(a, i), *acc_ref(i), (fl & AF_MP_ACC) != 0u);
         l = (uint16_t)FEAGI_GET_AREA_CFL(a);
-        in_window = threshold_of(i, a) <= v && v <= (int32_t)FEAGI_GET_AREA_LIMIT(a);
+        in_window = threshold_of(i, a) <= v && v <= (pot_t)FEAGI_GET_AREA_LIMIT(a);
         cc = cc_get(a, i);
         if (in_window && cc >= l) {
             cc_set(a, i, 0u);
@@ -648,7 +742,7 @@ uint32_t feagi_burst(void)
             set_vfire(a, i, v);
         } else {
             if (finite_limit(l)) cc_set(a, i, 0u);
-            v_set(a, i, leak(v, (int32_t)FEAGI_GET_AREA_LEAK_K(a)));
+            v_set(a, i, leak(v, (pot_t)FEAGI_GET_AREA_LEAK_K(a)));
         }
     }
     /* 7. forced neurons join the fired set (once; V at fire = 100) */
@@ -657,7 +751,7 @@ uint32_t feagi_burst(void)
         if (q_kind[j] == 0u || BM_GET(BM_FIRED, i)) continue;
         BM_SET(BM_FIRED, i);
         n_fired++;
-        set_vfire(area_of(i), i, (int32_t)FEAGI_FORCED_V);
+        set_vfire(area_of(i), i, (pot_t)FEAGI_FORCED_V);
     }
     n_queue = 0;
     /* burst digest: CRC-32 of [b, count, ids ascending] as u32 LE */
@@ -689,7 +783,7 @@ uint32_t feagi_state_digest(void)
         uint16_t a = 0;
         for (i = 0; i < (uint32_t)FEAGI_N; i++) {
             a = area_advance(a, i);
-            c = crc_raw_u32(c, (uint32_t)v_get(a, i));
+            c = crc_raw_u32(c, pot_bits(v_get(a, i)));
         }
     }
     {

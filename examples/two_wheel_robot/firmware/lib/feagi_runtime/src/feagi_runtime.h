@@ -10,6 +10,16 @@
 extern "C" {
 #endif
 
+/* Precision (FEAGI's engine flag --precision): fixed point (default; V, thresholds and
+ * contributions are int32 with F fractional bits) or, when the generated feagi_model.h defines
+ * FEAGI_PRECISION_FP32 1, IEEE single precision with FEAGI's operation order (docs/model.md §7).
+ * Build fp32 with -ffp-contract=off and without -ffast-math (FEAGI_FP32 refuses the latter). */
+#if defined(FEAGI_PRECISION_FP32) && FEAGI_PRECISION_FP32
+#define FEAGI_FP32 1
+#else
+#define FEAGI_FP32 0
+#endif
+
 /* Hook for output (OPU) areas: called once per fired neuron of an output area, after each burst,
  * in ascending id order. (x, y, z, k) are the neuron's voxel coordinates and index inside it. */
 typedef void (*feagi_on_fire_fn)(uint16_t area, uint16_t x, uint16_t y, uint16_t z, uint16_t k);
@@ -45,6 +55,13 @@ int8_t feagi_force_fire(uint16_t area, uint16_t x, uint16_t y, uint16_t z);
 /* The same by neuron id (test schedules). */
 int8_t feagi_inject_id(uint32_t id, int32_t value_q);
 int8_t feagi_force_fire_id(uint32_t id);
+#if FEAGI_FP32
+/* fp32 builds: schedule the real sensory value (finite; 0 dropped by feagi_inject_f32 as FEAGI
+ * drops p == 0). feagi_inject / feagi_inject_id take q(value) there too and queue q / 2^F (exact
+ * for |q| < 2^24), so io maps and the link, which send grid values, work unchanged. */
+int8_t feagi_inject_f32(uint16_t area, uint16_t x, uint16_t y, uint16_t z, float value);
+int8_t feagi_inject_id_f32(uint32_t id, float value);
+#endif
 void feagi_set_on_fire(feagi_on_fire_fn fn);
 
 uint32_t feagi_burst_number(void);
@@ -53,7 +70,7 @@ uint32_t feagi_fired_count(void);
 int feagi_is_fired(uint32_t id);
 /* CRC-32 of [b, count, ids...] (u32 LE) of the last burst. */
 uint32_t feagi_burst_digest(void);
-/* CRC-32 over V (int32 LE), cd (u16 LE), cc (u16 LE) of all neurons in id order. */
+/* CRC-32 over V (int32 LE; fp32 builds: the f32 bits, LE), cd (u16 LE), cc (u16 LE) of all neurons in id order. */
 uint32_t feagi_state_digest(void);
 /* CRC-32 chained over all burst digests so far (u32 LE). */
 uint32_t feagi_final_digest(void);
