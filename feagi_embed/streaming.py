@@ -169,7 +169,7 @@ def area_inputs(model, arrays: dict, kind: str = "inject", real: bool = False
 
 
 def step_chunks(twin, stimulus=None, bursts: int = 1, *, state_every: int = 0,
-                final_state: bool = True, chunk: int | None = None, real: bool = False):
+                final_state: bool = True, chunk: int | None = None, real: bool | None = None):
     """Run ``bursts`` bursts of a stimulus schedule through ``twin.step`` (one call per burst),
     yielding the trace in parts of ``chunk`` bursts (the CLI's and ``verify``'s driver).
 
@@ -187,7 +187,7 @@ def step_chunks(twin, stimulus=None, bursts: int = 1, *, state_every: int = 0,
         state_every: state digest every K bursts (0: none besides the final one).
         final_state: also the state digest after the last burst.
         chunk: bursts per yielded part (default: all in one part).
-        real: float32 values (the f32 reference twin).
+        real: float32 values (the f32 twins); ``None``: when ``twin.mode`` is ``"float"``.
 
     Yields:
         :class:`~feagi_embed.trace.Trace` parts (fired ids, V at fire, burst and state digests),
@@ -199,6 +199,8 @@ def step_chunks(twin, stimulus=None, bursts: int = 1, *, state_every: int = 0,
     from .stimulus import Stimulus
     from .trace import Trace, burst_digest
 
+    if real is None:
+        real = getattr(twin, "mode", "fixed") == "float"
     first = twin.burst
     end = first + bursts
     ptr, nrn, val, kind = (stimulus or Stimulus()).compile(twin.model, end, real=real)
@@ -220,7 +222,7 @@ def step_chunks(twin, stimulus=None, bursts: int = 1, *, state_every: int = 0,
 
 
 def run_stepped(twin, stimulus=None, bursts: int = 1, *, state_every: int = 0,
-                final_state: bool = True, real: bool = False):
+                final_state: bool = True, real: bool | None = None):
     """:func:`step_chunks` gathered into one :class:`~feagi_embed.trace.Trace`."""
     from .trace import Trace
 
