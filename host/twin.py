@@ -371,7 +371,7 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                 refl[w_i] = i
                 w_i += 1
         refl_len[0] = w_i
-        # 6b–g. dynamics of the candidates; the fired set (sorted by id) becomes the next fire queue
+        # 6b–g. dynamics of the candidates; the fired set (sorted by id) is the next fire queue
         n_fired = 0
         if dense:
             n_prev = 0
@@ -396,7 +396,8 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                         if in_window and cc[i] >= L:
                             cc[i] = 0
                             V[i] = v
-                        elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                        elif in_window and excitability_passes(i, burst, a_exc_mode[area],
+                                                               a_exc_t[area]):
                             V[i] = 0
                             if cc[i] < 65535:
                                 cc[i] += 1

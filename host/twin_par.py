@@ -293,7 +293,8 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                             if in_window and cc[i] >= L:
                                 cc[i] = 0
                                 V[i] = v
-                            elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                            elif in_window and excitability_passes(i, burst, a_exc_mode[area],
+                                                                   a_exc_t[area]):
                                 V[i] = 0
                                 if cc[i] < 65535:
                                     cc[i] += 1
@@ -341,7 +342,8 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     if in_window and cc[i] >= L:
                         cc[i] = 0
                         V[i] = v
-                    elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                    elif in_window and excitability_passes(i, burst, a_exc_mode[area],
+                                                           a_exc_t[area]):
                         V[i] = 0
                         if cc[i] < 65535:
                             cc[i] += 1
