@@ -252,6 +252,7 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     from .host.twin import Trace, Twin
     from .runner import JsonTraceWriter, plot_raster, trace_report, write_npz
     from .stimulus import Stimulus
+    from .streaming import step_chunks
 
     from .host.gpu import backends
 
@@ -268,12 +269,12 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
     # --json alone streams each chunk out (one buffered write per MiB) and keeps only digests
     stream = JsonTraceWriter(model, sys.stdout) if as_json else None
     keep = raster or npz_path or not as_json
+    # one step() per burst (the streaming API): O(inputs + fired) host work per burst, the state
+    # digest only every --state-every bursts and after the last
+    parts = step_chunks(twin, stim, bursts, state_every=state_every, chunk=chunk)
     with Progress(transient=True, disable=as_json or bursts < 500) as prog:
         task = prog.add_task("bursts", total=bursts)
-        while twin.burst < bursts:
-            n = min(chunk, bursts - twin.burst)
-            part = twin.run(n, stim, state_every=state_every,
-                            final_state=twin.burst + n == bursts)
+        for part in parts:
             if stream is not None:
                 stream.write(part)
             if keep:

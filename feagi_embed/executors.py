@@ -64,8 +64,11 @@ class NumbaTwin:
 
     def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
         from .host.twin import Twin
+        from .streaming import run_stepped
 
-        tr = Twin(model, self.mode).run(bursts, stimulus or Stimulus(), state_every=state_every)
+        # through the streaming API (one step() per burst), as a closed-loop caller drives it
+        tr = run_stepped(Twin(model, self.mode), stimulus, bursts, state_every=state_every,
+                         real=self.mode == "float")
         if self.mode == "float" and not self.reference:
             tr.detail = "bursts only (state is f32)" + ("" if model.report.get("lossless")
                                                         else "; model is lossy")
@@ -96,9 +99,11 @@ class GpuTwin:
     def run(self, model, stimulus, bursts, state_every, trace_ids=False) -> Trace:
         from .host.gpu import backends
 
+        from .streaming import run_stepped
+
         mode = "float" if self.precision == "fp32" else "fixed"
-        tr = backends.twin_class(self.backend)(model, mode).run(bursts, stimulus or Stimulus(),
-                                                               state_every=state_every)
+        tr = run_stepped(backends.twin_class(self.backend)(model, mode), stimulus, bursts,
+                         state_every=state_every, real=mode == "float")
         tr.detail = backends.available(self.backend)[1]
         return tr
 

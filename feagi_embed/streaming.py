@@ -18,7 +18,7 @@ import numpy as np
 
 from .stimulus import KIND_FORCE, KIND_INJECT, StimulusError
 
-__all__ = ["StepResult", "area_inputs", "step_arrays"]
+__all__ = ["StepResult", "area_inputs", "run_stepped", "step_arrays", "step_chunks"]
 
 _EMPTY_IDS = np.empty(0, np.uint32)
 _EMPTY_KINDS = np.empty(0, np.uint8)
@@ -166,3 +166,71 @@ def area_inputs(model, arrays: dict, kind: str = "inject", real: bool = False
         np.float32 if real else np.int32)
     kinds = np.full(len(ids), KIND_INJECT if kind == "inject" else KIND_FORCE, np.uint8)
     return ids, vals, kinds
+
+
+def step_chunks(twin, stimulus=None, bursts: int = 1, *, state_every: int = 0,
+                final_state: bool = True, chunk: int | None = None, real: bool | None = None):
+    """Run ``bursts`` bursts of a stimulus schedule through ``twin.step`` (one call per burst),
+    yielding the trace in parts of ``chunk`` bursts (the CLI's and ``verify``'s driver).
+
+    The schedule is compiled once for the bursts ahead (``Stimulus.compile``, O(entries)); each
+    burst then hands its slice of entries to ``step``. Host work per burst is O(inputs + fired):
+    the burst digest (O(fired)) always, the O(N) state digest only after bursts that are
+    multiples of ``state_every`` and, with ``final_state``, after the last one.
+
+    Args:
+        twin: any host twin with ``step`` and ``burst`` (numba, CUDA, WGPU); continues from its
+            current burst.
+        stimulus: :class:`~feagi_embed.stimulus.Stimulus` by absolute burst number (``None``:
+            none).
+        bursts: bursts to run (≥ 0).
+        state_every: state digest every K bursts (0: none besides the final one).
+        final_state: also the state digest after the last burst.
+        chunk: bursts per yielded part (default: all in one part).
+        real: float32 values (the f32 twins); ``None``: when ``twin.mode`` is ``"float"``.
+
+    Yields:
+        :class:`~feagi_embed.trace.Trace` parts (fired ids, V at fire, burst and state digests),
+        equal burst for burst to ``twin.run(bursts, stimulus, state_every=…)``.
+
+    Raises:
+        StimulusError, ResourceLimitError: from ``Stimulus.compile``.
+    """
+    from .stimulus import Stimulus
+    from .trace import Trace, burst_digest
+
+    if real is None:
+        real = getattr(twin, "mode", "fixed") == "float"
+    first = twin.burst
+    end = first + bursts
+    ptr, nrn, val, kind = (stimulus or Stimulus()).compile(twin.model, end, real=real)
+    chunk = bursts if not chunk else chunk
+    part = Trace()
+    for b in range(first + 1, end + 1):
+        lo, hi = int(ptr[b - 1]), int(ptr[b])
+        state = bool(state_every and b % state_every == 0) or (final_state and b == end)
+        r = twin.step(nrn[lo:hi], val[lo:hi], kind[lo:hi], digest=True, state=state)
+        part.fired.append(r.fired)
+        part.fired_v.append(r.fired_v)
+        part.burst_crc.append(r.burst_crc if r.burst_crc is not None
+                              else burst_digest(r.burst, r.fired))
+        if state:
+            part.state_crc[r.burst] = r.state_crc
+        if len(part.burst_crc) == chunk or b == end:
+            yield part
+            part = Trace()
+
+
+def run_stepped(twin, stimulus=None, bursts: int = 1, *, state_every: int = 0,
+                final_state: bool = True, real: bool | None = None):
+    """:func:`step_chunks` gathered into one :class:`~feagi_embed.trace.Trace`."""
+    from .trace import Trace
+
+    out = Trace()
+    for part in step_chunks(twin, stimulus, bursts, state_every=state_every,
+                            final_state=final_state, real=real):
+        out.fired += part.fired
+        out.fired_v += part.fired_v
+        out.burst_crc += part.burst_crc
+        out.state_crc.update(part.state_crc)
+    return out

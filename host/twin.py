@@ -14,7 +14,10 @@ _configure_cache()  # NUMBA_CACHE_DIR under the user cache dir, before the first
 
 import numba as nb  # noqa: E402
 import numpy as np  # noqa: E402
+from llvmlite import ir  # noqa: E402
 from numba import literally  # noqa: E402
+from numba.core import cgutils  # noqa: E402
+from numba.extending import intrinsic  # noqa: E402
 
 from ..model import EXC_ALWAYS, EXC_NEVER, Model  # noqa: E402
 from ..numba_cache import is_cold, notice  # noqa: E402
@@ -55,6 +58,75 @@ def sat32(v):
     if v < -2147483648:
         return -2147483648
     return v
+
+
+@intrinsic
+def prefetch(typingctx, arr, idx):
+    """Hint the CPU to fetch ``arr[idx]`` into cache (LLVM ``llvm.prefetch``, read, high
+    locality). No effect on results; an index outside the array is not checked and never faults."""
+    sig = nb.types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data,
+                                        shape=cgutils.unpack_tuple(builder, ary.shape),
+                                        strides=cgutils.unpack_tuple(builder, ary.strides),
+                                        layout=aryty.layout, inds=[args[1]], wraparound=False,
+                                        boundscheck=False)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+#: fire-queue sources whose synapse rows are prefetched ahead of the one being propagated
+PREFETCH_AHEAD = 8
+#: per-source propagation plan (:func:`row_plan`)
+ROW_PER_SYNAPSE, ROW_UNIFORM, ROW_RUNTIME = 0, 1, 2
+
+
+@nb.njit(cache=True)
+def row_plan(syn_ptr, c_bits, neuron_area, a_mp_driven, a_degen):
+    """Per-source propagation plan, decided once per model instead of per synaptic event.
+
+    Args:
+        syn_ptr: int64 ``[N+1]`` CSR offsets.
+        c_bits: int32 ``[S]`` the contributions' bit patterns (``syn_c``, or ``syn_c_f32`` viewed
+            as int32, so that uniform means bit-identical, −0.0 ≠ 0.0).
+        neuron_area: uint16 ``[N]``; a_mp_driven, a_degen: ``[A]``.
+
+    Returns:
+        ``(mode uint8 [N], row_c int32 [N])``: ``ROW_RUNTIME`` for sources of mp-driven or
+        degenerating areas (contribution computed per event), ``ROW_UNIFORM`` when every synapse
+        of the row has the same contribution ``row_c`` (FEAGI gives one mapping's synapses one
+        weight, so rows are usually uniform: only the targets need to be read), else
+        ``ROW_PER_SYNAPSE``.
+    """
+    n = syn_ptr.shape[0] - 1
+    mode = np.zeros(n, np.uint8)
+    row_c = np.zeros(n, np.int32)
+    for src in range(n):
+        area = neuron_area[src]
+        if a_mp_driven[area] or a_degen[area] != 0:
+            mode[src] = ROW_RUNTIME
+            continue
+        a, b = syn_ptr[src], syn_ptr[src + 1]
+        if b > a:
+            c0 = c_bits[a]
+            same = True
+            for k in range(a + 1, b):
+                if c_bits[k] != c0:
+                    same = False
+                    break
+            if same:
+                mode[src] = ROW_UNIFORM
+                row_c[src] = c0
+    return mode, row_c
 
 
 # ---------------------------------------------------------------- arithmetic of the two modes
@@ -122,7 +194,7 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                a_mp_acc, a_mp_driven, a_degen, syn_ptr, syn_dst, syn_c, syn_w, fanout,
                st_ptr, st_nrn, st_val, st_kind,
                V, cd, cc, psp, acc, flag, cand, forced, prev, fq, fq_v, fq_len, refl, refl_len,
-               out_ids, out_v, out_counts, floating):
+               out_ids, out_v, out_counts, row_mode, row_c, cbits, dense_min, floating):
     """Run ``n_bursts`` bursts starting at burst number ``first_burst`` (docs/model.md §3).
 
     ``floating`` (a compile-time literal) selects the arithmetic: fixed point (int32 V, thresholds,
@@ -135,10 +207,25 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
     the neurons with a running refractory countdown. Fired ids of burst i go to ``out_ids``
     (appended, sorted), their V at fire to ``out_v``, counts to ``out_counts[i]``. Stops early when
     ``out_ids`` might overflow. Returns ``(ids written, bursts run)``.
+
+    Two equivalent ways to track the FCL, chosen per burst (results are identical; only the speed
+    differs): *sparse* keeps the candidate and force-fire lists, updates candidates in list order
+    and sorts the fired set; once a burst has ``dense_min`` candidates + force-fires it turns
+    *dense*: the remaining synapse rows only set the neuron's bit in the candidate bitmap
+    ``cbits`` (uint64 ``[ceil(N/64)]``, all zero between bursts; no branch, no list, and N/8 bytes
+    of random writes instead of N) and one pass over the flags and bits in id order updates the
+    candidates, emits the fired set already sorted and
+    clears the FCL (sequential instead of random accesses). ``dense_min = 0``: always dense;
+    ``> N``: never. ``row_mode``/``row_c`` (:func:`row_plan`; ``row_c`` in V's dtype) choose each
+    source's propagation loop once per model.
     """
     literally(floating)
     n_out = 0
     n_neurons = threshold.shape[0]
+    any_reset = False  # some area without charge accumulation (step 4 has work)
+    for a in range(a_mp_acc.shape[0]):
+        if not a_mp_acc[a]:
+            any_reset = True
     for bi in range(n_bursts):
         if n_out + n_neurons > out_ids.shape[0]:
             return n_out, bi  # output buffer could overflow: the caller continues in a new call
@@ -164,11 +251,12 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
         # 4. membrane reset of mp_charge_accumulation = false neurons. V can only be non-zero for
         #    neurons that were candidates last burst, so resetting those equals FEAGI's full pass.
         if large_brain:
-            for j in range(fq_len[0]):
-                i = fq[j]
-                if not a_mp_acc[neuron_area[i]]:
-                    V[i] = 0
-        else:
+            if any_reset:
+                for j in range(fq_len[0]):
+                    i = fq[j]
+                    if not a_mp_acc[neuron_area[i]]:
+                        V[i] = 0
+        elif any_reset:
             # oracle: neurons in the previous fire queue are not reset (force-fired ones keep V)
             for j in range(fq_len[0]):
                 flag[fq[j]] |= PREV_FIRED
@@ -178,44 +266,97 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                     V[i] = 0
             for j in range(fq_len[0]):
                 flag[fq[j]] &= ~PREV_FIRED
-        # 5. propagation from the previous burst's fire queue
-        for j in range(fq_len[0]):
+        # 5. propagation from the previous burst's fire queue (sources ascending, rows in order);
+        #    the rows of the sources PREFETCH_AHEAD ahead are prefetched (their offsets and plan
+        #    twice as far ahead): rows start at random places, which the hardware cannot predict
+        dense = n_cand + n_forced >= dense_min
+        nfq = fq_len[0]
+        for j in range(nfq):
+            j2 = j + 2 * PREFETCH_AHEAD
+            if j2 < nfq:
+                s2 = np.int64(fq[j2])
+                prefetch(syn_ptr, s2)
+                prefetch(row_mode, s2)
+                prefetch(row_c, s2)
+            if j + PREFETCH_AHEAD < nfq:
+                s1 = np.int64(fq[j + PREFETCH_AHEAD])
+                a1, b1 = syn_ptr[s1], syn_ptr[s1 + 1]
+                if b1 > a1:
+                    per_syn = row_mode[s1] != ROW_UNIFORM
+                    for o in range(a1, b1, 16):
+                        prefetch(syn_dst, o)
+                        if per_syn:
+                            prefetch(syn_c, o)
+                    prefetch(syn_dst, b1 - 1)
+                    if per_syn:
+                        prefetch(syn_c, b1 - 1)
             src = fq[j]
-            area = neuron_area[src]
-            driven = a_mp_driven[area]
-            degen = a_degen[area] != 0
-            for k in range(syn_ptr[src], syn_ptr[src + 1]):
-                t = syn_dst[k]
-                if driven:
+            k0, k1 = syn_ptr[src], syn_ptr[src + 1]
+            if not dense and n_cand + n_forced >= dense_min:
+                dense = True
+            mode = row_mode[src]
+            if mode == ROW_RUNTIME:  # mp-driven or degenerating source: per-event contribution
+                area = neuron_area[src]
+                driven = a_mp_driven[area]
+                for k in range(k0, k1):
+                    t = syn_dst[k]
                     # oracle: PSP = max(V at fire, 0), neither rounded nor clamped to 255
-                    c = runtime_contribution(syn_w[k], fq_v[j], fanout[src], psp_cap, floating)
-                elif degen:
-                    c = runtime_contribution(syn_w[k], psp[src], fanout[src], psp_cap, floating)
+                    c = runtime_contribution(syn_w[k], fq_v[j] if driven else psp[src],
+                                             fanout[src], psp_cap, floating)
+                    if flag[t] & CAND == 0:
+                        flag[t] |= CAND
+                        if not dense:
+                            cand[n_cand] = t
+                            n_cand += 1
+                    acc[t] = accumulate(acc[t], c, floating)
+                if a_degen[area] != 0:  # oracle: each fire lowers the PSP by the degeneration
+                    p_new = psp[src] - a_degen[area]
+                    psp[src] = p_new if p_new > 0 else 0
+            elif mode == ROW_UNIFORM:  # one contribution for the row: only targets are read
+                cu = row_c[src]
+                if dense:  # no branch and no list: the pass below finds the candidates
+                    for k in range(k0, k1):
+                        t = syn_dst[k]
+                        cbits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+                        acc[t] = accumulate(acc[t], cu, floating)
                 else:
-                    c = syn_c[k]
-                if flag[t] & CAND == 0:
-                    flag[t] |= CAND
-                    cand[n_cand] = t
-                    n_cand += 1
-                acc[t] = accumulate(acc[t], c, floating)
-            if degen:  # oracle: each fire lowers the neuron's PSP by the degeneration, floor 0
-                p_new = psp[src] - a_degen[area]
-                psp[src] = p_new if p_new > 0 else 0
+                    for k in range(k0, k1):
+                        t = syn_dst[k]
+                        if flag[t] & CAND == 0:
+                            flag[t] |= CAND
+                            cand[n_cand] = t
+                            n_cand += 1
+                        acc[t] = accumulate(acc[t], cu, floating)
+            elif dense:
+                for k in range(k0, k1):
+                    t = syn_dst[k]
+                    cbits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+                    acc[t] = accumulate(acc[t], syn_c[k], floating)
+            else:
+                for k in range(k0, k1):
+                    t = syn_dst[k]
+                    if flag[t] & CAND == 0:
+                        flag[t] |= CAND
+                        cand[n_cand] = t
+                        n_cand += 1
+                    acc[t] = accumulate(acc[t], syn_c[k], floating)
         # 5b. sensory injections, added to the FCL after power and propagation (oracle
-        #     2026-12-03: the release engine's f32 sums match this order, e.g. (1 + 6) + 1.89)
+        #     2026-12-03: the release engine's f32 sums match this order, e.g. (1 + 6) + 1.89);
+        #     in a dense burst the flag alone marks the candidate (the pass below reads it)
         for s in range(st_ptr[bi], st_ptr[bi + 1]):
             if st_kind[s] != KIND_FORCE:
                 i = st_nrn[s]
                 if flag[i] & CAND == 0:
                     flag[i] |= CAND
-                    cand[n_cand] = i
-                    n_cand += 1
+                    if not dense:
+                        cand[n_cand] = i
+                        n_cand += 1
                 acc[i] = accumulate(acc[i], st_val[s], floating)
         # 6a. refractory countdown of every neuron, every burst; input during it is discarded
         w_i = 0
         for j in range(refl_len[0]):
             i = refl[j]
-            if flag[i] & CAND:
+            if flag[i] & CAND or (dense and (cbits[i >> 6] >> np.uint64(i & 63)) & np.uint64(1)):
                 flag[i] |= BLOCKED
             if flag[i] & FORCED:  # oracle: a force-fired neuron's countdown pauses that burst
                 refl[w_i] = i
@@ -230,66 +371,117 @@ def run_bursts(first_burst, n_bursts, power, power_in, forced_v, psp_cap, large_
                 refl[w_i] = i
                 w_i += 1
         refl_len[0] = w_i
-        # 6b–g. dynamics of the candidates
+        # 6b–g. dynamics of the candidates; the fired set (sorted by id) is the next fire queue
         n_fired = 0
-        for j in range(n_cand):
-            i = cand[j]
-            if flag[i] & BLOCKED:
-                continue
-            area = neuron_area[i]
-            v = integrate(V[i], acc[i], a_mp_acc[area], floating)
-            L = a_cfl[area]
-            in_window = threshold[i] <= v and v <= a_lim[area]
-            if in_window and cc[i] >= L:
-                cc[i] = 0
-                V[i] = v
-            elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
-                V[i] = 0
-                if cc[i] < 65535:
-                    cc[i] += 1
-                if L != 0 and L != 65535 and cc[i] >= L:
-                    r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
-                    cd[i] = 65535 if r > 65535 else r
-                else:
-                    cd[i] = a_refr[area]
-                if cd[i] > 0:
-                    refl[refl_len[0]] = i
-                    refl_len[0] += 1
-                flag[i] |= FIRED
-                out_ids[n_out + n_fired] = i
-                out_v[n_out + n_fired] = v
-                n_fired += 1
-            else:
-                if L != 0 and L != 65535:
+        if dense:
+            n_prev = 0
+            bits = np.uint64(0)
+            for i in range(n_neurons):
+                f = flag[i]
+                if i & 63 == 0:
+                    bits = cbits[i >> 6]
+                    cbits[i >> 6] = 0
+                if (bits >> np.uint64(i & 63)) & np.uint64(1):
+                    f |= CAND
+                if f == 0:
+                    continue
+                fired = False
+                v = forced_v
+                if f & CAND:
+                    if f & BLOCKED == 0:
+                        area = neuron_area[i]
+                        v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+                        L = a_cfl[area]
+                        in_window = threshold[i] <= v and v <= a_lim[area]
+                        if in_window and cc[i] >= L:
+                            cc[i] = 0
+                            V[i] = v
+                        elif in_window and excitability_passes(i, burst, a_exc_mode[area],
+                                                               a_exc_t[area]):
+                            V[i] = 0
+                            if cc[i] < 65535:
+                                cc[i] += 1
+                            if L != 0 and L != 65535 and cc[i] >= L:
+                                r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                                cd[i] = 65535 if r > 65535 else r
+                            else:
+                                cd[i] = a_refr[area]
+                            fired = True
+                        else:
+                            if L != 0 and L != 65535:
+                                cc[i] = 0
+                            V[i] = leak(v, a_k[area], floating)
+                        if fired and cd[i] > 0:
+                            refl[refl_len[0]] = i
+                            refl_len[0] += 1
+                    acc[i] = 0
+                    prev[1 + n_prev] = i
+                    n_prev += 1
+                if fired or f & FORCED:
+                    out_ids[n_out + n_fired] = i
+                    out_v[n_out + n_fired] = v if fired else forced_v
+                    n_fired += 1
+                flag[i] = 0
+            prev[0] = n_prev
+        else:
+            for j in range(n_cand):
+                i = cand[j]
+                if flag[i] & BLOCKED:
+                    continue
+                area = neuron_area[i]
+                v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+                L = a_cfl[area]
+                in_window = threshold[i] <= v and v <= a_lim[area]
+                if in_window and cc[i] >= L:
                     cc[i] = 0
-                V[i] = leak(v, a_k[area], floating)
-        for j in range(n_forced):
-            i = forced[j]
-            if flag[i] & FIRED == 0:
-                out_ids[n_out + n_fired] = i
-                out_v[n_out + n_fired] = forced_v
-                n_fired += 1
-            flag[i] = 0
-        # fired set sorted by id; becomes next burst's fire queue
-        seg = out_ids[n_out:n_out + n_fired]
-        order = np.argsort(seg, kind="mergesort")
-        ids_sorted = seg[order].copy()
-        v_sorted = out_v[n_out:n_out + n_fired][order].copy()
-        out_ids[n_out:n_out + n_fired] = ids_sorted
-        out_v[n_out:n_out + n_fired] = v_sorted
+                    V[i] = v
+                elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+                    V[i] = 0
+                    if cc[i] < 65535:
+                        cc[i] += 1
+                    if L != 0 and L != 65535 and cc[i] >= L:
+                        r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                        cd[i] = 65535 if r > 65535 else r
+                    else:
+                        cd[i] = a_refr[area]
+                    if cd[i] > 0:
+                        refl[refl_len[0]] = i
+                        refl_len[0] += 1
+                    flag[i] |= FIRED
+                    out_ids[n_out + n_fired] = i
+                    out_v[n_out + n_fired] = v
+                    n_fired += 1
+                else:
+                    if L != 0 and L != 65535:
+                        cc[i] = 0
+                    V[i] = leak(v, a_k[area], floating)
+            for j in range(n_forced):
+                i = forced[j]
+                if flag[i] & FIRED == 0:
+                    out_ids[n_out + n_fired] = i
+                    out_v[n_out + n_fired] = forced_v
+                    n_fired += 1
+                flag[i] = 0
+            if n_fired > 1:
+                seg = out_ids[n_out:n_out + n_fired]
+                order = np.argsort(seg, kind="mergesort")
+                ids_sorted = seg[order].copy()
+                v_sorted = out_v[n_out:n_out + n_fired][order].copy()
+                out_ids[n_out:n_out + n_fired] = ids_sorted
+                out_v[n_out:n_out + n_fired] = v_sorted
+            # clear the FCL; remember this burst's candidates for the next membrane reset
+            for j in range(n_cand):
+                i = cand[j]
+                acc[i] = 0
+                flag[i] = 0
+                prev[1 + j] = i
+            prev[0] = n_cand
         for j in range(n_fired):
-            fq[j] = ids_sorted[j]
-            fq_v[j] = v_sorted[j]
+            fq[j] = out_ids[n_out + j]
+            fq_v[j] = out_v[n_out + j]
         fq_len[0] = n_fired
         out_counts[bi] = n_fired
         n_out += n_fired
-        # clear the FCL; remember this burst's candidates for the next membrane reset
-        for j in range(n_cand):
-            i = cand[j]
-            acc[i] = 0
-            flag[i] = 0
-            prev[1 + j] = i
-        prev[0] = n_cand
     return n_out, n_bursts
 
 
@@ -298,6 +490,10 @@ _ENTRY_POINTS: dict = {}
 #: below this many synapses a model runs on one thread by default (range set-up and the
 #: per-phase fork/join cost more than they save)
 PARALLEL_MIN_SYNAPSES = 2_000_000
+#: a burst of the single-thread kernel turns dense (one pass over the flags in id order instead
+#: of the candidate list) once it has N / DENSE_DIVISOR candidates + force-fires; measured on the
+#: 1 M synthetic model (docs/benchmarks.md, "Single-thread inner loops")
+DENSE_DIVISOR = 16
 
 
 def _max_threads() -> int:
@@ -356,8 +552,13 @@ class Twin:
         self._out_ids = np.empty(cap, np.uint32)
         self._out_v = np.empty(cap, vt)
         self._static_args = None
+        self._tail = None
         self._step_ptr = np.zeros(2, np.int64)
         self._step_counts = np.zeros(1, np.int64)
+        #: candidates + force-fires from which a burst of the single-thread kernel runs dense
+        #: (see :func:`run_bursts`; 0: always, > N: never; the results are the same)
+        self.dense_min = max(1, n // DENSE_DIVISOR)
+        self._cbits = np.zeros((n + 63) // 64, np.uint64)
         m = model
         if mode == "fixed":
             self._params = (m.threshold, m.neuron_area, m.area_limit, m.area_leak_k)
@@ -372,6 +573,7 @@ class Twin:
         #: per-neuron PSP of degenerating areas (others unused)
         self.psp = np.where(self._degen != 0, psp0, 0)[m.neuron_area].astype(vt)
         self._syn = (m.syn_ptr, m.syn_dst, self._syn_c, m.syn_w)
+        self._row_plan = None
         if self.threads > 1:
             self._init_parallel(n, vt)
 
@@ -393,7 +595,7 @@ class Twin:
             lprev=np.zeros(n + 1, np.uint32), lpcnt=np.zeros(P, np.int64),
             lrefl=np.zeros(n + 1, np.uint32), lrcnt=np.zeros(P, np.int64),
             lfired=np.zeros(n + 1, np.uint32), lfv=np.zeros(n + 1, vt),
-            lfcnt=np.zeros(P, np.int64))
+            lfcnt=np.zeros(P, np.int64), sc=np.zeros(n + 1, vt), ldense=np.zeros(P, np.uint8))
 
     def _numba_threads(self):
         """Context: numba's thread count set to ``min(threads, NUMBA_NUM_THREADS)``."""
@@ -412,6 +614,14 @@ class Twin:
     def state_digest(self) -> int:
         """CRC-32 of the current state (``docs/model.md`` §4)."""
         return state_digest(self.V, self.cd, self.cc)
+
+    def _make_row_plan(self):
+        """:func:`row_plan` of the model (O(S), once per twin), ``row_c`` in V's dtype."""
+        m = self.model
+        c = np.ascontiguousarray(self._syn_c)
+        mode, row_c = row_plan(m.syn_ptr, c.view(np.int32), m.neuron_area, m.area_mp_driven,
+                               self._degen)
+        return mode, row_c.view(c.dtype)
 
     def _kernel_args(self, b0, step, ptr, nrn, val, kind, counts):
         """The kernel's argument tuple; the parts that never change are built once."""
@@ -434,11 +644,23 @@ class Twin:
                 b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
                       self._fq_len, p["fq_off"], p["bounds"], p["split"], p["sT"], p["skind"],
                       p["lcand"], p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"],
-                      p["lfired"], p["lfv"], p["lfcnt"])
+                      p["lfired"], p["lfv"], p["lfcnt"]) + self._make_row_plan() + (
+                          p["sc"], p["ldense"])
             b += (self._out_ids, self._out_v)
             self._static_args = static = (a, b, self.mode == "float")
         a, b, floating = static
-        return (b0, step) + a + (ptr, nrn, val, kind) + b + (counts, floating)
+        tail = self._tail
+        if tail is None or tail[0] != self.dense_min:
+            end = ()
+            if self.threads == 1:
+                if self._row_plan is None:
+                    self._row_plan = self._make_row_plan()
+                end = self._row_plan + (self._cbits, np.int64(self.dense_min))
+            self._tail = tail = (self.dense_min, end + (floating,),
+                                 b + (self._step_counts,) + end + (floating,))
+        if counts is self._step_counts:  # step(): one tuple less to build
+            return (b0, step) + a + (ptr, nrn, val, kind) + tail[2]
+        return (b0, step) + a + (ptr, nrn, val, kind) + b + (counts,) + tail[1]
 
     def _call(self, *args):
         """Call the kernel. numba's dispatch of a literal-specialised function re-types the call

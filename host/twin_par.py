@@ -7,13 +7,14 @@ the f32 reference), by construction:
 * every synapse row is stably sorted by target once (:func:`prepare`), and ``split[src, p]`` is
   where range ``p`` starts in row ``src``; thread ``p`` walks the previous fire queue in order and
   applies only its slice of each row. Each target therefore receives its inputs in exactly the
-  serial order (sensory entries in file order, the power neuron, then sources by ascending id and
-  synapses in row order), so even the f32 sums are the same;
+  serial order (the power neuron, sources by ascending id and synapses in row order, then the
+  range's sensory entries in file order), so even the f32 sums are the same;
 * candidates, refractory list and fired neurons are kept per range; a range's fired ids are sorted
   and the ranges are ascending, so their concatenation is the serial kernel's sorted fired set
   (the next fire queue and the trace);
-* the sensory injections, force-fires and the power neuron are applied serially first, as in the
-  serial kernel; their candidates stay in one global list that each range filters.
+* force-fires and the power neuron are applied serially first, as in the serial kernel (their
+  candidates stay in one global list that each range filters); each range adds its own sensory
+  injections after its propagation.
 
 The order of the candidate list itself is not observable (it feeds only per-neuron rules); the
 per-target accumulation order and the fired-set order are.
@@ -26,8 +27,9 @@ import numpy as np
 from numba import literally, prange
 
 from ..stimulus import KIND_FORCE
-from .twin import (BLOCKED, CAND, FIRED, FORCED, PREV_FIRED, accumulate, excitability_passes,
-                   integrate, leak, runtime_contribution)
+from .twin import (BLOCKED, CAND, DENSE_DIVISOR, FIRED, FORCED, PREFETCH_AHEAD, PREV_FIRED,
+                   ROW_UNIFORM, accumulate, excitability_passes, integrate, leak, prefetch,
+                   runtime_contribution)
 
 __all__ = ["prepare", "run_bursts_par"]
 
@@ -100,7 +102,7 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                    st_ptr, st_nrn, st_val, st_kind,
                    V, cd, cc, psp, acc, flag, gcand, gprev, forced, fq, fq_v, fq_len, fq_off,
                    bounds, split, sT, skind, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired,
-                   lfv, lfcnt, out_ids, out_v, out_counts, floating):
+                   lfv, lfcnt, row_mode, row_c, sc, ldense, out_ids, out_v, out_counts, floating):
     """:func:`feagi_embed.host.twin.run_bursts` over ``P = len(bounds) - 1`` neuron ranges.
 
     Per-range buffers (``lcand``, ``lprev``, ``lrefl``, ``lfired``/``lfv``: ``[N]``, range ``p``
@@ -108,8 +110,14 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
     count) the candidates of the serial inputs, ``fq_off[p]`` where range ``p``'s fired ids start
     in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the row-sorted copies and ``split`` the range
     offsets of :func:`prepare`; ``sT`` (int64 ``[P+1, N+1]``) and ``skind`` (uint8 ``[N+1]``)
-    scratch for the per-burst gather of the fire queue's row slices.
-    Returns ``(ids written, bursts run)``.
+    scratch for the per-burst gather of the fire queue's row slices, ``sc`` (V's dtype ``[N+1]``)
+    the gathered contribution of uniform rows (``row_mode``/``row_c``:
+    :func:`~feagi_embed.host.twin.row_plan`).
+
+    As in the serial kernel, a range turns *dense* (``ldense[p]``) once it has 1/DENSE_DIVISOR
+    of its neurons as candidates: the rest of its propagation only sets CAND flags, and one pass
+    over the range in id order updates the candidates, emits its fired ids already sorted and
+    clears its FCL. Returns ``(ids written, bursts run)``.
     """
     literally(floating)
     n_out = 0
@@ -121,7 +129,7 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
         burst = first_burst + bi
         n_cand = 0
         n_forced = 0
-        # 2.–3. sensory injections, force-fires and the power neuron (serial, in file order)
+        # 2.–3. force-fires and the power neuron (serial, in file order)
         for s in range(st_ptr[bi], st_ptr[bi + 1]):
             i = st_nrn[s]
             if st_kind[s] == KIND_FORCE:
@@ -129,12 +137,6 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     flag[i] |= FORCED
                     forced[n_forced] = i
                     n_forced += 1
-            else:
-                if flag[i] & CAND == 0:
-                    flag[i] |= CAND
-                    gcand[n_cand] = i
-                    n_cand += 1
-                acc[i] = accumulate(acc[i], st_val[s], floating)
         if power >= 0:
             if flag[power] & CAND == 0:
                 flag[power] |= CAND
@@ -153,6 +155,9 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     sT[r, j] = base + split[src, r]
                 area = neuron_area[src]
                 skind[j] = 1 if a_mp_driven[area] else (2 if a_degen[area] != 0 else 0)
+                if row_mode[src] == ROW_UNIFORM:
+                    skind[j] = 3
+                    sc[j] = row_c[src]
         for p in prange(P):
             lo = bounds[p]
             hi = bounds[p + 1]
@@ -175,14 +180,40 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                         V[i] = 0
                 for j in range(fq_off[p], fq_off[p + 1]):
                     flag[fq[j]] &= ~PREV_FIRED
-            # 5. propagation: the range's slice of every row, sources in fire-queue order
+            # 5. propagation: the range's slice of every row, sources in fire-queue order (the
+            #    slices PREFETCH_AHEAD sources ahead prefetched: they start at random places)
             lc = 0
+            dmin = max(1, (hi - lo) // DENSE_DIVISOR)
+            dense = (n_cand + n_forced) * (hi - lo) >= dmin * n_neurons
             for j in range(nfq):
+                if j + PREFETCH_AHEAD < nfq:
+                    kp = sT[p, j + PREFETCH_AHEAD]
+                    prefetch(syn_dst, kp)
+                    if skind[j + PREFETCH_AHEAD] != 3:
+                        prefetch(syn_c, kp)
                 k0 = sT[p, j]
                 k1 = sT[p + 1, j]
                 if k1 <= k0:
                     continue
+                if not dense and lc >= dmin:
+                    dense = True
                 sk = skind[j]
+                if sk == 3:  # uniform row: only the targets are read
+                    cu = sc[j]
+                    if dense:
+                        for k in range(k0, k1):
+                            t = syn_dst[k]
+                            flag[t] |= CAND
+                            acc[t] = accumulate(acc[t], cu, floating)
+                    else:
+                        for k in range(k0, k1):
+                            t = syn_dst[k]
+                            if flag[t] & CAND == 0:
+                                flag[t] |= CAND
+                                lcand[lo + lc] = t
+                                lc += 1
+                            acc[t] = accumulate(acc[t], cu, floating)
+                    continue
                 src = fq[j]
                 driven = sk == 1
                 degen = sk == 2
@@ -196,10 +227,23 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                         c = syn_c[k]
                     if flag[t] & CAND == 0:
                         flag[t] |= CAND
-                        lcand[lo + lc] = t
-                        lc += 1
+                        if not dense:
+                            lcand[lo + lc] = t
+                            lc += 1
                     acc[t] = accumulate(acc[t], c, floating)
+            # 5b. the range's sensory injections, after power and propagation (the serial
+            #     kernel's order, so that the f32 sums are the same)
+            for se in range(st_ptr[bi], st_ptr[bi + 1]):
+                ti = st_nrn[se]
+                if st_kind[se] != KIND_FORCE and lo <= ti < hi:
+                    if flag[ti] & CAND == 0:
+                        flag[ti] |= CAND
+                        if not dense:
+                            lcand[lo + lc] = ti
+                            lc += 1
+                    acc[ti] = accumulate(acc[ti], st_val[se], floating)
             lcnt[p] = lc
+            ldense[p] = dense
         # degeneration of this burst's sources (each source once; read above, written here)
         for p in prange(P):
             for j in range(fq_off[p], fq_off[p + 1]):
@@ -231,68 +275,117 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     w_i += 1
             nr = w_i
             # 6b–g. dynamics of the range's candidates (serial inputs' first, then propagated)
-            nf = 0
-            ng = n_cand
-            lc = lcnt[p]
-            for jj in range(ng + lc):
-                if jj < ng:
-                    i = gcand[jj]
-                    if i < lo or i >= hi:
+            if ldense[p]:  # one pass over the range in id order: fired ids come out sorted
+                nf = 0
+                npv = 0
+                for i in range(lo, hi):
+                    f = flag[i]
+                    if f == 0:
                         continue
-                else:
-                    i = lcand[lo + jj - ng]
-                if flag[i] & BLOCKED:
-                    continue
-                area = neuron_area[i]
-                v = integrate(V[i], acc[i], a_mp_acc[area], floating)
-                L = a_cfl[area]
-                in_window = threshold[i] <= v and v <= a_lim[area]
-                if in_window and cc[i] >= L:
-                    cc[i] = 0
-                    V[i] = v
-                elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
-                    V[i] = 0
-                    if cc[i] < 65535:
-                        cc[i] += 1
-                    if L != 0 and L != 65535 and cc[i] >= L:
-                        r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
-                        cd[i] = 65535 if r > 65535 else r
-                    else:
-                        cd[i] = a_refr[area]
-                    if cd[i] > 0:
-                        lrefl[lo + nr] = i
-                        nr += 1
-                    flag[i] |= FIRED
-                    lfired[lo + nf] = i
-                    lfv[lo + nf] = v
-                    nf += 1
-                else:
-                    if L != 0 and L != 65535:
-                        cc[i] = 0
-                    V[i] = leak(v, a_k[area], floating)
-            lrcnt[p] = nr
-            for j in range(n_forced):
-                i = forced[j]
-                if lo <= i < hi:
-                    if flag[i] & FIRED == 0:
+                    fired = False
+                    v = forced_v
+                    if f & CAND:
+                        if f & BLOCKED == 0:
+                            area = neuron_area[i]
+                            v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+                            L = a_cfl[area]
+                            in_window = threshold[i] <= v and v <= a_lim[area]
+                            if in_window and cc[i] >= L:
+                                cc[i] = 0
+                                V[i] = v
+                            elif in_window and excitability_passes(i, burst, a_exc_mode[area],
+                                                                   a_exc_t[area]):
+                                V[i] = 0
+                                if cc[i] < 65535:
+                                    cc[i] += 1
+                                if L != 0 and L != 65535 and cc[i] >= L:
+                                    r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                                    cd[i] = 65535 if r > 65535 else r
+                                else:
+                                    cd[i] = a_refr[area]
+                                fired = True
+                            else:
+                                if L != 0 and L != 65535:
+                                    cc[i] = 0
+                                V[i] = leak(v, a_k[area], floating)
+                            if fired and cd[i] > 0:
+                                lrefl[lo + nr] = i
+                                nr += 1
+                        acc[i] = 0
+                        lprev[lo + npv] = i  # serial-input candidates too (reset is idempotent)
+                        npv += 1
+                    if fired or f & FORCED:
                         lfired[lo + nf] = i
-                        lfv[lo + nf] = forced_v
+                        lfv[lo + nf] = v if fired else forced_v
                         nf += 1
                     flag[i] = 0
-            if nf > 1:
-                order = np.argsort(lfired[lo:lo + nf])
-                ids_s = lfired[lo:lo + nf][order]
-                v_s = lfv[lo:lo + nf][order]
-                lfired[lo:lo + nf] = ids_s
-                lfv[lo:lo + nf] = v_s
-            lfcnt[p] = nf
-            # clear the range's FCL; its candidates are the next membrane reset's
-            for j in range(lc):
-                i = lcand[lo + j]
-                acc[i] = 0
-                flag[i] = 0
-                lprev[lo + j] = i
-            lpcnt[p] = lc
+                lrcnt[p] = nr
+                lfcnt[p] = nf
+                lpcnt[p] = npv
+            else:
+                nf = 0
+                ng = n_cand
+                lc = lcnt[p]
+                for jj in range(ng + lc):
+                    if jj < ng:
+                        i = gcand[jj]
+                        if i < lo or i >= hi:
+                            continue
+                    else:
+                        i = lcand[lo + jj - ng]
+                    if flag[i] & BLOCKED:
+                        continue
+                    area = neuron_area[i]
+                    v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+                    L = a_cfl[area]
+                    in_window = threshold[i] <= v and v <= a_lim[area]
+                    if in_window and cc[i] >= L:
+                        cc[i] = 0
+                        V[i] = v
+                    elif in_window and excitability_passes(i, burst, a_exc_mode[area],
+                                                           a_exc_t[area]):
+                        V[i] = 0
+                        if cc[i] < 65535:
+                            cc[i] += 1
+                        if L != 0 and L != 65535 and cc[i] >= L:
+                            r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+                            cd[i] = 65535 if r > 65535 else r
+                        else:
+                            cd[i] = a_refr[area]
+                        if cd[i] > 0:
+                            lrefl[lo + nr] = i
+                            nr += 1
+                        flag[i] |= FIRED
+                        lfired[lo + nf] = i
+                        lfv[lo + nf] = v
+                        nf += 1
+                    else:
+                        if L != 0 and L != 65535:
+                            cc[i] = 0
+                        V[i] = leak(v, a_k[area], floating)
+                lrcnt[p] = nr
+                for j in range(n_forced):
+                    i = forced[j]
+                    if lo <= i < hi:
+                        if flag[i] & FIRED == 0:
+                            lfired[lo + nf] = i
+                            lfv[lo + nf] = forced_v
+                            nf += 1
+                        flag[i] = 0
+                if nf > 1:
+                    order = np.argsort(lfired[lo:lo + nf])
+                    ids_s = lfired[lo:lo + nf][order]
+                    v_s = lfv[lo:lo + nf][order]
+                    lfired[lo:lo + nf] = ids_s
+                    lfv[lo:lo + nf] = v_s
+                lfcnt[p] = nf
+                # clear the range's FCL; its candidates are the next membrane reset's
+                for j in range(lc):
+                    i = lcand[lo + j]
+                    acc[i] = 0
+                    flag[i] = 0
+                    lprev[lo + j] = i
+                lpcnt[p] = lc
         # fired set: ranges in ascending order
         tot = 0
         for p in range(P):
