@@ -138,7 +138,7 @@ def test_emulated_procedural_equals_twin(board, name):
 @pytest.mark.parametrize("name", ["test_timer", "gesture_recognition_12_1", "mp_driven_psp",
                                   "degeneration"])
 def test_micropython_procedural_equals_twin(port, name):
-    ex = MicroPython(port, "procedural")
+    ex = MicroPython(port, synapses="procedural")
     require(ex.available(), ex.name)
     model, stim, _, _ = _case(name)
     ref, row = verify(model, [ex], stim, 40, state_every=10)
