@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -309,3 +310,48 @@ def test_random_counts_summary():
                "fixed_bursts": sum(len(load_fixture(p)["bursts"]) for p in fixed)}
     print(json.dumps(summary))
     assert summary["exact_cases"] >= 200 - 200 // len(REGIMES)
+
+
+# ------------------------------------------------------- every fp32 target on the engine's fixtures
+
+#: the fp32 targets run on the engine's sensory fixtures (the full fp32 matrix over every emulated
+#: core runs on synthetic sensory schedules in tests/test_executor_matrix.py)
+def _fp32_targets():
+    from feagi_embed.executors import Firmware, GpuTwin, MicroPython
+
+    return {
+        "native-fp32": lambda: Firmware("native", "native", precision="fp32"),
+        "stm32f4-qemu-fp32": lambda: Firmware("stm32f4", "stm32f4", precision="fp32"),
+        "esp32c3-qemu-fp32": lambda: Firmware("esp32c3", "esp32c3", precision="fp32"),
+        "micropython-wasm-fp32": lambda: MicroPython("wasm", "fp32"),
+        "wgpu-fp32": lambda: GpuTwin("wgpu", "fp32"),
+        "cuda-fp32": lambda: GpuTwin("cuda", "fp32"),
+    }
+
+
+@pytest.mark.parametrize("path", SENSORY, ids=_name)
+@pytest.mark.parametrize("target", list(_fp32_targets()))
+def test_fp32_targets_equal_engine_on_agent_sensory(target, path):
+    """Sensory values sent through FEAGI's agent path (engine-recorded): the f32 twin's fired sets
+    equal the engine's on every burst (:func:`compare_float`), and each fp32 target's burst and
+    state digests equal the f32 twin's on every burst, so each target fires as the engine does.
+    The fixtures put synaptic and sensory input into the same neurons in one burst, where the f32
+    sum depends on FEAGI's order (sensory values added last)."""
+    from feagi_embed.executors import reference_for
+    from feagi_embed.verify import verify
+
+    from .conftest import require
+
+    fx = load_fixture(path)
+    assert compare_float(fx) > 0
+    ex = _fp32_targets()[target]()
+    why = ex.available()
+    if why and target == "cuda-fp32" and os.environ.get("FEAGI_EMBED_REQUIRE_CUDA") != "1":
+        pytest.skip(why)  # CI has no GPU; the device runs set FEAGI_EMBED_REQUIRE_CUDA=1
+    if why:
+        require(why, ex.name)
+    model = _model(path)
+    stim = Stimulus.from_json(fx["stimulus"], fx["name"])
+    _, row = verify(model, [ex], stim, fx["bursts_recorded"], state_every=5,
+                    reference=reference_for("fp32"))
+    assert row["bursts"] == fx["bursts_recorded"] and row["equal"] is True, row
