@@ -121,7 +121,7 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
         burst = first_burst + bi
         n_cand = 0
         n_forced = 0
-        # 2.–3. sensory injections, force-fires and the power neuron (serial, in file order)
+        # 2.–3. force-fires and the power neuron (serial, in file order; injections after 5.)
         for s in range(st_ptr[bi], st_ptr[bi + 1]):
             i = st_nrn[s]
             if st_kind[s] == KIND_FORCE:
@@ -129,12 +129,6 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     flag[i] |= FORCED
                     forced[n_forced] = i
                     n_forced += 1
-            else:
-                if flag[i] & CAND == 0:
-                    flag[i] |= CAND
-                    gcand[n_cand] = i
-                    n_cand += 1
-                acc[i] = accumulate(acc[i], st_val[s], floating)
         if power >= 0:
             if flag[power] & CAND == 0:
                 flag[power] |= CAND
@@ -200,6 +194,16 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                         lc += 1
                     acc[t] = accumulate(acc[t], c, floating)
             lcnt[p] = lc
+        # 5b. sensory injections (serial, in file order), after power and propagation: the
+        #     release engine's f32 sum order, (1 + 6) + 1.89 (as host/twin.py)
+        for s in range(st_ptr[bi], st_ptr[bi + 1]):
+            if st_kind[s] != KIND_FORCE:
+                i = st_nrn[s]
+                if flag[i] & CAND == 0:
+                    flag[i] |= CAND
+                    gcand[n_cand] = i
+                    n_cand += 1
+                acc[i] = accumulate(acc[i], st_val[s], floating)
         # degeneration of this burst's sources (each source once; read above, written here)
         for p in prange(P):
             for j in range(fq_off[p], fq_off[p + 1]):
