@@ -23,12 +23,13 @@
  * equivalent because steps 2-3 touch only acc) and clear the FCL; (2) mark the queue's force-fires;
  * (3) power; (5) propagate the previous fired set (run-time contributions
  * round_half_away(w*clamp(P,0,cap)/n) in 64-bit, then degenerate PSPs), add the queue's
- * injections (5b, the engine's f32 order), clear the fired set; (6a) count refractory neurons down (blocking
- * candidates; a forced neuron's countdown pauses); (6b-g) for each candidate ascending: integrate
- * (negative input ignored with charge accumulation), window test, consecutive-limit block,
- * excitability (PCG hash vs integer T), fire or leak sat32((V*K + 2^15) >> 16) (floor, portable);
- * (7) forced neurons join the fired set. Digests are zlib CRC-32 (reflected 0xEDB88320, 16-entry
- * nibble table) computed from the stored narrow types without buffers. */
+ * injections (5b, the engine's f32 order), clear the fired set; (6a) count refractory neurons
+ * down (blocking candidates; a forced neuron's countdown pauses); (6b-g) for each candidate
+ * ascending: integrate (negative input ignored with charge accumulation), window test,
+ * consecutive-limit block, excitability (PCG hash vs integer T), fire or leak
+ * sat32((V*K + 2^15) >> 16) (floor, portable); (7) forced neurons join the fired set. Digests
+ * are zlib CRC-32 (reflected 0xEDB88320, 16-entry nibble table) computed from the stored narrow
+ * types without buffers. */
 #include "feagi_runtime.h"
 #include "feagi_hal.h"
 
