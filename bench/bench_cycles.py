@@ -286,10 +286,11 @@ def fit(cost: np.ndarray, counts: dict[str, np.ndarray]) -> dict:
 
 
 def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=print,
-            precision: str = "fixed") -> dict:
+            precision: str = "fixed", synapses: str = "table") -> dict:
     """Build and run one workload; return its exact per-burst costs and counts (module docstring).
     ``precision="fp32"``: the firmware built with ``--precision fp32`` (checked against the f32
-    twin; the board's flags plus ``-ffp-contract=off``).
+    twin; the board's flags plus ``-ffp-contract=off``). ``synapses``: table / procedural / auto
+    storage of mapping rules (bench_procedural.py).
 
     Raises:
         RuntimeError: the firmware failed, or a burst digest differs from the numba twin.
@@ -299,7 +300,7 @@ def measure(genome: str, board: str, bursts: int, seed: int, work: Path, log=pri
     stim = probe_stimulus(model, bursts, seed) if genome == PROBE else random_stimulus(model, bursts, seed)
     tr = Twin(model, "float" if precision == "fp32" else "fixed").run(bursts, stim)
     res = build_project(model, b, work / "proj", stimulus=stim, bursts=bursts, state_every=0,
-                        precision=precision)
+                        precision=precision, synapses=synapses)
     proj = res.out_dir
     lib = proj / "lib" / "feagi_runtime" / "src"
     br = build_elf(b, [proj / "src" / "feagi_model.c", BENCH_MAIN, lib], [proj / "include", lib],

@@ -4,6 +4,9 @@ Usage: python3 bench/bench_memory.py [--json-out FILE]   (prints Markdown tables
 
 Bytes are predicted by feagi_embed.plan.layout_c (the same plan `feagi-embed report` prints and
 the generated header checks); RAM per neuron and flash per synapse are totals divided by counts.
+"packed" is the same model with every per-area packing its proofs allow (``layout_c(narrow_v=True,
+v8=True, nonneg=True)``: uint16/uint8 membrane potentials where ``plan.narrow_v_proof`` proves
+them), which boards get only when they need it; its last column counts the areas stored in 8 / 16 / 32 bits.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from feagi_embed.boards import list_boards, load_board
 from feagi_embed.build import c_plan
-from feagi_embed.plan import budget_for, plan_fits
+from feagi_embed.plan import budget_for, layout_c, plan_fits
 from feagi_embed.connectome import develop
 from feagi_embed.errors import FeagiEmbedError
 from feagi_embed.genome import load_genome
@@ -35,17 +38,26 @@ def main() -> None:
         except FeagiEmbedError:
             continue
         plan = c_plan(model, load_board("native"))
+        packed = layout_c(model, queue_len=plan.constants["queue_len"], narrow_v=True, v8=True,
+                          nonneg=True)
+        widths = [sum(1 for k, v in packed.per_area.items() if v["neurons"]
+                      and (packed.narrow_v[k].bits if k in packed.narrow_v else 32) == w)
+                  for w in (8, 16, 32)]
         # each board gets its own plan (16-bit V and heap placement only where a board needs them)
         fits = {b.name: plan_fits(c_plan(model, b), budget_for(b)) for b in boards}
         rows.append({"genome": path.stem, "neurons": model.n_neurons, "synapses": model.n_synapses,
-                     "ram": plan.ram_bytes, "flash": plan.flash_bytes, "fits": fits})
-    print("| genome | neurons | synapses | RAM B | flash B | RAM B/neuron | flash B/synapse | fits |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+                     "ram": plan.ram_bytes, "flash": plan.flash_bytes, "fits": fits,
+                     "ram_packed": packed.ram_bytes, "v_widths_8_16_32": widths})
+    print("| genome | neurons | synapses | RAM B | flash B | RAM B/neuron | flash B/synapse | fits | "
+          "RAM B packed | RAM B/neuron packed | areas V 8/16/32 bit |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
     for r in rows:
         fb = (r["flash"] / r["synapses"]) if r["synapses"] else 0
         print(f"| {r['genome']} | {r['neurons']:,} | {r['synapses']:,} | {r['ram']:,} | "
               f"{r['flash']:,} | {r['ram'] / r['neurons']:.2f} | {fb:.2f} | "
-              f"{', '.join(b for b, ok in r['fits'].items() if ok) or '-'} |")
+              f"{', '.join(b for b, ok in r['fits'].items() if ok) or '-'} | "
+              f"{r['ram_packed']:,} | {r['ram_packed'] / r['neurons']:.2f} | "
+              f"{' / '.join(str(x) for x in r['v_widths_8_16_32'])} |")
     print()
     print("| board | static RAM B | boot heap B | flash budget B | largest shared genome that fits (neurons) |")
     print("|---|---:|---:|---:|---|")

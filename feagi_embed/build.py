@@ -152,14 +152,15 @@ def test_bursts(stimulus: Stimulus | None, bursts: int | None) -> int:
 
 def c_plan(model: Model, board: Board, stimulus: Stimulus | None = None,
            bursts: int | None = None, queue_len: int | None = None, io_need: int = 0,
-           precision: str = "fixed", link_bytes: int = 0) -> Plan:
+           precision: str = "fixed", link_bytes: int = 0, synapses: str = "table") -> Plan:
     """The C plan of ``model`` for ``board``; the input queue takes every sensor voxel and the
     test schedule's largest burst each burst (:func:`~feagi_embed.plan.input_queue_len`), or
     ``queue_len`` entries. ``precision``: ``"fixed"`` or ``"fp32"`` (f32 constants and state).
-    ``link_bytes`` of static RAM are kept for the two-way link."""
+    ``link_bytes`` of static RAM are kept for the two-way link; ``synapses``: table / procedural
+    / auto storage of mapping rules."""
     q = input_queue_len(model, stimulus, bursts or 1, queue_len, io_need)
     return plan_for(model, reserve_link(budget_for(board), link_bytes), "c", queue_len=q,
-                    precision=precision)
+                    precision=precision, synapses=synapses)
 
 
 #: compiler flags of fp32 builds: no fused multiply-add (GNU C mode, PlatformIO's default,
@@ -169,10 +170,11 @@ FP32_CFLAGS = ("-ffp-contract=off",)
 
 def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: int,
                    board: str = "board") -> None:
-    """Check that a stimulus only injects what the plan's 16-bit proofs cover.
+    """Check that a stimulus only injects what the plan's narrow-V proofs cover.
 
-    Areas with 16-bit membrane potentials (``plan.narrow_v``) accept sensory values that are
-    multiples of their ``sensory_step``, and at most ``max_sensory`` of positive injected input
+    Areas with 16- or 8-bit membrane potentials (``plan.narrow_v``) accept sensory values that
+    are multiples of their ``sensory_step`` (and >= 0 in areas without charge accumulation,
+    ``NarrowV.nonneg_sensory``), and at most ``max_sensory`` of positive injected input
     per neuron per burst (the budget of :func:`~feagi_embed.plan.narrow_v_proof`; several
     entries may inject into one voxel in one burst). The firmware refuses the same at run time
     (``FEAGI_ERR_VALUE``, ``FEAGI_ERR_BUDGET``).
@@ -190,7 +192,7 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
     keys = list(plan.per_area)
     narrow = {keys.index(k): proof for k, proof in plan.narrow_v.items()}
     max_sensory = float(model.max_sensory)
-    q_budget = model.max_sensory_q  # as narrow_v_proof budgets it
+    q_budget = int(plan.constants.get("sensory_budget_q", model.max_sensory_q))  # the proof's
     first = np.asarray(model.area_first, np.int64)
     src = stimulus.source
     rows = []  # per narrow-area positive injection: (burst, neuron, q value, entry index)
@@ -208,9 +210,14 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
         if qv & ((1 << proof.shift) - 1):
             raise StimulusError(
                 f"{src}: stimuli[{i}].value: got {e['value']!r}; expected a value on the area's "
-                f"grid: on {board} area {name} stores its membrane potential in 16 bits, so "
-                f"sensory values must be multiples of {proof.sensory_step:g} (at most "
+                f"grid: on {board} area {name} stores its membrane potential in {proof.bits} "
+                f"bits, so sensory values must be multiples of {proof.sensory_step:g} (at most "
                 f"{max_sensory:g})")
+        if qv < 0 and proof.nonneg_sensory:
+            raise StimulusError(
+                f"{src}: stimuli[{i}].value: got {e['value']!r}; expected a value >= 0: on "
+                f"{board} area {name} stores its membrane potential in {proof.bits} bits, proven "
+                "for non-negative input only (the area has no charge accumulation)")
         b0, b1 = e["bursts"][0], min(e["bursts"][1], bursts)
         if qv <= 0 or b1 < b0:
             continue
@@ -243,18 +250,24 @@ def check_stimulus(model: Model, plan: Plan, stimulus: Stimulus | None, bursts: 
         raise StimulusError(
             f"{src}: stimuli[{i}]: got {run[j] / (1 << f):g} of positive sensory input into voxel "
             f"{vox} of area {names[a] if a < len(names) else a} in burst {int(b[j])}; expected "
-            f"at most {max_sensory:g} per neuron per burst: on {board} that area stores its "
-            "membrane potential in 16 bits, proven for one sensory value per burst")
+            f"at most {q_budget / (1 << f):g} per neuron per burst: on {board} that area stores "
+            f"its membrane potential in {narrow[a].bits} bits, proven for "
+            f"{q_budget // model.max_sensory_q} sensory value(s) of at most {max_sensory:g} per "
+            "burst")
 
 
 def report(model: Model, board: Board, plan: Plan,
            link: dict[str, int] | None = None) -> dict[str, Any]:
     """Memory report: ``{"board", "fits", "regions": {"ram"|"heap"|"psram"|"flash": {"used",
-    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits"}`` (bytes, predicted). When the
-    model needs the board's larger app partition, ``regions["flash"]`` also has
-    ``partitions = "partitions.csv"``, ``default_app`` and ``code_estimate`` (bytes).
-    ``link``: the two-way link's RAM by part (:func:`feagi_embed.plan.link.link_ram`), counted
-    in ``ram.used`` and listed as ``ram.link`` and ``link``."""
+    "available", …}}, "narrow_v", "arrays", "areas", "frac_bits", "precision",
+    "synapse_rules"}`` (bytes, predicted). When the model needs the board's larger app
+    partition, ``regions["flash"]`` also has ``partitions = "partitions.csv"``, ``default_app``
+    and ``code_estimate`` (bytes). Each area has its RAM bytes per neuron (``ram_per_neuron``)
+    and, for C plans, its ``packing``: how V, cc, cd and the accumulator are stored
+    (:func:`feagi_embed.plan.c.layout_c`). ``link``: the two-way link's RAM by part
+    (:func:`feagi_embed.plan.link.link_ram`), counted in ``ram.used`` and listed as ``ram.link``
+    and ``link``. ``synapse_rules``: per mapping rule its storage choice, bytes and estimated
+    instructions per event (:meth:`feagi_embed.plan.procedural.Choice.to_json`)."""
     bud = budget_for(board)
     js = plan.to_json()
     link_bytes = sum((link or {}).values())
@@ -279,8 +292,11 @@ def report(model: Model, board: Board, plan: Plan,
     fits = plan_fits(plan, reserve_link(bud, link_bytes) if link else bud)
     out = {"board": board.name, "fits": fits, "regions": regions,
            "narrow_v": js["narrow_v"], "arrays": arrays,
-           "areas": [dict(v, name=k) for k, v in js["areas"].items()],
-           "frac_bits": model.frac_bits, "precision": plan_precision(plan)}
+           "areas": [dict(v, name=k, ram_per_neuron=(v["ram"] / v["neurons"] if v["neurons"]
+                                                     else None))
+                     for k, v in js["areas"].items()],
+           "frac_bits": model.frac_bits, "precision": plan_precision(plan),
+           "synapse_rules": plan.synapse_rules}
     if link:
         out["link"] = dict(link)
     return out
@@ -293,7 +309,7 @@ def _copy_runtime(out: Path) -> list[Path]:
     fw = firmware_dir()
     written = []
     for lib, files in (("feagi_runtime", (fw / "feagi_runtime.c", fw / "feagi_runtime.h",
-                                          fw / "hal" / "feagi_hal.h")),
+                                          fw / "feagi_procedural.h", fw / "hal" / "feagi_hal.h")),
                        ("feagi_hal_native", (fw / "hal" / "hal_native.c",
                                              fw / "hal" / "hal_common.c",
                                              fw / "hal" / "feagi_hal.h"))):
@@ -342,7 +358,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
                   state_every: int = 10, queue_len: int | None = None,
                   force: bool = False, io_map: str | Path | None = None,
                   link: bool = False, io_board: Board | str | None = None,
-                  precision: str = "fixed") -> BuildResult:
+                  precision: str = "fixed", synapses: str = "table") -> BuildResult:
     """Write a PlatformIO project (plus a plain Makefile and an Arduino IDE entry) for ``board``.
 
     Layout: ``platformio.ini`` (+ ``platformio_user.ini``, yours), ``Makefile``, ``README.md``,
@@ -368,6 +384,8 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
             of a robot's io map, which have no pins, pass the robot's board).
         precision: ``"fixed"`` (default) or ``"fp32"``: f32 constants and state, the runtime in
             IEEE single precision; the project's flags add :data:`FP32_CFLAGS`.
+        synapses: ``"table"`` (default), ``"procedural"`` or ``"auto"``: mapping rules stored as
+            rule records the runtime expands (:func:`feagi_embed.plan.procedural.choose`).
 
     Raises:
         IoMapError: a bad io map (nothing is written).
@@ -386,7 +404,7 @@ def build_project(model: Model, board: Board | str, out_dir: str | Path, *,
     lparts = link_ram(model, io) if link else {}
     lram = sum(lparts.values())
     plan = c_plan(model, b, stim, n, queue_len, io.queue_need() if io else 0, precision,
-                  link_bytes=lram)
+                  link_bytes=lram, synapses=synapses)
     check_fit(plan, reserve_link(bud, lram) if link else bud)  # before any file is written
     check_stimulus(model, plan, stim, n, b.name)
     out = Path(out_dir)
@@ -435,7 +453,7 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
                       stimulus: Stimulus | None = None, bursts: int | None = None,
                       state_every: int = 10, queue_len: int | None = None,
                       io_map: str | Path | None = None,
-                      precision: str = "fixed") -> BuildResult:
+                      precision: str = "fixed", synapses: str = "table") -> BuildResult:
     """Write the MicroPython package for ``board`` (``feagi-embed build --lang micropython``;
     ``board=None``: for the unix port, unchecked).
 
@@ -457,7 +475,7 @@ def build_micropython(model: Model, board: Board | str | None, out_dir: str | Pa
     plan = plan_for(model, bud or Budget("unix", 0), "micropython",
                     queue_len=input_queue_len(model, stimulus, bursts, queue_len,
                                               io.queue_need() if io else 0),
-                    precision=precision)
+                    precision=precision, synapses=synapses)
     if bud is not None:
         check_fit(plan, bud)  # before any file is written
     files = emit_micropython(model, plan, bud, out_dir, stimulus=stimulus, bursts=bursts,

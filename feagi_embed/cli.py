@@ -57,10 +57,26 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
+def synapses_option(f):
+    """``--synapses table|procedural|auto`` (docs/model.md: procedural synapses); fixed point only."""
+    def check(ctx, param, value):
+        if value != "table" and ctx.params.get("precision") == "fp32":
+            raise click.BadParameter("procedural rule records carry fixed-point contributions "
+                                     "only; with --precision fp32 use --synapses table")
+        return value
+    return click.option(
+        "--synapses", type=click.Choice(["table", "procedural", "auto"]), default="table",
+        show_default=True, callback=check,
+        help="Store rule-made mappings (projector, block_to_block, vectors, patterns) as rule "
+             "records the firmware expands (procedural), per mapping by the cost model (auto), "
+             "or every synapse in tables.")(f)
+
+
 def precision_option(f):
     """``--precision fixed|fp32`` (FEAGI's engine flag name; docs/model.md §7)."""
     return click.option(
         "--precision", type=click.Choice(["fixed", "fp32"]), default="fixed", show_default=True,
+        is_eager=True,  # --synapses checks it
         help="fixed: the fixed-point model (lossless for on-grid genomes and inputs); fp32: IEEE "
              "single precision in FEAGI's operation order (bit-exact with the engine for any "
              "sensory value).")(f)
@@ -322,8 +338,9 @@ def run_cmd(genome, bursts, stimulus_file, backend, raster, state_every, frac_bi
                    "(host-driven bursts, sensor values in, motor values out; docs/link.md) "
                    "instead of running the test schedule. Its ~1.1 KB of RAM is counted.")
 @precision_option
+@synapses_option
 def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_compile,
-              lang, queue_len, force, io_map, link, precision="fixed") -> None:
+              lang, queue_len, force, io_map, link, precision="fixed", synapses="table") -> None:
     """Compile GENOME into a PlatformIO project (C firmware) or a MicroPython package for a board.
 
     The memory plan (C) or heap estimate (MicroPython) is checked against the board before any
@@ -351,7 +368,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
                                    "compiled on the board (or with mpy-cross)")
         mres = build_micropython(model, b, out or f"{name}-{b.name}-micropython", stimulus=stim,
                                  bursts=bursts, queue_len=queue_len, io_map=io_map,
-                                 precision=precision)
+                                 precision=precision, synapses=synapses)
         click.echo(f"wrote {mres.out_dir}/ for MicroPython on {b.name}: estimated heap "
                    f"{mres.heap['total']:,} B of {mres.heap['available']:,} B "
                    f"({len(mres.files)} files; README.md has the mpremote steps)")
@@ -370,7 +387,7 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
         _warn_lossy_frames(model, strict, precision)
     res = build_project(model, b, out or f"{name}-{b.name}", stimulus=stim, bursts=bursts,
                         queue_len=queue_len, force=force, io_map=io_map, link=link,
-                        precision=precision)
+                        precision=precision, synapses=synapses)
     from .plan import budget_for
     bud = budget_for(b)
     heap = (f" + {res.plan.heap_bytes:,} B {'PSRAM' if bud.psram else 'heap'} at boot"
@@ -402,13 +419,15 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
 def _print_narrow_notes(narrow: dict[str, dict]) -> None:
     """Tell the user which areas keep 16-bit membrane potentials and what that asks of inputs
     (``narrow``: area → ``NarrowV.to_json()``, as in the report)."""
-    steps: dict[float, list[str]] = {}
+    steps: dict[tuple, list[str]] = {}
     for name, p in narrow.items():
-        steps.setdefault(p["sensory_step"], []).append(name)
-    for step, names in steps.items():
-        click.echo(f"note: 16-bit membrane potentials in {', '.join(names)}: sensory values "
-                   f"injected there must be multiples of {step:g} (feagi_inject returns "
-                   "FEAGI_ERR_VALUE otherwise)")
+        key = (p.get("bits", 16), p["sensory_step"], p.get("nonneg_sensory", False))
+        steps.setdefault(key, []).append(name)
+    for (bits, step, nonneg), names in steps.items():
+        click.echo(f"note: {bits}-bit membrane potentials in {', '.join(names)}: sensory values "
+                   f"injected there must be multiples of {step:g}"
+                   + (" and >= 0 (no charge accumulation)" if nonneg else "")
+                   + " (feagi_inject returns FEAGI_ERR_VALUE otherwise)")
 
 
 @main.command("report")
@@ -427,8 +446,9 @@ def _print_narrow_notes(narrow: dict[str, dict]) -> None:
 @click.option("--link", is_flag=True,
               help="Count the two-way link's RAM (as `build --link`; predicted only).")
 @precision_option
+@synapses_option
 def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimulus, bursts,
-               link, precision="fixed") -> None:
+               link, precision="fixed", synapses="table") -> None:
     """Memory report of GENOME on a board: bytes per region and per cortical area.
 
     Predicted from the capacity plan; with --elf or --compile also measured from the ELF
@@ -458,15 +478,15 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
     if stim is not None or bursts is not None:
         s = stim or Stimulus()
         plan = c_plan(model, b, s, test_bursts(s, bursts), precision=precision,
-                      link_bytes=lbytes)
+                      link_bytes=lbytes, synapses=synapses)
     else:
-        plan = c_plan(model, b, precision=precision, link_bytes=lbytes)
+        plan = c_plan(model, b, precision=precision, link_bytes=lbytes, synapses=synapses)
     rep = report(model, b, plan, link=lparts)
     if rep["fits"] and (elf_path or do_compile):
         if do_compile:
             with tempfile.TemporaryDirectory(prefix="feagi-report-") as tmp:
                 res = build_project(model, b, Path(tmp) / "project", stimulus=stim, bursts=bursts,
-                                    precision=precision)
+                                    precision=precision, synapses=synapses)
                 elf = compile_project(res.out_dir, b, Path(tmp) / "build")
                 merge_into_report(rep, measured_memory(res.plan, elf))
                 rep["elf"]["path"] = None  # built in a temporary folder
@@ -498,10 +518,14 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                 lt.add_row(part, f"{nb:,}")
             console().print(lt)
         a = Table(title="largest cortical areas", title_justify="left")
-        for col in ("area", "neurons", "ram", "flash") + (("ram measured", "flash measured") if measured else ()):
+        for col in (("area", "neurons", "ram", "ram B/neuron", "packing (V, cc, cd, acc)", "flash")
+                    + (("ram measured", "flash measured") if measured else ())):
             a.add_column(col, justify="right")
         for ar in sorted(rep["areas"], key=lambda x: -(x["ram"] + x["flash"]))[:12]:
-            row = [ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}", f"{ar['flash']:,}"]
+            pk = ar.get("packing", {})
+            row = [ar["name"], f"{ar['neurons']:,}", f"{ar['ram']:,}",
+                   f"{ar['ram'] / ar['neurons']:.2f}" if ar["neurons"] else "-",
+                   ", ".join(pk.get(k, "?") for k in ("v", "cc", "cd", "acc")), f"{ar['flash']:,}"]
             if measured:
                 row += [f"{ar['ram_measured']:,}", f"{ar['flash_measured']:,}"]
             a.add_row(*row)
@@ -515,6 +539,7 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                                         else " (unused in this build)" if x["status"] == "dropped" else "")
                 arr.add_row(x["name"], x["region"], x["ctype"], f"{x['bytes']:,}", f"{x['measured']:,}", status)
             console().print(arr)
+        _print_synapse_rules(rep.get("synapse_rules", []), synapses)
         _print_narrow_notes(rep.get("narrow_v", {}))
         fl = rep["regions"]["flash"]
         if fl.get("partitions"):
@@ -523,6 +548,27 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
                        f"one factory app partition ({fl['available']:,} B for constants)")
     if not rep["fits"]:
         sys.exit(2)
+
+
+def _print_synapse_rules(rows: list[dict], mode: str) -> None:
+    """The per-mapping storage table of `report` (plan.synapse_rules): choice, bytes, estimated
+    Cortex-M4 instructions per synaptic event of either path."""
+    from rich.table import Table
+
+    rows = [r for r in rows if r["storage"] != "empty"]
+    if not rows:
+        return
+    t = Table(title=f"mappings (--synapses {mode}): table or procedural rule record",
+              title_justify="left")
+    for col in ("source", "destination", "morphology", "synapses", "stored as", "table B",
+                "record B", "instr./event table", "procedural", "why table"):
+        t.add_column(col, justify="right")
+    for r in sorted(rows, key=lambda r: -r["synapses"])[:40]:
+        t.add_row(r["src"], r["dst"], r["morphology"], f"{r['synapses']:,}", r["storage"],
+                  f"{r['table_bytes']:,}", f"{r['rule_bytes']:,}" if r["rule_bytes"] else "-",
+                  f"{r['cycles_table']:g}", f"{r['cycles_rule']:g}" if r["cycles_rule"] else "-",
+                  r["reason"])
+    console().print(t)
 
 
 @main.command("verify")
@@ -545,8 +591,9 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
 @click.option("--log", "log_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Check a real board's captured serial output (a file) instead.")
 @precision_option
+@synapses_option
 def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed, port, baud,
-               log_file, precision="fixed") -> None:
+               log_file, precision="fixed", synapses="table") -> None:
     """Run GENOME on the twin and every target available here; compare every digest.
 
     Without --stimulus a seeded random stimulus drives the input areas (force-fires and integer
@@ -588,8 +635,8 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
             devices += [SerialDevice(port, baud)] if port else []
             rows = verify(model, devices, stim, bursts, reference=reference_for(precision))
         else:
-            rows = verify(model, default_executors(b, lang, tmp, precision), stim, bursts,
-                          reference=reference_for(precision))
+            rows = verify(model, default_executors(b, lang, tmp, precision, synapses), stim,
+                          bursts, reference=reference_for(precision))
     if rows[0]["activity"]["fired_without_power"] == 0:
         click.echo("warning: nothing but the power neuron fired: this run does not exercise "
                    "synapses (give a --stimulus that drives the input areas)", err=True)

@@ -111,10 +111,12 @@ class Firmware:
     can_trace_ids = True
 
     def __init__(self, plan_board: Board | str, target: Board | str = "native",
-                 work_dir: str | Path | None = None, precision: str = "fixed"):
+                 work_dir: str | Path | None = None, precision: str = "fixed",
+                 synapses: str = "table"):
         from .plan import check_precision
 
         self.plan_board = plan_board if isinstance(plan_board, Board) else load_board(plan_board)
+        self.synapses = synapses
         self.target = target if isinstance(target, Board) else load_board(target)
         self.work_dir = Path(work_dir) if work_dir else None
         self.precision = check_precision(precision)
@@ -124,6 +126,8 @@ class Firmware:
         self.name = f"{t.name} ({t.emulator_kind if t.architecture != 'native' else 'host gcc'})"
         if self.precision == "fp32":
             self.name += ", fp32"
+        if synapses != "table":
+            self.name += f", {synapses} synapses"
 
     def available(self) -> str | None:
         from .targets import missing_build_tools, missing_run_tools
@@ -140,11 +144,11 @@ class Firmware:
         from .build import FP32_CFLAGS, build_project
         from .targets import run_on_target
 
-        tag = f"{self.target.name}{'-ids' if trace_ids else ''}-{self.precision}"
+        tag = f"{self.target.name}{'-ids' if trace_ids else ''}-{self.precision}-{self.synapses}"
         # the work folder is the executor's own: regenerate whatever model was built there last
         proj = build_project(model, self.plan_board, work / f"project-{tag}", stimulus=stimulus,
                              bursts=bursts, state_every=state_every, force=True,
-                             precision=self.precision).out_dir
+                             precision=self.precision, synapses=self.synapses).out_dir
         srcs = [proj / "src", proj / "lib" / "feagi_runtime" / "src"]
         incs = [proj / "include", proj / "lib" / "feagi_runtime" / "src"]
         flags = (FP32_CFLAGS if self.precision == "fp32" else ()) + tuple(self.extra_cflags)
@@ -163,14 +167,17 @@ class MicroPython:
     LABELS = {"wasm": "micropython wasm (pure Python, Node)",
               "unix": "micropython unix (viper, x64)"}
 
-    def __init__(self, port: str, precision: str = "fixed"):
+    def __init__(self, port: str, precision: str = "fixed", synapses: str = "table"):
         from .plan import check_precision
 
         self.port = port
         self.precision = check_precision(precision)
+        self.synapses = synapses
         self.name = self.LABELS[port]
         if self.precision == "fp32":  # the pure-Python engine, rounding every result to f32
             self.name = f"micropython {port} (fp32, pure Python{', Node' if port == 'wasm' else ''})"
+        if synapses != "table":
+            self.name += f", {synapses} synapses"
 
     def available(self) -> str | None:
         from .targets.micropython import missing_mpy_tools
@@ -185,7 +192,8 @@ class MicroPython:
         with tempfile.TemporaryDirectory(prefix="feagi-mpy-") as tmp:
             pkg = Path(tmp) / "micropython"
             build_micropython(model, None, pkg, stimulus=stimulus or Stimulus(), bursts=bursts,
-                              state_every=state_every, precision=self.precision)
+                              state_every=state_every, precision=self.precision,
+                              synapses=self.synapses)
             r = (run_wasm if self.port == "wasm" else run_unix)(pkg)
         detail = f"{r.seconds:.2f} s" if r.returncode == 0 else \
             f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1:] or ''}"
@@ -272,12 +280,13 @@ def reference_for(precision: str = "fixed") -> Executor:
 
 
 def default_executors(board: Board, lang: str = "c", work_dir: str | Path | None = None,
-                      precision: str = "fixed") -> list[Executor]:
+                      precision: str = "fixed", synapses: str = "table") -> list[Executor]:
     """What ``feagi-embed verify --board B --lang L`` runs besides the reference: the f32
     reference, the GPU twins and the firmware (native and the board's emulator) for ``c``; the
-    MicroPython ports for ``micropython``; all of them for ``all``. ``precision="fp32"`` (C only):
-    the firmware built in fp32, native and on the board's emulator (the reference is then the
-    f32 twin, :func:`reference_for`)."""
+    MicroPython ports for ``micropython``; all of them for ``all``. ``precision="fp32"``: the
+    GPU twins in fp32 and the firmware and MicroPython packages built in fp32 (the reference is
+    then the f32 twin, :func:`reference_for`). ``synapses`` other than ``"table"`` builds the
+    firmware and MicroPython packages with procedural rule records (the twins keep tables)."""
     if precision == "fp32":
         out_fp: list[Executor] = []
         if lang in ("c", "all"):
@@ -291,12 +300,12 @@ def default_executors(board: Board, lang: str = "c", work_dir: str | Path | None
     out: list[Executor] = []
     if lang in ("c", "all"):
         out += [NumbaTwin("float"), GpuTwin("cuda"), GpuTwin("wgpu"),
-                Firmware(board, "native", work_dir)]
+                Firmware(board, "native", work_dir, synapses=synapses)]
         if board.name != "native":
-            out.append(Firmware(board, board, work_dir))
+            out.append(Firmware(board, board, work_dir, synapses=synapses))
         from .web import WasmExecutor  # the browser page's wasm module, under Node
 
         out.append(WasmExecutor(work_dir))
     if lang in ("micropython", "all"):
-        out += [MicroPython("wasm"), MicroPython("unix")]
+        out += [MicroPython("wasm", synapses=synapses), MicroPython("unix", synapses=synapses)]
     return out

@@ -168,6 +168,11 @@ class Model:
         area_psp_f32, area_degen_f32, threshold_f32, area_limit_f32 (f32 max when none),
             area_leak_f32 (``f32(1 − leak)``), syn_c_f32: the f32 values FEAGI computes with.
         report: the quantization report (:func:`~feagi_embed.quantize.quantization_report`).
+        syn_rule: int32 ``[S]`` index into ``rules`` of the mapping rule that made each synapse
+            (None for models made without it, e.g. synthetic ones).
+        rules: :class:`~feagi_embed.rules.SynapseRule` per applied mapping rule (kind, dims
+            lists or vectors, weight, contribution, proven exactness); the CSR arrays stay
+            complete, procedural storage is the plan's choice (``docs/model.md`` §8).
     """
 
     frac_bits: int
@@ -205,7 +210,11 @@ class Model:
     area_limit_f32: np.ndarray | None = None
     area_leak_f32: np.ndarray | None = None
     syn_c_f32: np.ndarray | None = None
+    syn_rule: np.ndarray | None = None
+    rules: tuple = field(default=(), compare=False)
 
+    #: arrays that older model files lack (saved when present)
+    OPTIONAL_ARRAYS = ("syn_rule",)
     ARRAYS = ("area_first", "neuron_area", "threshold", "area_limit", "area_leak_k",
               "area_exc_mode", "area_exc_t", "area_refractory", "area_snooze", "area_cfl",
               "area_mp_acc", "area_mp_driven", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout",
@@ -350,6 +359,7 @@ class Model:
             "simulation_timestep": self.simulation_timestep, "max_sensory": self.max_sensory,
             "mp_psp_max": self.mp_psp_max, "degen_psp_max": self.degen_psp_max,
             "frac_bits": self.frac_bits, "format": MODEL_FORMAT,
+            "rules": [r.to_json() for r in self.rules],
         }
 
     @classmethod
@@ -371,6 +381,9 @@ class Model:
                 npv=tuple(int(x) for x in meta["npv"]),
                 kinds=tuple(meta.get("kinds") or ["custom"] * n_areas))
             power = meta.get("power_neuron")
+            from .rules import SynapseRule
+
+            rules = tuple(SynapseRule.from_json(r) for r in meta.get("rules") or ())
             return cls(
                 frac_bits=int(meta["frac_bits"] if frac_bits is None else frac_bits),
                 provenance=Provenance(str(meta.get("genome", "?")), meta.get("genome_sha256"),
@@ -382,7 +395,7 @@ class Model:
                 max_sensory=float(meta.get("max_sensory", DEFAULT_MAX_SENSORY)),
                 mp_psp_max=int(meta.get("mp_psp_max", 0)),
                 degen_psp_max=int(meta.get("degen_psp_max", 0)),
-                report=dict(report or {}), **arrays)
+                report=dict(report or {}), rules=rules, **arrays)
         except KeyError as e:
             raise FeagiEmbedError(f"model metadata lacks {e}") from None
 
@@ -391,7 +404,8 @@ class Model:
         np.savez_compressed(
             path, __meta__=np.frombuffer(json.dumps(self.metadata()).encode(), np.uint8),
             __report__=np.frombuffer(json.dumps(self.report).encode(), np.uint8),
-            **{k: getattr(self, k) for k in self.ARRAYS})
+            **{k: getattr(self, k) for k in self.ARRAYS},
+            **{k: getattr(self, k) for k in self.OPTIONAL_ARRAYS if getattr(self, k) is not None})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Model":
@@ -405,6 +419,7 @@ class Model:
                 meta = json.loads(bytes(z["__meta__"]).decode())
                 report = json.loads(bytes(z["__report__"]).decode())
                 arrays = {k: z[k] for k in cls.ARRAYS}
+                arrays.update({k: z[k] for k in cls.OPTIONAL_ARRAYS if k in z.files})
         except (OSError, KeyError, ValueError) as e:
             raise FeagiEmbedError(f"{path}: not a feagi-embed model ({e})") from None
         if meta.get("format") != MODEL_FORMAT:

@@ -16,6 +16,7 @@ import numpy as np
 from . import __version__
 from .connectome import Connectome
 from .errors import FeagiEmbedError
+from .rules import describe_rules
 from .model import (DEFAULT_MAX_SENSORY, EXC_ALWAYS, EXC_NEVER, EXC_THRESHOLD, INT32_MAX,
                     LARGE_BRAIN_NEURONS, AreaTable, Model, Provenance)
 
@@ -256,6 +257,10 @@ def quantize(c: Connectome, *, frac_bits: int | None = None,
         area_degen=np.array([int(q(max(a.degeneration, 0.0), f)) for a in areas], np.int32),
         area_psp_f32=np.array([a.postsynaptic_current for a in areas], np.float32),
         area_degen_f32=np.array([max(a.degeneration, 0.0) for a in areas], np.float32))
+    if c.synapse_rule is not None:
+        syn_rule = c.synapse_rule[order].astype(np.int32)
+        model = model.evolve(syn_rule=syn_rule,
+                             rules=describe_rules(model, c.rules, syn_rule))
     return model.with_report(quantization_report(c, model, contrib[order], syn_src, bounds))
 
 

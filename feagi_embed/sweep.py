@@ -383,6 +383,7 @@ def compile_task(project: Project, target: str) -> Objects:
         (d / "include" / "feagi_model.h").write_bytes(project.model_files["feagi_model.h"])
         (d / "feagi_model.c").write_bytes(project.model_files["feagi_model.c"])
         shutil.copyfile(firmware_dir() / "feagi_runtime.c", d / "feagi_runtime.c")
+        shutil.copyfile(firmware_dir() / "feagi_procedural.h", d / "feagi_procedural.h")
         shutil.copyfile(firmware_dir() / "feagi_runtime.h", d / "include" / "feagi_runtime.h")
         cmd = build_command(tb, [d / "feagi_model.c", d / "feagi_runtime.c"], d / "unused.elf",
                             [d / "include"])

@@ -74,6 +74,9 @@ def test_every_refusal_names_the_board_and_the_missing_bytes(sweep_cells):
     assert refused  # the AVR boards cannot take the camera genomes
     for c in refused:
         regions = c["capacity"]["regions"]
+        if c["capacity"]["fits"]:  # fits only with packed V: the random stimulus breaks its rule
+            assert "expected a value >= 0" in c["detail"] or "multiples of" in c["detail"], c
+            continue
         assert not c["capacity"]["fits"]
         missing = {r: v["missing"] for r, v in regions.items() if v["used"] > v["available"]}
         # a refusal is either a region over budget, or a limit inside one (largest array/block)

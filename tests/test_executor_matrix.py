@@ -42,6 +42,13 @@ EXECUTORS = {
     "micropython-unix": lambda: MicroPython("unix"),
     "wasm-node": lambda: WasmExecutor(),
     "link-native": lambda: LinkFirmware("native"),
+    # procedural synapses (rule records expanded by the runtime; the twin keeps tables)
+    "native-procedural": lambda: Firmware("native", "native", synapses="procedural"),
+    "stm32f4-qemu-procedural": lambda: Firmware("stm32f4", "stm32f4", synapses="procedural"),
+    "esp32c3-qemu-procedural": lambda: Firmware("esp32c3", "esp32c3", synapses="procedural"),
+    "mega2560-simavr-procedural": lambda: Firmware("mega2560", "mega2560", synapses="procedural"),
+    "micropython-wasm-procedural": lambda: MicroPython("wasm", synapses="procedural"),
+    "micropython-unix-procedural": lambda: MicroPython("unix", synapses="procedural"),
 }
 #: executors a CI machine without a GPU cannot run (everything else is forced there)
 NO_GPU_IN_CI = {"cuda"}
@@ -229,9 +236,11 @@ def test_cli_precision_fp32(tmp_path):
                                   "--precision", "fp32", "--json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)["targets"]
-    assert [row["name"] for row in rows] == ["twin (numba, f32 reference)",
-                                              "native (host gcc), fp32"]
-    assert rows[1]["equal"] is True and rows[1]["bursts"] == 12
+    assert [row["name"] for row in rows] == ["twin (numba, f32 reference)", "twin (cuda, fp32)",
+                                              "twin (wgpu, fp32)", "native (host gcc), fp32"]
+    assert rows[3]["equal"] is True and rows[3]["bursts"] == 12
+    for row in rows[1:3]:  # the GPU twins: equal where they ran, else a stated reason
+        assert row["equal"] is True or (row["equal"] is None and row["detail"].startswith("not run"))
     model, _ = _case("test_timer")
     want = trace_report(model, Twin(model, "float").run(12, Stimulus(), state_every=4))
     r = CliRunner().invoke(main, ["run", "test_timer", "-n", "12", "--state-every", "4",
@@ -248,4 +257,8 @@ def test_cli_precision_fp32(tmp_path):
     assert reps["fp32"]["regions"]["flash"]["used"] >= reps["fixed"]["regions"]["flash"]["used"]
     r = CliRunner().invoke(main, ["build", "test_timer", "-b", "esp32", "--lang", "micropython",
                                   "--precision", "fp32", "--out", str(tmp_path / "m")])
+    assert r.exit_code == 0, r.output  # an fp32 MicroPython package (array "f" model and state)
+    assert "FP32 = True" in (tmp_path / "m" / "feagi_model.py").read_text()
+    r = CliRunner().invoke(main, ["build", "test_timer", "-b", "wasm", "--precision", "fp32",
+                                  "--out", str(tmp_path / "w")])
     assert r.exit_code == 2 and "fixed point only" in r.output

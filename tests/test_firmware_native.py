@@ -106,8 +106,10 @@ def _case(name: str):
 
 def build_and_run(model, stim, out: Path, *, sanitize: bool = False, bursts: int = BURSTS,
                   state_every: int = STATE_EVERY, genome: str = "?", sha: str = "",
-                  narrow_v: bool = False, heap: bool = False) -> str:
-    plan = layout(model, queue_len=queue_len_for(model, stim, bursts), narrow_v=narrow_v)
+                  narrow_v: bool = False, heap: bool = False, v8: bool = False,
+                  injections: int = 1) -> str:
+    plan = layout(model, queue_len=queue_len_for(model, stim, bursts), narrow_v=narrow_v, v8=v8,
+                  nonneg=v8, injections=injections)
     if heap:  # force the big state arrays onto the boot-time heap (malloc natively)
         place_state(plan, plan.ram_bytes // 4, plan.ram_bytes)
         assert plan.heap
@@ -399,24 +401,36 @@ def test_accumulator_side_list_full_equals_twin(tmp_path):
 
 # ------------------------------------------------------------------ 16-bit V and heap placement
 def _narrow_stimulus(model, name: str) -> Stimulus:
-    """The trace's force-fires plus integer-valued injections (multiples of every sensory step)."""
+    """The trace's force-fires plus integer-valued injections (multiples of every sensory step
+    up to 1.0), non-negative into areas without charge accumulation (their narrow-V proof needs
+    non-negative input)."""
     fx = _fixture(FIXTURES / "traces" / f"{name}.json.gz")
-    entries = [dict(e, value=float(np.trunc(e["value"]))) for e in _inject_entries(model)]
+    entries = []
+    for e in _inject_entries(model):
+        v = float(np.trunc(e["value"]))
+        if not model.area_mp_acc[model.area_index(e["area"])]:
+            v = abs(v)
+        entries.append(dict(e, value=v))
     return Stimulus.from_json({"stimuli": list(fx["stimulus"]["stimuli"]) + entries}, name)
 
 
-@pytest.mark.parametrize("name", ["essential_genome", "webots_basic", "learning_v1_1b",
-                                  "visual_pathway_v1", "taffy_bot"])
-def test_narrow_v_and_heap_state_equal_twin(name, tmp_path):
-    """Areas stored as int16 V >> shift and state arrays taken from the heap at boot give the
-    twin's digests (the narrowing is exact, not an approximation)."""
+@pytest.mark.parametrize("name,v8", [("essential_genome", False), ("webots_basic", False),
+                                     ("learning_v1_1b", False), ("visual_pathway_v1", False),
+                                     ("taffy_bot", False), ("essential_genome", True),
+                                     ("webots_basic", True), ("mujoco_camera_interaction", True)])
+def test_narrow_v_and_heap_state_equal_twin(name, v8, tmp_path):
+    """Areas stored as uint16 (``v8``: also uint8) V >> shift and state arrays taken from the heap
+    at boot give the twin's digests (the narrowing is exact, not an approximation)."""
     model = _case(name)[0]
     stim = _narrow_stimulus(model, name)
     proofs = narrow_v_proof(model)
     if name == "essential_genome":  # the 49K-neuron vision area must qualify (ESP32 fit)
         names = model.areas.names
         assert any(names[a] == "vision_C" for a in proofs)
-    out = build_and_run(model, stim, tmp_path, narrow_v=True, heap=True, genome=f"{name}.json")
+    if v8:  # the 8-bit width is really used
+        assert any(p.bits == 8 for p in narrow_v_proof(model, (16, 8), nonneg=True).values())
+    out = build_and_run(model, stim, tmp_path, narrow_v=True, heap=True, genome=f"{name}.json",
+                        v8=v8)
     ref = Twin(model).run(BURSTS, stim, state_every=STATE_EVERY)
     bursts, states, end = parse_protocol(out)
     assert [bursts[b][1] for b in sorted(bursts)] == ref.burst_crc

@@ -45,7 +45,10 @@ CONSTANT_DOCS = {
     "side_hash_bits": "bits of the side-list hash index",
     "n_v32": "neurons with an int32 membrane potential",
     "n_v16": "neurons with a 16-bit membrane potential (V >> shift)",
+    "n_v8": "neurons with an 8-bit membrane potential (V >> shift)",
     "max_sensory_q": "largest |injected value| accepted, q(max_sensory)",
+    "sensory_budget_q": "largest sum of positive injections into one neuron of a narrow-V area "
+                        "in one burst (the proof's budget)",
     "precision_fp32": "1: IEEE single precision (--precision fp32), FEAGI's operation order",
 }
 #: the comments that differ in an fp32 plan (the value is the real number, not q(value))

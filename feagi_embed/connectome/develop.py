@@ -13,7 +13,7 @@ from .. import limits
 from ..errors import Diagnostics, GenomeError
 from ..genome.model import CorticalArea, Genome, MappingRule
 from . import morphology as morph
-from .model import Connectome
+from .model import Connectome, DevelopedRule
 
 #: Functions FEAGI's synaptogenesis does not implement (0 synapses).
 _MEMORY_FUNCTIONS = {"episodic_memory", "memory_replay"}
@@ -77,16 +77,20 @@ class _Synaptogenesis:
         self.chunks: list[tuple[np.ndarray, ...]] = []
         self.n_total = int(area_first[-1])
         self.n_made = 0
+        self.rules: list[DevelopedRule] = []  # one per chunk, same order
 
     def run(self) -> tuple[np.ndarray, ...]:
         for si, src in enumerate(self.areas):
             self.source_area(si, src)
         if not self.chunks:
             e = np.empty(0, np.uint32)
-            return e, e.copy(), np.empty(0, np.int32), np.empty(0, np.float32), np.empty(0, bool)
+            return (e, e.copy(), np.empty(0, np.int32), np.empty(0, np.float32), np.empty(0, bool),
+                    np.empty(0, np.int32))
         cols = list(zip(*self.chunks))
+        rule_of = np.repeat(np.arange(len(self.chunks), dtype=np.int32),
+                            [len(ch[0]) for ch in self.chunks])
         return (np.concatenate(cols[0]).astype(np.uint32), np.concatenate(cols[1]).astype(np.uint32),
-                np.concatenate(cols[2]), np.concatenate(cols[3]), np.concatenate(cols[4]))
+                np.concatenate(cols[2]), np.concatenate(cols[3]), np.concatenate(cols[4]), rule_of)
 
     def source_area(self, si: int, src: CorticalArea) -> None:
         for mapping in src.mappings:
@@ -123,7 +127,9 @@ class _Synaptogenesis:
         if isinstance(pairs, bool):
             return pairs
         s_neu, d_neu = self._neuron_pairs(si, src, di, dst, *pairs)
+        n_candidates = s_neu.shape[0]
         s_neu, d_neu = self._dedupe(m, s_neu, d_neu)
+        deduped = s_neu.shape[0] != n_candidates
         if rule.synapse_attractivity < 100:
             rng = np.random.default_rng([self.seed, si, di, ri])
             draw = rng.integers(0, 100, size=s_neu.shape[0])
@@ -135,6 +141,8 @@ class _Synaptogenesis:
         self.chunks.append((s_neu, d_neu, np.full(n, rule.weight, np.int32),
                             np.full(n, np.float32(src.postsynaptic_current), np.float32),
                             np.full(n, rule.inhibitory, bool)))
+        self.rules.append(DevelopedRule(si, di, m, rule.weight, rule.inhibitory,
+                                        rule.synapse_attractivity, deduped, str(path)))
         return True
 
     def _voxel_pairs(self, m, src, dst, path):
@@ -264,8 +272,10 @@ def develop(genome: Genome, *, strict: bool = False, seed: int = 0) -> Connectom
         sl = slice(first[i], first[i + 1])
         xs[sl], ys[sl], zs[sl], ks[sl] = x, y, z, k
         thr[sl] = _thresholds(a, x, y, z)
-    src, dst, w, psp, inh = _Synaptogenesis(genome, areas, first, diag, seed).run()
+    syn = _Synaptogenesis(genome, areas, first, diag, seed)
+    src, dst, w, psp, inh, rule_of = syn.run()
     return Connectome(genome=genome, areas=areas, area_first=first, neuron_area=neuron_area,
                       neuron_x=xs, neuron_y=ys, neuron_z=zs, neuron_k=ks, threshold=thr,
                       synapse_src=src, synapse_dst=dst, synapse_weight=w, synapse_psp=psp,
-                      synapse_inhibitory=inh, warnings=genome.warnings + tuple(diag.warnings))
+                      synapse_inhibitory=inh, warnings=genome.warnings + tuple(diag.warnings),
+                      synapse_rule=rule_of, rules=tuple(syn.rules))

@@ -7,7 +7,33 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import GenomeWarning
-from ..genome.model import CorticalArea, Genome
+from ..genome.model import CorticalArea, Genome, Morphology
+
+
+@dataclass(frozen=True)
+class DevelopedRule:
+    """One applied mapping rule (source area → destination area, one morphology): what made a
+    contiguous chunk of :attr:`Connectome.synapse_src` (the model stage recognises rules it can
+    store procedurally, :mod:`feagi_embed.rules`).
+
+    Attributes:
+        src_area, dst_area: area indices.
+        morphology: the morphology applied.
+        weight: |PSC multiplier| weight; inhibitory: negative multiplier.
+        attractivity: percent of candidate synapses kept (100: all; below: seeded PRNG thinning).
+        deduped: the engine's de-duplication removed candidates of this rule (vectors within the
+            rule and against the source area's earlier synapses, block_to_block within the rule).
+        key_path: genome key path of the rule (for reports).
+    """
+
+    src_area: int
+    dst_area: int
+    morphology: Morphology
+    weight: int
+    inhibitory: bool
+    attractivity: int
+    deduped: bool
+    key_path: str
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,9 @@ class Connectome:
             current as the release engine stores it).
         synapse_inhibitory: bool ``[S]`` True when the multiplier was negative.
         warnings: parser warnings followed by development warnings.
+        synapse_rule: int32 ``[S]`` index into :attr:`rules` of the rule that made each synapse
+            (None for connectomes built without it).
+        rules: the applied mapping rules, in creation order (:class:`DevelopedRule`).
     """
 
     genome: Genome
@@ -52,6 +81,8 @@ class Connectome:
     synapse_psp: np.ndarray
     synapse_inhibitory: np.ndarray
     warnings: tuple[GenomeWarning, ...]
+    synapse_rule: np.ndarray | None = None
+    rules: tuple[DevelopedRule, ...] = ()
 
     @property
     def n_neurons(self) -> int:

@@ -3,7 +3,7 @@
 
 * :mod:`.budgets`: board → :class:`Budget`;
 * :mod:`.c` / :mod:`.mpy`: the C and MicroPython layout strategies (tests beside them);
-* :mod:`.narrow`: the 16-bit membrane-potential proof;
+* :mod:`.narrow`: the per-area 16/8-bit membrane-potential proof;
 * :mod:`.fit`: heap placement, :func:`check_fit`, :func:`plan_fits`;
 * :func:`layout` / :func:`plan_for`: one entry point for both strategies.
 """
@@ -14,28 +14,33 @@ import numpy as np
 
 from .budgets import Budget, budget_for
 from .buffers import CONST, IO, STATE, Buffer, Plan
-from .c import (AF_CC16, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE, PRECISIONS,
+from .c import (AF_CC16, AF_V8, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE, PRECISIONS,
                 check_precision, layout_c, plan_precision)
 from .fit import check_fit, fit_problems, place_state, plan_fits
 from .mpy import estimate_heap, layout_mpy
-from .narrow import NarrowV, narrow_v_proof
+from .narrow import V_WIDTHS, NarrowV, narrow_v_proof
 from .widths import CapacityError, common_shift, dtype_size, signed_dtype, unsigned_dtype
 
 TARGETS = ("c", "micropython")
 
 
 def layout(model, target: str = "c", *, queue_len: int = DEFAULT_QUEUE_LEN,
-           narrow_v: bool = False, precision: str = "fixed") -> Plan:
+           narrow_v: bool = False, v8: bool = False, injections: int = 1,
+           nonneg: bool = False, precision: str = "fixed", synapses: str = "table") -> Plan:
     """The plan of ``model`` for ``target`` (``"c"``: :func:`~.c.layout_c`, ``"micropython"``:
-    :func:`~.mpy.layout_mpy`; ``narrow_v`` applies to C only).
+    :func:`~.mpy.layout_mpy`; ``narrow_v``, ``nonneg``, ``v8`` and ``injections`` apply to C
+    only; ``synapses``: ``"table"``, ``"procedural"`` or ``"auto"``, :func:`~.procedural.choose`).
 
     Raises:
-        ValueError: unknown target.
+        ValueError: unknown target or synapses mode.
     """
     if target == "c":
-        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, precision=precision)
+        return layout_c(model, queue_len=queue_len, narrow_v=narrow_v, v8=v8,
+                        injections=injections, nonneg=nonneg, precision=precision,
+                        synapses=synapses)
     if target == "micropython":
-        return layout_mpy(model, queue_len=queue_len, precision=check_precision(precision))
+        return layout_mpy(model, queue_len=queue_len, precision=check_precision(precision),
+                          synapses=synapses)
     raise ValueError(f"target {target!r}: expected one of {', '.join(TARGETS)}")
 
 
@@ -87,21 +92,32 @@ def input_queue_len(model, stimulus=None, bursts: int | None = None,
 
 
 def plan_for(model, budget: Budget, target: str = "c", *,
-             queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed") -> Plan:
+             queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed",
+             synapses: str = "table") -> Plan:
     """The plan of ``model`` that fits ``budget``, trying in order (C): all state static with
     int32 membrane potentials; the same with the largest buffers on the boot-time heap (boards
     with a heap region); 16-bit membrane potentials where :func:`narrow_v_proof` proves them
-    (static, then with the heap). Returns the last plan tried when none fits (:func:`check_fit`
-    then explains why). MicroPython has one layout. ``precision="fp32"``: f32 constants and
-    state (:func:`~.c.layout_c`), never narrowed.
+    (static, then with the heap); then also 8-bit ones (sensory step at most 1.0); then the same
+    two also in areas without charge accumulation (non-negative sensory values there). Each step
+    asks more of the inputs, so a board gets the first that fits. Returns the last plan tried when none
+    fits (:func:`check_fit` then explains why). MicroPython has one layout.
+    ``precision="fp32"``: f32 constants and state (:func:`~.c.layout_c`), never narrowed.
+    ``synapses`` picks table or procedural storage per mapping rule (:func:`~.procedural.choose`).
     """
     if target != "c":
-        return layout(model, target, queue_len=queue_len, precision=precision)
+        return layout(model, target, queue_len=queue_len, precision=precision, synapses=synapses)
     plan = None
-    for narrow in (False, True):
-        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, precision=precision)
-        if narrow and not plan.narrow_v:
-            break
+    tried: list[int] = []
+    for narrow, nonneg, v8 in ((False, False, False), (True, False, False), (True, False, True),
+                               (True, True, False), (True, True, True)):
+        prev = plan
+        plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, v8=v8, nonneg=nonneg,
+                        precision=precision, synapses=synapses)
+        n_narrow = len(plan.narrow_v) + plan.constants["n_v8"]
+        if narrow and tried and n_narrow == tried[-1]:  # nothing new to try
+            plan = prev
+            continue
+        tried.append(n_narrow)
         for use_heap in (False, True):
             place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block,
                         budget.psram if use_heap else 0, budget.psram_block)
@@ -111,7 +127,7 @@ def plan_for(model, budget: Budget, target: str = "c", *,
     return plan
 
 
-__all__ = ["PRECISIONS", "check_precision", "plan_precision", "AF_CC16", "AF_V16", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
+__all__ = ["PRECISIONS", "check_precision", "plan_precision", "AF_CC16", "AF_V8", "AF_V16", "V_WIDTHS", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
            "HEAP_CAPABLE", "IO", "NO_BASE", "NarrowV", "Plan", "STATE", "TARGETS", "budget_for",
            "check_fit", "common_shift", "dtype_size", "estimate_heap", "fit_problems", "layout",
            "layout_c", "layout_mpy", "narrow_v_proof", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",

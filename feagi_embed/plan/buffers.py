@@ -70,6 +70,8 @@ class Plan:
         state: MicroPython engine state ``{name: (dtype, items)}`` (empty for C, where state
             buffers are in ``buffers``).
         estimate: MicroPython heap estimate by part (:func:`~feagi_embed.plan.mpy.estimate_heap`).
+        synapse_rules: one row per mapping rule: storage choice (table / procedural / empty),
+            bytes and estimated cycles per event (:meth:`~feagi_embed.plan.procedural.Choice.to_json`).
     """
 
     target: str
@@ -81,6 +83,7 @@ class Plan:
     heap: set[str] = field(default_factory=set)
     state: dict[str, tuple[str, int]] = field(default_factory=dict)
     estimate: dict[str, int] = field(default_factory=dict)
+    synapse_rules: list[dict[str, Any]] = field(default_factory=list)
 
     def buffer(self, name: str) -> Buffer:
         """The buffer called ``name``.

@@ -22,16 +22,18 @@ import numpy as np
 
 from .buffers import CONST, IO, STATE, Buffer, Plan
 from .narrow import narrow_v_proof
+from .procedural import choose, owner_bytes, procedural_rules, rule_records, table_csr
 from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
 #: flag bits of ``area_flags`` (must match firmware/feagi_runtime.c)
-AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16, AF_V16, AF_CC2 = 1, 2, 4, 8, 16, 32, 64
+AF_MP_ACC, AF_MP_DRIVEN, AF_DEGEN, AF_OUTPUT, AF_CC16, AF_V16, AF_CC2, AF_V8 = (
+    1, 2, 4, 8, 16, 32, 64, 128)
 #: ``area_*_base`` offsets meaning "none"
 NO_BASE = 0xFFFFFFFF
 DEFAULT_QUEUE_LEN = 16
 #: RAM buffers the runtime can take from the heap at boot (STATE_ARRAY in feagi_runtime.c)
-HEAP_CAPABLE = frozenset({"v32", "v16", "cc2", "cc8", "cc16", "cd", "acc", "bits", "vfire", "psp"})
+HEAP_CAPABLE = frozenset({"v32", "v16", "v8", "cc2", "cc8", "cc16", "cd", "acc", "bits", "vfire", "psp"})
 #: ``--precision`` values (FEAGI's engine flag): fixed point (default) or IEEE single precision
 PRECISIONS = ("fixed", "fp32")
 
@@ -87,7 +89,8 @@ def _state_offsets(m, proofs, degen) -> dict[str, tuple[np.ndarray, int]]:
     """Offsets of each area into the per-area state buffers (``{name: (base [A], length)}``);
     ``degen``: bool ``[A]`` degenerating areas."""
     counts = m.area_counts
-    v16 = np.array([a in proofs for a in range(m.n_areas)], bool)
+    bits = np.array([proofs[a].bits if a in proofs else 32 for a in range(m.n_areas)])
+    v16, v8 = bits == 16, bits == 8
     # consecutive fire count: a neuron fires only while cc < L (cc >= L in the window resets it
     # to 0 instead), cc only grows by that +1, other writes set 0, force-fire leaves it alone:
     # cc <= L always. L <= 3 (L = 0 included: cc stays 0) packs 4 counts per byte, L <= 255 takes
@@ -96,7 +99,7 @@ def _state_offsets(m, proofs, degen) -> dict[str, tuple[np.ndarray, int]]:
     cc16, cc2 = cfl > 255, cfl <= 3
     masks = {"mpd": np.asarray(m.area_mp_driven, bool), "cd": countdown_areas(m),
              "degen": degen, "cc2": cc2, "cc8": ~cc16 & ~cc2, "cc16": cc16,
-             "v32": ~v16, "v16": v16}
+             "v32": bits == 32, "v16": v16, "v8": v8}
     return {k: area_offsets(mask, counts, NO_BASE) for k, mask in masks.items()}
 
 
@@ -105,11 +108,11 @@ def _area_table(b: _Builder, off, proofs) -> None:
     m = b.m
     dims, npv = m.areas.dims_array, m.areas.npv_array
     cc16, cc2 = off["cc16"][0] != NO_BASE, off["cc2"][0] != NO_BASE
-    v16 = off["v16"][0] != NO_BASE
+    v16, v8 = off["v16"][0] != NO_BASE, off["v8"][0] != NO_BASE
     flags = ((np.asarray(m.area_mp_acc, bool) * AF_MP_ACC)
              | (np.asarray(m.area_mp_driven, bool) * AF_MP_DRIVEN) | (b.degen * AF_DEGEN)
              | (m.output_areas * AF_OUTPUT) | (cc16 * AF_CC16) | (v16 * AF_V16)
-             | (cc2 * AF_CC2)).astype(np.int64)
+             | (cc2 * AF_CC2) | (v8 * AF_V8)).astype(np.int64)
     b.const("area_first", unsigned_dtype(m.n_neurons), m.area_first, "first neuron id per area (+ N)")
     dim_t = unsigned_dtype(int(max(dims.max(initial=1), npv.max(initial=1))))
     b.const("area_w", dim_t, dims[:, 0], "dims x")
@@ -118,7 +121,7 @@ def _area_table(b: _Builder, off, proofs) -> None:
     b.const("area_npv", dim_t, npv, "neurons per voxel")
     b.const("area_flags", "u1", flags,
             "1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16, "
-            "64 cc 2-bit")
+            "64 cc 2-bit, 128 V uint8")
     area_thr, thr_base, _ = area_thresholds(m, NO_BASE, m.threshold_f32 if b.fp32 else None)
     if b.fp32:
         b.const("area_thr", "f4", area_thr, "uniform threshold f32(thr)")
@@ -142,10 +145,11 @@ def _area_table(b: _Builder, off, proofs) -> None:
     b.const("area_cc_base", "u4",
             np.where(cc16, off["cc16"][0], np.where(cc2, off["cc2"][0], off["cc8"][0])),
             "offset into cc2 (AF_CC2, 2-bit slots), cc8 (L <= 255) or cc16 (AF_CC16)")
-    b.const("area_v_base", "u4", np.where(v16, off["v16"][0], off["v32"][0]),
-            "offset into v32, or into v16 (AF_V16 areas)")
+    b.const("area_v_base", "u4",
+            np.where(v16, off["v16"][0], np.where(v8, off["v8"][0], off["v32"][0])),
+            "offset into v32, or into v16 (AF_V16 areas) or v8 (AF_V8 areas)")
     shift = [proofs[a].shift if a in proofs else 0 for a in range(m.n_areas)]
-    b.const("area_v_shift", "u1", shift, "AF_V16 areas: V = v16 << shift")
+    b.const("area_v_shift", "u1", shift, "AF_V16 / AF_V8 areas: V = v16 (v8) << shift")
     if b.fp32:
         b.const("area_psp", "f4", np.where(b.degen, m.area_psp_f32, 0),
                 "initial f32(PSP) of degenerating areas")
@@ -156,16 +160,22 @@ def _area_table(b: _Builder, off, proofs) -> None:
         b.const("area_degen", "i4", np.where(m.degenerating, m.area_degen, 0), "q(degeneration)")
 
 
-def _synapse_tables(b: _Builder) -> dict[str, int]:
-    """Gradient thresholds and the CSR synapse buffers; returns their sizing constants."""
+def _synapse_tables(b: _Builder, chosen: list[int] | None = None) -> dict[str, int]:
+    """Gradient thresholds and the CSR synapse buffers (without the synapses of the ``chosen``
+    procedural rules, whose records follow); returns their sizing constants."""
     m = b.m
     counts, first = m.area_counts, np.asarray(m.area_first, np.int64)
-    syn_per_area = m.synapses_out_per_area
+    chosen = chosen or []
+    table_ptr, keep = table_csr(m, chosen)
+    n_table = int(table_ptr[-1])
+    syn_per_area = (np.bincount(m.area_of_neuron, weights=np.diff(table_ptr),
+                                minlength=m.n_areas).astype(np.int64) if chosen
+                    else m.synapses_out_per_area)
     _, thr_base, thr_nrn = area_thresholds(m, NO_BASE, m.threshold_f32 if b.fp32 else None)
     b.const("thr", b.real("i4"), thr_nrn, "per-neuron thresholds of gradient areas",
             {a: int(counts[a]) * 4 for a in range(m.n_areas) if thr_base[a] != NO_BASE})
     # CSR offsets only for areas with outgoing synapses: count+1 absolute offsets per such area
-    syn_ptr = np.asarray(m.syn_ptr, np.int64)
+    syn_ptr = table_ptr
     sp_base, parts, total = np.full(m.n_areas, NO_BASE, np.int64), [], 0
     for a in range(m.n_areas):
         if syn_per_area[a] > 0:
@@ -173,11 +183,11 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
             parts.append(syn_ptr[first[a]:first[a + 1] + 1])
             total += int(counts[a]) + 1
     sp = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    sptr_t, nid_t = unsigned_dtype(m.n_synapses), unsigned_dtype(max(m.n_neurons - 1, 0))
+    sptr_t, nid_t = unsigned_dtype(n_table), unsigned_dtype(max(m.n_neurons - 1, 0))
     if b.fp32:  # FEAGI's f32 contribution (w*psp*sign)/n, stored as computed
-        syn_c, c_shift, c_t = np.asarray(m.syn_c_f32, np.float32), 0, "f4"
+        syn_c, c_shift, c_t = np.asarray(m.syn_c_f32, np.float32)[keep], 0, "f4"
     else:
-        syn_c = np.asarray(m.syn_c, np.int64)
+        syn_c = np.asarray(m.syn_c, np.int64)[keep]
         # contributions are often multiples of 2^k (e.g. q(5.0) with F = 16): store C >> k
         # exactly in a narrower type; the runtime multiplies by FEAGI_SYN_C_SCALE = 2^k
         c_shift = common_shift(syn_c)
@@ -191,17 +201,19 @@ def _synapse_tables(b: _Builder) -> dict[str, int]:
     b.const("syn_ptr", sptr_t, sp, "CSR offsets of outgoing synapses by source (count+1 per area)",
             {a: (int(counts[a]) + 1) * dtype_size(sptr_t) for a in range(m.n_areas)
              if sp_base[a] != NO_BASE})
-    b.const("syn_dst", nid_t, m.syn_dst, "synapse targets", per_syn(nid_t))
+    b.const("syn_dst", nid_t, np.asarray(m.syn_dst)[keep], "synapse targets", per_syn(nid_t))
     b.const("syn_c", c_t, syn_c, "contribution f32(w*psp*sign/n)" if b.fp32 else
             "contribution q(w*psp*sign/n) / FEAGI_SYN_C_SCALE", per_syn(c_t))
     if _has_runtime_psp(b):
-        w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
+        w, fan = np.asarray(m.syn_w, np.int64)[keep], np.asarray(m.fanout, np.int64)
         w_t = signed_dtype(int(w.min(initial=0)), int(w.max(initial=0)))
         fan_t = unsigned_dtype(int(fan.max(initial=1)))
         b.const("syn_w", w_t, w, "signed weight (run-time PSP sources)", per_syn(w_t))
         b.const("fanout", fan_t, fan, "fan-out divisor n", b.per_neuron(dtype_size(fan_t)))
+    for name, (dtype, values, doc, owner) in rule_records(m, chosen).items():
+        b.const(name, dtype, values, doc, owner_bytes(dtype, owner))
     return {"n_thr": len(thr_nrn), "syn_c_scale": 1 << c_shift, "n_sp": len(sp),
-            "index_c": c_t}
+            "index_c": c_t, "s_table": n_table}
 
 
 def _has_runtime_psp(b: _Builder) -> bool:
@@ -223,6 +235,8 @@ def _state(b: _Builder, off, queue_len: int) -> dict[str, int]:
     state("v32", pot, "v32", "membrane potential (f32)" if b.fp32 else
           "membrane potential (int32 areas)", 4)
     state("v16", "u2", "v16", "membrane potential >> shift (areas proven to fit 16 bits)", 2)
+    if off["v8"][1]:  # only plans with 8-bit areas have the array (FEAGI_N_V8 > 0)
+        state("v8", "u1", "v8", "membrane potential >> shift (areas proven to fit 8 bits)", 1)
     cc2 = off["cc2"][0] != NO_BASE  # 4 counts per byte: areas get their whole bytes
     b.ram("cc2", "u1", (off["cc2"][1] + 3) // 4, "consecutive fire count, 2 bits (areas with L <= 3)",
           {a: int(counts[a]) // 4 for a in range(m.n_areas) if cc2[a] and counts[a] >= 4})
@@ -268,8 +282,39 @@ def _per_area(m, buffers: list[Buffer]) -> dict[str, dict[str, int]]:
     return per
 
 
+def _tables_won(table: Plan, auto: Plan) -> Plan:
+    """The all-table plan, reporting auto's per-rule estimates with the reason it was kept."""
+    table.synapse_rules = [dict(r, storage="table" if r["storage"] == "procedural" else
+                                r["storage"], reason=r["reason"] or "auto: the all-table plan "
+                                "takes less flash") for r in auto.synapse_rules]
+    return table
+
+
+def _packing(m, off, proofs, hole: tuple[int, int], real: str = "int32"
+             ) -> dict[str, dict[str, str]]:
+    """Area key → how each per-neuron state variable of the area is stored (``report``):
+    ``v`` (``int32``, ``uint16 >> s``, ``uint8 >> s``), ``cc`` (``2-bit``, ``uint8``,
+    ``uint16``), ``cd`` (``uint16`` or ``none``: no refractory period or snooze), ``acc``
+    (``int32``, ``side list`` for neurons no synapse targets, or ``int32 + side list``);
+    ``real``: the unnarrowed type (``float32`` in fp32 plans)."""
+    first = np.asarray(m.area_first, np.int64)
+    out = {}
+    for a, key in enumerate(m.areas.keys):
+        p = proofs.get(a)
+        v = f"uint{p.bits} >> {p.shift}" if p else real
+        cc = next((name for k, name in (("cc2", "2-bit"), ("cc8", "uint8"), ("cc16", "uint16"))
+                   if off[k][0][a] != NO_BASE), "none")
+        cd = "uint16" if off["cd"][0][a] != NO_BASE else "none"
+        inside = max(0, min(int(first[a + 1]), hole[1]) - max(int(first[a]), hole[0]))
+        n = int(first[a + 1] - first[a])
+        acc = "side list" if n and inside == n else f"{real} + side list" if inside else real
+        out[key] = {"v": v, "cc": cc, "cd": cd, "acc": acc}
+    return out
+
+
 def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = False,
-             precision: str = "fixed") -> Plan:
+             v8: bool = False, injections: int = 1, nonneg: bool = False,
+             precision: str = "fixed", synapses: str = "table") -> Plan:
     """The C runtime's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
@@ -277,24 +322,51 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         narrow_v: store the membrane potential of every area that
             :func:`~feagi_embed.plan.narrow.narrow_v_proof` admits in 16 bits (``V >> shift``);
             sensory values injected there must then be multiples of the area's ``sensory_step``.
-            Ignored with ``precision="fp32"`` (f32 state is never narrowed).
+        nonneg: with ``narrow_v``, also narrow areas without charge accumulation whose static
+            input is non-negative (their sensory values must then be >= 0).
+        v8: with ``narrow_v``, also store areas proven to fit 8 bits in uint8 (sensory step at
+            most 1.0; :func:`~feagi_embed.plan.narrow.narrow_v_proof` with widths (16, 8)).
+            ``narrow_v``, ``nonneg`` and ``v8`` together: every packing the proofs allow.
+        injections: with ``narrow_v``, the max-sensory injections per neuron per burst the proof
+            budgets (constant ``sensory_budget_q`` = injections × q(max_sensory), the sum of
+            positive values one neuron of a narrow area accepts in one burst).
         precision: ``"fixed"`` (the fixed-point model) or ``"fp32"`` (f32 constants and state;
-            ``constants["precision_fp32"] = 1``, see the module docstring).
+            ``constants["precision_fp32"] = 1``, see the module docstring). ``narrow_v``,
+            ``nonneg``, ``v8`` and ``injections`` are ignored with ``"fp32"`` (f32 state is never
+            narrowed).
+        synapses: ``"table"``, ``"procedural"`` or ``"auto"``: which mapping rules are stored
+            as rule records expanded by the runtime (:func:`~feagi_embed.plan.procedural.choose`).
+            Rule records carry fixed-point contributions, so fp32 plans are table-only.
+
+    Raises:
+        ValueError: an unknown precision, or ``synapses`` other than ``"table"`` with fp32.
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="c"`` (no heap placement yet:
         :func:`~feagi_embed.plan.fit.place_state`).
     """
-    m = model
     fp32 = check_precision(precision) == "fp32"
-    proofs = narrow_v_proof(m) if narrow_v and not fp32 else {}
+    if fp32 and synapses != "table":
+        raise ValueError(f"--synapses {synapses} with --precision fp32: procedural rule records "
+                         "carry fixed-point contributions only; use --synapses table")
+    if synapses == "auto":  # never more flash than the all-table plan (small models)
+        kw = dict(queue_len=queue_len, narrow_v=narrow_v, v8=v8, injections=injections,
+                  nonneg=nonneg)
+        auto = layout_c(model, synapses="auto-rules", **kw)
+        table = layout_c(model, **kw)
+        return auto if auto.flash_bytes < table.flash_bytes else _tables_won(table, auto)
+    m = model
+    proofs = (narrow_v_proof(m, (16, 8) if v8 else (16,), injections, nonneg)
+              if narrow_v and not fp32 else {})
     b = _Builder(m, fp32)
     off = _state_offsets(m, proofs, b.degen)
     _area_table(b, off, proofs)
-    syn = _synapse_tables(b)
+    choices = choose(m, "auto" if synapses == "auto-rules" else synapses)
+    chosen = procedural_rules(choices)
+    syn = _synapse_tables(b, chosen)
     acc = _state(b, off, queue_len)
     constants = {
-        "n": m.n_neurons, "s": m.n_synapses, "a": m.n_areas, "f": int(m.frac_bits),
+        "n": m.n_neurons, "s": syn["s_table"], "a": m.n_areas, "f": int(m.frac_bits),
         "power_neuron": m.power_neuron, "power_in": m.power_input, "forced_v": m.forced_v,
         "large_brain": int(m.large_brain), "psp_cap": m.psp_cap,
         "has_runtime_psp": int(_has_runtime_psp(b)), "n_mpd": off["mpd"][1],
@@ -304,14 +376,25 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         "n_sp": syn["n_sp"], "queue_len": int(queue_len), "hole_lo": acc["hole_lo"],
         "hole_hi": acc["hole_hi"], "n_acc": acc["n_acc"], "side_len": acc["side_len"],
         "side_hash_bits": acc["side_hash_bits"], "n_v32": off["v32"][1], "n_v16": off["v16"][1],
+        "n_v8": off["v8"][1],
         "max_sensory_q": m.max_sensory_q,
+        "sensory_budget_q": int(injections) * m.max_sensory_q,
     }
     if fp32:  # FEAGI's power input 1.0 and forced-fire V 100.0, exact in f32
         constants.update(power_in=1, forced_v=100, precision_fp32=1)
+    if chosen:  # only then: table-only models emit exactly what they did before
+        constants["n_rules"] = len(chosen)
+        constants["s_procedural"] = m.n_synapses - syn["s_table"]
     index_types = {"nid": unsigned_dtype(max(m.n_neurons - 1, 0)),
-                   "sptr": unsigned_dtype(m.n_synapses),
+                   "sptr": unsigned_dtype(syn["s_table"]),
                    "area": unsigned_dtype(max(m.n_areas - 1, 0)), "c": syn["index_c"],
                    "side": acc["index_side"]}
     keys = m.areas.keys
-    return Plan("c", b.buffers, index_types, constants, _per_area(m, b.buffers),
+    per_area = _per_area(m, b.buffers)
+    for key, pk in _packing(m, off, proofs, (acc["hole_lo"], acc["hole_hi"]),
+                            "float32" if fp32 else "int32").items():
+        per_area[key]["packing"] = pk
+    plan = Plan("c", b.buffers, index_types, constants, per_area,
                 {keys[a]: p for a, p in proofs.items()})
+    plan.synapse_rules = [c.to_json(m) for c in choices]
+    return plan

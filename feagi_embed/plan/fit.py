@@ -14,7 +14,7 @@ from .widths import CapacityError
 #: cold (per candidate or fired neuron: V, consecutive counts, V at fire, PSP), 1 warm (the FCL
 #: accumulator: per synaptic event), 2 hot (scanned every burst over all their neurons: the four
 #: bitmaps, the refractory countdowns of step 6a). PSRAM takes the coldest arrays first.
-HEAT = {"v32": 0, "v16": 0, "cc2": 0, "cc8": 0, "cc16": 0, "vfire": 0, "psp": 0, "acc": 1,
+HEAT = {"v32": 0, "v16": 0, "v8": 0, "cc2": 0, "cc8": 0, "cc16": 0, "vfire": 0, "psp": 0, "acc": 1,
         "cd": 2, "bits": 2}
 
 

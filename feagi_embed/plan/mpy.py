@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .buffers import CONST, Buffer, Plan
+from .procedural import choose, procedural_rules, rule_records, table_csr
 from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
@@ -35,9 +36,10 @@ BASELINE_BYTES = 8_000
 #: heap taken by importing feagi_model + feagi_engine + feagi_viper from .py source, measured in
 #: the unix port (64-bit words, so an upper bound of a 32-bit port): 15.6-16.4 KB before the area
 #: names were added to feagi_model.py, 23.3 KB with them for gesture_recognition_12_1 (the
-#: bundled genome with the most named areas); .mpy imports and frozen modules need less.
+#: bundled genome with the most named areas), 24.8 KB once the engine learnt to expand procedural
+#: synapse rules (issue 14); .mpy imports and frozen modules need less.
 #: Checked by tests/test_micropython.py.
-CODE_BYTES = 24_000
+CODE_BYTES = 26_000
 #: the Engine instance: attribute dict (~60 entries), small lists and scalars
 ENGINE_BYTES = 2_000
 #: default injection/force-fire queue entries per burst (as the C runtime's FEAGI_QUEUE_LEN)
@@ -49,10 +51,14 @@ def _alloc(nbytes: int) -> int:
     return -(-nbytes // GC_BLOCK) * GC_BLOCK if nbytes > 0 else 0
 
 
-def _model_arrays(m, fp32: bool = False) -> tuple[list[Buffer], int, int]:
-    """The arrays of ``feagi_model.bin`` in file order; also the contribution shift and the
-    number of per-neuron PSP entries (``fp32``: f32 values, see the module docstring)."""
+def _model_arrays(m, fp32: bool = False,
+                  chosen: list[int] | None = None) -> tuple[list[Buffer], int, int]:
+    """The arrays of ``feagi_model.bin`` in file order (synapse tables without the ``chosen``
+    procedural rules, whose records come last); also the contribution shift and the number of
+    per-neuron PSP entries (``fp32``: f32 values, see the module docstring)."""
     out: list[Buffer] = []
+    chosen = chosen or []
+    table_ptr, keep = table_csr(m, chosen)
 
     def add(name, dtype, values, doc):
         vt = np.float32 if dtype == "f4" else np.int64
@@ -97,22 +103,26 @@ def _model_arrays(m, fp32: bool = False) -> tuple[list[Buffer], int, int]:
     psp_base, n_psp = area_offsets(degen, m.area_counts, -1)
     add("area_psp_base", "i4", psp_base, "offset into the PSP state (degenerating areas) or -1")
     add("neuron_area", unsigned_dtype(max(n_areas - 1, 0)), m.neuron_area, "area index per neuron")
-    add("syn_ptr", unsigned_dtype(m.n_synapses), m.syn_ptr, "CSR offsets of outgoing synapses (N + 1)")
-    add("syn_dst", unsigned_dtype(max(m.n_neurons - 1, 0)), m.syn_dst, "synapse targets")
+    add("syn_ptr", unsigned_dtype(int(table_ptr[-1])), table_ptr,
+        "CSR offsets of outgoing synapses (N + 1)")
+    add("syn_dst", unsigned_dtype(max(m.n_neurons - 1, 0)), np.asarray(m.syn_dst)[keep],
+        "synapse targets")
     if fp32:
         shift = 0
-        add("syn_c", "f4", m.syn_c_f32, "contribution f32(w*psp*sign/n)")
+        add("syn_c", "f4", np.asarray(m.syn_c_f32)[keep], "contribution f32(w*psp*sign/n)")
     else:
-        syn_c = np.asarray(m.syn_c, np.int64)
+        syn_c = np.asarray(m.syn_c, np.int64)[keep]
         shift = common_shift(syn_c)
         syn_c = syn_c >> shift
         add("syn_c", signed_dtype(int(syn_c.min(initial=0)), int(syn_c.max(initial=0))), syn_c,
             "contribution q(w*psp*sign/n) >> SYN_C_SHIFT")
     if bool((mp_driven | degen).any()):
-        w, fan = np.asarray(m.syn_w, np.int64), np.asarray(m.fanout, np.int64)
+        w, fan = np.asarray(m.syn_w, np.int64)[keep], np.asarray(m.fanout, np.int64)
         add("syn_w", signed_dtype(int(w.min(initial=0)), int(w.max(initial=0))), w,
             "signed weight (run-time PSP sources)")
         add("fanout", unsigned_dtype(int(fan.max(initial=1))), fan, "fan-out divisor n")
+    for name, (dtype, values, doc, _) in rule_records(m, chosen).items():
+        add(name, dtype, values, doc)
     return out, shift, n_psp
 
 
@@ -135,7 +145,8 @@ def _counter_types(m) -> tuple[str, str, int]:
     return cd_t, cc_t, int(m.area_counts[countdown_areas(m)].sum())
 
 
-def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed") -> Plan:
+def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "fixed",
+               synapses: str = "table") -> Plan:
     """The MicroPython engine's plan of ``model`` (:class:`~feagi_embed.model.Model`).
 
     Args:
@@ -143,15 +154,30 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "f
             -2 beyond); with the distinct synapse targets and the power neuron it bounds the
             candidates of a burst, which sizes the FCL lists.
         precision: ``"fixed"`` or ``"fp32"`` (f32 model values and state; module docstring).
+        synapses: ``"table"``, ``"procedural"`` or ``"auto"``: mapping rules stored as rule
+            records that the engine expands (:func:`~feagi_embed.plan.procedural.choose`);
+            table only with fp32 (rule records carry fixed-point contributions).
+
+    Raises:
+        ValueError: ``synapses`` other than ``"table"`` with fp32.
 
     Returns:
         :class:`~feagi_embed.plan.buffers.Plan` with ``target="micropython"``: ``buffers`` in
         ``feagi_model.bin`` order, ``state`` and ``estimate`` (:func:`estimate_heap`).
     """
+    if precision == "fp32" and synapses != "table":
+        raise ValueError(f"--synapses {synapses} with --precision fp32: procedural rule records "
+                         "carry fixed-point contributions only; use --synapses table")
+    if synapses == "auto":  # never a larger feagi_model.bin than the all-table package
+        auto = layout_mpy(model, queue_len=queue_len, synapses="auto-rules")
+        table = layout_mpy(model, queue_len=queue_len)
+        return auto if auto.estimate["model"] < table.estimate["model"] else table
     m = model
     n = m.n_neurons
     fp32 = precision == "fp32"
-    arrays, shift, n_psp = _model_arrays(m, fp32)
+    choices = choose(m, "auto" if synapses == "auto-rules" else synapses)
+    chosen = procedural_rules(choices)
+    arrays, shift, n_psp = _model_arrays(m, fp32, chosen)
     degen = _degen_mask(m, fp32)
     cd_t, cc_t, n_refl = _counter_types(m)
     ts = float(m.simulation_timestep or 0.0)
@@ -171,6 +197,8 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "f
     }
     if fp32:  # FEAGI's power input and forced-fire V; the engine computes in f32
         constants.update(power_in=1.0, forced_v=100.0, fp32=True)
+    if chosen:  # only then: table-only packages stay as they were
+        constants["n_rules"] = len(chosen)
     idx = "u2" if n < 65536 else "u4"
     pot = "f4" if fp32 else "i4"
     state = {"V": (pot, n), "acc": (pot, constants["n_acc"]), "side_id": ("u4", queue_len + 1),
@@ -181,6 +209,7 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "f
         state["vfire"] = (pot, n)
     state["psp"] = (pot, n_psp)
     plan = Plan("micropython", arrays, {"idx": idx}, constants, state=state)
+    plan.synapse_rules = [c.to_json(m) for c in choices]
     plan.estimate = estimate_heap(plan)
     return plan
 

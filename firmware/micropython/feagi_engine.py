@@ -57,6 +57,8 @@ FORCED = 2
 BLOCKED = 4
 FIRED = 8
 PREV = 16
+#: rule_lin entry of a source coordinate without a destination (procedural single-target rules)
+NONE32 = 0xFFFFFFFF
 I32_MAX = 2147483647
 I32_MIN = -2147483648
 #: excitability modes (feagi_embed.quantize)
@@ -238,6 +240,18 @@ class Engine:
     syn_c: "bytes | array.array[int]"
     syn_w: "bytes | array.array[int]"  # only with run-time PSPs (HAS_RUNTIME_PSP)
     fanout: "bytes | array.array[int]"  # only with run-time PSPs (HAS_RUNTIME_PSP)
+    # procedural synapse rule records (only with N_RULES; docs/model.md section 7)
+    area_rule_first: "bytes | array.array[int]"
+    area_rule_split: "bytes | array.array[int]"
+    rule_flags: bytes
+    rule_dst: "bytes | array.array[int]"
+    rule_c: "array.array[int]"
+    rule_w: "bytes | array.array[int]"  # with run-time PSPs
+    rule_arg: "bytes | array.array[int]"
+    rule_axp: "bytes | array.array[int]"
+    rule_axv: "bytes | array.array[int]"
+    rule_vec: "bytes | array.array[int]"
+    rule_lin: "array.array[int]"
 
     def __init__(self, path=None):
         self._load(path or M.MODEL_FILE)
@@ -516,6 +530,8 @@ class Engine:
     def _propagate(self, fq, nc):
         """Step 5: add every synapse's contribution of the fired neurons ``fq`` to the FCL; returns
         the new candidate count."""
+        if getattr(M, "N_RULES", 0):
+            nc = self._propagate_rules(fq, nc)
         flag = self.flag
         acc = self.acc
         cand = self.cand
@@ -572,6 +588,64 @@ class Engine:
             if dg:  # each fire lowers the neuron's PSP by the degeneration, floor 0
                 pn = psp[p] - dg
                 psp[p] = pn if pn > 0 else 0
+        return nc
+
+    def _propagate_rules(self, fq, nc):
+        """Step 5 for procedural synapses: expand the rule records (``rule_*`` arrays;
+        docs/model.md section 7) of every fired source in ``fq`` and add their contributions.
+        Runs before the table rows and before degenerating PSPs drop (fixed-point sums are order
+        independent, so the result equals the row order of the C runtime). Returns the new
+        candidate count."""
+        flag, acc, cand = self.flag, self.acc, self.cand
+        na, first, rf = self.neuron_area, self.area_first, self.area_rule_first
+        aw, ah, ad, anpv = self.area_w, self.area_h, self.area_d, self.area_npv
+        rflags, rdst, rc, arg = self.rule_flags, self.rule_dst, self.rule_c, self.rule_arg
+        axp, axv, vec = self.rule_axp, self.rule_axv, self.rule_vec
+        hi, hole = M.HOLE_HI, M.HOLE_HI - M.HOLE_LO  # synapse targets are never in the hole
+        for src in fq:
+            a = na[src]
+            r0, r1 = rf[a], rf[a + 1]
+            if r0 == r1:
+                continue
+            h, d = ah[a], ad[a]
+            vox = (src - first[a]) // anpv[a]
+            x, y, z = vox // (h * d), (vox // d) % h, vox % d
+            p = n = -1
+            if M.HAS_RUNTIME_PSP and (self.area_mp_driven[a] or self.area_degen[a]):
+                n = self.fanout[src]
+                p = (self.vfire[src] if self.area_mp_driven[a]
+                     else self.psp[self.area_psp_base[a] + src - first[a]])
+            for r in range(r0, r1):
+                c = rc[r] if n < 0 else runtime_contribution(self.rule_w[r], p, n)
+                da = rdst[r]
+                nd = anpv[da]
+                wd, hd, dd = aw[da], ah[da], ad[da]
+                base = first[da] + nd - 1
+                if rflags[r] & 8:  # single target: the sum of the x, y, z partial offsets
+                    lin = self.rule_lin
+                    tx, ty, tz = lin[arg[3 * r] + x], lin[arg[3 * r + 1] + y], lin[arg[3 * r + 2] + z]
+                    targets = [] if NONE32 in (tx, ty, tz) else [tx + ty + tz]
+                elif rflags[r] & 1:  # vectors: offsets in list order, inside the area
+                    k = 3 * arg[3 * r]
+                    targets = []
+                    for j in range(k, k + 3 * arg[3 * r + 1], 3):
+                        u, v, w = x + vec[j], y + vec[j + 1], z + vec[j + 2]
+                        if 0 <= u < wd and 0 <= v < hd and 0 <= w < dd:
+                            targets.append(base + ((u * hd + v) * dd + w) * nd)
+                else:  # axis lists: u outermost, w innermost
+                    ox, oy, oz = arg[3 * r] + x, arg[3 * r + 1] + y, arg[3 * r + 2] + z
+                    zs = [axv[k] * nd for k in range(axp[oz], axp[oz + 1])]
+                    targets = [base + (axv[ku] * hd + axv[kv]) * dd * nd + tz
+                               for ku in range(axp[ox], axp[ox + 1])
+                               for kv in range(axp[oy], axp[oy + 1]) for tz in zs]
+                for t in targets:
+                    if not flag[t] & CAND:
+                        flag[t] |= CAND
+                        cand[nc] = t
+                        nc += 1
+                    if t >= hi:
+                        t -= hole
+                    acc[t] = wrap32(acc[t] + c)
         return nc
 
     def _dynamics(self, b, nc):
