@@ -20,14 +20,16 @@
  * burst. RAM per neuron = 10.5 B (+2 B in refractory areas, +4 B in mp-driven or degenerating
  * areas). A burst: (4, 1) reset V of the previous burst's mp_acc=false candidates that did not fire
  * (large brain: of its mp_acc=false fired neurons; done before the new candidates exist, which is
- * equivalent because steps 2-3 touch only acc) and clear the FCL; (2) apply the queue; (3) power;
- * (5) propagate the previous fired set (run-time contributions round_half_away(w*clamp(P,0,cap)/n)
- * in 64-bit, then degenerate PSPs), clear it; (6a) count refractory neurons down (blocking
- * candidates; a forced neuron's countdown pauses); (6b-g) for each candidate ascending: integrate
- * (negative input ignored with charge accumulation), window test, consecutive-limit block,
- * excitability (PCG hash vs integer T), fire or leak sat32((V*K + 2^15) >> 16) (floor, portable);
- * (7) forced neurons join the fired set. Digests are zlib CRC-32 (reflected 0xEDB88320, 16-entry
- * nibble table) computed from the stored narrow types without buffers. */
+ * equivalent because steps 2-3 touch only acc) and clear the FCL; (2) mark the queue's force-fires;
+ * (3) power; (5) propagate the previous fired set (run-time contributions
+ * round_half_away(w*clamp(P,0,cap)/n) in 64-bit, then degenerate PSPs), add the queue's
+ * injections (5b, the engine's f32 order), clear the fired set; (6a) count refractory neurons
+ * down (blocking candidates; a forced neuron's countdown pauses); (6b-g) for each candidate
+ * ascending: integrate (negative input ignored with charge accumulation), window test,
+ * consecutive-limit block, excitability (PCG hash vs integer T), fire or leak
+ * sat32((V*K + 2^15) >> 16) (floor, portable); (7) forced neurons join the fired set. Digests
+ * are zlib CRC-32 (reflected 0xEDB88320, 16-entry nibble table) computed from the stored narrow
+ * types without buffers. */
 #include "feagi_runtime.h"
 #include "feagi_hal.h"
 
@@ -688,11 +690,9 @@ uint32_t feagi_burst(void)
     bm_clear(BM_FORCED);
     bm_clear(BM_BLOCKED);
 
-    /* 2. injections and force-fires queued for this burst */
-    for (j = 0; j < n_queue; j++) {
+    /* 2. force-fires queued for this burst (their injections join the FCL after step 5) */
+    for (j = 0; j < n_queue; j++)
         if (q_kind[j] != 0u) BM_SET(BM_FORCED, q_id[j]);
-        else add_cand(q_id[j], q_val[j]);
-    }
     /* 3. power */
 #if FEAGI_POWER_NEURON >= 0
     add_cand((uint32_t)FEAGI_POWER_NEURON, (pot_t)FEAGI_POWER_IN);
@@ -737,6 +737,10 @@ uint32_t feagi_burst(void)
         propagate_table(k0, k1);
         FEAGI_PROC_RULES(a, i, 1u, 0, 1u, 0u);
     }
+    /* 5b. sensory injections, after power and propagation: the release engine's f32 sum order,
+     * (1 + 6) + 1.89 (docs/model.md section 7; fixed-point sums are order-free) */
+    for (j = 0; j < n_queue; j++)
+        if (q_kind[j] == 0u) add_cand(q_id[j], q_val[j]);
     bm_clear(BM_FIRED);
     /* 6a. refractory countdown of every neuron with cd > 0 (only areas with R or a snooze store
      * cd); input during it is discarded; a forced neuron's countdown pauses that burst */

@@ -129,7 +129,7 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
         burst = first_burst + bi
         n_cand = 0
         n_forced = 0
-        # 2.–3. force-fires and the power neuron (serial, in file order)
+        # 2.–3. force-fires and the power neuron (serial, in file order; injections after 5.)
         for s in range(st_ptr[bi], st_ptr[bi + 1]):
             i = st_nrn[s]
             if st_kind[s] == KIND_FORCE:

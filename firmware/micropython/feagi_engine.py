@@ -390,18 +390,11 @@ class Engine:
         mp_acc = self.area_mp_acc
         nc = 0
         forced = []
-        # 2. injections and force-fire stimuli
+        # 2. force-fire stimuli (the injections join the FCL after step 5)
         for i in self._force:
             if not flag[i] & FORCED:
                 flag[i] |= FORCED
                 forced.append(i)
-        for i, qv in self._inj:
-            if not flag[i] & CAND:
-                flag[i] |= CAND
-                cand[nc] = i
-                nc += 1
-            self._add_input(i, qv)
-        self._inj = []
         self._force = []
         # 3. power
         p = M.POWER
@@ -431,6 +424,15 @@ class Engine:
         # 5. propagation from the previous burst's fired set
         if fq:
             nc = self._propagate(fq, nc)
+        # 5b. sensory injections, after power and propagation: the release engine's f32 sum
+        #     order, (1 + 6) + 1.89 (docs/model.md section 7; fixed-point sums are order-free)
+        for i, qv in self._inj:
+            if not flag[i] & CAND:
+                flag[i] |= CAND
+                cand[nc] = i
+                nc += 1
+            self._add_input(i, qv)
+        self._inj = []
         del fq  # free the previous fired list before the new one grows (heap peak)
         self.fired = []
         # 6a. refractory countdowns (every burst, every neuron with a running countdown)

@@ -28,10 +28,10 @@ bursts is one submission (WGPU) or one CUDA graph launch, and the host reads bac
 per-burst counts and digests and, when recording, the fired ids and V at fire.
 
 Precision ``"float"`` (the numba twin's f32 mode, FEAGI's arithmetic; CUDA only): the same
-buffers hold f32 bits; the stimulus is folded on the host per (burst, neuron) in the twin's order
-with the power input (:func:`fold_f32`), and the candidates' synaptic inputs are summed in the
-twin's order by a gather over the incoming synapses (:func:`incoming`), not by atomics — see
-``kernels.cu``.
+buffers hold f32 bits; the power input is the neuron's first input, the candidates' synaptic
+inputs are summed in the twin's order by a gather over the incoming synapses (:func:`incoming`),
+not by atomics, and the same gather then adds the neuron's sensory values in schedule order (the
+host sorts each burst's injections by neuron, :func:`fold_f32`) — see ``kernels.cu``.
 
 Layout of the device buffers: :data:`BUFFERS` (binding numbers of the WGSL kernels).
 """
@@ -238,11 +238,13 @@ def incoming(model: Model, xp=np) -> dict:
     return out
 
 
-def fold_f32(ptr, nrn, val, kind, power: int, power_in=np.float32(1.0)):
-    """Precision ``"float"``: a compiled stimulus (``Stimulus.compile(..., real=True)``) with the
-    injections of each (burst, neuron) folded into one entry, summed in f32 in the numba twin's
-    order (from +0.0, entry order, then the power input when ``power >= 0``). Force-fire entries
-    are kept. The kernels then add each neuron's stimulus with one exact ``0 + s``.
+def fold_f32(ptr, nrn, val, kind):
+    """Precision ``"float"``: a compiled stimulus (``Stimulus.compile(..., real=True)``) with each
+    burst's injections sorted by neuron (stably: schedule order within a neuron) and its
+    force-fire entries after them, so that a burst's entry words (neuron id, bit 31 for a
+    force-fire) ascend and the kernels' gather finds a neuron's injections by binary search. It
+    adds them after the power and synaptic input, one f32 rounding each: the release engine's
+    order *(oracle 2026-12-03, agent path: (1 + 6) + 1.89 = 8.89f)*. Values are unchanged.
 
     Returns:
         ``(ptr int64 [B+1], nrn uint32, val float32, kind uint8)`` in the input's format.
@@ -251,33 +253,10 @@ def fold_f32(ptr, nrn, val, kind, power: int, power_in=np.float32(1.0)):
     nb = len(ptr) - 1
     bur = np.repeat(np.arange(nb, dtype=np.int64), np.diff(ptr))
     nrn = np.asarray(nrn, np.int64)
-    val = np.asarray(val, np.float32)
-    kind = np.asarray(kind, np.uint8)
-    force = kind == KIND_FORCE
-    ib, inr, iv = bur[~force], nrn[~force], val[~force]
-    if power >= 0 and nb:
-        ib = np.concatenate([ib, np.arange(nb, dtype=np.int64)])
-        inr = np.concatenate([inr, np.full(nb, power, np.int64)])
-        iv = np.concatenate([iv, np.full(nb, power_in, np.float32)])
-    order = np.lexsort((np.arange(len(ib)), inr, ib))  # stable: entry order within a group
-    ib, inr, iv = ib[order], inr[order], iv[order]
-    start = np.ones(len(ib), bool)
-    start[1:] = (ib[1:] != ib[:-1]) | (inr[1:] != inr[:-1])
-    first = np.flatnonzero(start)
-    size = np.diff(np.append(first, len(ib)))
-    acc = np.float32(0) + iv[first]  # +0.0 + v, as the twin's zeroed accumulator
-    for r in range(1, int(size.max()) if len(size) else 1):
-        g = size > r
-        acc[g] = acc[g] + iv[first[g] + r]  # float32 + float32: one IEEE rounding
-    fb, fn, fv = bur[force], nrn[force], val[force]
-    all_b = np.concatenate([fb, ib[first]])
-    o = np.argsort(all_b, kind="stable")
-    out_n = np.concatenate([fn, inr[first]])[o].astype(np.uint32)
-    out_v = np.concatenate([np.zeros(len(fb), np.float32), acc])[o]
-    out_k = np.concatenate([kind[force], np.zeros(len(first), np.uint8)])[o]
-    out_ptr = np.zeros(nb + 1, np.int64)
-    out_ptr[1:] = np.cumsum(np.bincount(all_b, minlength=nb))
-    return out_ptr, out_n, out_v, out_k
+    force = np.asarray(kind, np.uint8) == KIND_FORCE
+    order = np.lexsort((np.arange(len(bur)), nrn, force, bur))  # stable within a neuron
+    return (ptr.copy(), nrn[order].astype(np.uint32), np.asarray(val, np.float32)[order],
+            np.asarray(kind, np.uint8)[order])
 
 
 def needs_syn_w(model: Model) -> bool:
@@ -286,8 +265,8 @@ def needs_syn_w(model: Model) -> bool:
 
 
 def prm_words(model: Model, record: bool, floating: bool = False) -> np.ndarray:
-    """The ``Prm`` block (12 u32, see kernels.wgsl). ``floating``: no power neuron (its input is
-    folded into the stimulus, :func:`fold_f32`) and the forced V at fire as f32 bits (100.0)."""
+    """The ``Prm`` block (12 u32, see kernels.wgsl). ``floating``: the power input and the forced
+    V at fire as f32 bits (1.0, 100.0)."""
     m = model
     n = m.n_neurons
     words = (n + 31) // 32
@@ -297,7 +276,7 @@ def prm_words(model: Model, record: bool, floating: bool = False) -> np.ndarray:
                   m.power_input, m.forced_v, psp_cap, int(m.large_brain), int(record),
                   int(np.any(m.area_degen != 0)), 0, 0], np.int64)
     if floating:
-        p[3] = 0xFFFFFFFF
+        p[4] = int(np.float32(1.0).view(np.int32))
         p[5] = int(np.float32(100.0).view(np.int32))
         p[9] = int(np.any(np.asarray(m.area_degen_f32) != 0))
     return (p & 0xFFFFFFFF).astype(np.uint32)
@@ -438,11 +417,10 @@ class GpuTwin:
         return a.view(np.float32) if self.mode == "float" else a
 
     def _fold(self, ptr, nrn, val, kind):
-        """``"float"`` mode: the stimulus folded per (burst, neuron) with the power input."""
+        """``"float"`` mode: each burst's injections sorted by neuron (:func:`fold_f32`)."""
         if self.mode != "float":
             return ptr, nrn, val, kind
-        return fold_f32(ptr, nrn, val, kind, self.model.power_neuron if self.model.has_power
-                        else -1)
+        return fold_f32(ptr, nrn, val, kind)
 
     @property
     def cd(self) -> np.ndarray:

@@ -16,11 +16,14 @@
 // thresholds, the limit, leak factor, PSPs and contributions are f32 bits in the int32 buffers;
 // every operation is an explicitly rounded intrinsic (__fadd_rn, __fsub_rn, __fmul_rn,
 // __fdiv_rn). f32 sums depend on their order, so no float atomics: the scatter pass only counts a
-// target's synaptic inputs (acc high word, +2 each; +1 for its single stimulus entry, whose value
-// the host folded in the twin's order with the power input), then k_gather sums each candidate's
-// inputs in the twin's order — ascending synapse index, i.e. ascending source id, then CSR order —
-// by walking the target's incoming synapses (in_ptr/in_src/in_c/in_w, CSC sorted stably by
-// target) and keeping those whose source fired in the previous burst (fqbits).
+// target's synaptic inputs (acc high word, +2 each; +1 for the power input, the only value k_in
+// adds, and +1 for each sensory entry, whose value k_in leaves to k_gather), then k_gather sums
+// each candidate's inputs in the twin's order — ascending synapse index, i.e. ascending source id,
+// then CSR order — by walking the target's incoming synapses (in_ptr/in_src/in_c/in_w, CSC sorted
+// stably by target) and keeping those whose source fired in the previous burst (fqbits), and
+// then adds its sensory values of the burst in schedule order (the host sorts each burst's
+// injections by neuron, before its force-fires): the release engine's order, power + synaptic
+// input + sensory values.
 
 #define CAND 1u
 #define FORCED 2u
@@ -250,10 +253,16 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
           atomicOr(frc + (i >> 5), 1u << (i & 31u));
           count_fired(blk, nblk, p, i);
         }
-      } else if (nolist) {
-        atomicAdd(acc + i, (1ull << 32) | stim[e + 1]);
       } else {
-        add_input(acc, cand, ctl, n, i, (int)stim[e + 1], p);
+#ifdef FEAGI_FP32
+        const unsigned sv = 0u;  // a candidate; k_gather adds the value after the synaptic input
+#else
+        const unsigned sv = stim[e + 1];
+#endif
+        if (nolist)
+          atomicAdd(acc + i, (1ull << 32) | sv);
+        else
+          add_input(acc, cand, ctl, n, i, (int)sv, p);
       }
     } else if (j < nst + npow) {  // 3. power
       if (nolist)
@@ -329,7 +338,9 @@ __global__ void __launch_bounds__(WGS) k_in(KARGS) {
 }
 
 // f32 mode: each candidate's synaptic inputs summed in the twin's order (one warp per candidate:
-// 32 incoming synapses at a time, the fired ones added serially in ascending synapse order)
+// 32 incoming synapses at a time, the fired ones added serially in ascending synapse order), then
+// its sensory values in schedule order (stim entries e0 <= e < e1 of the burst: words ascend,
+// injections by neuron id, force-fires after them, so a binary search finds i's first)
 __global__ void __launch_bounds__(WGS) k_gather(KARGS) {
 #ifdef FEAGI_FP32
   const unsigned gid = blockIdx.x * blockDim.x + threadIdx.x;
@@ -337,13 +348,23 @@ __global__ void __launch_bounds__(WGS) k_gather(KARGS) {
   const unsigned p = ctl[C_BURST] & 1u, ncand = ctl[C_NCAND + p];
   const bool dense = no_list(ctl, stim, large, power, n) || ncand > (n >> DENSE_SHIFT);
   const unsigned nlist = dense ? n : ncand;
+  const unsigned bi = ctl[C_BI], soff = stim[0], e0 = stim[1 + bi], e1 = stim[2 + bi];
   for (unsigned q = gid >> 5; q < nlist; q += wstride) {  // warp-uniform
     const unsigned i = dense ? q : cand[p * n + q];
     const unsigned long long a64 = acc[i];
-    if ((a64 >> 33) == 0ull) continue;  // no synaptic input
+    if ((a64 >> 32) == 0ull) continue;  // not a candidate
+    unsigned lo = e0, hi = e1;
+    while (lo < hi) {
+      const unsigned mid = (lo + hi) / 2u;
+      if (stim[soff + 2u * mid] < i) lo = mid + 1u; else hi = mid;
+    }
+    // below 2 counted inputs: only the power input or one sensory value, no synaptic input (2
+    // or more may still be power + sensory values: the walk then finds no fired source)
+    const bool syn = (a64 >> 33) != 0ull;
+    if (!syn && !(lo < e1 && stim[soff + 2u * lo] == i)) continue;
     float s = __uint_as_float((unsigned)a64);
-    const unsigned long long k1 = in_ptr[i + 1];
-    for (unsigned long long k0 = in_ptr[i]; k0 < k1; k0 += 32u) {
+    const unsigned long long k1 = syn ? in_ptr[i + 1] : 0ull;
+    for (unsigned long long k0 = syn ? in_ptr[i] : 0ull; k0 < k1; k0 += 32u) {
       const unsigned long long k = k0 + lane;
       float c = 0.f;
       bool fired = false;
@@ -367,6 +388,8 @@ __global__ void __launch_bounds__(WGS) k_gather(KARGS) {
         s = __fadd_rn(s, __shfl_sync(0xFFFFFFFFu, c, b));
       }
     }
+    for (unsigned e = lo; e < e1 && stim[soff + 2u * e] == i; e++)
+      s = __fadd_rn(s, __uint_as_float(stim[soff + 2u * e + 1u]));
     if (lane == 0u) acc[i] = (a64 & 0xFFFFFFFF00000000ull) | __float_as_uint(s);
   }
 #endif

@@ -15,7 +15,9 @@
 // mode. V, thresholds, limit, leak factor, PSPs and contributions are f32 bits in the i32
 // buffers. The scatter pass only marks a target as having synaptic input (flag SYN); k_gather
 // sums each candidate's inputs in the twin's order (ascending synapse index) over its incoming
-// synapses (bindings 32-35), starting from its folded stimulus (host side, with the power input).
+// synapses (bindings 32-35), starting from its power input, then adds its sensory values in
+// schedule order (the host sorts each burst's injections by neuron, stably, before the
+// force-fires: the release engine's f32 order, power + synaptic input + sensory values).
 // WGSL promises correctly rounded f32 + - * but only 2.5 ULP for x / y: div_rn corrects the
 // quotient against the exact residual; products that feed an addition go through opaque() (WGSL
 // allows contraction into fused multiply-adds). Not promised by WGSL: subnormals (an
@@ -252,6 +254,8 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
           forced[k] = i;
           atomicOr(&frc[i >> 5u], 1u << (i & 31u));
         }
+      } else if (FP32) {
+        add_input(i, 0, p);  // a candidate; k_gather adds the value after the synaptic input
       } else {
         add_input(i, bitcast<i32>(stim[e + 1u]), p);
       }
@@ -418,6 +422,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(16) var<storage, read> vfire: array<i32>;
 @group(0) @binding(17) var<storage, read> cand: array<u32>;
 @group(0) @binding(24) var<storage, read> fqbits: array<u32>;
+@group(0) @binding(27) var<storage, read> stim: array<u32>;
 @group(0) @binding(32) var<storage, read> in_ptr: array<u32>;
 @group(0) @binding(33) var<storage, read> in_src: array<u32>;
 @group(0) @binding(34) var<storage, read> in_c: array<i32>;
@@ -471,7 +476,9 @@ fn runtime_f(w: i32, pv: f32, n: i32) -> f32 {
 }
 
 // FP32 only: each candidate's synaptic inputs summed in the twin's order (one invocation per
-// candidate, serially over its incoming synapses whose source fired in the previous burst)
+// candidate, serially over its incoming synapses whose source fired in the previous burst), then
+// its sensory values of the burst in schedule order (entries e0 <= e < e1 of stim, sorted by
+// word = neuron id for injections, force-fires after them: a binary search finds i's first)
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let stride = nwg.x * 256u;
@@ -479,12 +486,24 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   let ncand = atomicLoad(&ctl[C_NCAND + p]);
   let dense = ncand > (prm.n >> DENSE_SHIFT);
   let nlist = select(ncand, prm.n, dense);
+  let bi = atomicLoad(&ctl[C_BI]);
+  let soff = stim[0];
+  let e0 = stim[1u + bi];
+  let e1 = stim[2u + bi];
   for (var j = gid3.x; j < nlist; j = j + stride) {
     let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
-    if ((flag[i] & SYN) == 0u) { continue; }
+    if ((flag[i] & CAND) == 0u) { continue; }
+    var lo = e0;
+    var hi = e1;
+    while (lo < hi) {
+      let mid = (lo + hi) / 2u;
+      if (stim[soff + 2u * mid] < i) { lo = mid + 1u; } else { hi = mid; }
+    }
+    let has_inj = lo < e1 && stim[soff + 2u * lo] == i;
+    if ((flag[i] & SYN) == 0u && !has_inj) { continue; }
     var s = bitcast<f32>(acc[i]);
     let k1 = in_ptr[i + 1u];
-    for (var k = in_ptr[i]; k < k1; k = k + 1u) {
+    for (var k = select(k1, in_ptr[i], (flag[i] & SYN) != 0u); k < k1; k = k + 1u) {
       let src = in_src[k];
       if (((fqbits[src >> 5u] >> (src & 31u)) & 1u) == 0u) { continue; }
       let ab = narea[src] * 16u;
@@ -497,6 +516,9 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
         c = bitcast<f32>(in_c[k]);
       }
       s = s + c;
+    }
+    for (var e = lo; e < e1 && stim[soff + 2u * e] == i; e = e + 1u) {
+      s = s + bitcast<f32>(stim[soff + 2u * e + 1u]);
     }
     acc[i] = bitcast<i32>(s);
   }
