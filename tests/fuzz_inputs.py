@@ -3,8 +3,8 @@
 
 A case is a bundled genome (or a stimulus written for one) plus a list of mutation classes and a
 seed; :func:`mutate_genome` / :func:`mutate_stimulus` turn it into bytes deterministically. Every
-case runs in a forked child (:func:`run_isolated`) under ``RLIMIT_AS`` = 2 GB with a 10 s wall
-limit, through the real stages: ``feagi-embed inspect`` (CLI: load, develop, the table renderer),
+case runs in a forked child (:func:`run_isolated`) under ``RLIMIT_AS`` = inherited + 2 GB with a 10 s
+wall limit, through the real stages: ``feagi-embed inspect`` (CLI: load, develop, the table renderer),
 quantize, the numba twin, and ``build`` for the classic ESP32 (16-bit membrane potentials, heap
 placement, the test-stimulus header) without compiling. The verdict (:func:`classify`) is one of
 
@@ -285,9 +285,21 @@ def mutate_stimulus(model, ops, seed: int) -> bytes:
 
 # ------------------------------------------------------------------ running one case
 
+def _address_space() -> int:
+    """Bytes of virtual address space this process maps now (``VmSize`` of /proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def run_isolated(fn: Callable[[], Any], *, timeout: float = TIMEOUT_S,
                  memory: int = MEMORY_CAP) -> dict:
-    """Run ``fn()`` in a forked child under ``RLIMIT_AS`` = ``memory`` and a wall-clock limit.
+    """Run ``fn()`` in a forked child whose ``RLIMIT_AS`` lets it add ``memory`` bytes to the
+    address space it inherits (the parent's mappings: JIT code, thread stacks and, after GPU tests
+    in the same process, a Vulkan driver's reservations, can exceed 2 GB of virtual space by
+    themselves), and under a wall-clock limit.
 
     Returns:
         ``{"outcome": ..., "detail": str, "seconds": float}``: ``fn``'s own ``(outcome, detail)``,
@@ -303,7 +315,8 @@ def run_isolated(fn: Callable[[], Any], *, timeout: float = TIMEOUT_S,
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1)
             os.dup2(null, 2)
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            limit = _address_space() + memory
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
             try:
                 outcome, detail = fn()
             except MemoryError:
