@@ -56,7 +56,9 @@
 #define FEAGI_SIDE_HASH_BITS 9 /* bits of the side-list hash index */
 #define FEAGI_N_V32 228 /* neurons with an int32 membrane potential */
 #define FEAGI_N_V16 0 /* neurons with a 16-bit membrane potential (V >> shift) */
+#define FEAGI_N_V8 0 /* neurons with an 8-bit membrane potential (V >> shift) */
 #define FEAGI_MAX_SENSORY_Q 16711680L /* largest |injected value| accepted, q(max_sensory) */
+#define FEAGI_SENSORY_BUDGET_Q 16711680L /* largest sum of positive injections into one neuron of a narrow-V area in one burst (the proof's budget) */
 #define FEAGI_PSP_CAP INT64_C(16711680) /* cap of run-time PSPs (mp-driven V at fire, degenerating PSP), fixed point */
 /* neurons per area, summed (checked against FEAGI_N) */
 #define FEAGI_AREA_NEURONS_SUM (1L + 1L + 1L + 1L + 1L + 1L + 1L + 21L + 160L + 40L)
@@ -200,7 +202,7 @@ extern const uint8_t feagi_area_d[] FEAGI_PROGMEM; /* dims z; 10 B */
 extern const uint8_t feagi_area_npv[] FEAGI_PROGMEM; /* neurons per voxel; 10 B */
 #define FEAGI_GET_AREA_NPV(i) ((uint8_t)FEAGI_RD_U8(feagi_area_npv, (i))) /* read element i */
 #define FEAGI_LEN_AREA_FLAGS 10UL /* elements of feagi_area_flags */
-extern const uint8_t feagi_area_flags[] FEAGI_PROGMEM; /* 1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16, 64 cc 2-bit; 10 B */
+extern const uint8_t feagi_area_flags[] FEAGI_PROGMEM; /* 1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16, 64 cc 2-bit, 128 V uint8; 10 B */
 #define FEAGI_GET_AREA_FLAGS(i) ((uint8_t)FEAGI_RD_U8(feagi_area_flags, (i))) /* read element i */
 #define FEAGI_LEN_AREA_THR 10UL /* elements of feagi_area_thr */
 extern const int32_t feagi_area_thr[] FEAGI_PROGMEM; /* uniform threshold ceil(thr*2^F); 40 B */
@@ -242,10 +244,10 @@ extern const uint32_t feagi_area_cd_base[] FEAGI_PROGMEM; /* offset into cd (are
 extern const uint32_t feagi_area_cc_base[] FEAGI_PROGMEM; /* offset into cc2 (AF_CC2, 2-bit slots), cc8 (L <= 255) or cc16 (AF_CC16); 40 B */
 #define FEAGI_GET_AREA_CC_BASE(i) ((uint32_t)FEAGI_RD_U32(feagi_area_cc_base, (i))) /* read element i */
 #define FEAGI_LEN_AREA_V_BASE 10UL /* elements of feagi_area_v_base */
-extern const uint32_t feagi_area_v_base[] FEAGI_PROGMEM; /* offset into v32, or into v16 (AF_V16 areas); 40 B */
+extern const uint32_t feagi_area_v_base[] FEAGI_PROGMEM; /* offset into v32, or into v16 (AF_V16 areas) or v8 (AF_V8 areas); 40 B */
 #define FEAGI_GET_AREA_V_BASE(i) ((uint32_t)FEAGI_RD_U32(feagi_area_v_base, (i))) /* read element i */
 #define FEAGI_LEN_AREA_V_SHIFT 10UL /* elements of feagi_area_v_shift */
-extern const uint8_t feagi_area_v_shift[] FEAGI_PROGMEM; /* AF_V16 areas: V = v16 << shift; 10 B */
+extern const uint8_t feagi_area_v_shift[] FEAGI_PROGMEM; /* AF_V16 / AF_V8 areas: V = v16 (v8) << shift; 10 B */
 #define FEAGI_GET_AREA_V_SHIFT(i) ((uint8_t)FEAGI_RD_U8(feagi_area_v_shift, (i))) /* read element i */
 #define FEAGI_LEN_AREA_PSP 10UL /* elements of feagi_area_psp */
 extern const int32_t feagi_area_psp[] FEAGI_PROGMEM; /* initial q(PSP) of degenerating areas; 40 B */

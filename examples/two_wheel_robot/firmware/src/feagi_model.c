@@ -36,7 +36,7 @@ const uint8_t feagi_area_npv[] FEAGI_PROGMEM = {
 };
 FEAGI_STATIC_ASSERT(sizeof(feagi_area_npv) == FEAGI_LEN_AREA_NPV * sizeof(uint8_t), len_area_npv);
 
-/* 1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16, 64 cc 2-bit (10 x uint8_t) */
+/* 1 mp_acc, 2 mp_driven, 4 degenerating, 8 output, 16 cc uint16, 32 V int16, 64 cc 2-bit, 128 V uint8 (10 x uint8_t) */
 const uint8_t feagi_area_flags[] FEAGI_PROGMEM = {
     64u, 16u, 16u, 16u, 16u, 16u, 65u, 16u, 16u, 24u
 };
@@ -120,13 +120,13 @@ const uint32_t feagi_area_cc_base[] FEAGI_PROGMEM = {
 };
 FEAGI_STATIC_ASSERT(sizeof(feagi_area_cc_base) == FEAGI_LEN_AREA_CC_BASE * sizeof(uint32_t), len_area_cc_base);
 
-/* offset into v32, or into v16 (AF_V16 areas) (10 x uint32_t) */
+/* offset into v32, or into v16 (AF_V16 areas) or v8 (AF_V8 areas) (10 x uint32_t) */
 const uint32_t feagi_area_v_base[] FEAGI_PROGMEM = {
     0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u, 28u, 188u
 };
 FEAGI_STATIC_ASSERT(sizeof(feagi_area_v_base) == FEAGI_LEN_AREA_V_BASE * sizeof(uint32_t), len_area_v_base);
 
-/* AF_V16 areas: V = v16 << shift (10 x uint8_t) */
+/* AF_V16 / AF_V8 areas: V = v16 (v8) << shift (10 x uint8_t) */
 const uint8_t feagi_area_v_shift[] FEAGI_PROGMEM = {
     0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u
 };

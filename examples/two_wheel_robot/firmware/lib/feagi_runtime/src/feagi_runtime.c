@@ -11,7 +11,7 @@
  * fan-out only when some area needs run-time PSPs). There is no per-neuron area array: scans run
  * in ascending id order and advance an area cursor (binary search over area_first otherwise). RAM,
  * static or (arrays the capacity plan puts on the heap, FEAGI_HEAP_<NAME>) taken once at boot: V
- * int32 per area, or V >> shift in uint16 where plan.narrow_v_proof proves it exact; cc uint8
+ * int32 per area, or V >> shift in uint16 or uint8 where plan.narrow_v_proof proves it exact; cc uint8
  * (L <= 255) or uint16 and the FCL accumulator acc int32 per neuron outside the untargeted hole (+ a side list); four bitmaps
  * (candidate, forced, blocked, fired; 0.5 B/neuron) instead of id lists, so the fired set comes out
  * sorted without a sort; cd uint16 only for neurons of areas with a refractory period or snooze
@@ -20,14 +20,16 @@
  * burst. RAM per neuron = 10.5 B (+2 B in refractory areas, +4 B in mp-driven or degenerating
  * areas). A burst: (4, 1) reset V of the previous burst's mp_acc=false candidates that did not fire
  * (large brain: of its mp_acc=false fired neurons; done before the new candidates exist, which is
- * equivalent because steps 2-3 touch only acc) and clear the FCL; (2) apply the queue; (3) power;
- * (5) propagate the previous fired set (run-time contributions round_half_away(w*clamp(P,0,cap)/n)
- * in 64-bit, then degenerate PSPs), clear it; (6a) count refractory neurons down (blocking
- * candidates; a forced neuron's countdown pauses); (6b-g) for each candidate ascending: integrate
- * (negative input ignored with charge accumulation), window test, consecutive-limit block,
- * excitability (PCG hash vs integer T), fire or leak sat32((V*K + 2^15) >> 16) (floor, portable);
- * (7) forced neurons join the fired set. Digests are zlib CRC-32 (reflected 0xEDB88320, 16-entry
- * nibble table) computed from the stored narrow types without buffers. */
+ * equivalent because steps 2-3 touch only acc) and clear the FCL; (2) mark the queue's force-fires;
+ * (3) power; (5) propagate the previous fired set (run-time contributions
+ * round_half_away(w*clamp(P,0,cap)/n) in 64-bit, then degenerate PSPs), add the queue's
+ * injections (5b, the engine's f32 order), clear the fired set; (6a) count refractory neurons
+ * down (blocking candidates; a forced neuron's countdown pauses); (6b-g) for each candidate
+ * ascending: integrate (negative input ignored with charge accumulation), window test,
+ * consecutive-limit block, excitability (PCG hash vs integer T), fire or leak
+ * sat32((V*K + 2^15) >> 16) (floor, portable); (7) forced neurons join the fired set. Digests
+ * are zlib CRC-32 (reflected 0xEDB88320, 16-entry nibble table) computed from the stored narrow
+ * types without buffers. */
 #include "feagi_runtime.h"
 #include "feagi_hal.h"
 
@@ -38,6 +40,9 @@
 #define AF_CC16 16u
 #define AF_V16 32u
 #define AF_CC2 64u
+#define AF_V8 128u
+#define AF_VNARROW (AF_V16 | AF_V8)
+#define FEAGI_N_VNARROW (FEAGI_N_V16 + FEAGI_N_V8)
 
 #define EXC_ALWAYS 0u
 #define EXC_NEVER 1u
@@ -79,6 +84,10 @@ typedef int32_t pot_t;
  * 0 <= V <= v_max and V is a multiple of 2^shift, plan.narrow_v_proof) */
 STATE_ARRAY(FEAGI_HEAP_V32, pot_t, st_v32, LEN1(FEAGI_N_V32));
 STATE_ARRAY(FEAGI_HEAP_V16, uint16_t, st_v16, LEN1(FEAGI_N_V16));
+#if FEAGI_N_V8 > 0
+/* V >> shift in uint8 for areas proven to fit 8 bits (AF_V8; the plan has the array only then) */
+STATE_ARRAY(FEAGI_HEAP_V8, uint8_t, st_v8, FEAGI_N_V8);
+#endif
 /* consecutive fire count, per area 2 bits (L <= 3: cc <= L always, plan/c.py; 4 per byte),
  * uint8_t (L <= 255) or uint16_t */
 STATE_ARRAY(FEAGI_HEAP_CC2, uint8_t, st_cc2, LEN1((FEAGI_N_CC2 + 3) / 4));
@@ -293,13 +302,18 @@ static void cc_set(uint16_t a, uint32_t i, uint16_t v)
     }
 }
 
-/* V of neuron i of area a (an AF_V16 area stores V >> shift in uint16; exact there) */
+/* V of neuron i of area a (an AF_V16 / AF_V8 area stores V >> shift in uint16 / uint8; exact
+ * there; fixed point only) */
 static pot_t v_get(uint16_t a, uint32_t i)
 {
     uint32_t k = (uint32_t)FEAGI_GET_AREA_V_BASE(a) + (i - (uint32_t)FEAGI_GET_AREA_FIRST(a));
 #if FEAGI_N_V16 > 0
     if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u)
         return (int32_t)((uint32_t)st_v16[k] << FEAGI_GET_AREA_V_SHIFT(a));
+#endif
+#if FEAGI_N_V8 > 0
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_V8) != 0u)
+        return (int32_t)((uint32_t)st_v8[k] << FEAGI_GET_AREA_V_SHIFT(a));
 #endif
     return st_v32[k];
 }
@@ -311,6 +325,12 @@ static void v_set(uint16_t a, uint32_t i, pot_t v)
     if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u) {
         /* 0 <= v <= v_max and v % 2^shift == 0 (plan.narrow_v_proof) */
         st_v16[k] = (uint16_t)((uint32_t)v >> FEAGI_GET_AREA_V_SHIFT(a));
+        return;
+    }
+#endif
+#if FEAGI_N_V8 > 0
+    if ((FEAGI_GET_AREA_FLAGS(a) & AF_V8) != 0u) { /* 0 <= v <= v_max, v % 2^shift == 0 */
+        st_v8[k] = (uint8_t)((uint32_t)v >> FEAGI_GET_AREA_V_SHIFT(a));
         return;
     }
 #endif
@@ -358,6 +378,35 @@ static void add_cand(uint32_t i, pot_t c)
     pot_t *p = acc_ref(i);
     BM_SET(BM_CAND, i);
     *p = pot_add(*p, c);
+}
+
+/* procedural synapses: rule records expanded around the table rows (FEAGI_PROC_RULES) */
+#include "feagi_procedural.h"
+
+/* Step 5 for the stored synapses [k0, k1) of one source with static contributions (the table
+ * path; its inner loop is the per-synaptic-event cost of bench/bench_cycles.py). A synapse target
+ * is never in the accumulator hole (the hole is the longest run of neurons no synapse targets,
+ * plan/tables.py), so its dense accumulator index is t, or t - HOLE_W above the hole: no side-list
+ * lookup. The sum is taken in uint32 through an unsigned alias of the int32 element (allowed for
+ * the signed/unsigned pair), which is the same wrap32 addition as add_cand. */
+static void propagate_table(uint32_t k0, uint32_t k1)
+{
+    uint32_t k;
+#if FEAGI_FP32 /* f32 sums: the generic path */
+    for (k = k0; k < k1; k++) add_cand((uint32_t)FEAGI_GET_SYN_DST(k), SYN_CONTRIB(k));
+#else
+    uint32_t *cand = &st_bits[BM_CAND * BM_WORDS];
+    for (k = k0; k < k1; k++) {
+        uint32_t t = (uint32_t)FEAGI_GET_SYN_DST(k);
+        uint32_t c = (uint32_t)(int32_t)FEAGI_GET_SYN_C(k) * (uint32_t)FEAGI_SYN_C_SCALE;
+        uint32_t x = t;
+#if FEAGI_HOLE_HI > FEAGI_HOLE_LO
+        if (t >= (uint32_t)FEAGI_HOLE_HI) x = t - HOLE_W;
+#endif
+        *(uint32_t *)&st_acc[x] += c;
+        cand[t >> 5] |= BM_MASK(t);
+    }
+#endif
 }
 
 /* next member >= i of bitmap m, or FEAGI_N (ascending scans of a set) */
@@ -414,6 +463,10 @@ int8_t feagi_init(void)
     ready = 0u;
     STATE_ALLOC(FEAGI_HEAP_V32, st_v32, LEN1(FEAGI_N_V32))
     STATE_ALLOC(FEAGI_HEAP_V16, st_v16, LEN1(FEAGI_N_V16))
+#if FEAGI_N_V8 > 0
+    STATE_ALLOC(FEAGI_HEAP_V8, st_v8, FEAGI_N_V8)
+    for (i = 0; i < (uint32_t)FEAGI_N_V8; i++) st_v8[i] = 0u;
+#endif
     STATE_ALLOC(FEAGI_HEAP_CC2, st_cc2, LEN1((FEAGI_N_CC2 + 3) / 4))
     STATE_ALLOC(FEAGI_HEAP_CC8, st_cc8, LEN1(FEAGI_N_CC8))
     STATE_ALLOC(FEAGI_HEAP_CC16, st_cc16, LEN1(FEAGI_N_CC16))
@@ -461,17 +514,20 @@ static int8_t enqueue(uint32_t id, pot_t v, uint8_t kind)
     return 0;
 }
 
-/* sensory values the model's proofs cover: |value| <= max_sensory, and multiples of 2^shift for
- * areas with 16-bit membrane potentials */
+/* sensory values the model's proofs cover: |value| <= max_sensory, and for areas with narrow
+ * (16- or 8-bit) membrane potentials multiples of 2^shift, >= 0 where the area has no charge
+ * accumulation (plan.narrow_v_proof: there every input must be >= 0) */
 static int8_t check_value(uint32_t id, int32_t value_q)
 {
     if (value_q > (int32_t)FEAGI_MAX_SENSORY_Q || value_q < -(int32_t)FEAGI_MAX_SENSORY_Q)
         return FEAGI_ERR_VALUE;
-#if FEAGI_N_V16 > 0
+#if FEAGI_N_VNARROW > 0
     {
         uint16_t a = area_of(id);
-        if ((FEAGI_GET_AREA_FLAGS(a) & AF_V16) != 0u &&
-            ((uint32_t)value_q & ((1u << FEAGI_GET_AREA_V_SHIFT(a)) - 1u)) != 0u)
+        uint8_t f = FEAGI_GET_AREA_FLAGS(a);
+        if ((f & AF_VNARROW) != 0u &&
+            (((uint32_t)value_q & ((1u << FEAGI_GET_AREA_V_SHIFT(a)) - 1u)) != 0u ||
+             ((f & AF_MP_ACC) == 0u && value_q < 0)))
             return FEAGI_ERR_VALUE;
     }
 #else
@@ -480,18 +536,19 @@ static int8_t check_value(uint32_t id, int32_t value_q)
     return 0;
 }
 
-/* capacity.narrow_v_proof budgets q(max_sensory) of sensory input per neuron per burst: in an
- * area with 16-bit membrane potentials the positive injections queued into one neuron for one
+/* plan.narrow_v_proof budgets FEAGI_SENSORY_BUDGET_Q (injections x q(max_sensory)) of sensory
+ * input per neuron per burst: in an
+ * area with 16- or 8-bit membrane potentials the positive injections queued into one neuron for one
  * burst must not sum above it (negative ones only lower the input) */
 static int8_t check_budget(uint32_t id, int32_t value_q)
 {
-#if FEAGI_N_V16 > 0
+#if FEAGI_N_VNARROW > 0
     uint32_t j, sum;
-    if (value_q <= 0 || (FEAGI_GET_AREA_FLAGS(area_of(id)) & AF_V16) == 0u) return 0;
-    sum = (uint32_t)value_q; /* each accepted sum <= max_sensory_q < 2^30: no overflow */
+    if (value_q <= 0 || (FEAGI_GET_AREA_FLAGS(area_of(id)) & AF_VNARROW) == 0u) return 0;
+    sum = (uint32_t)value_q; /* value and accepted sum <= budget < 2^30 (proof): no overflow */
     for (j = 0; j < n_queue; j++)
         if (q_kind[j] == 0u && q_id[j] == id && q_val[j] > 0) sum += (uint32_t)q_val[j];
-    if (sum > (uint32_t)FEAGI_MAX_SENSORY_Q) return FEAGI_ERR_BUDGET;
+    if (sum > (uint32_t)FEAGI_SENSORY_BUDGET_Q) return FEAGI_ERR_BUDGET;
 #else
     (void)id;
     (void)value_q;
@@ -603,7 +660,7 @@ static void set_vfire(uint16_t a, uint32_t i, pot_t v)
 
 uint32_t feagi_burst(void)
 {
-    uint32_t i, j, k;
+    uint32_t i, j;
     uint32_t burst;
     uint32_t crc;
     uint16_t a;
@@ -633,11 +690,9 @@ uint32_t feagi_burst(void)
     bm_clear(BM_FORCED);
     bm_clear(BM_BLOCKED);
 
-    /* 2. injections and force-fires queued for this burst */
-    for (j = 0; j < n_queue; j++) {
+    /* 2. force-fires queued for this burst (their injections join the FCL after step 5) */
+    for (j = 0; j < n_queue; j++)
         if (q_kind[j] != 0u) BM_SET(BM_FORCED, q_id[j]);
-        else add_cand(q_id[j], q_val[j]);
-    }
     /* 3. power */
 #if FEAGI_POWER_NEURON >= 0
     add_cand((uint32_t)FEAGI_POWER_NEURON, (pot_t)FEAGI_POWER_IN);
@@ -660,25 +715,32 @@ uint32_t feagi_burst(void)
                 uint32_t n = (uint32_t)FEAGI_GET_FANOUT(i);
                 uint32_t off = i - (uint32_t)FEAGI_GET_AREA_FIRST(a);
                 pot_t p;
-                uint32_t pi = 0;
+                uint32_t pi = 0, k;
                 if ((fl & AF_MP_DRIVEN) != 0u) {
                     p = st_vfire[(uint32_t)FEAGI_GET_AREA_MPD_BASE(a) + off];
                 } else {
                     pi = (uint32_t)FEAGI_GET_AREA_DEGEN_BASE(a) + off;
                     p = st_psp[pi];
                 }
+                FEAGI_PROC_RULES(a, i, 0u, p, n, 1u);
                 for (k = k0; k < k1; k++)
                     add_cand((uint32_t)FEAGI_GET_SYN_DST(k),
                              runtime_contribution((int32_t)FEAGI_GET_SYN_W(k), p, n));
+                FEAGI_PROC_RULES(a, i, 1u, p, n, 1u);
                 if ((fl & AF_MP_DRIVEN) == 0u) /* degenerating PSP, floor 0 */
                     st_psp[pi] = degen_step(st_psp[pi], (pot_t)FEAGI_GET_AREA_DEGEN(a));
                 continue;
             }
         }
 #endif
-        for (k = k0; k < k1; k++)
-            add_cand((uint32_t)FEAGI_GET_SYN_DST(k), SYN_CONTRIB(k));
+        FEAGI_PROC_RULES(a, i, 0u, 0, 1u, 0u);
+        propagate_table(k0, k1);
+        FEAGI_PROC_RULES(a, i, 1u, 0, 1u, 0u);
     }
+    /* 5b. sensory injections, after power and propagation: the release engine's f32 sum order,
+     * (1 + 6) + 1.89 (docs/model.md section 7; fixed-point sums are order-free) */
+    for (j = 0; j < n_queue; j++)
+        if (q_kind[j] == 0u) add_cand(q_id[j], q_val[j]);
     bm_clear(BM_FIRED);
     /* 6a. refractory countdown of every neuron with cd > 0 (only areas with R or a snooze store
      * cd); input during it is discarded; a forced neuron's countdown pauses that burst */

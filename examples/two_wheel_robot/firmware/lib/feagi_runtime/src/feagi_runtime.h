@@ -28,11 +28,13 @@ typedef void (*feagi_on_fire_fn)(uint16_t area, uint16_t x, uint16_t y, uint16_t
 #define FEAGI_ERR_INDEX (-1) /* bad area, voxel or neuron id */
 #define FEAGI_ERR_QUEUE (-2) /* injection queue full for this burst */
 #define FEAGI_ERR_VALUE (-3) /* |value| > the model's max sensory value, or not a multiple of the
-                              * sensory step of an area with 16-bit membrane potentials */
+                              * sensory step of an area with 16- or 8-bit membrane potentials,
+                              * or < 0 there when the area has no charge accumulation */
 #define FEAGI_ERR_HEAP (-4)  /* feagi_init: the heap could not supply the state arrays */
 #define FEAGI_ERR_BUDGET (-5) /* the positive injections queued into one neuron of an area with
-                               * 16-bit membrane potentials in this burst would exceed the max
-                               * sensory value (the 16-bit proof budgets one value per burst) */
+                               * 16- or 8-bit membrane potentials in this burst would exceed
+                               * FEAGI_SENSORY_BUDGET_Q (the proof's budget: by default one max
+                               * sensory value per burst) */
 #define FEAGI_ERR_INIT (-6)  /* called before a successful feagi_init() */
 
 /* Before a successful feagi_init() every call is safe: feagi_inject* / feagi_force_fire* return
@@ -47,7 +49,7 @@ int8_t feagi_init(void);
 uint32_t feagi_burst(void);
 /* Schedule sensory input q(value) (fixed point, F fractional bits) for the next burst, to the last
  * neuron of voxel (x, y, z) of `area`. Returns 0, or FEAGI_ERR_INDEX / _QUEUE / _VALUE / _BUDGET
- * (16-bit-V areas) / _INIT.
+ * (narrow-V areas) / _INIT.
  * feagi_inject drops value_q == 0 (FEAGI drops p == 0); feagi_inject_id queues it as given. */
 int8_t feagi_inject(uint16_t area, uint16_t x, uint16_t y, uint16_t z, int32_t value_q);
 /* Schedule a force-fire of voxel (x, y, z) of `area` for the next burst (same returns). */
