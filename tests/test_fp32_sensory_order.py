@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from feagi_embed.connectome import develop
-from feagi_embed.executors import Firmware, GpuTwin, MicroPython, reference_for
+from feagi_embed.executors import GpuTwin, reference_for
 from feagi_embed.genome import load_genome
 from feagi_embed.host.twin import Twin
 from feagi_embed.quantize import quantize
@@ -23,6 +23,7 @@ from feagi_embed.verify import verify
 
 from .conftest import require
 from .genome_builder import area_genes, genome
+from .test_executor_matrix import FP32_EXECUTORS as MATRIX_FP32
 
 BURSTS = 8
 F32 = np.float32
@@ -71,16 +72,9 @@ def test_f32_twin_adds_sensory_values_last(threads):
         Twin(m, "float", threads=1).run(BURSTS, order_stimulus()).state_crc
 
 
-#: every fp32 executor (the f32 twin's serial kernel is the reference of verify)
-FP32_EXECUTORS = {
-    "native-fp32": lambda: Firmware("native", "native", precision="fp32"),
-    "stm32f4-qemu-fp32": lambda: Firmware("stm32f4", "stm32f4", precision="fp32"),
-    "esp32c3-qemu-fp32": lambda: Firmware("esp32c3", "esp32c3", precision="fp32"),
-    "rp2040-qemu-m0-fp32": lambda: Firmware("rp2040", "rp2040", precision="fp32"),
-    "esp32-lx106-fp32": lambda: Firmware("esp32", "esp32", precision="fp32"),
-    "mega2560-simavr-fp32": lambda: Firmware("mega2560", "mega2560", precision="fp32"),
-    "micropython-wasm-fp32": lambda: MicroPython("wasm", "fp32"),
-    "micropython-unix-fp32": lambda: MicroPython("unix", "fp32"),
+#: every fp32 executor (the executor matrix's fp32 targets and the GPU twins; the f32 twin's
+#: serial kernel is the reference of verify)
+FP32_EXECUTORS = {k: v for k, v in MATRIX_FP32.items() if k != "native-asan-fp32"} | {
     "wgpu-fp32": lambda: GpuTwin("wgpu", "fp32"),
     "cuda-fp32": lambda: GpuTwin("cuda", "fp32"),
 }
