@@ -48,22 +48,26 @@ def run(boards: list[str], bursts: int | None, seed: int, log) -> dict:
     """All measurements: ``{"probes": {board: {mode: fit}}, "rows": [...]}``."""
     probes: dict = {}
     rows = []
+    fits: dict = {}
     with tempfile.TemporaryDirectory(prefix="feagi-bench-proc-") as td:
         k = 0
         for board in boards:
             probes[board] = {}
+            per_burst: dict = {}
             for mode in ("table", "procedural"):
                 k += 1
-                r = bc.measure(bc.PROBE, board, bursts or 200, seed, Path(td) / str(k), log, mode)
+                r = bc.measure(bc.PROBE, board, bursts or 200, seed, Path(td) / str(k), log, synapses=mode)
                 probes[board][mode] = bc.fit(np.array(r["per_burst_cost"]),
                                              {n: np.array(v) for n, v in r["counts"].items()})
+                per_burst[(bc.PROBE, mode)] = np.array(r["per_burst_cost"], float)
             ce_table = probes[board]["table"]["coef"]["syn_events"]
             for genome, nb in GENOMES:
                 tot = {}
                 for mode in MODES:
                     k += 1
-                    r = bc.measure(genome, board, bursts or nb, seed, Path(td) / str(k), log, mode)
+                    r = bc.measure(genome, board, bursts or nb, seed, Path(td) / str(k), log, synapses=mode)
                     tot[mode] = r["totals"]
+                    per_burst[(genome, mode)] = np.array(r["per_burst_cost"], float)
                 events = tot["table"]["syn_events"]
                 row = {"genome": genome, "board": board, "bursts": bursts or nb, "events": events,
                        "cost": {m: tot[m]["cost"] for m in MODES}}
@@ -72,7 +76,123 @@ def run(boards: list[str], bursts: int | None, seed: int, log) -> dict:
                     row[f"effective_{mode}"] = eff
                     row[f"ratio_{mode}"] = eff / ce_table
                 rows.append(row)
-    return {"probes": probes, "rows": rows}
+            fits[board] = fit_cost(_samples(per_burst, bursts, seed), ce_table)
+    return {"probes": probes, "rows": rows, "cost_fit": fits}
+
+
+def _samples(per_burst: dict, bursts: int | None, seed: int) -> list:
+    """:func:`fit_cost` samples of one board: every workload's procedural and auto builds
+    against its table build."""
+    out = []
+    for genome, nb in [(bc.PROBE, 200)] + GENOMES:
+        model = bc.load_model(genome)
+        for mode in ("procedural", "auto"):
+            if (genome, mode) not in per_burst:
+                continue
+            xb, mb = burst_terms(model, mode, genome, bursts or nb, seed)
+            out.append((per_burst[(genome, mode)] - per_burst[(genome, "table")], xb, mb))
+    return out
+
+
+#: per-burst regressors of the cost-model fit (:func:`fit_cost`), names as in ``COST``
+FIT_TERMS = ("rule_event", "rule_list_event", "rule_run", "rule_vector", "rule_row",
+             "rule_single", "source")
+
+
+def _runs_per_source(model, r) -> np.ndarray:
+    """Runs of consecutive targets ``proc_axis`` walks for every neuron of ``r``'s source area
+    (per-neuron form of ``plan.procedural._runs``)."""
+    cx, cy, cz = (np.diff(np.asarray(p, np.int64)) for p, _ in r.axes)
+    _, hd, dd = model.areas.dims[r.dst_area]
+    full_z, full_y = (cz == dd), (cy == hd)
+    per = np.where(full_z[None, None, :] & full_y[None, :, None], 1,
+                   np.where(full_z[None, None, :], cx[:, None, None],
+                            (cx[:, None] * cy[None, :])[:, :, None]))
+    nonempty = (cx[:, None, None] > 0) & (cy[None, :, None] > 0) & (cz[None, None, :] > 0)
+    return np.repeat((per * nonempty).reshape(-1), int(model.areas.npv[r.src_area]))
+
+
+def neuron_terms(model, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per source neuron, what its firing costs the ``mode`` build beyond the table build:
+    ``(X [N, len(FIT_TERMS)], moved [N])`` with the :data:`FIT_TERMS` counts (procedural events
+    inside runs / of list rules, runs, vectors tried, rule x source decodes, single-target rule
+    decodes, and 1 for every neuron when the build has rules: the per-source dispatch) and
+    ``moved`` the synapses that left the tables (the table build's events)."""
+    from feagi_embed.plan.procedural import _ranges, _single, choose, procedural_rules
+
+    n = model.n_neurons
+    x = np.zeros((n, len(FIT_TERMS)))
+    moved = np.zeros(n)
+    chosen = procedural_rules(choose(model, mode))
+    if not chosen:
+        return x, moved
+    col = {k: j for j, k in enumerate(FIT_TERMS)}
+    src_of = np.repeat(np.arange(n), np.diff(np.asarray(model.syn_ptr, np.int64)))
+    syn_rule = np.asarray(model.syn_rule, np.int64)
+    first = np.asarray(model.area_first, np.int64)
+    for ri in chosen:
+        r = model.rules[ri]
+        lo, hi = int(first[r.src_area]), int(first[r.src_area + 1])
+        ev = np.bincount(src_of[syn_rule == ri], minlength=n)[lo:hi].astype(float)
+        moved[lo:hi] += ev
+        if _single(r, model):
+            x[lo:hi, col["rule_single"]] += 1
+            continue
+        x[lo:hi, col["rule_row"]] += 1
+        if r.kind == "vectors":
+            x[lo:hi, col["rule_event"]] += ev
+            x[lo:hi, col["rule_vector"]] += len(r.vectors)
+        elif _ranges(r):
+            x[lo:hi, col["rule_event"]] += ev
+            x[lo:hi, col["rule_run"]] += _runs_per_source(model, r)
+        else:
+            x[lo:hi, col["rule_list_event"]] += ev
+    x[:, col["source"]] = 1.0
+    return x, moved
+
+
+def burst_terms(model, mode: str, genome: str, bursts: int, seed: int):
+    """Per burst b: the :func:`neuron_terms` summed over b-1's fired set (the twin's trace, same
+    stimulus as ``bench_cycles.measure``): ``(X [bursts, K], moved [bursts])``."""
+    from feagi_embed.host.twin import Twin
+
+    stim = (bc.probe_stimulus(model, bursts, seed) if genome == bc.PROBE
+            else bc.random_stimulus(model, bursts, seed))
+    fired = Twin(model, "fixed").run(bursts, stim).fired
+    xn, mn = neuron_terms(model, mode)
+    xb, mb = np.zeros((bursts, xn.shape[1])), np.zeros(bursts)
+    for b in range(1, bursts):
+        f = np.asarray(fired[b - 1], np.int64)
+        xb[b], mb[b] = xn[f].sum(axis=0), mn[f].sum()
+    return xb, mb
+
+
+def fit_cost(samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ce_table: float) -> dict:
+    """Least squares of the :data:`FIT_TERMS` costs from ``(extra cost [B], X [B, K], moved
+    [B])`` samples (one per workload and build: the build's minus the table build's cost per
+    burst): ``extra + ce_table * moved = X @ coef + fixed[sample]`` (a fixed per-burst difference
+    per sample). Returns ``{"coef", "stderr", "r2", "n"}``."""
+    y = np.concatenate([e + ce_table * m for e, _, m in samples])
+    x = np.concatenate([xx for _, xx, _ in samples])
+    used = [j for j in range(x.shape[1]) if np.any(x[:, j])]
+    # one fixed per-burst difference per sample (plan constants, code placement), not reported
+    fixed = np.zeros((len(y), len(samples)))
+    row = 0
+    for k, (e, _, _) in enumerate(samples):
+        fixed[row:row + len(e), k] = 1.0
+        row += len(e)
+    xu = np.concatenate([x[:, used], fixed], axis=1)
+    coef, *_ = np.linalg.lstsq(xu, y, rcond=None)
+    res = y - xu @ coef
+    dof = max(len(y) - xu.shape[1], 1)
+    cov = np.linalg.pinv(xu.T @ xu) * float(res @ res) / dof
+    ss = float(((y - y.mean()) ** 2).sum())
+    out = {"coef": {}, "stderr": {}, "n": int(len(y)),
+           "r2": 1 - float(res @ res) / ss if ss > 0 else 1.0}
+    for k, j in enumerate(used):
+        out["coef"][FIT_TERMS[j]] = float(coef[k])
+        out["stderr"][FIT_TERMS[j]] = float(np.sqrt(max(cov[k, k], 0.0)))
+    return out
 
 
 def tables(res: dict) -> str:
@@ -92,6 +212,13 @@ def tables(res: dict) -> str:
                    f"{c['procedural']:,} | {c['auto']:,} | {r['effective_procedural']:.1f} "
                    f"({r['ratio_procedural']:.2f}x) | {r['effective_auto']:.1f} "
                    f"({r['ratio_auto']:.2f}x) |")
+    if res.get("cost_fit"):
+        out += ["", "| board | " + " | ".join(FIT_TERMS) + " | R^2 | bursts |",
+                "|---|" + "---:|" * (len(FIT_TERMS) + 2)]
+        for board, f in res["cost_fit"].items():
+            cells = [f"{f['coef'][k]:.1f} ± {f['stderr'][k]:.1f}" if k in f["coef"] else "-"
+                     for k in FIT_TERMS]
+            out.append(f"| {board} | " + " | ".join(cells) + f" | {f['r2']:.4f} | {f['n']} |")
     return "\n".join(out)
 
 
