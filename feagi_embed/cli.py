@@ -556,13 +556,17 @@ def _print_synapse_rules(rows: list[dict], mode: str) -> None:
     Cortex-M4 instructions per synaptic event of either path."""
     from rich.table import Table
 
+    from .plan.procedural import MAX_CYCLE_RATIO
+
     rows = [r for r in rows if r["storage"] != "empty"]
     if not rows:
         return
-    t = Table(title=f"mappings (--synapses {mode}): table or procedural rule record",
-              title_justify="left")
+    t = Table(title=f"mappings (--synapses {mode}): table or procedural rule record "
+              f"(auto: procedural where the record is smaller and at most {MAX_CYCLE_RATIO}x "
+              "the table path's estimated Cortex-M4 instructions per event, beyond that only "
+              "to fit the board)", title_justify="left")
     for col in ("source", "destination", "morphology", "synapses", "stored as", "table B",
-                "record B", "instr./event table", "procedural", "why table"):
+                "record B", "instr./event table", "procedural", "why"):
         t.add_column(col, justify="right")
     for r in sorted(rows, key=lambda r: -r["synapses"])[:40]:
         t.add_row(r["src"], r["dst"], r["morphology"], f"{r['synapses']:,}", r["storage"],

@@ -38,6 +38,10 @@ CONSTANT_DOCS = {
     "n_cc16": "neurons with a 16-bit consecutive fire count (L unlimited)",
     "syn_c_scale": "syn_c holds C / FEAGI_SYN_C_SCALE (exact)",
     "n_sp": "entries of syn_ptr (count + 1 per area with synapses)",
+    "sp_none": "area_sp_base of an area without table synapses (its type's largest value)",
+    "n_rules": "procedural rule records", "s_procedural": "synapses expanded from rule records",
+    "lin_none": "rule_lin entry of no destination (its type's largest value)",
+    "rule_c_scale": "rule_c holds C / FEAGI_RULE_C_SCALE (exact)",
     "queue_len": "injection/force-fire queue entries per burst",
     "hole_lo": "first neuron of the untargeted run without a dense accumulator",
     "hole_hi": "end of that run (exclusive)", "n_acc": "entries of the dense FCL accumulator",
@@ -85,7 +89,7 @@ def _area_labels(model, plan: Plan) -> dict[str, dict[int, str]]:
             syn_lab[int(ptr[first[a]])] = lab
         if thr_base[a] != 0xFFFFFFFF:
             thr_lab[int(thr_base[a])] = lab
-        if sp_base[a] != 0xFFFFFFFF:
+        if sp_base[a] != plan.constants["sp_none"]:
             sp_lab[int(sp_base[a])] = lab
     return {"syn_ptr": sp_lab, "fanout": neuron_lab, "syn_dst": syn_lab, "syn_c": syn_lab,
             "syn_w": syn_lab, "thr": thr_lab}

@@ -102,7 +102,9 @@ def plan_for(model, budget: Budget, target: str = "c", *,
     asks more of the inputs, so a board gets the first that fits. Returns the last plan tried when none
     fits (:func:`check_fit` then explains why). MicroPython has one layout.
     ``precision="fp32"``: f32 constants and state (:func:`~.c.layout_c`), never narrowed.
-    ``synapses`` picks table or procedural storage per mapping rule (:func:`~.procedural.choose`).
+    ``synapses`` picks table or procedural storage per mapping rule (:func:`~.procedural.choose`);
+    with ``"auto"`` each step first tries the rules within the cycle limit, then (``auto-fit``)
+    every rule whose record is smaller.
     """
     if target != "c":
         return layout(model, target, queue_len=queue_len, precision=precision, synapses=synapses)
@@ -118,11 +120,16 @@ def plan_for(model, budget: Budget, target: str = "c", *,
             plan = prev
             continue
         tried.append(n_narrow)
-        for use_heap in (False, True):
-            place_state(plan, budget.static_ram, budget.heap if use_heap else 0, budget.heap_block,
-                        budget.psram if use_heap else 0, budget.psram_block)
-            if plan_fits(plan, budget):
-                return plan
+        for fit_rules in ((False, True) if synapses == "auto" else (False,)):
+            if fit_rules:  # auto: more procedural rules where the fast ones do not fit
+                plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, v8=v8,
+                                nonneg=nonneg, precision=precision, synapses="auto-fit")
+            for use_heap in (False, True):
+                place_state(plan, budget.static_ram, budget.heap if use_heap else 0,
+                            budget.heap_block, budget.psram if use_heap else 0,
+                            budget.psram_block)
+                if plan_fits(plan, budget):
+                    return plan
     assert plan is not None
     return plan
 

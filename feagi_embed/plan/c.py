@@ -22,7 +22,8 @@ import numpy as np
 
 from .buffers import CONST, IO, STATE, Buffer, Plan
 from .narrow import narrow_v_proof
-from .procedural import choose, owner_bytes, procedural_rules, rule_records, table_csr
+from .procedural import (LIN_NONE, choose, lin_sentinel, owner_bytes, procedural_rules,
+                         rule_c_scale, rule_records, table_csr)
 from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
@@ -183,6 +184,10 @@ def _synapse_tables(b: _Builder, chosen: list[int] | None = None) -> dict[str, i
             parts.append(syn_ptr[first[a]:first[a + 1] + 1])
             total += int(counts[a]) + 1
     sp = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    # area_sp_base in the narrowest type: "no table row" is its largest value (> every base)
+    base_t = unsigned_dtype(total)
+    sp_none = (1 << (8 * dtype_size(base_t))) - 1
+    sp_base = np.where(sp_base == NO_BASE, sp_none, sp_base)
     sptr_t, nid_t = unsigned_dtype(n_table), unsigned_dtype(max(m.n_neurons - 1, 0))
     if b.fp32:  # FEAGI's f32 contribution (w*psp*sign)/n, stored as computed
         syn_c, c_shift, c_t = np.asarray(m.syn_c_f32, np.float32)[keep], 0, "f4"
@@ -197,7 +202,8 @@ def _synapse_tables(b: _Builder, chosen: list[int] | None = None) -> dict[str, i
     def per_syn(dtype):
         return {a: int(c) * dtype_size(dtype) for a, c in enumerate(syn_per_area) if c}
 
-    b.const("area_sp_base", "u4", sp_base, "offset into syn_ptr (areas with synapses) or 0xFFFFFFFF")
+    b.const("area_sp_base", base_t, sp_base,
+            "offset into syn_ptr (areas with table synapses) or FEAGI_SP_NONE")
     b.const("syn_ptr", sptr_t, sp, "CSR offsets of outgoing synapses by source (count+1 per area)",
             {a: (int(counts[a]) + 1) * dtype_size(sptr_t) for a in range(m.n_areas)
              if sp_base[a] != NO_BASE})
@@ -210,10 +216,13 @@ def _synapse_tables(b: _Builder, chosen: list[int] | None = None) -> dict[str, i
         fan_t = unsigned_dtype(int(fan.max(initial=1)))
         b.const("syn_w", w_t, w, "signed weight (run-time PSP sources)", per_syn(w_t))
         b.const("fanout", fan_t, fan, "fan-out divisor n", b.per_neuron(dtype_size(fan_t)))
-    for name, (dtype, values, doc, owner) in rule_records(m, chosen).items():
+    records = rule_records(m, chosen)
+    for name, (dtype, values, doc, owner) in records.items():
         b.const(name, dtype, values, doc, owner_bytes(dtype, owner))
-    return {"n_thr": len(thr_nrn), "syn_c_scale": 1 << c_shift, "n_sp": len(sp),
-            "index_c": c_t, "s_table": n_table}
+    lin_none = lin_sentinel(records["rule_lin"][0]) if records else LIN_NONE
+    return {"n_thr": len(thr_nrn), "syn_c_scale": 1 << c_shift, "n_sp": len(sp), "sp_none": sp_none,
+            "index_c": c_t, "s_table": n_table,
+            "lin_none": lin_none}
 
 
 def _has_runtime_psp(b: _Builder) -> bool:
@@ -349,10 +358,10 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
     if fp32 and synapses != "table":
         raise ValueError(f"--synapses {synapses} with --precision fp32: procedural rule records "
                          "carry fixed-point contributions only; use --synapses table")
-    if synapses == "auto":  # never more flash than the all-table plan (small models)
+    if synapses in ("auto", "auto-fit"):  # never more flash than the all-table plan
         kw = dict(queue_len=queue_len, narrow_v=narrow_v, v8=v8, injections=injections,
                   nonneg=nonneg)
-        auto = layout_c(model, synapses="auto-rules", **kw)
+        auto = layout_c(model, synapses=synapses + "-rules", **kw)
         table = layout_c(model, **kw)
         return auto if auto.flash_bytes < table.flash_bytes else _tables_won(table, auto)
     m = model
@@ -361,7 +370,7 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
     b = _Builder(m, fp32)
     off = _state_offsets(m, proofs, b.degen)
     _area_table(b, off, proofs)
-    choices = choose(m, "auto" if synapses == "auto-rules" else synapses)
+    choices = choose(m, synapses[:-len("-rules")] if synapses.endswith("-rules") else synapses)
     chosen = procedural_rules(choices)
     syn = _synapse_tables(b, chosen)
     acc = _state(b, off, queue_len)
@@ -373,7 +382,7 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
         "n_degen": off["degen"][1], "n_thr": syn["n_thr"], "n_cd": off["cd"][1],
         "n_cc2": off["cc2"][1], "n_cc8": off["cc8"][1], "n_cc16": off["cc16"][1],
         "syn_c_scale": syn["syn_c_scale"],
-        "n_sp": syn["n_sp"], "queue_len": int(queue_len), "hole_lo": acc["hole_lo"],
+        "n_sp": syn["n_sp"], "sp_none": syn["sp_none"], "queue_len": int(queue_len), "hole_lo": acc["hole_lo"],
         "hole_hi": acc["hole_hi"], "n_acc": acc["n_acc"], "side_len": acc["side_len"],
         "side_hash_bits": acc["side_hash_bits"], "n_v32": off["v32"][1], "n_v16": off["v16"][1],
         "n_v8": off["v8"][1],
@@ -385,6 +394,8 @@ def layout_c(model, *, queue_len: int = DEFAULT_QUEUE_LEN, narrow_v: bool = Fals
     if chosen:  # only then: table-only models emit exactly what they did before
         constants["n_rules"] = len(chosen)
         constants["s_procedural"] = m.n_synapses - syn["s_table"]
+        constants["lin_none"] = syn["lin_none"]
+        constants["rule_c_scale"] = rule_c_scale(m, chosen)
     index_types = {"nid": unsigned_dtype(max(m.n_neurons - 1, 0)),
                    "sptr": unsigned_dtype(syn["s_table"]),
                    "area": unsigned_dtype(max(m.n_areas - 1, 0)), "c": syn["index_c"],

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from .buffers import CONST, Buffer, Plan
-from .procedural import choose, procedural_rules, rule_records, table_csr
+from .procedural import (choose, lin_sentinel, procedural_rules, rule_c_scale, rule_records,
+                         table_csr)
 from .tables import accumulator_hole, area_offsets, area_thresholds, countdown_areas
 from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
@@ -199,6 +200,8 @@ def layout_mpy(model, *, queue_len: int = DEFAULT_QUEUE_LEN, precision: str = "f
         constants.update(power_in=1.0, forced_v=100.0, fp32=True)
     if chosen:  # only then: table-only packages stay as they were
         constants["n_rules"] = len(chosen)
+        constants["lin_none"] = lin_sentinel(rule_records(m, chosen)["rule_lin"][0])
+        constants["rule_c_scale"] = rule_c_scale(m, chosen)
     idx = "u2" if n < 65536 else "u4"
     pot = "f4" if fp32 else "i4"
     state = {"V": (pot, n), "acc": (pot, constants["n_acc"]), "side_id": ("u4", queue_len + 1),

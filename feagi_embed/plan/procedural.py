@@ -8,7 +8,10 @@ target and one contribution per synapse. :func:`choose` decides per rule:
 * ``table``: every rule stays a table (the default; the twin and GPU always use tables);
 * ``procedural``: every rule that has a record form;
 * ``auto``: a rule becomes procedural when it saves flash and its estimated cost per synaptic
-  event is at most :data:`MAX_CYCLE_RATIO` times the table path's (:func:`estimate`).
+  event is at most :data:`MAX_CYCLE_RATIO` times the table path's (:func:`estimate`); for a
+  board (``plan_for``), when that plan does not fit, ``auto-fit``: every rule whose record is
+  smaller (slower, but it fits), so a user gets tables and fast rules where they fit and the
+  compact records where memory requires them.
 
 A source neuron's row is expanded in order: the area's procedural rules that come before its first
 table rule, then the table row, then the procedural rules after its last table rule; a procedural
@@ -24,7 +27,7 @@ coordinates, 8: every list has at most one coordinate), ``rule_dst`` (destinatio
 (axis: offsets of the x, y, z lists in ``rule_axp``, or for single-target rules in ``rule_lin``;
 vectors: first offset in ``rule_vec`` and count); ``rule_lin`` (single-target rules: per source
 coordinate the destination's partial neuron offset, x: ``first + npv − 1 + u·H·D·npv``, y:
-``v·D·npv``, z: ``w·npv``, :data:`LIN_NONE` for none: target = the sum); ``rule_axp`` (per list ``dim + 1`` offsets into ``rule_axv``), ``rule_axv`` (destination
+``v·D·npv``, z: ``w·npv``, the type's largest value for none: target = the sum); ``rule_axp`` (per list ``dim + 1`` offsets into ``rule_axv``), ``rule_axv`` (destination
 coordinates), ``rule_vec`` (``dx, dy, dz`` triples).
 """
 
@@ -34,23 +37,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .widths import dtype_size, signed_dtype, unsigned_dtype
+from .widths import common_shift, dtype_size, signed_dtype, unsigned_dtype
 
 MODES = ("table", "procedural", "auto")
 #: rule_flags bits (must match firmware/feagi_procedural.h and feagi_engine.py)
 RF_VECTORS, RF_AFTER, RF_RANGES, RF_SINGLE = 1, 2, 4, 8
-#: rule_lin entry of a source coordinate with no destination
+#: rule_lin entry of a source coordinate with no destination (as built by :func:`_lin`; stored
+#: as the largest value of ``rule_lin``'s type, :func:`lin_sentinel`)
 LIN_NONE = 0xFFFFFFFF
 #: auto: a procedural rule may cost at most this many times the table path per synaptic event
 MAX_CYCLE_RATIO = 1.5
-#: Cortex-M4 instructions (QEMU, bench/bench_procedural.py; docs/benchmarks.md "Procedural
-#: synapses"): a table event; a procedural event inside a run of consecutive targets; a table
-#: event of a rule whose lists are not ranges; per run; per vector tried; per rule and fired
-#: source (decode, record loads; paid also when the rule sends that source nowhere); per fired
-#: source of a single-target rule (call, decode, three table reads: measured 64-70 on
-#: gesture_recognition_12_1, so fan-out-1 rules stay tables under auto).
-COST = {"table_event": 32.0, "rule_event": 14.0, "rule_list_event": 24.0, "rule_run": 12.0,
-        "rule_vector": 15.0, "rule_row": 25.0, "rule_single": 64.0}
+#: Cortex-M4 instructions (QEMU, ``bench/bench_procedural.py``'s least-squares fit over the cost
+#: probe and three bundled genomes, procedural and auto builds against the table build, burst by
+#: burst; docs/benchmarks.md "Procedural synapses"): a table event (``propagate_table``, the
+#: probe's per-event cost); a procedural event inside a run of consecutive targets; per run; per
+#: rule and fired source (voxel decode, record loads, the call, and the per-source dispatch of a
+#: build with rules; paid also when the rule sends that source nowhere); per fired source of a
+#: single-target rule. The event of a rule whose lists are not ranges and the vector tried are not
+#: exercised by the measured genomes and keep the first measurement's values (2026-12-03,
+#: against a 32-instruction table event).
+COST = {"table_event": 17.8, "rule_event": 10.1, "rule_list_event": 24.0, "rule_run": 61.5,
+        "rule_vector": 15.0, "rule_row": 81.0, "rule_single": 97.0}
+#: internal storage modes of the plan (not CLI values): ``auto-fit`` is ``auto`` without the
+#: cycle limit (every rule whose record is smaller), the fallback of ``plan_for`` when the
+#: ``auto`` plan does not fit the board
+INTERNAL_MODES = ("auto-fit",)
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,8 @@ class Choice:
         rule_bytes: flash bytes of its record (header + lists or vectors; 0 without a form).
         cycles_table, cycles_rule: estimated instructions per synaptic event of either path
             (``cycles_rule`` 0 without a form).
-        reason: why it is a table ("" when procedural).
+        reason: why it is a table ("" when procedural, except a rule over the cycle limit made
+            procedural to fit the board: ``auto-fit``).
     """
 
     rule: int
@@ -156,11 +168,13 @@ def _candidate(model, ri: int, mode: str) -> Choice:
         return Choice(ri, "table", tb, rb, ct, cr, "contribution varies with the fan-out")
     if mode == "table":
         return Choice(ri, "table", tb, rb, ct, cr, "--synapses table")
-    if mode == "auto" and rb >= tb:
+    if mode in ("auto", "auto-fit") and rb >= tb:
         return Choice(ri, "table", tb, rb, ct, cr, "the record is not smaller")
+    over = f"estimated {cr:.0f} > {MAX_CYCLE_RATIO} x {ct:.0f} instructions per event"
     if mode == "auto" and cr > MAX_CYCLE_RATIO * ct:
-        return Choice(ri, "table", tb, rb, ct, cr,
-                      f"estimated {cr:.0f} > {MAX_CYCLE_RATIO} x {ct:.0f} instructions per event")
+        return Choice(ri, "table", tb, rb, ct, cr, over)
+    if mode == "auto-fit" and cr > MAX_CYCLE_RATIO * ct:
+        return Choice(ri, "procedural", tb, rb, ct, cr, over + ": procedural to fit the board")
     return Choice(ri, "procedural", tb, rb, ct, cr)
 
 
@@ -170,7 +184,7 @@ def choose(model, mode: str = "table") -> list[Choice]:
     Raises:
         ValueError: unknown mode.
     """
-    if mode not in MODES:
+    if mode not in MODES + INTERNAL_MODES:
         raise ValueError(f"--synapses {mode!r}: expected one of {', '.join(MODES)}")
     out = [_candidate(model, ri, mode) for ri in range(len(model.rules))]
     by_area: dict[int, list[int]] = {}
@@ -264,6 +278,19 @@ def _lin(model, r) -> list[int]:
     return out
 
 
+def lin_sentinel(dtype: str) -> int:
+    """The "no destination" value of ``rule_lin`` stored as ``dtype``: its largest value
+    (``FEAGI_LIN_NONE`` / ``M.LIN_NONE``; :data:`LIN_NONE` for ``u4``)."""
+    return (1 << (8 * dtype_size(dtype))) - 1
+
+
+def rule_c_scale(model, chosen: list[int]) -> int:
+    """``2^k`` with ``k`` the largest shift that keeps every contribution of the ``chosen``
+    rules exact (``rule_c`` stores ``C >> k``, a narrower type: ``FEAGI_RULE_C_SCALE``,
+    ``M.RULE_C_SCALE``)."""
+    return 1 << common_shift(np.array([model.rules[ri].c or 0 for ri in chosen], np.int64))
+
+
 def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, str, np.ndarray]]:
     """The record arrays of the ``chosen`` rules: ``{name: (dtype, int64 values, doc, owner)}``
     with ``owner`` the source area of every element (-1: shared), in the module docstring's
@@ -310,7 +337,12 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
             arg += [len(vec) // 3, len(r.vectors), 0]
             vec.extend(x for t in r.vectors for x in t)
             own_vec += [r.src_area] * (3 * len(r.vectors))
-    c = [r.c if r.c is not None else 0 for r in rules]
+    real = [x for x in lin if x != LIN_NONE]
+    lin_t = unsigned_dtype(max(real, default=0) + 1)  # its largest value: none (> every entry)
+    lin = [lin_sentinel(lin_t) if x == LIN_NONE else x for x in lin]
+    c_full = np.array([r.c if r.c is not None else 0 for r in rules], np.int64)
+    c_shift = rule_c_scale(model, chosen).bit_length() - 1
+    c = [int(x) for x in c_full >> c_shift]  # exact: C = rule_c * FEAGI_RULE_C_SCALE
     w = [r.w for r in rules]
     own = np.array([r.src_area for r in rules], np.int64)
     split = first[1:].copy()  # the area's first rule after its table row (its end: none)
@@ -327,7 +359,9 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
                        own),
         "rule_dst": (unsigned_dtype(max(model.n_areas - 1, 0)),
                      np.array([r.dst_area for r in rules]), "destination area", own),
-        "rule_c": ("i4", np.array(c), "contribution C of every synapse of the rule", own),
+        "rule_c": (signed_dtype(min(c), max(c)), np.array(c),
+                   f"contribution C of every synapse of the rule / {1 << c_shift} "
+                   "(FEAGI_RULE_C_SCALE)", own),
         "rule_arg": (unsigned_dtype(max(arg, default=0)), np.array(arg),
                      "axis: x, y, z list offsets in rule_axp; vectors: first, count, 0",
                      np.repeat(own, 3)),
@@ -339,9 +373,10 @@ def rule_records(model, chosen: list[int]) -> dict[str, tuple[str, np.ndarray, s
         "rule_vec": (signed_dtype(min(vec, default=0), max(vec, default=0)),
                      np.array(vec, np.int64), "vector offsets dx, dy, dz",
                      np.array(own_vec, np.int64)),
-        "rule_lin": ("u4", np.array(lin, np.int64),
+        "rule_lin": (lin_t, np.array(lin, np.int64),
                      "single-target rules: partial target offsets per source coordinate "
-                     "(0xFFFFFFFF: none)", np.array(own_lin, np.int64)),
+                     "(the type's largest value, FEAGI_LIN_NONE: none)",
+                     np.array(own_lin, np.int64)),
     }
     if model.has_runtime_psp:
         out["rule_w"] = (signed_dtype(min(w), max(w)), np.array(w),

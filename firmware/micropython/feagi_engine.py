@@ -57,8 +57,6 @@ FORCED = 2
 BLOCKED = 4
 FIRED = 8
 PREV = 16
-#: rule_lin entry of a source coordinate without a destination (procedural single-target rules)
-NONE32 = 0xFFFFFFFF
 I32_MAX = 2147483647
 I32_MIN = -2147483648
 #: excitability modes (feagi_embed.quantize)
@@ -616,7 +614,7 @@ class Engine:
                 p = (self.vfire[src] if self.area_mp_driven[a]
                      else self.psp[self.area_psp_base[a] + src - first[a]])
             for r in range(r0, r1):
-                c = rc[r] if n < 0 else runtime_contribution(self.rule_w[r], p, n)
+                c = rc[r] * M.RULE_C_SCALE if n < 0 else runtime_contribution(self.rule_w[r], p, n)
                 da = rdst[r]
                 nd = anpv[da]
                 wd, hd, dd = aw[da], ah[da], ad[da]
@@ -624,7 +622,7 @@ class Engine:
                 if rflags[r] & 8:  # single target: the sum of the x, y, z partial offsets
                     lin = self.rule_lin
                     tx, ty, tz = lin[arg[3 * r] + x], lin[arg[3 * r + 1] + y], lin[arg[3 * r + 2] + z]
-                    targets = [] if NONE32 in (tx, ty, tz) else [tx + ty + tz]
+                    targets = [] if M.LIN_NONE in (tx, ty, tz) else [tx + ty + tz]
                 elif rflags[r] & 1:  # vectors: offsets in list order, inside the area
                     k = 3 * arg[3 * r]
                     targets = []
