@@ -23,7 +23,8 @@ Record layout (C and MicroPython; ``docs/model.md`` §8): per area ``area_rule_f
 ``area_rule_split[A]`` (its first rule after the table row); per
 rule ``rule_flags`` (1: vectors, 2: after the table row, 4: axis lists are all ranges of consecutive
 coordinates, 8: every list has at most one coordinate), ``rule_dst`` (destination area),
-``rule_c`` (contribution), ``rule_w`` (signed weight, run-time PSP models), ``rule_arg[3R]``
+``rule_c`` (contribution ``C >> k`` exactly, :func:`rule_c_scale`), ``rule_w`` (signed weight,
+run-time PSP models), ``rule_arg[3R]``
 (axis: offsets of the x, y, z lists in ``rule_axp``, or for single-target rules in ``rule_lin``;
 vectors: first offset in ``rule_vec`` and count); ``rule_lin`` (single-target rules: per source
 coordinate the destination's partial neuron offset, x: ``first + npv − 1 + u·H·D·npv``, y:
