@@ -48,6 +48,7 @@
 #define FEAGI_N_CC16 226 /* neurons with a 16-bit consecutive fire count (L unlimited) */
 #define FEAGI_SYN_C_SCALE 65536L /* syn_c holds C / FEAGI_SYN_C_SCALE (exact) */
 #define FEAGI_N_SP 161 /* entries of syn_ptr (count + 1 per area with synapses) */
+#define FEAGI_SP_NONE 255 /* area_sp_base of an area without table synapses (its type's largest value) */
 #define FEAGI_QUEUE_LEN 160 /* injection/force-fire queue entries per burst */
 #define FEAGI_HOLE_LO 0 /* first neuron of the untargeted run without a dense accumulator */
 #define FEAGI_HOLE_HI 190 /* end of that run (exclusive) */
@@ -62,7 +63,7 @@
 #define FEAGI_PSP_CAP INT64_C(16711680) /* cap of run-time PSPs (mp-driven V at fire, degenerating PSP), fixed point */
 /* neurons per area, summed (checked against FEAGI_N) */
 #define FEAGI_AREA_NEURONS_SUM (1L + 1L + 1L + 1L + 1L + 1L + 1L + 21L + 160L + 40L)
-#define FEAGI_FLASH_BYTES 1050UL /* model constants in flash (plan) */
+#define FEAGI_FLASH_BYTES 1020UL /* model constants in flash (plan) */
 #define FEAGI_RAM_BYTES 4898UL /* static RAM state (plan) */
 #define FEAGI_HEAP_BYTES 0UL /* RAM state taken from the heap by feagi_init() */
 #define FEAGI_RAM_BUDGET 7680UL /* the board's static RAM for the model */
@@ -259,8 +260,8 @@ extern const int32_t feagi_area_degen[] FEAGI_PROGMEM; /* q(degeneration); 40 B 
 extern const int32_t feagi_thr[] FEAGI_PROGMEM; /* per-neuron thresholds of gradient areas; 4 B */
 #define FEAGI_GET_THR(i) ((int32_t)FEAGI_RD_U32(feagi_thr, (i))) /* read element i */
 #define FEAGI_LEN_AREA_SP_BASE 10UL /* elements of feagi_area_sp_base */
-extern const uint32_t feagi_area_sp_base[] FEAGI_PROGMEM; /* offset into syn_ptr (areas with synapses) or 0xFFFFFFFF; 40 B */
-#define FEAGI_GET_AREA_SP_BASE(i) ((uint32_t)FEAGI_RD_U32(feagi_area_sp_base, (i))) /* read element i */
+extern const uint8_t feagi_area_sp_base[] FEAGI_PROGMEM; /* offset into syn_ptr (areas with table synapses) or FEAGI_SP_NONE; 10 B */
+#define FEAGI_GET_AREA_SP_BASE(i) ((uint8_t)FEAGI_RD_U8(feagi_area_sp_base, (i))) /* read element i */
 #define FEAGI_LEN_SYN_PTR 161UL /* elements of feagi_syn_ptr */
 extern const uint8_t feagi_syn_ptr[] FEAGI_PROGMEM; /* CSR offsets of outgoing synapses by source (count+1 per area); 161 B */
 #define FEAGI_GET_SYN_PTR(i) ((uint8_t)FEAGI_RD_U8(feagi_syn_ptr, (i))) /* read element i */

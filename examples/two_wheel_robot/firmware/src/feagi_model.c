@@ -150,11 +150,11 @@ const int32_t feagi_thr[] FEAGI_PROGMEM = {
 };
 FEAGI_STATIC_ASSERT(sizeof(feagi_thr) == FEAGI_LEN_THR * sizeof(int32_t), len_thr);
 
-/* offset into syn_ptr (areas with synapses) or 0xFFFFFFFF (10 x uint32_t) */
-const uint32_t feagi_area_sp_base[] FEAGI_PROGMEM = {
-    4294967295UL, 4294967295UL, 4294967295UL, 4294967295UL, 4294967295UL, 4294967295UL, 4294967295UL, 4294967295UL, 0u, 4294967295UL
+/* offset into syn_ptr (areas with table synapses) or FEAGI_SP_NONE (10 x uint8_t) */
+const uint8_t feagi_area_sp_base[] FEAGI_PROGMEM = {
+    255u, 255u, 255u, 255u, 255u, 255u, 255u, 255u, 0u, 255u
 };
-FEAGI_STATIC_ASSERT(sizeof(feagi_area_sp_base) == FEAGI_LEN_AREA_SP_BASE * sizeof(uint32_t), len_area_sp_base);
+FEAGI_STATIC_ASSERT(sizeof(feagi_area_sp_base) == FEAGI_LEN_AREA_SP_BASE * sizeof(uint8_t), len_area_sp_base);
 
 /* CSR offsets of outgoing synapses by source (count+1 per area) (161 x uint8_t) */
 const uint8_t feagi_syn_ptr[] FEAGI_PROGMEM = {

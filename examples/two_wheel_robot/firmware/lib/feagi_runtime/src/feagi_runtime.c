@@ -699,11 +699,14 @@ uint32_t feagi_burst(void)
 #endif
     /* 5. propagation of the previous fired set */
     a = 0;
+    {
+    FEAGI_PROC_DECL;
     for (i = bm_next(BM_FIRED, 0u); i < (uint32_t)FEAGI_N; i = bm_next(BM_FIRED, i + 1u)) {
         uint32_t k0 = 0, k1 = 0, sp;
         a = area_advance(a, i);
+        FEAGI_PROC_AREA(a);
         sp = (uint32_t)FEAGI_GET_AREA_SP_BASE(a);
-        if (sp != NO_BASE) {
+        if (sp != (uint32_t)FEAGI_SP_NONE) { /* area_sp_base: no table row */
             sp += i - (uint32_t)FEAGI_GET_AREA_FIRST(a);
             k0 = (uint32_t)FEAGI_GET_SYN_PTR(sp);
             k1 = (uint32_t)FEAGI_GET_SYN_PTR(sp + 1u);
@@ -736,6 +739,7 @@ uint32_t feagi_burst(void)
         FEAGI_PROC_RULES(a, i, 0u, 0, 1u, 0u);
         propagate_table(k0, k1);
         FEAGI_PROC_RULES(a, i, 1u, 0, 1u, 0u);
+    }
     }
     /* 5b. sensory injections, after power and propagation: the release engine's f32 sum order,
      * (1 + 6) + 1.89 (docs/model.md section 7; fixed-point sums are order-free) */
