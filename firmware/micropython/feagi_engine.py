@@ -40,6 +40,9 @@ except (ImportError, AttributeError):  # ports built without binascii.crc32
 
 #: --precision fp32 package (feagi_model.FP32): model values and state are array("f")
 FP32 = getattr(M, "FP32", False)
+#: procedural rule records: rule_c holds C / RULE_C_SCALE; rule_lin's "no destination" value
+RULE_C_SCALE = getattr(M, "RULE_C_SCALE", 1)
+LIN_NONE = getattr(M, "LIN_NONE", 0xFFFFFFFF)
 
 _vp: "Any"
 try:
@@ -614,7 +617,8 @@ class Engine:
                 p = (self.vfire[src] if self.area_mp_driven[a]
                      else self.psp[self.area_psp_base[a] + src - first[a]])
             for r in range(r0, r1):
-                c = rc[r] * M.RULE_C_SCALE if n < 0 else runtime_contribution(self.rule_w[r], p, n)
+                c = (rc[r] * RULE_C_SCALE if n < 0
+                     else runtime_contribution(self.rule_w[r], p, n))
                 da = rdst[r]
                 nd = anpv[da]
                 wd, hd, dd = aw[da], ah[da], ad[da]
@@ -622,7 +626,7 @@ class Engine:
                 if rflags[r] & 8:  # single target: the sum of the x, y, z partial offsets
                     lin = self.rule_lin
                     tx, ty, tz = lin[arg[3 * r] + x], lin[arg[3 * r + 1] + y], lin[arg[3 * r + 2] + z]
-                    targets = [] if M.LIN_NONE in (tx, ty, tz) else [tx + ty + tz]
+                    targets = [] if LIN_NONE in (tx, ty, tz) else [tx + ty + tz]
                 elif rflags[r] & 1:  # vectors: offsets in list order, inside the area
                     k = 3 * arg[3 * r]
                     targets = []
