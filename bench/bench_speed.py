@@ -16,10 +16,11 @@ Sections (``--sections``, default all that can run here):
   ``record=False``). Streamed: ``N`` calls of ``step(ids, values, kinds)`` with the same
   entries. Each timed over the second half of 2·N bursts (the first half warms the twin: numba
   compilation, every CUDA graph shape). Ratio streamed / batched; digests (all 2·N) compared
-  streamed vs batched (``equal``) and batched vs the numba twin (``equal_numba``; numba first in ``--step-backends``). Backends: ``numba``,
-  ``cuda`` (automatic path choice), ``cuda-grid`` (``CudaTwin(fused=False)``: ``k_in``,
-  ``k_dyn``, ``k_scan3`` per burst), ``cuda-fused`` (``fused=True``: every burst of a batch in one
-  ``k_fused`` launch), ``wgpu``; CUDA rows add the device time per burst of the batched runs.
+  streamed vs batched (``equal``) and batched vs the numba twin (``equal_numba``; numba first in
+  ``--step-backends``). Backends: ``numba``, ``cuda`` (automatic path choice), ``cuda-grid``
+  (``CudaTwin(fused=False)``: ``k_in``, ``k_dyn``, ``k_scan3`` per burst), ``cuda-fused``
+  (``fused=True``: every burst of a batch in one ``k_fused`` launch), ``wgpu``; CUDA rows add the
+  device time per burst of the batched runs.
 * ``cuda``: the synthetic model at 1 % / 10 %: ``CudaTwin.run(N, record=False)`` wall and device
   time per burst after a warm-up that captures the graphs (never inside timed repetitions), the
   digests compared with ``threads=1`` numba over the first ``--numba-bursts`` bursts (or marked

@@ -58,9 +58,11 @@ def twin_class(backend: str):
     name = "cuda" if backend.startswith("cuda") else backend
     ok, why = backends.available(name)
     if ok:
-        return cuda_variant(backend == "cuda-fused") if name == "cuda" else backends.twin_class(name)
-    required = REQUIRE_CUDA if name == "cuda" else (REQUIRE or
-                                                    os.environ.get("FEAGI_EMBED_REQUIRE_WGPU") == "1")
+        if name == "cuda":
+            return cuda_variant(backend == "cuda-fused")
+        return backends.twin_class(name)
+    required = REQUIRE_CUDA if name == "cuda" else (
+        REQUIRE or os.environ.get("FEAGI_EMBED_REQUIRE_WGPU") == "1")
     msg = f"{name} backend unavailable: {why}"
     if required:
         pytest.fail(msg)
@@ -180,8 +182,8 @@ def test_fused_kernel_fits_one_block_and_static_shared_memory():
     body = ptx[ptx.index(".entry k_fused("):]
     assert re.match(r"[^{]*\.maxntid 1024, 1, 1", body, re.S), tool
     size = 0
-    for kind, count in re.findall(r"^\s*\.shared \.align \d+ \.(\w+) _ZZ7k_fusedE\w+(?:\[(\d+)\])?;",
-                                  ptx, re.M):
+    decl = r"^\s*\.shared \.align \d+ \.(\w+) _ZZ7k_fusedE\w+(?:\[(\d+)\])?;"
+    for kind, count in re.findall(decl, ptx, re.M):
         size += int(count) * (1 if kind == "b8" else 4) if count else 4
     bitmaps = 5 * 4 * cuda.FUSED_MAX_NEURONS // 32
     assert bitmaps < size <= 48 * 1024, (tool, size)

@@ -842,7 +842,8 @@ __global__ void __launch_bounds__(FUSED_T, 1)
     }
     if (r) r = crc_shift(crctab, r, 4u * (count - pos));
     if (t == 0u) {
-      const unsigned h = crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
+      const unsigned h =
+          crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
       r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
     }
     r = __reduce_xor_sync(0xFFFFFFFFu, r);
