@@ -22,10 +22,10 @@ cd "$W" || exit 1
 { date -u; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
   nproc; python3 -c "import sys, numpy, numba, cupy; print(sys.version.split()[0], 'numpy', numpy.__version__, 'numba', numba.__version__, 'cupy', cupy.__version__)"
   python3 -c "from feagi_embed.host.gpu import backends; print(backends.available('cuda'))"; } 2>&1 | tee "$OUT/device.txt"
-FEAGI_EMBED_REQUIRE_CUDA=1 timeout "${TEST_TIMEOUT:-170}" python3 -m pytest -q -p no:cacheprovider \
+FEAGI_EMBED_REQUIRE_CUDA=1 timeout "${TEST_TIMEOUT:-150}" python3 -m pytest -q -p no:cacheprovider \
   -k "cuda or fused" tests/test_gpu_twin.py tests/test_twin_speed.py tests/test_gpu_fp32.py \
   2>&1 | tee "$OUT/tests_fused.log" | tail -25
 date -u
-timeout "${BENCH_TIMEOUT:-60}" python3 bench/bench_speed.py --sections step --step-bursts 300 \
+timeout "${BENCH_TIMEOUT:-80}" python3 bench/bench_speed.py --sections step --step-bursts 300 \
   --json-out "$OUT/speed_fused.json" 2>&1 | tee "$OUT/speed_fused.log" | grep -v '^{'
 date -u
