@@ -507,8 +507,9 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
             t.add_column(col, justify="right")
         for r, v in rep["regions"].items():
             row = [r, f"{v['used']:,}", f"{v['available']:,}", f"{max(0, v['used'] - v['available']):,}"]
-            if measured:
-                row += [f"{v['measured_arrays']:,}", f"{v['measured']:,}", f"{v['runtime_overhead']:,}"]
+            if measured:  # the heap / PSRAM rows: allocated at boot, nothing in the ELF
+                row += [f"{v[k]:,}" if k in v else "-"
+                        for k in ("measured_arrays", "measured", "runtime_overhead")]
             t.add_row(*row)
         console().print(t)
         if rep.get("link"):
