@@ -32,7 +32,7 @@ SPLITTABLE = {"syn_dst": "u32", "syn_c": "i32", "syn_w": "i32", "in_src": "u32",
 #: binding of part j of SPLITTABLE array a: SPLIT_BASE + 8 a + j (at most 8 parts)
 SPLIT_BASE = 40
 MAX_PARTS = 8
-KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state")
 _CRC_KERNELS = ("k_scan3", "k_state")
 
 
@@ -182,6 +182,9 @@ class WgpuTwin(GpuTwin):
 
     backend = "wgpu"
     modes = ("fixed", "float")
+    #: the next batch's stimulus is written while the current one runs: queue writes execute in
+    #: queue order, after the submitted batch that still reads the previous stimulus
+    prefetch = True
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None,
                  part_words: int | None = None):
@@ -226,9 +229,9 @@ class WgpuTwin(GpuTwin):
         arrays.update(
             ctl=initial_ctl(), V=zeros_i(n), cd=zeros_i(n), cc=zeros_i(n),
             acc=zeros_i(n), flag=zeros_i(n), vfire=zeros_i(n), cand=zeros_i(2 * n),
-            forced=zeros_i(n), refl=zeros_i(2 * n), fq=zeros_i(n), fqv=zeros_i(n),
-            nat=zeros_i(words), frc=zeros_i(words), fqbits=zeros_i(words), loc=zeros_i(words),
-            blk=zeros_i(self._nblk), out_ids=zeros_i(self._out_cap),
+            refl=zeros_i(2 * n), fq=zeros_i(n), fqv=zeros_i(n),
+            nat=zeros_i(words), frc=zeros_i(words), fqbits=zeros_i(words),
+            blk=zeros_i(2 * self._nblk), out_ids=zeros_i(self._out_cap),
             out_v=zeros_i(self._out_cap), out_sums=zeros_i(2 * self.batch), crctab=self._tables,
             stim=np.zeros(64, np.uint32))
         if floating and adapter.info["adapter_type"] != "CPU" and m.has_runtime_psp:
@@ -271,6 +274,12 @@ class WgpuTwin(GpuTwin):
                 data=prm_words(m, rec, floating).tobytes(),
                 usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
         self._stim_cap = 64  # u32 words
+        #: kernels of one burst and their workgroup counts
+        self._plan = [("k_in", self._grid)] + ([("k_gather", self._grid)] if floating else []) + [
+            ("k_dyn", self._grid), ("k_scan3", self._nblk)]
+        #: compute dispatches and queue submissions so far (bursts, digests)
+        self.dispatches = 0
+        self.submits = 0
         self._bind()
 
     def _make(self, data: np.ndarray, usage):
@@ -304,23 +313,26 @@ class WgpuTwin(GpuTwin):
             q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
     def _launch(self, step, record, begin=True):
+        """One command encoder, one compute pass and one submission for the ``step`` bursts
+        (3 dispatches per burst: k_in, k_dyn, k_scan3; k_gather too in ``"float"``)."""
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
-        g = self._groups
-        plan = [("k_in", self._grid)] + (
-            [("k_gather", self._grid)] if self.mode == "float" else []) + [("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
-                ("k_scan2", 1), ("k_scan3", self._nblk)]
+        set_pipeline, set_group, dispatch = cp.set_pipeline, cp.set_bind_group, cp.dispatch_workgroups
         if begin:
-            cp.set_pipeline(self._pipes["k_begin"][0])
-            cp.set_bind_group(0, g[record, "k_begin"])
-            cp.dispatch_workgroups(1)
+            set_pipeline(self._pipes["k_begin"][0])
+            set_group(0, self._groups[record, "k_begin"])
+            dispatch(1)
+        plan = [(self._pipes[name][0], self._groups[record, name], wgs)
+                for name, wgs in self._plan]
         for _ in range(step):
-            for name, wgs in plan:
-                cp.set_pipeline(self._pipes[name][0])
-                cp.set_bind_group(0, g[record, name])
-                cp.dispatch_workgroups(wgs)
+            for pipe, group, wgs in plan:
+                set_pipeline(pipe)
+                set_group(0, group)
+                dispatch(wgs)
         cp.end()
         self._dev.queue.submit([enc.finish()])
+        self.dispatches += (1 if begin else 0) + step * len(plan)
+        self.submits += 1
 
     def _read(self, name, dtype, count, offset=0):
         if count == 0:
@@ -347,6 +359,8 @@ class WgpuTwin(GpuTwin):
         cp.dispatch_workgroups(max(1, -(-(-(-n // 64)) // WG)))
         cp.end()
         q.submit([enc.finish()])
+        self.dispatches += 1
+        self.submits += 1
         return int(self._read("ctl", np.uint32, 1, C_SCRC)[0])
 
     def _read_state(self):
