@@ -227,11 +227,15 @@ fn main() {
 @group(0) @binding(30) var<storage, read_write> out_sums: array<u32>;
 
 // t is a fire candidate (flag bits m: CAND, FP32 also SYN); it joins the FCL of parity p once,
-// unless the burst builds no list
+// unless the burst builds no list: then the mark is a fire-and-forget atomic (result unused)
 fn mark(t: u32, m: u32, p: u32, nolist: bool) {
+  if (nolist) {
+    atomicOr(&flag[t], m);
+    return;
+  }
   if ((atomicLoad(&flag[t]) & m) == m) { return; }
   let old = atomicOr(&flag[t], m);
-  if (!nolist && (old & CAND) == 0u) {
+  if ((old & CAND) == 0u) {
     let k = atomicAdd(&ctl[C_NCAND + p], 1u);
     cand[p * prm.n + k] = t;
   }

@@ -125,15 +125,43 @@ def _device(power_preference: str = "high-performance"):
     return device, adapter
 
 
-def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
-    import wgpu
+_DECL = re.compile(r"@binding\((\d+)\)\s*var<(\w+)(?:,\s*(\w+))?>")
 
-    pipes = {}
-    for name, src in wgsl_sources(fp32, split).items():
-        decl = re.findall(r"@binding\((\d+)\)\s*var<(\w+)(?:,\s*(\w+))?>", src)
-        entries, names = [], []
-        for b, space, access in decl:
+
+def shared_sources(sources: dict[str, str], limit: int) -> dict[str, str] | None:
+    """The kernels with one common set of binding declarations, or ``None`` when their union holds
+    more storage buffers than ``limit`` (the adapter's per-stage limit).
+
+    A binding that any kernel writes is declared ``read_write`` in every kernel that binds it, so
+    that all kernels fit one bind group layout: the host binds one bind group per compute pass
+    instead of one per dispatch."""
+    access = {}
+    for src in sources.values():
+        for b, space, acc in _DECL.findall(src):
+            if space != "uniform":
+                access[int(b)] = "read_write" if "read_write" in (acc, access.get(int(b))) else acc
+    if len(access) > limit:
+        return None
+    rw = {b for b, a in access.items() if a == "read_write"}
+
+    def fix(m):
+        b = int(m.group(1))
+        return (f"@binding({b}) var<storage, read_write>" if b in rw and m.group(3) == "read"
+                else m.group(0))
+
+    return {k: _DECL.sub(fix, src) for k, src in sources.items()}
+
+
+def _layout_entries(wgpu, srcs) -> tuple[list, list]:
+    """Bind group layout entries and ``(binding, buffer name)`` pairs of the bindings declared
+    in the sources ``srcs`` (each binding once)."""
+    entries, names, seen = [], [], set()
+    for src in srcs:
+        for b, space, access in _DECL.findall(src):
             b = int(b)
+            if b in seen:
+                continue
+            seen.add(b)
             if space == "uniform":
                 ty = wgpu.BufferBindingType.uniform
             elif access == "read":
@@ -143,8 +171,31 @@ def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
             entries.append({"binding": b, "visibility": wgpu.ShaderStage.COMPUTE,
                             "buffer": {"type": ty}})
             names.append((b, binding_name(b)))
+    return entries, names
+
+
+def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
+    """Kernel name → ``(pipeline, bind group layout, [(binding, buffer name)])``; all kernels share
+    one layout (the same object) when the union of their bindings fits the device's limit
+    (:func:`shared_sources`)."""
+    import wgpu
+
+    sources = wgsl_sources(fp32, split)
+    shared = shared_sources(sources, device.limits["max-storage-buffers-per-shader-stage"])
+    common = None
+    if shared is not None:
+        sources = shared
+        entries, names = _layout_entries(wgpu, sources.values())
         bgl = device.create_bind_group_layout(entries=entries)
-        layout = device.create_pipeline_layout(bind_group_layouts=[bgl])
+        common = (bgl, device.create_pipeline_layout(bind_group_layouts=[bgl]), names)
+    pipes = {}
+    for name, src in sources.items():
+        if common is None:
+            entries, names = _layout_entries(wgpu, [src])
+            bgl = device.create_bind_group_layout(entries=entries)
+            layout = device.create_pipeline_layout(bind_group_layouts=[bgl])
+        else:
+            bgl, layout, names = common
         module = device.create_shader_module(code=src, label=name)
         pipe = device.create_compute_pipeline(layout=layout,
                                               compute={"module": module, "entry_point": "main"})
@@ -173,7 +224,9 @@ class WgpuTwin(GpuTwin):
         mode: ``"fixed"`` or ``"float"`` (f32 in the numba twin's order; WGSL promises
             correctly rounded + − × but neither the absence of contraction into fused
             multiply-adds nor subnormals — see ``docs/gpu.md``).
-        batch: most bursts per queue submission.
+        submit_bursts: most bursts per queue submission (a batch is submitted in chunks that
+            grow to this, overlapping the host's encoding with the device's work).
+        batch: most bursts per read-back of counts and digests.
         grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
 
     Raises:
@@ -185,9 +238,14 @@ class WgpuTwin(GpuTwin):
     #: the next batch's stimulus is written while the current one runs: queue writes execute in
     #: queue order, after the submitted batch that still reads the previous stimulus
     prefetch = True
+    #: a batch with a large stimulus runs as chained parts of 1, 2, 4, … bursts: each part's
+    #: stimulus is copied (host memcpy into wgpu's staging) while the previous part runs
+    chain = True
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None,
-                 part_words: int | None = None):
+                 part_words: int | None = None, submit_bursts: int = 16):
+        #: most bursts per queue submission within a batch (:meth:`_launch`)
+        self.submit_bursts = max(1, int(submit_bursts))
         self._grid = grid
         self._part_words = part_words
         super().__init__(model, mode, batch=batch)
@@ -288,16 +346,23 @@ class WgpuTwin(GpuTwin):
         return self._dev.create_buffer_with_data(data=memoryview(data).cast("B"), usage=usage)
 
     def _bind(self):
-        """Bind groups per kernel and recording mode (recreated when a buffer is replaced)."""
+        """Bind groups per kernel and recording mode (recreated when a buffer is replaced); one
+        per recording mode when the kernels share a layout."""
         self._groups = {}
+        made = {}
         for rec in (False, True):
             for name, (pipe, bgl, names) in self._pipes.items():
-                entries = []
-                for b, bn in names:
-                    buf = self._prm_rec[rec] if bn == "prm" else self._buf[bn]
-                    entries.append({"binding": b, "resource": {"buffer": buf, "offset": 0,
-                                                               "size": buf.size}})
-                self._groups[rec, name] = self._dev.create_bind_group(layout=bgl, entries=entries)
+                key = (rec, id(bgl))
+                if key not in made:
+                    entries = []
+                    for b, bn in names:
+                        buf = self._prm_rec[rec] if bn == "prm" else self._buf[bn]
+                        entries.append({"binding": b, "resource": {"buffer": buf, "offset": 0,
+                                                                   "size": buf.size}})
+                    made[key] = self._dev.create_bind_group(layout=bgl, entries=entries)
+                self._groups[rec, name] = made[key]
+        #: all kernels share one bind group (bound once per compute pass)
+        self.shared_group = len(made) == 2
 
     def _set_stim(self, head, entries):
         size = head.size + entries.size
@@ -313,21 +378,36 @@ class WgpuTwin(GpuTwin):
             q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
     def _launch(self, step, record, begin=True):
-        """One command encoder, one compute pass and one submission for the ``step`` bursts
-        (3 dispatches per burst: k_in, k_dyn, k_scan3; k_gather too in ``"float"``)."""
+        """Encode and submit ``step`` bursts (3 dispatches each: k_in, k_dyn, k_scan3; k_gather
+        too in ``"float"``), one command encoder and one compute pass per submission. The batch is
+        submitted in chunks of 2, 4, … up to :attr:`submit_bursts` bursts, so that the device
+        runs the first bursts while the host encodes the rest (one read-back per batch)."""
+        chunk, done = min(2, step), 0
+        while done < step:
+            k = min(chunk, step - done)
+            self._encode_submit(k, record, begin and done == 0)
+            done += k
+            chunk = min(2 * chunk, self.submit_bursts)
+
+    def _encode_submit(self, step, record, begin):
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
         set_pipeline, set_group, dispatch = cp.set_pipeline, cp.set_bind_group, cp.dispatch_workgroups
+        shared = self.shared_group
+        if shared:
+            set_group(0, self._groups[record, "k_in"])
         if begin:
             set_pipeline(self._pipes["k_begin"][0])
-            set_group(0, self._groups[record, "k_begin"])
+            if not shared:
+                set_group(0, self._groups[record, "k_begin"])
             dispatch(1)
         plan = [(self._pipes[name][0], self._groups[record, name], wgs)
                 for name, wgs in self._plan]
         for _ in range(step):
             for pipe, group, wgs in plan:
                 set_pipeline(pipe)
-                set_group(0, group)
+                if not shared:
+                    set_group(0, group)
                 dispatch(wgs)
         cp.end()
         self._dev.queue.submit([enc.finish()])
