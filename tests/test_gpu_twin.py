@@ -322,3 +322,90 @@ def test_wgpu_split_synapse_buffers_equal_the_numba_trace(mode):
     got = tw.run(20, stim, state_every=10)
     assert got.burst_crc == ref.burst_crc and got.state_crc == ref.state_crc
     assert all(np.array_equal(a, b) for a, b in zip(ref.fired, got.fired))
+
+
+# ----------------------------------------------------------------------------- WGPU dispatch paths
+def test_wgpu_kernels_share_one_binding_layout_or_none():
+    """shared_sources: a binding any kernel writes is declared read_write in every kernel that
+    binds it (one bind group layout fits all); above the storage-buffer limit: None. fused_body
+    merges the phases' declarations, one per binding. (WGSL text only, no adapter.)"""
+    import re
+
+    from feagi_embed.host.gpu import wgpu as w
+
+    src = w.wgsl_sources(False)
+    decl = re.compile(r"@binding\((\d+)\) var<storage, (\w+)>")
+    writers = {b for s in src.values() for b, acc in decl.findall(s) if acc == "read_write"}
+    assert {"14", "15", "22"} <= writers  # acc, flag, nat
+    n_storage = len({b for s in src.values() for b, _ in decl.findall(s)})
+    assert w.shared_sources(src, n_storage - 1) is None
+    shared = w.shared_sources(src, n_storage)
+    for k, s in shared.items():
+        for b, acc in decl.findall(s):
+            assert acc == ("read_write" if b in writers else "read"), (k, b)
+    fused = src["k_fused"]
+    bindings = re.findall(r"@binding\((\d+)\)", fused)
+    assert len(bindings) == len(set(bindings)) and "fn main" in fused
+    assert "k_fused" not in w.wgsl_sources(True)  # fixed point only
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("seed,large,fanout", [(0, False, 24), (1, True, 24), (3, False, 1),
+                                               (4, True, 1)])
+def test_wgpu_fused_and_three_dispatch_paths_equal_numba(fused, seed, large, fanout):
+    """Both WGPU paths on small random models (dense, no-list and sparse bursts): the fused
+    kernel (one dispatch of one workgroup per submission) and the three dispatches per burst
+    (k_in, k_dyn, k_scan3; a batch submitted in chunks of 2, 4, …). Dispatch and submission
+    counts from the run's shape: 10 batches of 6 bursts, a state digest after each."""
+    cls = twin_class("wgpu")
+    m = random_model(4000, fanout, seed=seed, large_brain=large)
+    stim = random_stimulus(m, 60, seed=seed, per_burst=20 if fanout > 1 else 4)
+    ref = Twin(m).run(60, stim, state_every=6)
+    tw = cls(m, fused=fused)
+    assert tw.fused is fused
+    assert_same_trace(ref, tw.run(60, stim, state_every=6), f"random seed {seed} fused={fused}")
+    per_batch = (2, 1) if fused else (1 + 3 * 6, 2)  # (k_begin + bursts, chunks 2 + 4)
+    assert (tw.dispatches, tw.submits) == (10 * (per_batch[0] + 1), 10 * (per_batch[1] + 1))
+    r = Twin(m)
+    r.run(60, stim)
+    for k in range(3):  # step(): one burst per submission, either path
+        ids = np.arange(k, m.n_neurons, 97)
+        vals = np.full(ids.size, 3 << 14, np.int32)
+        want = r.step(ids, vals, digest=True, state=True)
+        got = tw.step(ids, vals, state=True)
+        assert (got.burst, got.burst_crc, got.state_crc) == (want.burst, want.burst_crc,
+                                                             want.state_crc)
+        assert np.array_equal(got.fired, want.fired) and np.array_equal(got.fired_v, want.fired_v)
+
+
+@pytest.mark.parametrize("path", CONFORMANCE, ids=lambda p: p.name.split(".")[0])
+def test_wgpu_three_dispatch_path_on_conformance_cases(path):
+    """The conformance micro-genomes (small: fused by default) also through the three-dispatch
+    path, batches of 7 bursts."""
+    cls = twin_class("wgpu")
+    fx = fixture(path)
+    model = fixture_model(path)
+    stim = Stimulus.from_json(fx["stimulus"])
+    bursts = fx["bursts_recorded"]
+    ref = Twin(model).run(bursts, stim, state_every=1)
+    tw = cls(model, batch=7, fused=False)
+    assert_same_trace(ref, tw.run(bursts, stim, state_every=1), fx["name"])
+
+
+def test_wgpu_fused_default_and_environment(monkeypatch):
+    """Small models run fused by default, FEAGI_EMBED_WGPU_FUSED=0/1 overrides; models above
+    the size limits run the three dispatches; fused=True with split arrays is refused."""
+    cls = twin_class("wgpu")
+    from feagi_embed.host.gpu import wgpu as w
+
+    m = random_model(300, 4, seed=2)
+    assert cls(m).fused
+    monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "0")
+    assert not cls(m).fused
+    monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "1")
+    monkeypatch.setattr(w, "FUSED_MAX_NEURONS", 10)
+    assert cls(m).fused
+    monkeypatch.delenv("FEAGI_EMBED_WGPU_FUSED")
+    assert not cls(m).fused
+    with pytest.raises(GpuUnavailable):
+        cls(m, fused=True, part_words=64)

@@ -224,7 +224,7 @@ fn main() {
 @group(0) @binding(24) var<storage, read> fqbits: array<u32>;
 @group(0) @binding(26) var<storage, read_write> blk: array<atomic<u32>>;
 @group(0) @binding(27) var<storage, read> stim: array<u32>;
-@group(0) @binding(30) var<storage, read_write> out_sums: array<u32>;
+@group(0) @binding(30) var<storage, read_write> out_sums: array<atomic<u32>>;
 
 // t is a fire candidate (flag bits m: CAND, FP32 also SYN); it joins the FCL of parity p once,
 // unless the burst builds no list: then the mark is a fire-and-forget atomic (result unused)
@@ -247,10 +247,8 @@ fn add_input(t: u32, c: i32, p: u32, nolist: bool) {
   atomicAdd(&acc[t], c);
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let gid = gid3.x;
-  let stride = nwg.x * 256u;
+// the burst's steps 2-5 for invocation gid of stride invocations (k_fused: one workgroup)
+fn phase_in(gid: u32, stride: u32) {
   let burst = atomicLoad(&ctl[C_BURST]);
   let p = burst & 1u;
   let bi = atomicLoad(&ctl[C_BI]);
@@ -263,7 +261,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
                           atomicLoad(&ctl[C_BIG + p]), nst + npow);
   let nreset = select(atomicLoad(&ctl[C_NCAND + (p ^ 1u)]), nfq, prm.large != 0u);
   let total = nst + npow + nreset;
-  if (gid == 0u) { out_sums[2u * bi + 1u] = 0u; }  // the burst digest, XOR-reduced by k_scan3
+  if (gid == 0u) { atomicStore(&out_sums[2u * bi + 1u], 0u); }  // the burst digest, XOR-reduced by k_scan3
   for (var j = gid; j < total; j = j + stride) {
     if (j < nst) {
       // 2. sensory injection / force-fire
@@ -319,6 +317,11 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  phase_in(gid3.x, nwg.x * 256u);
+}
+
 //! k_dyn
 @group(0) @binding(0) var<uniform> prm: Prm;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
@@ -329,8 +332,8 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(11) var<storage, read_write> cd: array<u32>;
 @group(0) @binding(12) var<storage, read_write> cc: array<u32>;
 @group(0) @binding(13) var<storage, read_write> psp: array<i32>;
-@group(0) @binding(14) var<storage, read_write> acc: array<i32>;
-@group(0) @binding(15) var<storage, read_write> flag: array<u32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
+@group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(16) var<storage, read_write> vfire: array<i32>;
 @group(0) @binding(17) var<storage, read> cand: array<u32>;
 @group(0) @binding(19) var<storage, read_write> refl: array<u32>;
@@ -404,10 +407,8 @@ fn dynamics(i: u32, f: u32, area: u32, burst: u32, p: u32, a_in: i32) {
   }
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let gid = gid3.x;
-  let stride = nwg.x * 256u;
+// step 6 (and the dense FCL clear) for invocation gid of stride invocations
+fn phase_dyn(gid: u32, stride: u32) {
   let burst = atomicLoad(&ctl[C_BURST]);
   let p = burst & 1u;
   let ncand = atomicLoad(&ctl[C_NCAND + p]);
@@ -425,12 +426,12 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   for (var j = gid; j < total; j = j + stride) {
     if (j < nlist && (dense || j < ncand)) {
       let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
-      let f = flag[i];
+      let f = atomicLoad(&flag[i]);
       let area = narea[i];
       if (dense && f != 0u) {  // 1. the FCL cleared for the next burst (each neuron visited once)
-        let a0 = acc[i];
-        acc[i] = 0;
-        flag[i] = 0u;
+        let a0 = atomicLoad(&acc[i]);
+        atomicStore(&acc[i], 0);
+        atomicStore(&flag[i], 0u);
         if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
         if ((f & CAND) == 0u) { continue; }
         dynamics(i, f, area, burst, p, a0);
@@ -438,10 +439,10 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
       }
       if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
       if ((f & CAND) == 0u) { continue; }
-      dynamics(i, f, area, burst, p, acc[i]);
+      dynamics(i, f, area, burst, p, atomicLoad(&acc[i]));
     } else if (j < nlist) {
       let i = refl[p * prm.n + (j - ncand)];
-      let f = flag[i];
+      let f = atomicLoad(&flag[i]);
       if ((f & CAND) == 0u) { refractory(i, f, narea[i], p); }
     } else {
       // degenerating sources lower their PSP after propagating (floor 0)
@@ -457,6 +458,11 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  phase_dyn(gid3.x, nwg.x * 256u);
+}
+
 //! k_gather
 @group(0) @binding(0) var<uniform> prm: Prm;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
@@ -464,8 +470,8 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(4) var<storage, read> apar: array<i32>;
 @group(0) @binding(9) var<storage, read> fanout: array<i32>;
 @group(0) @binding(13) var<storage, read> psp: array<i32>;
-@group(0) @binding(14) var<storage, read_write> acc: array<i32>;
-@group(0) @binding(15) var<storage, read> flag: array<u32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
+@group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(16) var<storage, read> vfire: array<i32>;
 @group(0) @binding(17) var<storage, read> cand: array<u32>;
 @group(0) @binding(24) var<storage, read> fqbits: array<u32>;
@@ -541,7 +547,8 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   let nlist = select(ncand, prm.n, dense);
   for (var j = gid3.x; j < nlist; j = j + stride) {
     let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
-    if ((flag[i] & CAND) == 0u) { continue; }
+    let f = atomicLoad(&flag[i]);
+    if ((f & CAND) == 0u) { continue; }
     var lo = e0;
     var hi = e1;
     while (lo < hi) {
@@ -549,10 +556,10 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
       if (stim[soff + 2u * mid] < i) { lo = mid + 1u; } else { hi = mid; }
     }
     let has_inj = lo < e1 && stim[soff + 2u * lo] == i;
-    if ((flag[i] & SYN) == 0u && !has_inj) { continue; }
-    var s = bitcast<f32>(acc[i]);
+    if ((f & SYN) == 0u && !has_inj) { continue; }
+    var s = bitcast<f32>(atomicLoad(&acc[i]));
     let k1 = in_ptr[i + 1u];
-    for (var k = select(k1, in_ptr[i], (flag[i] & SYN) != 0u); k < k1; k = k + 1u) {
+    for (var k = select(k1, in_ptr[i], (f & SYN) != 0u); k < k1; k = k + 1u) {
       let src = in_src[k];
       if (((fqbits[src >> 5u] >> (src & 31u)) & 1u) == 0u) { continue; }
       let ab = narea[src] * 16u;
@@ -569,7 +576,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
     for (var e = lo; e < e1 && stim[soff + 2u * e] == i; e = e + 1u) {
       s = s + bitcast<f32>(stim[soff + 2u * e + 1u]);
     }
-    acc[i] = bitcast<i32>(s);
+    atomicStore(&acc[i], bitcast<i32>(s));
   }
 }
 
@@ -577,16 +584,16 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(0) var<uniform> prm: Prm;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read> syn_ptr: array<u32>;
-@group(0) @binding(14) var<storage, read_write> acc: array<i32>;
-@group(0) @binding(15) var<storage, read_write> flag: array<u32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
+@group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(16) var<storage, read_write> vfire: array<i32>;
 @group(0) @binding(17) var<storage, read> cand: array<u32>;
 @group(0) @binding(20) var<storage, read_write> fq: array<u32>;
 @group(0) @binding(21) var<storage, read_write> fqv: array<i32>;
-@group(0) @binding(22) var<storage, read_write> nat: array<u32>;
-@group(0) @binding(23) var<storage, read_write> frc: array<u32>;
+@group(0) @binding(22) var<storage, read_write> nat: array<atomic<u32>>;
+@group(0) @binding(23) var<storage, read_write> frc: array<atomic<u32>>;
 @group(0) @binding(24) var<storage, read_write> fqbits: array<u32>;
-@group(0) @binding(26) var<storage, read_write> blk: array<u32>;
+@group(0) @binding(26) var<storage, read_write> blk: array<atomic<u32>>;
 @group(0) @binding(27) var<storage, read> stim: array<u32>;
 @group(0) @binding(28) var<storage, read_write> out_ids: array<u32>;
 @group(0) @binding(29) var<storage, read_write> out_v: array<i32>;
@@ -600,12 +607,9 @@ var<workgroup> s_count: atomic<u32>;
 // trace), the burst CRC-32, the FCL cleared, and the control words advanced — one dispatch of
 // nblk workgroups: a workgroup's place in the fire queue comes from the per-block fired counts of
 // k_in / k_dyn (blk), a word's place within it from a workgroup scan of popcounts, and the last
-// workgroup to finish (a ticket) updates the control words.
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let lid = lid3.x;
-  load_table(lid);
+// workgroup to finish (a ticket) updates the control words. scan_block is workgroup vb of nvb
+// (k_fused: one workgroup runs vb = 0 … nblk-1 in turn); it returns the burst's fired count.
+fn scan_block(lid: u32, vb: u32, nvb: u32) -> u32 {
   if (lid == 0u) { atomicStore(&s_before, 0u); atomicStore(&s_count, 0u); }
   workgroupBarrier();
   let burst = atomicLoad(&ctl[C_BURST]);
@@ -620,21 +624,21 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
   var before = 0u;
   var tot = 0u;
   for (var k = lid; k < prm.nblk; k = k + 256u) {
-    let c = blk[bc + k];
+    let c = atomicLoad(&blk[bc + k]);
     tot = tot + c;
-    if (k < wid.x) { before = before + c; }
+    if (k < vb) { before = before + c; }
   }
   if (before != 0u) { atomicAdd(&s_before, before); }
   if (tot != 0u) { atomicAdd(&s_count, tot); }
-  let w = gid3.x;
+  let w = vb * 256u + lid;
   var x = 0u;
   var xn = 0u;
   if (w < prm.words) {
-    xn = nat[w];
-    x = xn | frc[w];
+    xn = atomicLoad(&nat[w]);
+    x = xn | atomicLoad(&frc[w]);
     fqbits[w] = x;
-    nat[w] = 0u;
-    frc[w] = 0u;
+    atomicStore(&nat[w], 0u);
+    atomicStore(&frc[w], 0u);
   }
   // exclusive scan of the words' popcounts within the workgroup
   let pc = countOneBits(x);
@@ -663,7 +667,7 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
       if (((xn >> b) & 1u) != 0u) { v = vfire[id]; }
       fq[pos] = id;
       fqv[pos] = v;
-      flag[id] = 0u;  // 1. FCL clear of the fired (forced ones may be no candidates)
+      atomicStore(&flag[id], 0u);  // 1. FCL clear of the fired (forced ones may be no candidates)
       if (FP32) { vfire[id] = v; }  // V at fire of every fired neuron (forced too), for k_gather
       if (prm.record != 0u) { out_ids[base + pos] = id; out_v[base + pos] = v; }
       r = crc_u32(r, id);
@@ -692,29 +696,69 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
   }
   // 1. clear the fire candidate list for the next burst (dense: k_dyn did) and the next burst's
   // per-block fired counts
-  let stride = nwg.x * 256u;
+  let stride = nvb * 256u;
   let nclear = select(ncand, 0u, dense);
   for (var j = w; j < nclear; j = j + stride) {
     let i = cand[p * prm.n + j];
-    acc[i] = 0;
-    flag[i] = 0u;
+    atomicStore(&acc[i], 0);
+    atomicStore(&flag[i], 0u);
   }
-  for (var k = w; k < prm.nblk; k = k + stride) { blk[q * prm.nblk + k] = 0u; }
+  for (var k = w; k < prm.nblk; k = k + stride) { atomicStore(&blk[q * prm.nblk + k], 0u); }
   storageBarrier();
   workgroupBarrier();
-  if (lid == 0u) {
-    if (atomicAdd(&ctl[C_TICKET], 1u) == nwg.x - 1u) {  // every workgroup has read ctl
-      atomicStore(&ctl[C_TICKET], 0u);
-      atomicStore(&ctl[C_FQ], count);
-      if (prm.record != 0u) { atomicStore(&ctl[C_OUTPOS], base + count); }
-      atomicStore(&out_sums[2u * bi], count);
-      atomicStore(&ctl[C_NCAND + q], 0u);
-      atomicStore(&ctl[C_NREFL + p], 0u);
-      atomicStore(&ctl[C_EVENTS + p], 0u);  // this burst's events: summed afresh by the next k_scan3
-      atomicStore(&ctl[C_BIG + p], 0u);
-      atomicStore(&ctl[C_BURST], burst + 1u);
-      atomicStore(&ctl[C_BI], bi + 1u);
-    }
+  return count;
+}
+
+// the burst's control words advanced (once every scan_block of the burst has read them)
+fn advance(count: u32) {
+  let burst = atomicLoad(&ctl[C_BURST]);
+  let p = burst & 1u;
+  let bi = atomicLoad(&ctl[C_BI]);
+  atomicStore(&ctl[C_FQ], count);
+  if (prm.record != 0u) { atomicStore(&ctl[C_OUTPOS], atomicLoad(&ctl[C_OUTPOS]) + count); }
+  atomicStore(&out_sums[2u * bi], count);
+  atomicStore(&ctl[C_NCAND + (p ^ 1u)], 0u);
+  atomicStore(&ctl[C_NREFL + p], 0u);
+  atomicStore(&ctl[C_EVENTS + p], 0u);  // this burst's events: summed afresh by the next k_scan3
+  atomicStore(&ctl[C_BIG + p], 0u);
+  atomicStore(&ctl[C_BURST], burst + 1u);
+  atomicStore(&ctl[C_BI], bi + 1u);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  load_table(lid3.x);  // visible after scan_block's first barrier
+  let count = scan_block(lid3.x, wid.x, nwg.x);
+  if (lid3.x == 0u && atomicAdd(&ctl[C_TICKET], 1u) == nwg.x - 1u) {  // every workgroup has read ctl
+    atomicStore(&ctl[C_TICKET], 0u);
+    advance(count);
+  }
+}
+
+//! k_fused
+// Small models (fixed point): one workgroup runs every burst of the submission in one dispatch —
+// the phases of k_in, k_dyn and k_scan3 (scan_block for each block in turn) with storage
+// barriers between them (the host builds this module from those sections' declarations and
+// functions, wgpu.py). The bursts of the submission: the stimulus header's burst count from
+// the batch position C_BI on.
+var<workgroup> wg_nb: u32;
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
+  let lid = lid3.x;
+  load_table(lid);
+  if (lid == 0u) { wg_nb = stim[0] - 2u - atomicLoad(&ctl[C_BI]); }
+  let nb = workgroupUniformLoad(&wg_nb);
+  for (var b = 0u; b < nb; b = b + 1u) {
+    phase_in(lid, 256u);
+    storageBarrier();
+    phase_dyn(lid, 256u);
+    storageBarrier();
+    var count = 0u;
+    for (var vb = 0u; vb < prm.nblk; vb = vb + 1u) { count = scan_block(lid, vb, prm.nblk); }
+    if (lid == 0u) { advance(count); }
+    storageBarrier();
   }
 }
 

@@ -32,8 +32,13 @@ SPLITTABLE = {"syn_dst": "u32", "syn_c": "i32", "syn_w": "i32", "in_src": "u32",
 #: binding of part j of SPLITTABLE array a: SPLIT_BASE + 8 a + j (at most 8 parts)
 SPLIT_BASE = 40
 MAX_PARTS = 8
-KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state")
-_CRC_KERNELS = ("k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_fused", "k_state")
+_CRC_KERNELS = ("k_scan3", "k_fused", "k_state")
+#: the kernels whose phases k_fused runs in one workgroup
+FUSED_PHASES = ("k_in", "k_dyn", "k_scan3")
+#: models up to this many neurons and synapses run fused by default (one dispatch per batch)
+FUSED_MAX_NEURONS = 1 << 16
+FUSED_MAX_SYNAPSES = 1 << 20
 
 
 def binding_name(b: int) -> str:
@@ -67,17 +72,45 @@ def split_source(src: str, split: tuple) -> str:
 
 def wgsl_sources(fp32: bool = False, split: tuple = ()) -> dict[str, str]:
     """Kernel name → full WGSL source (the ``FP32`` constant + ``common`` [+ ``crc``] + the
-    kernel's section); ``k_gather`` only with ``fp32``; arrays of ``split`` over several bindings
-    (:func:`split_source`)."""
+    kernel's section); ``k_gather`` only with ``fp32``, ``k_fused`` (:func:`fused_body`) only
+    without; arrays of ``split`` over several bindings (:func:`split_source`)."""
     from .common import HERE
 
     text = (HERE / "kernels.wgsl").read_text()
     parts = re.split(r"^//! (\w+)\s*$", text, flags=re.M)
     sec = {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
     head = f"const FP32: bool = {'true' if fp32 else 'false'};\n"
-    return {k: split_source(head + sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "")
-                            + sec[k], split)
-            for k in KERNELS if fp32 or k != "k_gather"}
+    out = {}
+    for k in KERNELS:
+        if (k == "k_gather" and not fp32) or (k == "k_fused" and fp32):
+            continue
+        body = fused_body(sec) if k == "k_fused" else sec[k]
+        out[k] = split_source(head + sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "")
+                              + body, split)
+    return out
+
+
+_DECL_LINE = re.compile(r"^@group\(0\) @binding\((\d+)\) var<([^>]*)> (\w+): (.+);\n", re.M)
+_MAIN = re.compile(r"^@compute @workgroup_size\(256\)\nfn main\(.*", re.M | re.S)
+
+
+def fused_body(sec: dict[str, str]) -> str:
+    """The ``k_fused`` module body: the binding declarations of ``k_in``, ``k_dyn`` and
+    ``k_scan3`` merged (one per binding, ``read_write`` where any kernel writes it; the types
+    agree), their functions without their entry points, then the ``k_fused`` section."""
+    decls, bodies = {}, []
+    for k in FUSED_PHASES:
+        for b, space, name, ty in _DECL_LINE.findall(sec[k]):
+            prev = decls.get(int(b))
+            if prev is not None and (prev[1], prev[2]) != (name, ty):
+                raise ValueError(f"binding {b}: {prev[1]}: {prev[2]} and {name}: {ty} differ")
+            if prev is not None and "read_write" in prev[0]:
+                space = prev[0]
+            decls[int(b)] = (space, name, ty)
+        bodies.append(_MAIN.sub("", _DECL_LINE.sub("", sec[k])))
+    lines = "".join(f"@group(0) @binding({b}) var<{sp}> {name}: {ty};\n"
+                    for b, (sp, name, ty) in sorted(decls.items()))
+    return lines + "".join(bodies) + sec["k_fused"]
 
 
 def _quiet_mesa() -> None:
@@ -226,6 +259,10 @@ class WgpuTwin(GpuTwin):
             multiply-adds nor subnormals — see ``docs/gpu.md``).
         submit_bursts: most bursts per queue submission (a batch is submitted in chunks that
             grow to this, overlapping the host's encoding with the device's work).
+        fused: run every burst of a submission in one dispatch of one workgroup (``k_fused``;
+            fixed point, all kernels in one bind group, no split arrays). Default: the
+            environment's ``FEAGI_EMBED_WGPU_FUSED`` (``0``/``1``), else models up to
+            :data:`FUSED_MAX_NEURONS` neurons and :data:`FUSED_MAX_SYNAPSES` synapses.
         batch: most bursts per read-back of counts and digests.
         grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
 
@@ -243,7 +280,8 @@ class WgpuTwin(GpuTwin):
     chain = True
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None,
-                 part_words: int | None = None, submit_bursts: int = 16):
+                 part_words: int | None = None, submit_bursts: int = 16, fused: bool | None = None):
+        self._fused_arg = fused
         #: most bursts per queue submission within a batch (:meth:`_launch`)
         self.submit_bursts = max(1, int(submit_bursts))
         self._grid = grid
@@ -339,6 +377,8 @@ class WgpuTwin(GpuTwin):
         self.dispatches = 0
         self.submits = 0
         self._bind()
+        #: whether the bursts run fused (one dispatch of ``k_fused`` per submission)
+        self.fused = self._use_fused()
 
     def _make(self, data: np.ndarray, usage):
         if data.nbytes < 16:  # WebGPU bindings must not be empty
@@ -377,11 +417,34 @@ class WgpuTwin(GpuTwin):
         if entries.size:
             q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
+    def _use_fused(self) -> bool:
+        """The ``fused`` argument or its default (see the class docstring); only where the
+        kernels share one bind group, in fixed point, without split arrays.
+
+        Raises:
+            GpuUnavailable: ``fused=True`` where the fused kernel cannot run.
+        """
+        can = "k_fused" in self._pipes and self.shared_group and not self.split
+        want = self._fused_arg
+        if want is None:
+            env = os.environ.get("FEAGI_EMBED_WGPU_FUSED")
+            m = self.model
+            want = (env == "1") if env in ("0", "1") else (
+                m.n_neurons <= FUSED_MAX_NEURONS and m.n_synapses <= FUSED_MAX_SYNAPSES)
+            return bool(want and can)
+        if want and not can:
+            raise GpuUnavailable("the fused WGPU path needs fixed point, one bind group for all "
+                                 "kernels (the adapter's storage buffer limit) and unsplit arrays")
+        return bool(want)
+
     def _launch(self, step, record, begin=True):
         """Encode and submit ``step`` bursts (3 dispatches each: k_in, k_dyn, k_scan3; k_gather
         too in ``"float"``), one command encoder and one compute pass per submission. The batch is
         submitted in chunks of 2, 4, … up to :attr:`submit_bursts` bursts, so that the device
         runs the first bursts while the host encodes the rest (one read-back per batch)."""
+        if self.fused:  # one dispatch runs the step bursts (their count: the stimulus header)
+            self._encode_submit(1, record, begin, fused=True)
+            return
         chunk, done = min(2, step), 0
         while done < step:
             k = min(chunk, step - done)
@@ -389,7 +452,7 @@ class WgpuTwin(GpuTwin):
             done += k
             chunk = min(2 * chunk, self.submit_bursts)
 
-    def _encode_submit(self, step, record, begin):
+    def _encode_submit(self, step, record, begin, fused=False):
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
         set_pipeline, set_group, dispatch = cp.set_pipeline, cp.set_bind_group, cp.dispatch_workgroups
@@ -402,7 +465,7 @@ class WgpuTwin(GpuTwin):
                 set_group(0, self._groups[record, "k_begin"])
             dispatch(1)
         plan = [(self._pipes[name][0], self._groups[record, name], wgs)
-                for name, wgs in self._plan]
+                for name, wgs in (self._plan if not fused else [("k_fused", 1)])]
         for _ in range(step):
             for pipe, group, wgs in plan:
                 set_pipeline(pipe)
