@@ -428,18 +428,17 @@ fn phase_dyn(gid: u32, stride: u32) {
       let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
       let f = atomicLoad(&flag[i]);
       let area = narea[i];
-      if (dense && f != 0u) {  // 1. the FCL cleared for the next burst (each neuron visited once)
-        let a0 = atomicLoad(&acc[i]);
-        atomicStore(&acc[i], 0);
-        atomicStore(&flag[i], 0u);
-        if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
-        if ((f & CAND) == 0u) { continue; }
-        dynamics(i, f, area, burst, p, a0);
-        continue;
+      var a = 0;
+      if (f != 0u) {
+        a = atomicLoad(&acc[i]);
+        if (dense) {  // 1. the FCL cleared for the next burst (each neuron visited once)
+          atomicStore(&acc[i], 0);
+          atomicStore(&flag[i], 0u);
+        }
       }
       if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
       if ((f & CAND) == 0u) { continue; }
-      dynamics(i, f, area, burst, p, atomicLoad(&acc[i]));
+      dynamics(i, f, area, burst, p, a);
     } else if (j < nlist) {
       let i = refl[p * prm.n + (j - ncand)];
       let f = atomicLoad(&flag[i]);

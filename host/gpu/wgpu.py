@@ -85,9 +85,30 @@ def wgsl_sources(fp32: bool = False, split: tuple = ()) -> dict[str, str]:
         if (k == "k_gather" and not fp32) or (k == "k_fused" and fp32):
             continue
         body = fused_body(sec) if k == "k_fused" else sec[k]
-        out[k] = split_source(head + sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "")
-                              + body, split)
+        out[k] = split_source(plain_atomics(head + sec["common"]
+                                            + (sec["crc"] if k in _CRC_KERNELS else "") + body),
+                              split)
     return out
+
+
+_RMW = r"atomic(?:Add|Sub|Max|Min|And|Or|Xor|Exchange|CompareExchangeWeak)\(&"
+
+
+def plain_atomics(src: str) -> str:
+    """``src`` with each ``array<atomic<T>>`` storage buffer that the module only loads and
+    stores (no read-modify-write) declared ``array<T>`` and accessed plainly. The kernel
+    sections declare a buffer the same way in every kernel (so that ``k_fused`` can merge them);
+    this keeps plain accesses where a module needs no atomics (CPU adapters such as lavapipe
+    run atomic loads and stores lane by lane)."""
+    for name, ty in re.findall(r"var<storage, read(?:_write)?> (\w+): array<atomic<(\w+)>>;", src):
+        if re.search(_RMW + name + r"\[", src):
+            continue
+        src = re.sub(r"(var<storage, read(?:_write)?> " + name + r": )array<atomic<" + ty + ">>;",
+                     r"\1array<" + ty + ">;", src)
+        src = re.sub(r"atomicLoad\(&" + name + r"\[([^\]]+)\]\)", name + r"[\1]", src)
+        src = re.sub(r"atomicStore\(&" + name + r"\[([^\]]+)\],\s*([^;]+)\);",
+                     name + r"[\1] = \2;", src)
+    return src
 
 
 _DECL_LINE = re.compile(r"^@group\(0\) @binding\((\d+)\) var<([^>]*)> (\w+): (.+);\n", re.M)
