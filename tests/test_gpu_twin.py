@@ -393,19 +393,43 @@ def test_wgpu_three_dispatch_path_on_conformance_cases(path):
 
 
 def test_wgpu_fused_default_and_environment(monkeypatch):
-    """Small models run fused by default, FEAGI_EMBED_WGPU_FUSED=0/1 overrides; models above
-    the size limits run the three dispatches; fused=True with split arrays is refused."""
+    """Small models choose the path per batch by default (fused=None), FEAGI_EMBED_WGPU_FUSED=0/1
+    overrides; models above the size limits run the three dispatches; fused=True with split
+    arrays is refused."""
     cls = twin_class("wgpu")
     from feagi_embed.host.gpu import wgpu as w
 
     m = random_model(300, 4, seed=2)
-    assert cls(m).fused
+    assert cls(m).fused is None
     monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "0")
-    assert not cls(m).fused
+    assert cls(m).fused is False
     monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "1")
     monkeypatch.setattr(w, "FUSED_MAX_NEURONS", 10)
-    assert cls(m).fused
+    assert cls(m).fused is True
     monkeypatch.delenv("FEAGI_EMBED_WGPU_FUSED")
-    assert not cls(m).fused
+    assert cls(m).fused is False
     with pytest.raises(GpuUnavailable):
         cls(m, fused=True, part_words=64)
+
+
+def test_wgpu_path_follows_the_activity_of_the_previous_batch():
+    """Default path choice per batch of 10: fused when the previous batch's busiest burst (fired
+    × (1 + mean fan-out), from numba's trace) plus the batch's most stimulus entries per burst is
+    at most FUSED_MAX_WORK. A quiet model (fan-out ~1, no stimulus) and a busy one (~20 %
+    firing, fan-out 24): the paths alternate on the same device state, the traces equal
+    numba's."""
+    cls = twin_class("wgpu")
+    from feagi_embed.host.gpu import wgpu as w
+
+    for fanout, stim_burst in ((1, 0), (24, 20)):
+        m = random_model(4000, fanout, seed=0)
+        stim = random_stimulus(m, 30, seed=0, per_burst=stim_burst) if stim_burst else None
+        ref = Twin(m).run(30, stim, state_every=10)
+        tw = cls(m)
+        assert_same_trace(ref, tw.run(30, stim, state_every=10), f"fan-out {fanout}")
+        fired = np.array([len(f) for f in ref.fired])
+        busy = [0] + [fired[b - 10:b].max() * (1 + m.n_synapses / m.n_neurons) for b in (10, 20)]
+        # stimulus entries per burst: at most stim_burst voxels, each one entry
+        want = sum(bz + stim_burst <= w.FUSED_MAX_WORK for bz in busy)
+        assert tw.fused_launches == want, (fanout, busy)
+        assert 0 < want < 3 if stim_burst else want == 3

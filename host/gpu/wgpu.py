@@ -36,9 +36,14 @@ KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_fused", "k_stat
 _CRC_KERNELS = ("k_scan3", "k_fused", "k_state")
 #: the kernels whose phases k_fused runs in one workgroup
 FUSED_PHASES = ("k_in", "k_dyn", "k_scan3")
-#: models up to this many neurons and synapses run fused by default (one dispatch per batch)
+#: models up to this many neurons and synapses may run fused by default (one dispatch per batch)
 FUSED_MAX_NEURONS = 1 << 16
 FUSED_MAX_SYNAPSES = 1 << 20
+#: by default a batch runs fused when the previous batch's busiest burst had at most this much
+#: work (fired neurons × mean fan-out + fired neurons + the batch's most stimulus entries per
+#: burst): one workgroup does all of a fused burst's work, so busy bursts run faster spread
+#: over the device's three dispatches
+FUSED_MAX_WORK = 4096
 
 
 def binding_name(b: int) -> str:
@@ -280,10 +285,13 @@ class WgpuTwin(GpuTwin):
             multiply-adds nor subnormals — see ``docs/gpu.md``).
         submit_bursts: most bursts per queue submission (a batch is submitted in chunks that
             grow to this, overlapping the host's encoding with the device's work).
-        fused: run every burst of a submission in one dispatch of one workgroup (``k_fused``;
-            fixed point, all kernels in one bind group, no split arrays). Default: the
-            environment's ``FEAGI_EMBED_WGPU_FUSED`` (``0``/``1``), else models up to
-            :data:`FUSED_MAX_NEURONS` neurons and :data:`FUSED_MAX_SYNAPSES` synapses.
+        fused: ``True``: run every burst of a submission in one dispatch of one workgroup
+            (``k_fused``; fixed point, all kernels in one bind group, no split arrays);
+            ``False``: three dispatches per burst. Default: the environment's
+            ``FEAGI_EMBED_WGPU_FUSED`` (``0``/``1``), else, on models up to
+            :data:`FUSED_MAX_NEURONS` neurons and :data:`FUSED_MAX_SYNAPSES` synapses, per
+            batch: fused when the previous batch was quiet (:data:`FUSED_MAX_WORK`). Both paths
+            keep the same device state, so a run may alternate between them.
         batch: most bursts per read-back of counts and digests.
         grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
 
@@ -398,8 +406,14 @@ class WgpuTwin(GpuTwin):
         self.dispatches = 0
         self.submits = 0
         self._bind()
-        #: whether the bursts run fused (one dispatch of ``k_fused`` per submission)
+        #: ``True``/``False``: the bursts run fused (one dispatch of ``k_fused`` per submission)
+        #: or not; ``None``: chosen per batch from the previous batch's activity
         self.fused = self._use_fused()
+        #: launches that ran fused so far
+        self.fused_launches = 0
+        self._busy = 0  # work of the busiest burst of the last batch read back
+        self._stim_busy = 0  # most stimulus entries per burst of the last upload
+        self._fanout = m.n_synapses / max(1, n)
 
     def _make(self, data: np.ndarray, usage):
         if data.nbytes < 16:  # WebGPU bindings must not be empty
@@ -433,14 +447,17 @@ class WgpuTwin(GpuTwin):
             usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST
             self._buf["stim"] = self._dev.create_buffer(size=4 * self._stim_cap, usage=usage)
             self._bind()
+        ptrs = head[1:]
+        self._stim_busy = int(np.diff(ptrs).max()) if ptrs.size > 1 else 0
         q = self._dev.queue
         q.write_buffer(self._buf["stim"], 0, head)
         if entries.size:
             q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
-    def _use_fused(self) -> bool:
-        """The ``fused`` argument or its default (see the class docstring); only where the
-        kernels share one bind group, in fixed point, without split arrays.
+    def _use_fused(self) -> bool | None:
+        """The ``fused`` argument or its default (see the class docstring: ``None`` = chosen per
+        batch); only where the kernels share one bind group, in fixed point, without split
+        arrays.
 
         Raises:
             GpuUnavailable: ``fused=True`` where the fused kernel cannot run.
@@ -450,9 +467,10 @@ class WgpuTwin(GpuTwin):
         if want is None:
             env = os.environ.get("FEAGI_EMBED_WGPU_FUSED")
             m = self.model
-            want = (env == "1") if env in ("0", "1") else (
-                m.n_neurons <= FUSED_MAX_NEURONS and m.n_synapses <= FUSED_MAX_SYNAPSES)
-            return bool(want and can)
+            if env in ("0", "1"):
+                return env == "1" and can
+            small = m.n_neurons <= FUSED_MAX_NEURONS and m.n_synapses <= FUSED_MAX_SYNAPSES
+            return None if small and can else False
         if want and not can:
             raise GpuUnavailable("the fused WGPU path needs fixed point, one bind group for all "
                                  "kernels (the adapter's storage buffer limit) and unsplit arrays")
@@ -463,8 +481,12 @@ class WgpuTwin(GpuTwin):
         too in ``"float"``), one command encoder and one compute pass per submission. The batch is
         submitted in chunks of 2, 4, … up to :attr:`submit_bursts` bursts, so that the device
         runs the first bursts while the host encodes the rest (one read-back per batch)."""
-        if self.fused:  # one dispatch runs the step bursts (their count: the stimulus header)
+        fused = self.fused
+        if fused is None:
+            fused = self._busy + self._stim_busy <= FUSED_MAX_WORK
+        if fused:  # one dispatch runs the step bursts (their count: the stimulus header)
             self._encode_submit(1, record, begin, fused=True)
+            self.fused_launches += 1
             return
         chunk, done = min(2, step), 0
         while done < step:
@@ -507,6 +529,8 @@ class WgpuTwin(GpuTwin):
     def _read_out(self, step, record):
         sums = self._read("out_sums", np.uint32, 2 * step).reshape(step, 2)
         counts, crcs = sums[:, 0], sums[:, 1]
+        peak = int(counts.max()) if step else 0
+        self._busy = peak * (1.0 + self._fanout)
         if not record:
             return counts, crcs, None, None
         total = int(counts.sum(dtype=np.int64))
