@@ -433,3 +433,38 @@ def test_wgpu_path_follows_the_activity_of_the_previous_batch():
         want = sum(bz + stim_burst <= w.FUSED_MAX_WORK for bz in busy)
         assert tw.fused_launches == want, (fanout, busy)
         assert 0 < want < 3 if stim_burst else want == 3
+
+
+def test_wgpu_fused_dispatches_capped():
+    """fuse_cap: a fused launch of more bursts is several dispatches in one submission (CPU
+    adapters cap them by default: llvmpipe ends loops after 65,535 iterations per invocation);
+    same trace. Batches of 10 with a cap of 4: 3 fused dispatches each; the default cap on
+    lavapipe lets a 100 k-neuron model run 52 bursts in one launch correctly."""
+    cls = twin_class("wgpu")
+    m = random_model(4000, 24, seed=1, large_brain=True)
+    stim = random_stimulus(m, 30, seed=1, per_burst=20)
+    ref = Twin(m).run(30, stim, state_every=10)
+    tw = cls(m, fused=True, fuse_cap=4)
+    assert_same_trace(ref, tw.run(30, stim, state_every=10), "capped")
+    assert (tw.dispatches, tw.submits) == (3 * (1 + 3) + 3, 3 + 3)
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_twin", Path(__file__).resolve().parent.parent / "bench" / "bench_twin.py")
+    bt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bt)
+    big = bt.synthetic_model(100_000, 20, seed=1)
+    area = len(big.areas.ids) - 1
+    dims = big.areas.dims[area]
+    rng = np.random.default_rng(2)
+    entries = []
+    for b in range(1, 53):
+        v = rng.choice(100_000, size=1000, replace=False)
+        vox = np.stack([v // (dims[1] * dims[2]), (v // dims[2]) % dims[1], v % dims[2]], axis=1)
+        entries.append({"bursts": [b, b], "area": big.areas.genome_ids[area],
+                        "voxels": vox, "kind": "force"})
+    stim = Stimulus(tuple(entries), "<test>")  # built directly, as bench_gpu's (1,000 voxels)
+    want = Twin(big).run(52, stim)
+    got = cls(big, fused=True, batch=64).run(52, stim, record=False)
+    assert got.burst_crc == want.burst_crc and got.state_crc == want.state_crc

@@ -34,7 +34,7 @@
 struct Prm {
   n: u32, words: u32, nblk: u32, power: u32,
   power_in: i32, forced_v: i32, psp_cap: i32, large: u32,
-  record: u32, has_degen: u32, grid: u32, pad: u32,
+  record: u32, has_degen: u32, fuse_cap: u32, pad: u32,
 };
 
 const CAND: u32 = 1u;
@@ -740,14 +740,18 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
 // the phases of k_in, k_dyn and k_scan3 (scan_block for each block in turn) with storage
 // barriers between them (the host builds this module from those sections' declarations and
 // functions, wgpu.py). The bursts of the submission: the stimulus header's burst count from
-// the batch position C_BI on.
+// the batch position C_BI on, at most prm.fuse_cap per dispatch when it is not 0 (CPU adapters:
+// llvmpipe ends any loop silently after 65,535 iterations counted over the whole invocation).
 var<workgroup> wg_nb: u32;
 
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
   let lid = lid3.x;
   load_table(lid);
-  if (lid == 0u) { wg_nb = stim[0] - 2u - atomicLoad(&ctl[C_BI]); }
+  if (lid == 0u) {
+    let left = stim[0] - 2u - atomicLoad(&ctl[C_BI]);
+    wg_nb = select(left, min(left, prm.fuse_cap), prm.fuse_cap != 0u);
+  }
   let nb = workgroupUniformLoad(&wg_nb);
   for (var b = 0u; b < nb; b = b + 1u) {
     phase_in(lid, 256u);

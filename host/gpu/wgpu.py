@@ -44,6 +44,9 @@ FUSED_MAX_SYNAPSES = 1 << 20
 #: burst): one workgroup does all of a fused burst's work, so busy bursts run faster spread
 #: over the device's three dispatches
 FUSED_MAX_WORK = 4096
+#: CPU adapters: loop iterations one fused dispatch may take (llvmpipe ends loops silently after
+#: 65,535, counted over the whole invocation; half of it for margin)
+CPU_LOOP_BUDGET = 1 << 15
 
 
 def binding_name(b: int) -> str:
@@ -292,6 +295,9 @@ class WgpuTwin(GpuTwin):
             :data:`FUSED_MAX_NEURONS` neurons and :data:`FUSED_MAX_SYNAPSES` synapses, per
             batch: fused when the previous batch was quiet (:data:`FUSED_MAX_WORK`). Both paths
             keep the same device state, so a run may alternate between them.
+        fuse_cap: most bursts per fused dispatch (a launch of more is several dispatches in one
+            submission); default: no limit on GPU adapters, a loop-iteration bound on CPU ones
+            (:meth:`_prm_data`).
         batch: most bursts per read-back of counts and digests.
         grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
 
@@ -309,8 +315,10 @@ class WgpuTwin(GpuTwin):
     chain = True
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None,
-                 part_words: int | None = None, submit_bursts: int = 16, fused: bool | None = None):
+                 part_words: int | None = None, submit_bursts: int = 16, fused: bool | None = None,
+                 fuse_cap: int | None = None):
         self._fused_arg = fused
+        self._fuse_cap = fuse_cap
         #: most bursts per queue submission within a batch (:meth:`_launch`)
         self.submit_bursts = max(1, int(submit_bursts))
         self._grid = grid
@@ -396,7 +404,7 @@ class WgpuTwin(GpuTwin):
         self._prm_rec = {}
         for rec in (False, True):
             self._prm_rec[rec] = dev.create_buffer_with_data(
-                data=prm_words(m, rec, floating).tobytes(),
+                data=self._prm_data(prm_words(m, rec, floating), adapter),
                 usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
         self._stim_cap = 64  # u32 words
         #: kernels of one burst and their workgroup counts
@@ -414,6 +422,24 @@ class WgpuTwin(GpuTwin):
         self._busy = 0  # work of the busiest burst of the last batch read back
         self._stim_busy = 0  # most stimulus entries per burst of the last upload
         self._fanout = m.n_synapses / max(1, n)
+
+    def _prm_data(self, words: np.ndarray, adapter) -> bytes:
+        """The Prm block with ``fuse_cap`` (word 10): the most bursts per fused dispatch, 0 for
+        no limit (GPU adapters). On a CPU adapter: :data:`CPU_LOOP_BUDGET` over an upper bound
+        of one burst's loop iterations per invocation (lists and dense passes over n / 256,
+        propagation over S / (8 · 32) rows, the scan's blocks with their bit and CRC loops)."""
+        m = self.model
+        cap = self._fuse_cap
+        if cap is None:
+            cap = 0
+            if adapter.info["adapter_type"] == "CPU":
+                per_burst = m.n_neurons // 32 + m.n_synapses // 128 + 96 * self._nblk + 512
+                cap = max(1, CPU_LOOP_BUDGET // per_burst)
+        #: most bursts per fused dispatch (0: no limit)
+        self.fuse_cap = int(cap)
+        w = words.copy()
+        w[10] = self.fuse_cap
+        return w.tobytes()
 
     def _make(self, data: np.ndarray, usage):
         if data.nbytes < 16:  # WebGPU bindings must not be empty
@@ -484,8 +510,9 @@ class WgpuTwin(GpuTwin):
         fused = self.fused
         if fused is None:
             fused = self._busy + self._stim_busy <= FUSED_MAX_WORK
-        if fused:  # one dispatch runs the step bursts (their count: the stimulus header)
-            self._encode_submit(1, record, begin, fused=True)
+        if fused:  # each dispatch runs fuse_cap of the step bursts (the stimulus header's count)
+            cap = self.fuse_cap or step
+            self._encode_submit(-(-step // cap), record, begin, fused=True)
             self.fused_launches += 1
             return
         chunk, done = min(2, step), 0
