@@ -261,7 +261,8 @@ fn phase_in(gid: u32, stride: u32) {
                           atomicLoad(&ctl[C_BIG + p]), nst + npow);
   let nreset = select(atomicLoad(&ctl[C_NCAND + (p ^ 1u)]), nfq, prm.large != 0u);
   let total = nst + npow + nreset;
-  if (gid == 0u) { atomicStore(&out_sums[2u * bi + 1u], 0u); }  // the burst digest, XOR-reduced by k_scan3
+  // the burst digest, XOR-reduced by k_scan3
+  if (gid == 0u) { atomicStore(&out_sums[2u * bi + 1u], 0u); }
   for (var j = gid; j < total; j = j + stride) {
     if (j < nst) {
       // 2. sensory injection / force-fire
@@ -275,7 +276,8 @@ fn phase_in(gid: u32, stride: u32) {
           atomicAdd(&blk[p * prm.nblk + (i >> BLK_SHIFT)], 1u);
         }
       } else if (FP32) {
-        add_input(i, 0, p, nolist);  // a candidate; k_gather adds the value after the synaptic input
+        // a candidate; k_gather adds the value after the synaptic input
+        add_input(i, 0, p, nolist);
       } else {
         add_input(i, bitcast<i32>(stim[e + 1u]), p, nolist);
       }
@@ -385,7 +387,8 @@ fn dynamics(i: u32, f: u32, area: u32, burst: u32, p: u32, a_in: i32) {
   if (in_window && c0 >= L) {
     cc[i] = 0u;
     V[i] = v;
-  } else if (in_window && exc_pass(i, burst, apar[ab + A_EXC_MODE], bitcast<u32>(apar[ab + A_EXC_T]))) {
+  } else if (in_window
+             && exc_pass(i, burst, apar[ab + A_EXC_MODE], bitcast<u32>(apar[ab + A_EXC_T]))) {
     V[i] = 0;
     let c = min(c0 + 1u, 65535u);
     cc[i] = c;
@@ -729,7 +732,8 @@ fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wi
         @builtin(num_workgroups) nwg: vec3<u32>) {
   load_table(lid3.x);  // visible after scan_block's first barrier
   let count = scan_block(lid3.x, wid.x, nwg.x);
-  if (lid3.x == 0u && atomicAdd(&ctl[C_TICKET], 1u) == nwg.x - 1u) {  // every workgroup has read ctl
+  // the last workgroup (a ticket): every workgroup has read ctl
+  if (lid3.x == 0u && atomicAdd(&ctl[C_TICKET], 1u) == nwg.x - 1u) {
     atomicStore(&ctl[C_TICKET], 0u);
     advance(count);
   }

@@ -237,8 +237,8 @@ def _layout_entries(wgpu, srcs) -> tuple[list, list]:
 
 
 def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
-    """Kernel name → ``(pipeline, bind group layout, [(binding, buffer name)])``; all kernels share
-    one layout (the same object) when the union of their bindings fits the device's limit
+    """Kernel name → ``(pipeline, bind group layout, [(binding, buffer name)])``; all kernels
+    share one layout (the same object) when the union of their bindings fits the device's limit
     (:func:`shared_sources`)."""
     import wgpu
 
@@ -525,7 +525,8 @@ class WgpuTwin(GpuTwin):
     def _encode_submit(self, step, record, begin, fused=False):
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
-        set_pipeline, set_group, dispatch = cp.set_pipeline, cp.set_bind_group, cp.dispatch_workgroups
+        set_pipeline, set_group = cp.set_pipeline, cp.set_bind_group
+        dispatch = cp.dispatch_workgroups
         shared = self.shared_group
         if shared:
             set_group(0, self._groups[record, "k_in"])
