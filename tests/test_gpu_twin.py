@@ -459,3 +459,148 @@ def test_cuda_at_the_fused_neuron_limit_equals_numba(backend):
     ref = Twin(m).run(30, stim, state_every=10)
     assert np.mean([len(f) for f in ref.fired]) > 50
     assert_same_trace(ref, cls(m).run(30, stim, state_every=10), "65,536 neurons")
+
+# ----------------------------------------------------------------------------- WGPU dispatch paths
+def test_wgpu_kernels_share_one_binding_layout_or_none():
+    """shared_sources: a binding any kernel writes is declared read_write in every kernel that
+    binds it (one bind group layout fits all); above the storage-buffer limit: None. fused_body
+    merges the phases' declarations, one per binding. (WGSL text only, no adapter.)"""
+    import re
+
+    from feagi_embed.host.gpu import wgpu as w
+
+    src = w.wgsl_sources(False)
+    decl = re.compile(r"@binding\((\d+)\) var<storage, (\w+)>")
+    writers = {b for s in src.values() for b, acc in decl.findall(s) if acc == "read_write"}
+    assert {"14", "15", "22"} <= writers  # acc, flag, nat
+    n_storage = len({b for s in src.values() for b, _ in decl.findall(s)})
+    assert w.shared_sources(src, n_storage - 1) is None
+    shared = w.shared_sources(src, n_storage)
+    for k, s in shared.items():
+        for b, acc in decl.findall(s):
+            assert acc == ("read_write" if b in writers else "read"), (k, b)
+    fused = src["k_fused"]
+    bindings = re.findall(r"@binding\((\d+)\)", fused)
+    assert len(bindings) == len(set(bindings)) and "fn main" in fused
+    assert "k_fused" not in w.wgsl_sources(True)  # fixed point only
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("seed,large,fanout", [(0, False, 24), (1, True, 24), (3, False, 1),
+                                               (4, True, 1)])
+def test_wgpu_fused_and_three_dispatch_paths_equal_numba(fused, seed, large, fanout):
+    """Both WGPU paths on small random models (dense, no-list and sparse bursts): the fused
+    kernel (one dispatch of one workgroup per submission) and the three dispatches per burst
+    (k_in, k_dyn, k_scan3; a batch submitted in chunks of 2, 4, …). Dispatch and submission
+    counts from the run's shape: 10 batches of 6 bursts, a state digest after each."""
+    cls = twin_class("wgpu")
+    m = random_model(4000, fanout, seed=seed, large_brain=large)
+    stim = random_stimulus(m, 60, seed=seed, per_burst=20 if fanout > 1 else 4)
+    ref = Twin(m).run(60, stim, state_every=6)
+    tw = cls(m, fused=fused)
+    assert tw.fused is fused
+    assert_same_trace(ref, tw.run(60, stim, state_every=6), f"random seed {seed} fused={fused}")
+    per_batch = (2, 1) if fused else (1 + 3 * 6, 2)  # (k_begin + bursts, chunks 2 + 4)
+    assert (tw.dispatches, tw.submits) == (10 * (per_batch[0] + 1), 10 * (per_batch[1] + 1))
+    r = Twin(m)
+    r.run(60, stim)
+    for k in range(3):  # step(): one burst per submission, either path
+        ids = np.arange(k, m.n_neurons, 97)
+        vals = np.full(ids.size, 3 << 14, np.int32)
+        want = r.step(ids, vals, digest=True, state=True)
+        got = tw.step(ids, vals, state=True)
+        assert (got.burst, got.burst_crc, got.state_crc) == (want.burst, want.burst_crc,
+                                                             want.state_crc)
+        assert np.array_equal(got.fired, want.fired) and np.array_equal(got.fired_v, want.fired_v)
+
+
+@pytest.mark.parametrize("path", CONFORMANCE, ids=lambda p: p.name.split(".")[0])
+def test_wgpu_three_dispatch_path_on_conformance_cases(path):
+    """The conformance micro-genomes (small: fused by default) also through the three-dispatch
+    path, batches of 7 bursts."""
+    cls = twin_class("wgpu")
+    fx = fixture(path)
+    model = fixture_model(path)
+    stim = Stimulus.from_json(fx["stimulus"])
+    bursts = fx["bursts_recorded"]
+    ref = Twin(model).run(bursts, stim, state_every=1)
+    tw = cls(model, batch=7, fused=False)
+    assert_same_trace(ref, tw.run(bursts, stim, state_every=1), fx["name"])
+
+
+def test_wgpu_fused_default_and_environment(monkeypatch):
+    """Small models choose the path per batch by default (fused=None), FEAGI_EMBED_WGPU_FUSED=0/1
+    overrides; models above the size limits run the three dispatches; fused=True with split
+    arrays is refused."""
+    cls = twin_class("wgpu")
+    from feagi_embed.host.gpu import wgpu as w
+
+    m = random_model(300, 4, seed=2)
+    assert cls(m).fused is None
+    monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "0")
+    assert cls(m).fused is False
+    monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "1")
+    monkeypatch.setattr(w, "FUSED_MAX_NEURONS", 10)
+    assert cls(m).fused is True
+    monkeypatch.delenv("FEAGI_EMBED_WGPU_FUSED")
+    assert cls(m).fused is False
+    with pytest.raises(GpuUnavailable):
+        cls(m, fused=True, part_words=64)
+
+
+def test_wgpu_path_follows_the_activity_of_the_previous_batch():
+    """Default path choice per batch of 10: fused when the previous batch's busiest burst (fired
+    × (1 + mean fan-out), from numba's trace) plus the batch's most stimulus entries per burst is
+    at most FUSED_MAX_WORK. A quiet model (fan-out ~1, no stimulus) and a busy one (~20 %
+    firing, fan-out 24): the paths alternate on the same device state, the traces equal
+    numba's."""
+    cls = twin_class("wgpu")
+    from feagi_embed.host.gpu import wgpu as w
+
+    for fanout, stim_burst in ((1, 0), (24, 20)):
+        m = random_model(4000, fanout, seed=0)
+        stim = random_stimulus(m, 30, seed=0, per_burst=stim_burst) if stim_burst else None
+        ref = Twin(m).run(30, stim, state_every=10)
+        tw = cls(m)
+        assert_same_trace(ref, tw.run(30, stim, state_every=10), f"fan-out {fanout}")
+        fired = np.array([len(f) for f in ref.fired])
+        busy = [0] + [fired[b - 10:b].max() * (1 + m.n_synapses / m.n_neurons) for b in (10, 20)]
+        # stimulus entries per burst: at most stim_burst voxels, each one entry
+        want = sum(bz + stim_burst <= w.FUSED_MAX_WORK for bz in busy)
+        assert tw.fused_launches == want, (fanout, busy)
+        assert 0 < want < 3 if stim_burst else want == 3
+
+
+def test_wgpu_fused_dispatches_capped():
+    """fuse_cap: a fused launch of more bursts is several dispatches in one submission (CPU
+    adapters cap them by default: llvmpipe ends loops after 65,535 iterations per invocation);
+    same trace. Batches of 10 with a cap of 4: 3 fused dispatches each; the default cap on
+    lavapipe lets a 100 k-neuron model run 52 bursts in one launch correctly."""
+    cls = twin_class("wgpu")
+    m = random_model(4000, 24, seed=1, large_brain=True)
+    stim = random_stimulus(m, 30, seed=1, per_burst=20)
+    ref = Twin(m).run(30, stim, state_every=10)
+    tw = cls(m, fused=True, fuse_cap=4)
+    assert_same_trace(ref, tw.run(30, stim, state_every=10), "capped")
+    assert (tw.dispatches, tw.submits) == (3 * (1 + 3) + 3, 3 + 3)
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_twin", Path(__file__).resolve().parent.parent / "bench" / "bench_twin.py")
+    bt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bt)
+    big = bt.synthetic_model(100_000, 20, seed=1)
+    area = len(big.areas.ids) - 1
+    dims = big.areas.dims[area]
+    rng = np.random.default_rng(2)
+    entries = []
+    for b in range(1, 53):
+        v = rng.choice(100_000, size=1000, replace=False)
+        vox = np.stack([v // (dims[1] * dims[2]), (v // dims[2]) % dims[1], v % dims[2]], axis=1)
+        entries.append({"bursts": [b, b], "area": big.areas.genome_ids[area],
+                        "voxels": vox, "kind": "force"})
+    stim = Stimulus(tuple(entries), "<test>")  # built directly, as bench_gpu's (1,000 voxels)
+    want = Twin(big).run(52, stim)
+    got = cls(big, fused=True, batch=64).run(52, stim, record=False)
+    assert got.burst_crc == want.burst_crc and got.state_crc == want.state_crc
