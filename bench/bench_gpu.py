@@ -199,10 +199,11 @@ def main(argv=None):
         n = args.genome_bursts
         work.append((g, "idle", model, Stimulus(), n, n))
         work.append((g, "active 5%", model,
-                     bt.genome_stimulus(model, 0.05, args.seed, args.warm + (args.reps + 1) * n), n, n))
+                     bt.genome_stimulus(model, 0.05, args.seed, args.warm + (args.reps + 2) * n), n, n))
     if args.synthetic:
         model = bt.synthetic_model(args.synthetic_neurons, args.synthetic_fanout, seed=args.seed)
-        total = args.warm + (args.reps + 1) * args.synthetic_bursts
+        # warm-up, the timed repetitions, then two trace runs (one untimed capture, one timed)
+        total = args.warm + (args.reps + 2) * args.synthetic_bursts
         for act in args.synthetic_activity:
             stim = synthetic_stimulus(model, act, total, args.seed)
             work.append((f"synthetic-{model.n_neurons // 1000}k-{model.n_synapses // 10**6}M",
