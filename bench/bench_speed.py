@@ -12,8 +12,15 @@ Sections (``--sections``, default all that can run here):
   digests of every ``T`` are compared with ``threads=1`` (``equal``).
 * ``step``: bundled genomes, a fresh 5 % force-fire of the voxels of every non-core area with
   outgoing synapses each burst. Batched: one ``run(N)`` over the precompiled schedule
-  (``final_state=False``). Streamed: ``N`` calls of ``step(ids, values, kinds)`` with the same
-  entries. Ratio streamed / batched; digests compared (numba and CUDA).
+  (``final_state=False``; GPU twins with the trace copied back, and once more digest-only,
+  ``record=False``). Streamed: ``N`` calls of ``step(ids, values, kinds)`` with the same
+  entries. Each timed over the second half of 2·N bursts (the first half warms the twin: numba
+  compilation, every CUDA graph shape). Ratio streamed / batched; digests (all 2·N) compared
+  streamed vs batched (``equal``) and batched vs the numba twin (``equal_numba``; numba first in
+  ``--step-backends``). Backends: ``numba``, ``cuda`` (automatic path choice), ``cuda-grid``
+  (``CudaTwin(fused=False)``: ``k_in``, ``k_dyn``, ``k_scan3`` per burst), ``cuda-fused``
+  (``fused=True``: every burst of a batch in one ``k_fused`` launch), ``wgpu``; CUDA rows add the
+  device time per burst of the batched runs.
 * ``cuda``: the synthetic model at 1 % / 10 %: ``CudaTwin.run(N, record=False)`` wall and device
   time per burst after a warm-up that captures the graphs (never inside timed repetitions), the
   digests compared with ``threads=1`` numba over the first ``--numba-bursts`` bursts (or marked
@@ -114,46 +121,86 @@ def numba_section(model, acts, threads, bursts, reps, seed):
 
 
 # ----------------------------------------------------------------------------- step
-def step_section(names, backends_, bursts, seed, threads):
+def step_inputs(model, bursts: int, seed: int):
+    """A fresh seeded 5 % force-fire of every non-core area with outgoing synapses, each burst:
+    ``(parts, Precompiled)`` — the per-burst id arrays (for ``step``) and the same schedule for
+    ``run``."""
+    deg = np.diff(model.syn_ptr)
+    per = []
+    rng = np.random.default_rng(seed)
+    for a, kind in enumerate(model.areas.kinds):
+        lo, hi = int(model.area_first[a]), int(model.area_first[a + 1])
+        if kind != "core" and deg[lo:hi].sum():
+            per.append((lo, hi))
+    parts = []
+    for _ in range(bursts):
+        ids = [lo + rng.choice(hi - lo, size=max(1, round(0.05 * (hi - lo))), replace=False)
+               for lo, hi in per]
+        parts.append(np.sort(np.concatenate(ids)).astype(np.uint32) if ids
+                     else np.empty(0, np.uint32))
+    k = np.array([len(p) for p in parts], np.int64)
+    ptr = np.concatenate(([0], np.cumsum(k)))
+    nrn = np.concatenate(parts)
+    return parts, bt.Precompiled(ptr, nrn, np.zeros(len(nrn), np.int32),
+                                 np.full(len(nrn), KIND_FORCE, np.uint8))
+
+
+def step_twin_factory(b: str, threads: int):
+    """``model -> twin`` for a ``--step-backends`` name, or ``None`` when it cannot run here."""
     from feagi_embed.host.gpu import backends
 
+    if b == "numba":
+        return lambda m: Twin(m, threads=threads)
+    base = b.split("-")[0]
+    if not backends.available(base)[0]:
+        return None
+    cls = backends.twin_class(base)
+    if b in ("cuda-grid", "cuda-fused"):
+        return lambda m: cls(m, fused=b == "cuda-fused")
+    return cls
+
+
+def step_section(names, backends_, bursts, seed, threads):
+    """Per genome and backend: a fresh twin runs 2·``bursts`` bursts in two ``run`` calls, the
+    first a warm-up (compilation, the CUDA graph of every batch shape the second call uses), the
+    second timed; the same once more digest-only (GPU twins, ``record=False``) and once as
+    2·``bursts`` ``step`` calls (the second half timed). Every burst digest is compared: streamed
+    vs batched (``equal``) and batched vs the numba twin (``equal_numba``)."""
     rows = []
     for g in names:
         model = bt.load_model(g)
-        deg = np.diff(model.syn_ptr)
-        per = []
-        rng = np.random.default_rng(seed)
-        for a, kind in enumerate(model.areas.kinds):
-            lo, hi = int(model.area_first[a]), int(model.area_first[a + 1])
-            if kind != "core" and deg[lo:hi].sum():
-                per.append((lo, hi))
-        parts = []
-        for _ in range(bursts):
-            ids = [lo + rng.choice(hi - lo, size=max(1, round(0.05 * (hi - lo))), replace=False)
-                   for lo, hi in per]
-            parts.append(np.sort(np.concatenate(ids)).astype(np.uint32) if ids
-                         else np.empty(0, np.uint32))
-        k = np.array([len(p) for p in parts], np.int64)
-        ptr = np.concatenate(([0], np.cumsum(k)))
-        nrn = np.concatenate(parts)
-        pre = bt.Precompiled(ptr, nrn, np.zeros(len(nrn), np.int32),
-                             np.full(len(nrn), KIND_FORCE, np.uint8))
+        parts, pre = step_inputs(model, 2 * bursts, seed)
+        k = np.array([len(p) for p in parts[bursts:]], np.int64)
+        ref = None
         for b in backends_:
-            if b != "numba" and not backends.available(b)[0]:
+            mk = step_twin_factory(b, threads)
+            if mk is None:
+                log(f"  step {g}: {b} not available")
                 continue
-            mk = (lambda m: Twin(m, threads=threads)) if b == "numba" else backends.twin_class(b)
-            kw = {} if b == "numba" else {"record": True}
-            # warm both paths on a throw-away twin (compile, graph capture)
-            w = mk(model)
-            w.run(2, pre, final_state=False, **kw)
-            w.step(parts[2], None, KIND_FORCE)
-            tw = mk(model)
+            gpu = b != "numba"
+
+            def batched_run(record):
+                tw = mk(model)
+                kw = {"record": record} if gpu else {}
+                warm = tw.run(bursts, pre, final_state=False, **kw)
+                d0 = getattr(tw, "device_s", 0.0)
+                t0 = time.perf_counter()
+                tr = tw.run(bursts, pre, final_state=False, **kw)
+                wall = time.perf_counter() - t0
+                dev = getattr(tw, "device_s", None)
+                return tw, warm.burst_crc + tr.burst_crc, wall, None if dev is None else dev - d0
+
+            tw, crcs, batched, device = batched_run(True)
+            nr = nr_device = None
+            if gpu:  # digest-only batched run (no fired ids copied back)
+                _, crcs_nr, nr, nr_device = batched_run(False)
+                assert crcs_nr == crcs, (g, b, "record=False digests")
+            if b == "numba":
+                ref = crcs
+            st = mk(model)
+            warm = [st.step(p, None, KIND_FORCE) for p in parts[:bursts]]
             t0 = time.perf_counter()
-            tr = tw.run(bursts, pre, final_state=False, **kw)
-            batched = time.perf_counter() - t0
-            tw = mk(model)
-            t0 = time.perf_counter()
-            out = [tw.step(p, None, KIND_FORCE) for p in parts]
+            out = warm + [st.step(p, None, KIND_FORCE) for p in parts[bursts:]]
             streamed = time.perf_counter() - t0
             from feagi_embed.trace import burst_digest
 
@@ -161,12 +208,25 @@ def step_section(names, backends_, bursts, seed, threads):
                    for r in out]
             r = {"section": "step", "genome": g, "backend": b, "bursts": bursts,
                  "inputs_per_burst": float(k.mean()), "neurons": model.n_neurons,
+                 "synapses": int(model.n_synapses),
                  "batched_us_per_burst": 1e6 * batched / bursts,
                  "step_us_per_burst": 1e6 * streamed / bursts, "ratio": streamed / batched,
-                 "equal": got == tr.burst_crc}
+                 "equal": got == crcs,
+                 "equal_numba": None if ref is None else crcs == ref}
+            extra = ""
+            if nr is not None:
+                r["batched_digest_only_us_per_burst"] = 1e6 * nr / bursts
+                extra += f"  digest-only {r['batched_digest_only_us_per_burst']:8.1f}"
+            if device is not None:
+                r["fused"] = bool(getattr(tw, "fused", False))
+                r["device_us_per_burst"] = 1e6 * device / bursts
+                r["device_digest_only_us_per_burst"] = 1e6 * nr_device / bursts
+                extra += (f"  device {r['device_us_per_burst']:7.1f} /"
+                          f" {r['device_digest_only_us_per_burst']:7.1f}")
             rows.append(r)
-            log(f"  step {g:18s} {b:5s}: batched {r['batched_us_per_burst']:8.1f} us/b  step "
-                f"{r['step_us_per_burst']:8.1f} us/b  ratio {r['ratio']:.2f}  equal={r['equal']}")
+            log(f"  step {g:18s} {b:10s}: batched {r['batched_us_per_burst']:8.1f} us/b{extra}"
+                f"  step {r['step_us_per_burst']:8.1f} us/b  ratio {r['ratio']:.2f}"
+                f"  equal={r['equal']}  equal_numba={r['equal_numba']}")
     return rows
 
 
@@ -364,7 +424,8 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--step-genomes", nargs="*", default=bt.DEFAULT_GENOMES)
     ap.add_argument("--step-bursts", type=int, default=300)
-    ap.add_argument("--step-backends", nargs="+", default=["numba", "cuda"])
+    ap.add_argument("--step-backends", nargs="+", default=["numba", "cuda-grid", "cuda-fused"],
+                    help="numba, cuda, cuda-grid, cuda-fused, wgpu (numba first: the reference)")
     ap.add_argument("--step-threads", type=int, default=1)
     ap.add_argument("--json-genome", default="learning_v1_1b")
     ap.add_argument("--seed", type=int, default=1)

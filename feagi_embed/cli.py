@@ -417,6 +417,20 @@ def build_cmd(genome, board, out, test_stimulus, bursts, frac_bits, strict, do_c
     _print_narrow_notes({k: v.to_json() for k, v in res.plan.narrow_v.items()})
 
 
+def _nonneg_areas(model, board) -> list[int]:
+    """Indices of the areas whose narrow V on ``board`` (its C plan) takes only values >= 0
+    (:attr:`~feagi_embed.plan.NarrowV.nonneg_sensory`); none when the model does not fit."""
+    from .build import c_plan
+    from .plan import CapacityError
+
+    try:
+        plan = c_plan(model, board)
+    except CapacityError:
+        return []
+    keys = list(plan.per_area)
+    return sorted(keys.index(k) for k, p in plan.narrow_v.items() if p.nonneg_sensory)
+
+
 def _print_narrow_notes(narrow: dict[str, dict]) -> None:
     """Tell the user which areas keep 16-bit membrane potentials and what that asks of inputs
     (``narrow``: area → ``NarrowV.to_json()``, as in the report)."""
@@ -507,8 +521,9 @@ def report_cmd(genome, board, as_json, strict, elf_path, do_compile, test_stimul
             t.add_column(col, justify="right")
         for r, v in rep["regions"].items():
             row = [r, f"{v['used']:,}", f"{v['available']:,}", f"{max(0, v['used'] - v['available']):,}"]
-            if measured:
-                row += [f"{v['measured_arrays']:,}", f"{v['measured']:,}", f"{v['runtime_overhead']:,}"]
+            if measured:  # the heap / PSRAM rows: allocated at boot, nothing in the ELF
+                row += [f"{v[k]:,}" if k in v else "-"
+                        for k in ("measured_arrays", "measured", "runtime_overhead")]
             t.add_row(*row)
         console().print(t)
         if rep.get("link"):
@@ -630,9 +645,14 @@ def verify_cmd(genome, board, bursts, stimulus_file, as_json, strict, lang, seed
     else:
         from .plan import input_queue_len
         # no more entries per burst than the board's default input queue takes
-        stim = Stimulus.random(model, bursts, seed, max_per_burst=input_queue_len(model))
+        nonneg = _nonneg_areas(model, b) if lang != "micropython" and precision == "fixed" else []
+        stim = Stimulus.random(model, bursts, seed, max_per_burst=input_queue_len(model),
+                               nonneg_areas=nonneg)
         click.echo(f"note: no --stimulus: driving a random stimulus (seed {seed}, "
-                   f"{len(stim.entries)} entries over {bursts} bursts) into the input areas", err=True)
+                   f"{len(stim.entries)} entries over {bursts} bursts) into the input areas"
+                   + (f"; values >= 0 into the {len(nonneg)} areas whose narrow membrane "
+                      f"potential on {b.name} is proven for non-negative input only"
+                      if nonneg else ""), err=True)
     with tempfile.TemporaryDirectory(prefix="feagi-verify-") as tmp:
         if port or log_file:
             from .executors import DeviceLog, SerialDevice

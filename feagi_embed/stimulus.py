@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,7 +146,8 @@ class Stimulus:
 
     @classmethod
     def random(cls, model, bursts: int, seed: int = 0, *, density: float = 0.1,
-               per_area_max: int = 24, max_per_burst: int | None = None) -> "Stimulus":
+               per_area_max: int = 24, max_per_burst: int | None = None,
+               nonneg_areas: Collection[int] = ()) -> "Stimulus":
         """A seeded random schedule over the model's input areas, for checks that must make
         synapses carry spikes (``verify`` without ``--stimulus``, sweeps).
 
@@ -161,6 +163,10 @@ class Stimulus:
             model: :class:`~feagi_embed.model.Model`.
             bursts: bursts 1…bursts get entries.
             seed: numpy ``default_rng`` seed.
+            nonneg_areas: area indices that take only values >= 0 (a board's narrow-V areas
+                without charge accumulation, ``NarrowV.nonneg_sensory``): there each drawn value
+                is replaced by its magnitude; the draws, and so the rest of the schedule, stay
+                the same.
         """
         rng = np.random.default_rng(seed)
         a = model.areas
@@ -178,8 +184,8 @@ class Stimulus:
                 k = int(min(per_area_max, nvox, max(1, round(density * nvox))))
                 for j, v in enumerate(rng.choice(nvox, size=k, replace=False)):
                     vox = [int(v // (h * d)), int((v // d) % h), int(v % d)]
-                    atoms.append((i, vox, None if j < (k + 1) // 2 else
-                                  float(values[int(rng.integers(len(values)))])))
+                    val = None if j < (k + 1) // 2 else float(values[int(rng.integers(len(values)))])
+                    atoms.append((i, vox, abs(val) if val is not None and i in nonneg_areas else val))
             if max_per_burst is not None and len(atoms) > max_per_burst:
                 keep = np.sort(rng.choice(len(atoms), size=max_per_burst, replace=False))
                 atoms = [atoms[j] for j in keep]

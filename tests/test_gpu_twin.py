@@ -7,6 +7,10 @@ micro-genome, and random synthetic models that exercise every rule. WGPU runs an
 an adapter (CI: Mesa lavapipe on the CPU); it skips when absent unless FEAGI_EMBED_REQUIRE_TOOLS=1.
 CUDA runs where cupy finds a GPU; without one it skips unless FEAGI_EMBED_REQUIRE_CUDA=1 (set on the
 GPU machine). The CUDA kernels are compile-checked with nvcc or NVRTC without a GPU.
+
+CUDA runs twice: backend ``cuda`` forces the grid kernels (``k_in``, ``k_dyn``, ``k_scan3`` per
+burst, ``CudaTwin(fused=False)``), ``cuda-fused`` the fused single-block kernel (``k_fused``, every
+burst of a batch in one launch); both against the numba twin.
 """
 
 from __future__ import annotations
@@ -34,19 +38,32 @@ from .conftest import FIXTURES, GENOMES, REQUIRE, require
 from .gpu_models import random_model, random_stimulus
 
 REQUIRE_CUDA = os.environ.get("FEAGI_EMBED_REQUIRE_CUDA") == "1"
-BACKENDS = ["wgpu", "cuda"]
+BACKENDS = ["wgpu", "cuda", "cuda-fused"]
 TRACES = sorted((FIXTURES / "traces").glob("*.json.gz"))
 CONFORMANCE = sorted((FIXTURES / "conformance").glob("*.json.gz"))
 
 
+@lru_cache(maxsize=None)
+def cuda_variant(fused: bool):
+    """``CudaTwin`` with the fused single-block path forced on (``cuda-fused``) or off
+    (``cuda``: the grid kernels), as a subclass (tests set class attributes on it)."""
+    from feagi_embed.host.gpu.cuda import CudaTwin
+
+    return type("CudaFusedTwin" if fused else "CudaGridTwin", (CudaTwin,), {"fuse": fused})
+
+
 def twin_class(backend: str):
-    """The backend's twin class, or skip (fail where the backend is required)."""
-    ok, why = backends.available(backend)
+    """The backend's twin class, or skip (fail where the backend is required). ``cuda`` is the
+    CUDA twin on its grid kernels, ``cuda-fused`` on the fused single-block kernel."""
+    name = "cuda" if backend.startswith("cuda") else backend
+    ok, why = backends.available(name)
     if ok:
-        return backends.twin_class(backend)
-    required = REQUIRE_CUDA if backend == "cuda" else (REQUIRE or
-                                                       os.environ.get("FEAGI_EMBED_REQUIRE_WGPU") == "1")
-    msg = f"{backend} backend unavailable: {why}"
+        if name == "cuda":
+            return cuda_variant(backend == "cuda-fused")
+        return backends.twin_class(name)
+    required = REQUIRE_CUDA if name == "cuda" else (
+        REQUIRE or os.environ.get("FEAGI_EMBED_REQUIRE_WGPU") == "1")
+    msg = f"{name} backend unavailable: {why}"
     if required:
         pytest.fail(msg)
     pytest.skip(msg)
@@ -98,6 +115,24 @@ def with_injections(model, stim_doc: dict, bursts: int, seed: int = 7) -> Stimul
     return Stimulus.from_json({"stimuli": entries}, "<test>")
 
 
+@lru_cache(maxsize=None)
+def genome_reference(path):
+    """The genome case's stimulus (recorded schedule + injections) and numba trace (cached: the
+    same for every backend)."""
+    fx = fixture(path)
+    model = fixture_model(path)
+    stim = with_injections(model, fx["stimulus"], fx["bursts_recorded"])
+    return stim, Twin(model).run(fx["bursts_recorded"], stim, state_every=10)
+
+
+@lru_cache(maxsize=None)
+def conformance_reference(path):
+    """The conformance case's stimulus and numba trace (cached, as :func:`genome_reference`)."""
+    fx = fixture(path)
+    stim = Stimulus.from_json(fx["stimulus"], fx["name"])
+    return stim, Twin(fixture_model(path)).run(fx["bursts_recorded"], stim, state_every=1)
+
+
 # ----------------------------------------------------------------------------- no GPU needed
 def test_crc_shift_tables_reproduce_zlib():
     """The GF(2) shift matrices the kernels use: crc32(M) = L(M) ^ shift(~0, |M|) ^ ~0 and
@@ -127,6 +162,55 @@ def test_cuda_kernels_compile():
         assert f".entry {k}(" in ptx, (tool, k)
 
 
+def test_fused_kernel_fits_one_block_and_static_shared_memory():
+    """k_fused compiles (nvcc or NVRTC, no GPU needed) for one block of 1,024 threads, its static
+    shared memory (5 neuron bitmaps + CRC table + scan words) within the 48 KiB a kernel may
+    declare statically, and the host's limits are the kernel's (FUSED_T, 32 * FUSED_WORDS)."""
+    import re
+
+    from feagi_embed.host.gpu import cuda
+    from feagi_embed.host.gpu.cuda import compile_check
+
+    src = cuda.cuda_source()
+    const = dict(re.findall(r"^#define (FUSED_T|FUSED_WORDS) (\d+)$", src, re.M))
+    assert int(const["FUSED_T"]) == cuda.FUSED_THREADS
+    assert 32 * int(const["FUSED_WORDS"]) == cuda.FUSED_MAX_NEURONS
+    try:
+        tool, ptx = compile_check()
+    except GpuUnavailable as e:
+        require(str(e), "CUDA compile check")
+    body = ptx[ptx.index(".entry k_fused("):]
+    assert re.match(r"[^{]*\.maxntid 1024, 1, 1", body, re.S), tool
+    size = 0
+    decl = r"^\s*\.shared \.align \d+ \.(\w+) _ZZ7k_fusedE\w+(?:\[(\d+)\])?;"
+    for kind, count in re.findall(decl, ptx, re.M):
+        size += int(count) * (1 if kind == "b8" else 4) if count else 4
+    bitmaps = 5 * 4 * cuda.FUSED_MAX_NEURONS // 32
+    assert bitmaps < size <= 48 * 1024, (tool, size)
+    assert "bar.sync" in body and "atom.shared.or" in body
+
+
+def test_fused_selection_rule():
+    """Automatic choice: fixed point, <= 65,536 neurons, <= 2^21 synapses; fused=True refused
+    (ValueError, before any device work) where the fused path cannot run."""
+    from types import SimpleNamespace
+
+    from feagi_embed.host.gpu import cuda
+
+    def m(n, s):
+        return SimpleNamespace(n_neurons=n, n_synapses=s)
+
+    assert cuda.fused_eligible(m(65_536, 10**9)) == (True, "")
+    assert not cuda.fused_eligible(m(65_537, 10))[0]
+    assert not cuda.fused_eligible(m(100, 10), "float")[0]
+    assert cuda.fused_auto(m(65_536, 2**21)) and not cuda.fused_auto(m(65_536, 2**21 + 1))
+    assert not cuda.fused_auto(m(65_537, 10)) and not cuda.fused_auto(m(50, 10), "float")
+    with pytest.raises(ValueError, match="65537 neurons"):
+        cuda.CudaTwin(m(65_537, 10), fused=True)
+    with pytest.raises(ValueError, match="fixed point only"):
+        cuda.CudaTwin(random_model(50, 2), "float", fused=True)
+
+
 def test_unknown_backend_and_float_mode_are_refused():
     with pytest.raises(ValueError):
         backends.twin_class("opencl")
@@ -144,8 +228,7 @@ def test_genome_trace_equals_numba(backend, path):
     fx = fixture(path)
     model = fixture_model(path)
     bursts = fx["bursts_recorded"]
-    stim = with_injections(model, fx["stimulus"], bursts)
-    ref = Twin(model).run(bursts, stim, state_every=10)
+    stim, ref = genome_reference(path)
     assert sum(len(f) for f in ref.fired) > 0
     assert_same_trace(ref, cls(model, batch=32).run(bursts, stim, state_every=10), fx["name"])
 
@@ -156,9 +239,8 @@ def test_conformance_case_equals_numba(backend, path):
     cls = twin_class(backend)
     fx = fixture(path)
     model = fixture_model(path)
-    stim = Stimulus.from_json(fx["stimulus"], fx["name"])
     bursts = fx["bursts_recorded"]
-    ref = Twin(model).run(bursts, stim, state_every=1)
+    stim, ref = conformance_reference(path)
     assert_same_trace(ref, cls(model, batch=7).run(bursts, stim, state_every=1), fx["name"])
 
 
@@ -239,7 +321,7 @@ def test_chunking_batching_watch_and_digest_only_runs(backend):
 
 
 # ----------------------------------------------------------------------------- CLI
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ["wgpu", "cuda"])
 def test_cli_run_backend_prints_the_numba_digests(backend):
     twin_class(backend)
     r = CliRunner()
@@ -322,3 +404,203 @@ def test_wgpu_split_synapse_buffers_equal_the_numba_trace(mode):
     got = tw.run(20, stim, state_every=10)
     assert got.burst_crc == ref.burst_crc and got.state_crc == ref.state_crc
     assert all(np.array_equal(a, b) for a, b in zip(ref.fired, got.fired))
+
+
+@pytest.mark.parametrize("backend", ["cuda", "cuda-fused"])
+@pytest.mark.parametrize("large", [False, True])
+def test_cuda_step_and_batched_runs_interleaved(backend, large):
+    """run(), step() and run() again on one twin (launches of different shapes continue the same
+    device state: the fused path's bitmaps persist between launches) equal the numba twin doing
+    the same calls; fired ids, V at fire, burst and state digests."""
+    cls = twin_class(backend)
+    m = random_model(3000, 16, seed=11, large_brain=large)
+    stim = random_stimulus(m, 40, seed=11, per_burst=12)
+    ptr, nrn, val, kind = stim.compile(m, 40)
+    ref, got = Twin(m), cls(m, batch=8)
+    assert got.fused == (backend == "cuda-fused")
+    assert_same_trace(ref.run(9, stim, state_every=3), got.run(9, stim, state_every=3), "run 1")
+    for b in range(9, 17):
+        sl = slice(ptr[b], ptr[b + 1])
+        a = ref.step(nrn[sl], val[sl], kind[sl], digest=True, state=b % 3 == 0)
+        g = got.step(nrn[sl], val[sl], kind[sl], state=b % 3 == 0)
+        assert (g.burst, g.burst_crc, g.state_crc) == (a.burst, a.burst_crc, a.state_crc), b
+        assert np.array_equal(g.fired, a.fired) and np.array_equal(g.fired_v, a.fired_v), b
+    assert_same_trace(ref.run(24, stim, state_every=5), got.run(24, stim, state_every=5), "run 2")
+    assert np.array_equal(got.V, ref.V) and np.array_equal(got.cd, ref.cd)
+
+
+def test_cuda_fused_is_the_default_for_small_genomes_and_profiles_one_kernel():
+    """CudaTwin picks the fused path by itself on a bundled genome (fixed point) and the grid
+    kernels in precision "float"; with profile=True the fused twin times one kernel, k_fused."""
+    twin_class("cuda")
+    from feagi_embed.host.gpu.cuda import CudaTwin
+
+    from .gpu_models import with_f32
+
+    path = next(p for p in TRACES if p.name.startswith("essential_genome."))
+    model = fixture_model(path)
+    assert CudaTwin(model).fused
+    assert not CudaTwin(with_f32(random_model(300, 4)), "float").fused
+    stim, ref = genome_reference(path)
+    tw = CudaTwin(model, profile=True)
+    tr = tw.run(ref.bursts, stim, state_every=10)
+    assert tr.burst_crc == ref.burst_crc and tr.state_crc == ref.state_crc
+    assert set(tw.kernel_s) == {"k_fused"} and tw.kernel_s["k_fused"] > 0
+
+
+@pytest.mark.parametrize("backend", ["cuda", "cuda-fused"])
+def test_cuda_at_the_fused_neuron_limit_equals_numba(backend):
+    """65,536 neurons (2,048 bitmap words: two per thread of the fused block, the largest model
+    it holds), every rule drawn at random."""
+    cls = twin_class(backend)
+    m = random_model(65_529, 3, areas=3, seed=6)
+    assert m.n_neurons == 65_536
+    stim = random_stimulus(m, 30, seed=6, per_burst=400)
+    ref = Twin(m).run(30, stim, state_every=10)
+    assert np.mean([len(f) for f in ref.fired]) > 50
+    assert_same_trace(ref, cls(m).run(30, stim, state_every=10), "65,536 neurons")
+
+# ----------------------------------------------------------------------------- WGPU dispatch paths
+def test_wgpu_kernels_share_one_binding_layout_or_none():
+    """shared_sources: a binding any kernel writes is declared read_write in every kernel that
+    binds it (one bind group layout fits all); above the storage-buffer limit: None. fused_body
+    merges the phases' declarations, one per binding. (WGSL text only, no adapter.)"""
+    import re
+
+    from feagi_embed.host.gpu import wgpu as w
+
+    src = w.wgsl_sources(False)
+    decl = re.compile(r"@binding\((\d+)\) var<storage, (\w+)>")
+    writers = {b for s in src.values() for b, acc in decl.findall(s) if acc == "read_write"}
+    assert {"14", "15", "22"} <= writers  # acc, flag, nat
+    n_storage = len({b for s in src.values() for b, _ in decl.findall(s)})
+    assert w.shared_sources(src, n_storage - 1) is None
+    shared = w.shared_sources(src, n_storage)
+    for k, s in shared.items():
+        for b, acc in decl.findall(s):
+            assert acc == ("read_write" if b in writers else "read"), (k, b)
+    fused = src["k_fused"]
+    bindings = re.findall(r"@binding\((\d+)\)", fused)
+    assert len(bindings) == len(set(bindings)) and "fn main" in fused
+    assert "k_fused" not in w.wgsl_sources(True)  # fixed point only
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("seed,large,fanout", [(0, False, 24), (1, True, 24), (3, False, 1),
+                                               (4, True, 1)])
+def test_wgpu_fused_and_three_dispatch_paths_equal_numba(fused, seed, large, fanout):
+    """Both WGPU paths on small random models (dense, no-list and sparse bursts): the fused
+    kernel (one dispatch of one workgroup per submission) and the three dispatches per burst
+    (k_in, k_dyn, k_scan3; a batch submitted in chunks of 2, 4, …). Dispatch and submission
+    counts from the run's shape: 10 batches of 6 bursts, a state digest after each."""
+    cls = twin_class("wgpu")
+    m = random_model(4000, fanout, seed=seed, large_brain=large)
+    stim = random_stimulus(m, 60, seed=seed, per_burst=20 if fanout > 1 else 4)
+    ref = Twin(m).run(60, stim, state_every=6)
+    tw = cls(m, fused=fused)
+    assert tw.fused is fused
+    assert_same_trace(ref, tw.run(60, stim, state_every=6), f"random seed {seed} fused={fused}")
+    per_batch = (2, 1) if fused else (1 + 3 * 6, 2)  # (k_begin + bursts, chunks 2 + 4)
+    assert (tw.dispatches, tw.submits) == (10 * (per_batch[0] + 1), 10 * (per_batch[1] + 1))
+    r = Twin(m)
+    r.run(60, stim)
+    for k in range(3):  # step(): one burst per submission, either path
+        ids = np.arange(k, m.n_neurons, 97)
+        vals = np.full(ids.size, 3 << 14, np.int32)
+        want = r.step(ids, vals, digest=True, state=True)
+        got = tw.step(ids, vals, state=True)
+        assert (got.burst, got.burst_crc, got.state_crc) == (want.burst, want.burst_crc,
+                                                             want.state_crc)
+        assert np.array_equal(got.fired, want.fired) and np.array_equal(got.fired_v, want.fired_v)
+
+
+@pytest.mark.parametrize("path", CONFORMANCE, ids=lambda p: p.name.split(".")[0])
+def test_wgpu_three_dispatch_path_on_conformance_cases(path):
+    """The conformance micro-genomes (small: fused by default) also through the three-dispatch
+    path, batches of 7 bursts."""
+    cls = twin_class("wgpu")
+    fx = fixture(path)
+    model = fixture_model(path)
+    stim = Stimulus.from_json(fx["stimulus"])
+    bursts = fx["bursts_recorded"]
+    ref = Twin(model).run(bursts, stim, state_every=1)
+    tw = cls(model, batch=7, fused=False)
+    assert_same_trace(ref, tw.run(bursts, stim, state_every=1), fx["name"])
+
+
+def test_wgpu_fused_default_and_environment(monkeypatch):
+    """Small models choose the path per batch by default (fused=None), FEAGI_EMBED_WGPU_FUSED=0/1
+    overrides; models above the size limits run the three dispatches; fused=True with split
+    arrays is refused."""
+    cls = twin_class("wgpu")
+    from feagi_embed.host.gpu import wgpu as w
+
+    m = random_model(300, 4, seed=2)
+    assert cls(m).fused is None
+    monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "0")
+    assert cls(m).fused is False
+    monkeypatch.setenv("FEAGI_EMBED_WGPU_FUSED", "1")
+    monkeypatch.setattr(w, "FUSED_MAX_NEURONS", 10)
+    assert cls(m).fused is True
+    monkeypatch.delenv("FEAGI_EMBED_WGPU_FUSED")
+    assert cls(m).fused is False
+    with pytest.raises(GpuUnavailable):
+        cls(m, fused=True, part_words=64)
+
+
+def test_wgpu_path_follows_the_activity_of_the_previous_batch():
+    """Default path choice per batch of 10: fused when the previous batch's busiest burst (fired
+    × (1 + mean fan-out), from numba's trace) plus the batch's most stimulus entries per burst is
+    at most FUSED_MAX_WORK. A quiet model (fan-out ~1, no stimulus) and a busy one (~20 %
+    firing, fan-out 24): the paths alternate on the same device state, the traces equal
+    numba's."""
+    cls = twin_class("wgpu")
+    from feagi_embed.host.gpu import wgpu as w
+
+    for fanout, stim_burst in ((1, 0), (24, 20)):
+        m = random_model(4000, fanout, seed=0)
+        stim = random_stimulus(m, 30, seed=0, per_burst=stim_burst) if stim_burst else None
+        ref = Twin(m).run(30, stim, state_every=10)
+        tw = cls(m)
+        assert_same_trace(ref, tw.run(30, stim, state_every=10), f"fan-out {fanout}")
+        fired = np.array([len(f) for f in ref.fired])
+        busy = [0] + [fired[b - 10:b].max() * (1 + m.n_synapses / m.n_neurons) for b in (10, 20)]
+        # stimulus entries per burst: at most stim_burst voxels, each one entry
+        want = sum(bz + stim_burst <= w.FUSED_MAX_WORK for bz in busy)
+        assert tw.fused_launches == want, (fanout, busy)
+        assert 0 < want < 3 if stim_burst else want == 3
+
+
+def test_wgpu_fused_dispatches_capped():
+    """fuse_cap: a fused launch of more bursts is several dispatches in one submission (CPU
+    adapters cap them by default: llvmpipe ends loops after 65,535 iterations per invocation);
+    same trace. Batches of 10 with a cap of 4: 3 fused dispatches each; the default cap on
+    lavapipe lets a 100 k-neuron model run 52 bursts in one launch correctly."""
+    cls = twin_class("wgpu")
+    m = random_model(4000, 24, seed=1, large_brain=True)
+    stim = random_stimulus(m, 30, seed=1, per_burst=20)
+    ref = Twin(m).run(30, stim, state_every=10)
+    tw = cls(m, fused=True, fuse_cap=4)
+    assert_same_trace(ref, tw.run(30, stim, state_every=10), "capped")
+    assert (tw.dispatches, tw.submits) == (3 * (1 + 3) + 3, 3 + 3)
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_twin", Path(__file__).resolve().parent.parent / "bench" / "bench_twin.py")
+    bt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bt)
+    big = bt.synthetic_model(100_000, 20, seed=1)
+    area = len(big.areas.ids) - 1
+    dims = big.areas.dims[area]
+    rng = np.random.default_rng(2)
+    entries = []
+    for b in range(1, 53):
+        v = rng.choice(100_000, size=1000, replace=False)
+        vox = np.stack([v // (dims[1] * dims[2]), (v // dims[2]) % dims[1], v % dims[2]], axis=1)
+        entries.append({"bursts": [b, b], "area": big.areas.genome_ids[area],
+                        "voxels": vox, "kind": "force"})
+    stim = Stimulus(tuple(entries), "<test>")  # built directly, as bench_gpu's (1,000 voxels)
+    want = Twin(big).run(52, stim)
+    got = cls(big, fused=True, batch=64).run(52, stim, record=False)
+    assert got.burst_crc == want.burst_crc and got.state_crc == want.state_crc

@@ -314,3 +314,42 @@ def test_proof_with_two_injections_per_burst(tmp_path):
         tw.run(1, stim)
         peak = max(peak, int(tw.V[m.area_first[s8]:m.area_first[s8 + 1]].max()))
     assert peak == 510 << F  # the blocked V holds both injections
+
+
+def test_random_stimulus_nonneg_areas_take_magnitudes_and_keep_the_schedule():
+    """``nonneg_areas``: the same draws (voxels, bursts, force-fires), every injected value into
+    those areas replaced by its magnitude, the other areas' values untouched."""
+    from .conftest import GENOMES
+    m = quantize(develop(load_genome(GENOMES / "webots_basic.json")))
+    ipu = [i for i in range(m.n_areas) if m.areas.kinds[i] == "ipu"]
+    some = set(ipu[::2])
+    a = Stimulus.random(m, 12, 3, max_per_burst=16).to_json()["stimuli"]
+    b = Stimulus.random(m, 12, 3, max_per_burst=16, nonneg_areas=some).to_json()["stimuli"]
+    ids = {m.areas.genome_ids[i] for i in some}
+    assert len(a) == len(b)
+    assert any(e.get("value", 0) < 0 for e in a if e["area"] in ids)  # the case is exercised
+    assert any(e.get("value", 0) < 0 for e in b if e["area"] not in ids)
+    for x, y in zip(a, b):
+        want = dict(x, value=abs(x["value"])) if "value" in x and x["area"] in ids else x
+        assert y == want
+
+
+def test_cli_verify_random_stimulus_respects_the_boards_nonneg_areas():
+    """webots_basic fits the Nucleo-F401RE only with 8/16-bit V in areas without charge
+    accumulation (values >= 0 there): `verify` without --stimulus draws non-negative values
+    into exactly those areas, so the board's build accepts it and runs bit-exact (the signed
+    schedule is refused: tests/test_board_sweep.py)."""
+    from click.testing import CliRunner
+
+    from feagi_embed.cli import main
+
+    from .conftest import GENOMES, require_board
+    require_board("nucleo_f401re")
+    r = CliRunner().invoke(main, ["verify", str(GENOMES / "webots_basic.json"), "--board",
+                                  "nucleo_f401re", "-n", "5", "--json"])
+    assert r.exit_code == 0, r.output
+    assert "values >= 0 into the" in r.output and "proven for non-negative input only" in r.output
+    import json
+    rows = json.loads(r.output[r.output.index("{"):])["targets"]
+    board = [x for x in rows if "nucleo_f401re" in x["name"]]
+    assert board and board[0]["equal"] is True and board[0]["bursts"] == 5

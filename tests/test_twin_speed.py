@@ -122,7 +122,7 @@ def test_float_step_takes_real_values():
     assert [r.burst_crc for r in out] == ref.burst_crc
 
 
-@pytest.mark.parametrize("backend", ["wgpu", "cuda"])
+@pytest.mark.parametrize("backend", ["wgpu", "cuda", "cuda-fused"])
 @pytest.mark.parametrize("seed,large_brain", [(0, False), (1, True)])
 def test_gpu_step_equals_numba(backend, seed, large_brain):
     cls = twin_class(backend)

@@ -120,13 +120,14 @@ def link_command(board: Board | str, elf: str | Path) -> list[str]:
     if b.architecture == "native":
         return [str(elf)]
     if b.hal == "avr":
-        from ..targets.emulators import SIMAVR_INCLUDE, _build_tool
+        from ..resources import hal_dir
+        from ..targets.emulators import SIMAVR_INCLUDE, _build_tool, avr_harness_args
         from ..targets.toolchain import ToolMissingError
 
         if not (SIMAVR_INCLUDE / "sim_avr.h").is_file():
             raise ToolMissingError("libsimavr headers missing (apt-get install libsimavr-dev)")
         harness = _build_tool(firmware_dir() / "link" / "avr_link_run.c", "avr_link_run",
-                              [f"-I{SIMAVR_INCLUDE}", "-lsimavr", "-lelf"])
+                              avr_harness_args(), (hal_dir() / "avr_sim.h",))
         return [str(harness), str(elf), str(b.emulator["mcu"]), str(int(b.emulator["frequency"]))]
     if b.hal == "xtensa_lx106" and b.emulator_kind == "qemu":
         e = b.emulator

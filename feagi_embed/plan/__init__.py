@@ -16,7 +16,7 @@ from .budgets import Budget, budget_for
 from .buffers import CONST, IO, STATE, Buffer, Plan
 from .c import (AF_CC16, AF_V8, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE, PRECISIONS,
                 check_precision, layout_c, plan_precision)
-from .fit import check_fit, fit_problems, place_state, plan_fits
+from .fit import check_fit, fit_problems, place_best, place_state, plan_fits
 from .mpy import estimate_heap, layout_mpy
 from .narrow import V_WIDTHS, NarrowV, narrow_v_proof
 from .widths import CapacityError, common_shift, dtype_size, signed_dtype, unsigned_dtype
@@ -99,8 +99,10 @@ def plan_for(model, budget: Budget, target: str = "c", *,
     with a heap region); 16-bit membrane potentials where :func:`narrow_v_proof` proves them
     (static, then with the heap); then also 8-bit ones (sensory step at most 1.0); then the same
     two also in areas without charge accumulation (non-negative sensory values there). Each step
-    asks more of the inputs, so a board gets the first that fits. Returns the last plan tried when none
-    fits (:func:`check_fit` then explains why). MicroPython has one layout.
+    asks more of the inputs, so a board gets the first that fits. When none fits and the board
+    has a boot heap, the same packings once more with the exact heap placement
+    (:func:`~.fit.place_best`; the largest-first rule of :func:`~.fit.place_state` can miss
+    one). Returns the last plan tried when none fits (:func:`check_fit` then explains why). MicroPython has one layout.
     ``precision="fp32"``: f32 constants and state (:func:`~.c.layout_c`), never narrowed.
     ``synapses`` picks table or procedural storage per mapping rule (:func:`~.procedural.choose`);
     with ``"auto"`` each step first tries the rules within the cycle limit, then (``auto-fit``)
@@ -110,6 +112,7 @@ def plan_for(model, budget: Budget, target: str = "c", *,
         return layout(model, target, queue_len=queue_len, precision=precision, synapses=synapses)
     plan = None
     tried: list[int] = []
+    plans: list[Plan] = []
     for narrow, nonneg, v8 in ((False, False, False), (True, False, False), (True, False, True),
                                (True, True, False), (True, True, True)):
         prev = plan
@@ -124,12 +127,20 @@ def plan_for(model, budget: Budget, target: str = "c", *,
             if fit_rules:  # auto: more procedural rules where the fast ones do not fit
                 plan = layout_c(model, queue_len=queue_len, narrow_v=narrow, v8=v8,
                                 nonneg=nonneg, precision=precision, synapses="auto-fit")
+            plans.append(plan)
             for use_heap in (False, True):
                 place_state(plan, budget.static_ram, budget.heap if use_heap else 0,
                             budget.heap_block, budget.psram if use_heap else 0,
                             budget.psram_block)
                 if plan_fits(plan, budget):
                     return plan
+    # last resort (a plan the steps above fit keeps their placement): the exact heap placement
+    for p in plans if budget.heap and not budget.psram else ():
+        before = set(p.heap)
+        if (place_best(p, budget.static_ram, budget.heap, budget.heap_block) is not None
+                and plan_fits(p, budget)):
+            return p
+        p.heap = before  # a refusal reports the placement of the steps above
     assert plan is not None
     return plan
 
@@ -137,6 +148,6 @@ def plan_for(model, budget: Budget, target: str = "c", *,
 __all__ = ["PRECISIONS", "check_precision", "plan_precision", "AF_CC16", "AF_V8", "AF_V16", "V_WIDTHS", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
            "HEAP_CAPABLE", "IO", "NO_BASE", "NarrowV", "Plan", "STATE", "TARGETS", "budget_for",
            "check_fit", "common_shift", "dtype_size", "estimate_heap", "fit_problems", "layout",
-           "layout_c", "layout_mpy", "narrow_v_proof", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",
+           "layout_c", "layout_mpy", "narrow_v_proof", "place_best", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",
            "sensor_voxels", "FRAME_UNITS",
            "signed_dtype", "unsigned_dtype"]

@@ -4,6 +4,8 @@ requested / available / missing bytes per region, and the biggest cortical areas
 
 from __future__ import annotations
 
+import numpy as np
+
 from .budgets import Budget
 from .buffers import Plan
 from .c import HEAP_CAPABLE
@@ -62,6 +64,36 @@ def _place_cold_in_psram(plan: Plan, static_avail: int, psram_block: int) -> Non
             break
         plan.heap.add(a.name)
         static -= a.nbytes
+
+
+def place_best(plan: Plan, static_avail: int, heap_avail: int, heap_block: int = 0) -> int | None:
+    """Exact heap placement: of every subset of heap-capable RAM buffers (each at most
+    ``heap_block``) that could go to the heap, the one leaving the most bytes in the fuller of the
+    two regions (static and heap); sets ``plan.heap`` to it and returns those bytes, or returns
+    None (``plan.heap`` unchanged) when no subset fits both. Ties: the first subset in binary
+    order over the buffers' plan order. 2^k subsets for k movable buffers (k <= 11: the C plan's
+    heap-capable buffers).
+
+    :func:`place_state`'s largest-first rule can miss a placement that exists: it fills the
+    static RAM with heap-capable buffers before the buffers that must stay static (input queue,
+    side list) are counted, so those then overflow it (the big genome on the ESP32: 70 B).
+
+    Raises:
+        ValueError: more than 16 movable buffers (65,536 subsets).
+    """
+    movable = [b for b in plan.buffers if b.region == "ram" and b.name in HEAP_CAPABLE
+               and not (heap_block and b.nbytes > heap_block)]
+    if len(movable) > 16:
+        raise ValueError(f"{len(movable)} movable buffers: too many for the exact placement")
+    sizes = np.array([b.nbytes for b in movable], np.int64)
+    masks = (np.arange(1 << len(movable))[:, None] >> np.arange(len(movable))) & 1
+    heap = masks @ sizes
+    left = np.minimum(static_avail - (plan.ram_bytes - heap), heap_avail - heap)
+    best = int(np.argmax(left))
+    if left[best] < 0:
+        return None
+    plan.heap = {b.name for b, m in zip(movable, masks[best]) if m}
+    return int(left[best])
 
 
 def fit_problems(plan: Plan, budget: Budget, top: int = 5) -> list[str]:

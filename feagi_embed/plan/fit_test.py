@@ -86,3 +86,44 @@ def test_larger_partition_is_used_only_when_constants_and_code_exceed_the_defaul
     assert not b.needs_partitions(700) and b.flash_for(700) == 1000
     assert b.needs_partitions(701) and b.flash_for(701) == 5000
     assert not Budget("none", 10_000, flash=1000).needs_partitions(10**6)
+
+
+def _fixed_and_movable(plan):
+    from feagi_embed.plan import HEAP_CAPABLE
+    ram = [b for b in plan.buffers if b.region == "ram"]
+    return (sum(b.nbytes for b in ram if b.name not in HEAP_CAPABLE),
+            {b.name: b.nbytes for b in ram if b.name in HEAP_CAPABLE})
+
+
+def test_exact_placement_finds_what_largest_first_misses(toy):
+    """v32 (1,220 B) exceeds the 1,000 B heap block, so it and the buffers that must stay static
+    (queue, side list: 344 B) need 1,564 of the 1,600 static bytes. Largest first fills the
+    static RAM with v32, the bitmaps and cc2 before it counts the side list, and overflows; the
+    exact placement sends every other heap-capable buffer to the heap, leaving 36 B static."""
+    from feagi_embed.plan import place_best
+    plan = layout_c(toy())
+    fixed, movable = _fixed_and_movable(plan)
+    assert fixed == 68 + 68 + 64 + 144 and movable["v32"] == 1220
+    budget = Budget("b", 1600, heap=1000, heap_block=1000, flash=10**6)
+    place_state(plan, 1600, 1000, 1000)
+    with pytest.raises(CapacityError, match="ram: requested"):
+        check_fit(plan, budget)
+    left = place_best(plan, 1600, 1000, 1000)
+    assert plan.heap == set(movable) - {"v32"}
+    assert left == min(1600 - 1220 - fixed, 1000 - (sum(movable.values()) - 1220)) == 36
+    check_fit(plan, budget)
+    # one byte less static RAM than v32 + the fixed buffers: nothing fits, heap left as it was
+    assert place_best(plan, 1220 + fixed - 1, 1000, 1000) is None
+    assert plan.heap == set(movable) - {"v32"}
+
+
+def test_plan_for_uses_the_exact_placement_only_as_a_last_resort(toy):
+    """No packing fits with largest first (the leak factor 0.5 rules out narrow V), so plan_for
+    takes the exact placement; where largest first fits, its placement is kept."""
+    m = toy(leak_k=(65536, 32768, 32768))
+    plan = plan_for(m, Budget("b", 1600, heap=1000, heap_block=1000, flash=10**6))
+    fixed, movable = _fixed_and_movable(plan)
+    assert not plan.narrow_v and plan.heap == set(movable) - {"v32"}
+    # 1,850 B: largest first keeps all but v16 (2 B; 1 B is left when its turn comes) static
+    roomy = plan_for(m, Budget("b", 1850, heap=1000, heap_block=1000, flash=10**6))
+    assert plan.ram_bytes == 1852 and roomy.heap == {"v16"}

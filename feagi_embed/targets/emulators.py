@@ -61,9 +61,10 @@ def cache_dir() -> Path:
     return base
 
 
-def _build_tool(src: Path, stem: str, args: list[str]) -> Path:
-    """Compile a host helper once per source content; reuse it afterwards."""
-    digest = hashlib.sha256(src.read_bytes() + " ".join(args).encode()).hexdigest()[:16]
+def _build_tool(src: Path, stem: str, args: list[str], headers: tuple[Path, ...] = ()) -> Path:
+    """Compile a host helper once per content of its source and ``headers``; reuse it afterwards."""
+    content = src.read_bytes() + b"".join(h.read_bytes() for h in headers)
+    digest = hashlib.sha256(content + " ".join(args).encode()).hexdigest()[:16]
     out = cache_dir() / f"{stem}-{digest}"
     if out.exists():
         return out
@@ -87,7 +88,14 @@ def avr_run_harness() -> Path:
     """The libsimavr harness (``firmware/hal/avr_run.c``), built on demand."""
     if not (SIMAVR_INCLUDE / "sim_avr.h").is_file():
         raise ToolMissingError("libsimavr headers missing (apt-get install libsimavr-dev)")
-    return _build_tool(hal_dir() / "avr_run.c", "avr_run", [f"-I{SIMAVR_INCLUDE}", "-lsimavr", "-lelf"])
+    return _build_tool(hal_dir() / "avr_run.c", "avr_run", avr_harness_args(),
+                       (hal_dir() / "avr_sim.h",))
+
+
+def avr_harness_args() -> list[str]:
+    """gcc arguments of the libsimavr harnesses: simavr's headers, ``firmware/hal`` (for
+    ``avr_sim.h``, their shared set-up) and the libraries."""
+    return [f"-I{SIMAVR_INCLUDE}", f"-I{hal_dir()}", "-lsimavr", "-lelf"]
 
 
 def missing_run_tools(board: Board | str) -> list[str]:

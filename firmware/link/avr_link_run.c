@@ -9,37 +9,15 @@
  * Build: gcc -O2 -I/usr/include/simavr avr_link_run.c -o avr_link_run -lsimavr -lelf */
 #define _POSIX_C_SOURCE 200809L
 #include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-#include <sim_avr.h>
-#include <sim_elf.h>
-#include <sim_core.h>
-#include <sim_io.h>
-#include <avr_uart.h>
+#include "avr_sim.h"
 
-#define GPIOR0_DATA_ADDR 0x3E /* same data-space address on ATmega328P and ATmega2560 */
-#define GPIOR1_DATA_ADDR 0x4A
-
-static uint8_t exit_byte = 255, waiting, xon;
+static uint8_t waiting, xon;
 /* cycle at which the firmware last started waiting: a byte raised just before may still be in
  * simavr's UART FIFO, so the harness blocks (or ends) only after IDLE_CYCLES more of waiting */
 static avr_cycle_count_t waiting_since;
 #define IDLE_CYCLES 40000u
 
-static void log_warnings_only(avr_t *avr, const int level, const char *fmt, va_list ap)
-{
-    (void)avr;
-    if (level <= LOG_WARNING) vfprintf(stderr, fmt, ap);
-}
-
-static void on_uart_byte(struct avr_irq_t *irq, uint32_t value, void *param)
-{
-    (void)irq; (void)param;
-    fputc((int)(value & 0xFFu), stdout);
-}
 static void on_xon(struct avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; xon = 1; }
 static void on_xoff(struct avr_irq_t *irq, uint32_t value, void *param) { (void)irq; (void)value; (void)param; xon = 0; }
 
@@ -52,55 +30,22 @@ static void on_gpior0(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
     avr->data[addr] = v;
 }
 
-static void on_gpior1(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
-{
-    (void)param;
-    exit_byte = v;
-    avr->data[addr] = v;
-}
-
 int main(int argc, char **argv)
 {
-    elf_firmware_t fw;
-    avr_t *avr;
     avr_irq_t *in_irq;
-    uint32_t uart_flags = 0;
     avr_cycle_count_t limit = 40000000000ull;
     int state = cpu_Running, eof = 0;
     unsigned char buf[512];
     size_t have = 0, at = 0;
     unsigned long spin = 0;
     const char *name;
+    avr_t *avr = avr_sim_open(argc, argv, "avr_link_run", &limit);
 
-    if (argc < 4) {
-        fprintf(stderr, "usage: %s firmware.elf mcu freq_hz [max_cycles]\n", argv[0]);
-        return 2;
-    }
-    avr_global_logger_set(log_warnings_only);
-    memset(&fw, 0, sizeof fw);
-    if (elf_read_firmware(argv[1], &fw) != 0) {
-        fprintf(stderr, "avr_link_run: cannot read %s\n", argv[1]);
-        return 2;
-    }
-    fw.frequency = (uint32_t)strtoul(argv[3], NULL, 0);
-    if (argc > 4) limit = strtoull(argv[4], NULL, 0);
-    avr = avr_make_mcu_by_name(argv[2]);
-    if (!avr) {
-        fprintf(stderr, "avr_link_run: unknown mcu %s\n", argv[2]);
-        return 2;
-    }
-    avr_init(avr);
-    avr->log = 0;
-    avr_load_firmware(avr, &fw);
-    avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &uart_flags);
-    uart_flags &= ~AVR_UART_FLAG_STDIO;
-    avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &uart_flags);
-    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_byte, NULL);
+    if (!avr) return 2;
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XON), on_xon, NULL);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF), on_xoff, NULL);
     in_irq = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
     avr_register_io_write(avr, GPIOR0_DATA_ADDR, on_gpior0, NULL);
-    avr_register_io_write(avr, GPIOR1_DATA_ADDR, on_gpior1, NULL);
 
     while (state != cpu_Done && state != cpu_Crashed && avr->cycle < limit) {
         int idle = waiting && avr->cycle - waiting_since > IDLE_CYCLES;
@@ -124,7 +69,7 @@ int main(int argc, char **argv)
         state = avr_run(avr);
     }
     fflush(stdout);
-    name = state == cpu_Done ? "done" : state == cpu_Crashed ? "crashed" : eof && waiting ? "eof" : "timeout";
+    name = state == cpu_Done || state == cpu_Crashed || !(eof && waiting) ? avr_sim_state_name(state) : "eof";
     fprintf(stderr, "avr_link_run: cycles=%llu state=%s exit=%u\n", (unsigned long long)avr->cycle, name,
             (unsigned)exit_byte);
     if (state == cpu_Crashed) return 126;

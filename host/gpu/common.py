@@ -1,7 +1,7 @@
 """Shared host side of the GPU twins (CUDA through cupy, WGPU through wgpu-py).
 
 Both backends run the same algorithm (``kernels.cu`` / ``kernels.wgsl``), one burst of
-``docs/model.md`` §3 in fixed point as five kernels over persistent device buffers:
+``docs/model.md`` §3 in fixed point as three kernels over persistent device buffers:
 
 * ``k_in``: sensory injections and force-fires of the burst, the power neuron, the membrane reset
   (over the previous burst's candidates, or its fire queue in a large brain), and the propagation
@@ -10,17 +10,18 @@ Both backends run the same algorithm (``kernels.cu`` / ``kernels.wgsl``), one bu
 * ``k_dyn``: refractory countdown of the neurons on the refractory list and the dynamics of every
   candidate (integrate, window, consecutive fire limit, excitability, fire or leak), degeneration;
   above n/8 candidates a dense, coalesced pass over all neurons instead of the lists;
-* ``k_scan1``/``k_scan2``/``k_scan3``: the fired bitmap (natural ∪ forced) is compacted into the
-  ascending fired ids (the next fire queue and the trace), the FCL cleared, and the burst CRC-32
-  computed on the device: each invocation hashes its run of ids with the table-driven raw CRC and
-  moves it to the end of the message with GF(2) shift matrices (CRC-32 is affine in the message),
-  XOR-reduced with ``atomicXor``.
+* ``k_scan3``: the fired bitmap (natural ∪ forced) is compacted into the ascending fired ids (the
+  next fire queue and the trace; each block's place from the per-block fired counts of
+  ``k_in``/``k_dyn``), the FCL cleared, and the burst CRC-32 computed on the device: each
+  invocation hashes its run of ids with the table-driven raw CRC and moves it to the end of the
+  message with GF(2) shift matrices (CRC-32 is affine in the message), XOR-reduced with
+  ``atomicXor``.
 
 Backend differences (same results): WGSL marks candidates with an ``atomicOr`` on a flag word next
 to an ``atomic<i32>`` accumulator and emulates the 64-bit products with 32-bit pieces; CUDA keeps
 a 64-bit accumulator whose high word counts inputs (one atomic per synaptic event marks the
-candidate too), appends with warp-aggregated atomics, and in large brains skips the FCL list when
-the burst's candidates are bounded above n/8.
+candidate too) and appends with warp-aggregated atomics. Both skip the FCL list in large brains
+when the burst's candidates are bounded above n/8 (``docs/gpu.md``).
 
 All work is sparse (fire queue, candidates, refractory list) except two passes over the fired
 bitmap (N/32 words) and the dense mode above. Counters live on the device (``ctl``); a batch of
@@ -61,7 +62,7 @@ BUFFERS = {
 }
 #: control word indices (see kernels.wgsl)
 C_BURST, C_BI, C_FQ, C_NCAND, C_NFORCED, C_NREFL, C_OUTPOS, C_SCRC = 0, 1, 2, 3, 5, 6, 8, 13
-N_CTL = 24  # CUDA uses words up to 20 (kernels.cu), WGPU up to 13
+N_CTL = 24  # CUDA and WGPU use words up to 20 (kernels.cu, kernels.wgsl)
 #: columns of the per-area parameter table ``apar`` (int32, 16 per area)
 A_COLS = ("limit", "leak_k", "exc_mode", "exc_t", "refractory", "snooze", "cfl", "mp_acc",
           "mp_driven", "degen")

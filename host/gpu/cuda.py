@@ -8,6 +8,12 @@ replayed: one graph launch and one read-back per batch (a batch with a large sti
 chained parts whose uploads overlap the previous part). Algorithm and buffers:
 :mod:`feagi_embed.host.gpu.common`.
 
+Small genomes (fixed point, at most 65,536 neurons: every bundled genome) run fused by default:
+``k_fused`` runs all bursts of a batch in one launch of one 1,024-thread block, the burst's
+phases separated by ``__syncthreads()``, the neuron sets as bitmaps in shared memory — the same
+trace, without three launches per burst (``CudaTwin(..., fused=False)`` keeps the grid kernels;
+:func:`fused_auto` is the rule).
+
 Example::
 
     from feagi_embed.host.gpu.cuda import CudaTwin
@@ -24,7 +30,17 @@ import numpy as np
 from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, incoming, initial_ctl,
                      prm_words)
 
-KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state", "k_fused")
+#: threads of the one block of ``k_fused`` and the neurons its shared bitmaps hold
+#: (``FUSED_T``, ``32 * FUSED_WORDS`` in kernels.cu)
+FUSED_THREADS = 1024
+FUSED_MAX_NEURONS = 65_536
+#: above this many synapses the fused path is not chosen automatically: one multiprocessor then
+#: propagates too many events per burst. At 10 % activity 2^21 synapses are ~200 k events per
+#: burst; at ~1 atomic per clock on one SM (~2 GHz) that is ~100 µs, the unfused path's fixed cost
+#: per burst on bundled genomes (docs/benchmarks.md, "GPU twins, round 2"): beyond it the
+#: grid-wide kernels win. A reasoned bound, not a measured crossover.
+FUSED_AUTO_MAX_SYNAPSES = 1 << 21
 #: buffer order of the kernels' parameter list (KARGS in kernels.cu)
 ARGS = ("ctl", "thr", "narea", "apar", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout", "V", "cd",
         "cc", "psp", "acc", "flag", "vfire", "cand", "forced", "refl", "fq", "fqv", "nat", "frc",
@@ -71,6 +87,26 @@ def compile_check(arch: str = "sm_90", fp32: bool = False) -> tuple[str, str]:
                              "(nvidia-cuda-nvrtc-cu12) is not installed")
     return "nvrtc", _nvrtc_ptx(lib, cuda_source(), "compute_" + arch.removeprefix("sm_"),
                                OPTIONS[fp32])
+
+
+def fused_eligible(model, mode: str = "fixed") -> tuple[bool, str]:
+    """Whether ``k_fused`` (every burst of a launch in one 1024-thread block) can run ``model``:
+    precision ``"fixed"`` (``"float"`` keeps the grid kernels and their ordered f32 gather) and at
+    most :data:`FUSED_MAX_NEURONS` neurons (its candidate, refractory and fired bitmaps live in
+    shared memory: 5 × 2,048 words). Returns ``(ok, reason when not)``; synapses have no limit
+    (they stay in device memory)."""
+    if mode != "fixed":
+        return False, f"precision {mode!r} (the fused path is fixed point only)"
+    n = model.n_neurons
+    if n > FUSED_MAX_NEURONS:
+        return False, f"{n} neurons (the fused path holds at most {FUSED_MAX_NEURONS})"
+    return True, ""
+
+
+def fused_auto(model, mode: str = "fixed") -> bool:
+    """The automatic choice of :class:`CudaTwin` (``fused=None``): :func:`fused_eligible` and at
+    most :data:`FUSED_AUTO_MAX_SYNAPSES` synapses."""
+    return fused_eligible(model, mode)[0] and model.n_synapses <= FUSED_AUTO_MAX_SYNAPSES
 
 
 def _nvrtc_library():
@@ -173,9 +209,16 @@ class CudaTwin(GpuTwin):
         graphs: capture each batch shape once as a CUDA graph (default) instead of launching the
             kernels one by one.
         grid: blocks of the sparse kernels (default 8 per multiprocessor).
+        fused: run every burst of a batch (or a :meth:`step`) in one launch of ``k_fused``, one
+            block of 1,024 threads (``True``), or as the grid kernels ``k_in``, ``k_dyn``,
+            ``k_scan3`` per burst (``False``); ``None`` (default): the class attribute
+            :attr:`fuse`, and when that is ``None`` too, :func:`fused_auto` (fixed point, at most
+            65,536 neurons and 2^21 synapses). Both paths give the same trace bit for bit.
 
     Raises:
         GpuUnavailable: cupy, a driver or a device missing.
+        ValueError: ``fused=True`` for a model or precision the fused path cannot run
+            (:func:`fused_eligible`).
     """
 
     backend = "cuda"
@@ -183,9 +226,22 @@ class CudaTwin(GpuTwin):
     chain = True
     modes = ("fixed", "float")
     syn_ptr_dtype = np.uint64
+    #: default of the ``fused`` argument (``None``: automatic; tests and benches set it)
+    fuse: bool | None = None
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
-                 grid: int | None = None, profile: bool = False):
+                 grid: int | None = None, profile: bool = False, fused: bool | None = None):
+        if fused is None:
+            fused = self.fuse
+        if fused is None:
+            fused = fused_auto(model, mode)
+        elif fused:
+            ok, why = fused_eligible(model, mode)
+            if not ok:
+                raise ValueError(f"fused=True: the fused CUDA path cannot run {why}")
+        #: whether this twin runs the fused single-block kernel (``k_fused``)
+        self.fused = bool(fused)
+        self._any_reset = np.uint32(bool(np.any(np.asarray(model.area_mp_acc) == 0)))
         self._use_graphs = graphs and not profile
         self._grid = grid
         #: ``profile=True``: kernels launched one by one with CUDA events between them;
@@ -225,7 +281,8 @@ class CudaTwin(GpuTwin):
                 cand=z(2 * n, u), forced=z(n, u), refl=z(2 * n, u), fq=z(n, u), fqv=z(n),
                 nat=z(words, u), frc=z(words, u), fqbits=z(words, u), loc=z(words, u),
                 blk=z(2 * self._nblk, u), out_ids=z(self._out_cap, u), out_v=z(self._out_cap),
-                out_sums=z(2 * self.batch, u), stim=z(64, u))
+                out_sums=z(2 * self.batch, u), stim=z(64, u),
+                fstate=z(4 * words, u))  # k_fused's bitmaps between launches
         self._prm = {}
         for rec in (False, True):
             w = prm_words(m, rec, floating)[:10]  # n, words, nblk, power, power_in, forced_v, psp_cap, ...
@@ -303,6 +360,12 @@ class CudaTwin(GpuTwin):
     def _enqueue(self, step, record, begin=True):
         args = self._args(record)
         k = self._k
+        if self.fused:
+            self._mark("k_fused")
+            k["k_fused"]((1,), (FUSED_THREADS,), args + (
+                self._buf["fstate"], np.uint32(step), np.uint32(bool(begin)), self._any_reset))
+            self._mark(None)
+            return
         g, nb = self._grid, self._nblk
         plan = [("k_in", g)] + ([("k_gather", g)] if self.mode == "float" else []) + [
             ("k_dyn", g), ("k_scan3", nb)]
@@ -319,6 +382,13 @@ class CudaTwin(GpuTwin):
             ev = self._cp.cuda.Event()
             ev.record(self._stream)
             self._marks.append((None, ev))
+
+    def _mark(self, name):
+        """Profiling (``profile=True``): a CUDA event before kernel ``name`` (``None``: the end)."""
+        if self.kernel_s is not None:
+            ev = self._cp.cuda.Event()
+            ev.record(self._stream)
+            self._marks.append((name, ev))
 
     def _launch(self, step, record, begin=True):
         s = self._stream

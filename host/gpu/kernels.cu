@@ -135,8 +135,9 @@ __device__ __forceinline__ unsigned crc_u16(const unsigned *tab, unsigned r, uns
   return c;
 }
 
-// inclusive block scan of 256 values (warp shuffles + one shared array)
-__device__ __forceinline__ unsigned block_scan(unsigned x, unsigned *sh, unsigned &total) {
+// inclusive block scan of NT values (NT/32 <= 32 warps; warp shuffles + one shared array of NT/32)
+template <unsigned NT>
+__device__ __forceinline__ unsigned block_scan_t(unsigned x, unsigned *sh, unsigned &total) {
   const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
 #pragma unroll
   for (int off = 1; off < 32; off <<= 1) {
@@ -146,19 +147,24 @@ __device__ __forceinline__ unsigned block_scan(unsigned x, unsigned *sh, unsigne
   if (lane == 31u) sh[warp] = x;
   __syncthreads();
   if (warp == 0) {
-    unsigned s = lane < WGS / 32 ? sh[lane] : 0u;
+    unsigned s = lane < NT / 32 ? sh[lane] : 0u;
 #pragma unroll
     for (int off = 1; off < 32; off <<= 1) {
       unsigned t = __shfl_up_sync(0xFFFFFFFFu, s, off);
       if (lane >= (unsigned)off) s += t;
     }
-    if (lane < WGS / 32) sh[lane] = s;
+    if (lane < NT / 32) sh[lane] = s;
   }
   __syncthreads();
   unsigned r = x + (warp ? sh[warp - 1] : 0u);
-  total = sh[WGS / 32 - 1];
+  total = sh[NT / 32 - 1];
   __syncthreads();
   return r;
+}
+
+// inclusive block scan of 256 values (the grid kernels' block size)
+__device__ __forceinline__ unsigned block_scan(unsigned x, unsigned *sh, unsigned &total) {
+  return block_scan_t<WGS>(x, sh, total);
 }
 
 // warp-aggregated atomicAdd(ctr, 1): one atomic per group of converged lanes (the counters of the
@@ -400,22 +406,70 @@ __device__ __forceinline__ void push_refl(unsigned *ctl, unsigned *refl, unsigne
   refl[(p ^ 1u) * n + agg_inc(ctl + C_NREFL + (p ^ 1u))] = i;
 }
 
+// 6a. one step of i's refractory countdown (cd > 0, not force-fired this burst); at its end a
+// finite consecutive fire limit that was reached is cleared. Returns whether it still runs.
+__device__ __forceinline__ bool count_down(unsigned *cd, unsigned *cc, const int *apar, unsigned i,
+                                           unsigned area) {
+  const unsigned c = cd[i] - 1u;
+  cd[i] = c;
+  if (c != 0u) return true;
+  const unsigned L = (unsigned)apar[area * 16u + A_CFL];
+  if (L != 0u && L != 65535u && cc[i] >= L) cc[i] = 0u;
+  return false;
+}
+
 // 6a. refractory countdown (i has cd > 0); a force-fired neuron's countdown pauses
 __device__ __forceinline__ void refractory(unsigned *ctl, unsigned *refl, unsigned *cd,
                                            unsigned *cc, const int *apar, unsigned n, unsigned i,
                                            unsigned f, unsigned area, unsigned p) {
-  if (f & FORCED) {
-    push_refl(ctl, refl, n, i, p);
-    return;
+  if ((f & FORCED) || count_down(cd, cc, apar, i, area)) push_refl(ctl, refl, n, i, p);
+}
+
+// 6b–g. the dynamics of candidate i (cd[i] == 0) with input a64 (low word) and membrane potential
+// v0 (bits; after the membrane reset): integrate, firing window, consecutive fire limit,
+// excitability, then fire (V = 0, cc and cd updated; returns true with the V at fire in vf and the
+// refractory countdown in r) or not (V kept at the limit-blocked value or leaked). The one
+// definition of the rule for k_dyn and k_fused.
+__device__ __forceinline__ bool dynamics(int *__restrict__ V, unsigned *__restrict__ cd,
+                                         unsigned *__restrict__ cc, const int *__restrict__ thr,
+                                         const int *ap, unsigned i, unsigned burst,
+                                         unsigned long long a64, int v0bits, int &vf,
+                                         unsigned &r) {
+#ifdef FEAGI_FP32
+  const float a = __uint_as_float((unsigned)a64), v0 = __int_as_float(v0bits);
+  const float v = (ap[A_MPACC] != 0 && a < 0.f) ? v0 : __fadd_rn(v0, a);
+  const bool in_window = __int_as_float(thr[i]) <= v && v <= __int_as_float(ap[A_LIM]);
+#else
+  int a = (int)(unsigned)a64;
+  if (ap[A_MPACC] != 0 && a < 0) a = 0;
+  const int v = sat32((long long)v0bits + a);
+  const bool in_window = thr[i] <= v && v <= ap[A_LIM];
+#endif
+  const unsigned L = (unsigned)ap[A_CFL];
+  const bool finite = L != 0u && L != 65535u;
+  const unsigned c0 = cc[i];
+  if (in_window && c0 >= L) {
+    cc[i] = 0u;
+    V[i] = VBITS(v);
+    return false;
   }
-  const unsigned c = cd[i] - 1u;
-  cd[i] = c;
-  if (c == 0u) {
-    const unsigned L = (unsigned)apar[area * 16u + A_CFL];
-    if (L != 0u && L != 65535u && cc[i] >= L) cc[i] = 0u;
-  } else {
-    push_refl(ctl, refl, n, i, p);
+  if (in_window && exc_pass(i, burst, ap[A_EXC_MODE], (unsigned)ap[A_EXC_T])) {
+    V[i] = 0;
+    const unsigned c = min(c0 + 1u, 65535u);
+    cc[i] = c;
+    r = (unsigned)ap[A_REFR];
+    if (finite && c >= L) r = min(r + (unsigned)ap[A_SNOOZE], 65535u);
+    cd[i] = r;
+    vf = VBITS(v);
+    return true;
   }
+  if (finite) cc[i] = 0u;
+#ifdef FEAGI_FP32
+  V[i] = __float_as_int(__fmul_rn(v, __int_as_float(ap[A_K])));
+#else
+  V[i] = leak(v, ap[A_K]);
+#endif
+  return false;
 }
 
 __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
@@ -439,42 +493,13 @@ __global__ void __launch_bounds__(WGS) k_dyn(KARGS) {
       const unsigned long long a64 = acc[i];
       if ((a64 >> 32) == 0ull) continue;  // not a candidate (dense pass)
       if (dense) acc[i] = 0ull;  // each neuron is visited once and acc is not read again
-      const unsigned area = narea[i];
-      const int *ap = apar + area * 16u;
-#ifdef FEAGI_FP32
-      const float a = __uint_as_float((unsigned)a64), v0 = __int_as_float(V[i]);
-      const float v = (ap[A_MPACC] != 0 && a < 0.f) ? v0 : __fadd_rn(v0, a);
-      const bool in_window = __int_as_float(thr[i]) <= v && v <= __int_as_float(ap[A_LIM]);
-#else
-      int a = (int)(unsigned)a64;
-      if (ap[A_MPACC] != 0 && a < 0) a = 0;
-      const int v = sat32((long long)V[i] + a);
-      const bool in_window = thr[i] <= v && v <= ap[A_LIM];
-#endif
-      const unsigned L = (unsigned)ap[A_CFL];
-      const bool finite = L != 0u && L != 65535u;
-      const unsigned c0 = cc[i];
-      if (in_window && c0 >= L) {
-        cc[i] = 0u;
-        V[i] = VBITS(v);
-      } else if (in_window && exc_pass(i, burst, ap[A_EXC_MODE], (unsigned)ap[A_EXC_T])) {
-        V[i] = 0;
-        const unsigned c = min(c0 + 1u, 65535u);
-        cc[i] = c;
-        unsigned r = (unsigned)ap[A_REFR];
-        if (finite && c >= L) r = min(r + (unsigned)ap[A_SNOOZE], 65535u);
-        cd[i] = r;
+      int vf = 0;
+      unsigned r = 0u;
+      if (dynamics(V, cd, cc, thr, apar + narea[i] * 16u, i, burst, a64, V[i], vf, r)) {
         if (r > 0u) push_refl(ctl, refl, n, i, p);
-        vfire[i] = VBITS(v);
+        vfire[i] = vf;
         atomicOr(nat + (i >> 5), 1u << (i & 31u));
         if ((flag[i] & FORCED) == 0u) count_fired(blk, nblk, p, i);  // forced: counted in k_in
-      } else {
-        if (finite) cc[i] = 0u;
-#ifdef FEAGI_FP32
-        V[i] = __float_as_int(__fmul_rn(v, __int_as_float(ap[A_K])));
-#else
-        V[i] = leak(v, ap[A_K]);
-#endif
       }
     } else if (j < nlist) {
       const unsigned i = refl[p * n + (j - ncand)];
@@ -621,6 +646,231 @@ __global__ void __launch_bounds__(WGS) k_state(KARGS) {
                crc_shift(crctab, rd, 2u * (n - i1) + 2u * n) ^ crc_shift(crctab, rc, 2u * (n - i1));
   if (i0 == 0u) r ^= crc_shift(crctab, 0xFFFFFFFFu, 8u * n) ^ 0xFFFFFFFFu;
   if (r) atomicXor(ctl + C_SCRC, r);
+}
+
+// ---------------------------------------------------------------------------- fused small genomes
+// k_fused: every burst of a launch in ONE block of FUSED_T threads (fixed point; models of at most
+// 32 * FUSED_WORDS neurons, host/gpu/cuda.py: fused_eligible). The burst is the same as k_in ->
+// k_dyn -> k_scan3 (same results), its phases separated by __syncthreads() instead of kernel
+// launches. The neuron sets live as bitmaps in shared memory (persisted in fst between launches:
+// words [0, W) and [W, 2W) the candidates of burst parity 0 and 1, [2W, 3W) the refractory
+// neurons (cd > 0), [3W, 4W) the previous burst's fired set; W = words):
+//   phase 1: force-fires set the fired bit (fire bitmap), injections, the power input and the
+//     propagation of the previous fire queue add to acc (64-bit fire-and-forget atomics: the
+//     integer sums do not depend on the order) and set the candidate bit;
+//   phase 2: the neurons with work (candidates, refractory, force-fired, and when the model needs
+//     them the previous candidates and fired: membrane reset, degeneration) compacted into a list
+//     (block scan, ascending), then one thread per neuron: reset, degeneration, refractory
+//     countdown or dynamics (dynamics()), FCL clear, V at fire;
+//   phase 3: the fire bitmap compacted into the ascending fired ids (next fire queue, trace), the
+//     burst CRC-32 (XOR of each thread's shifted run, as k_scan3), the bitmaps advanced.
+#define FUSED_T 1024
+#define FUSED_WORDS 2048
+// a source row longer than this is propagated by its whole warp, shorter ones by their lane
+#define FUSED_LONG_ROW 16u
+
+__device__ __forceinline__ void fused_input(unsigned long long *__restrict__ acc,
+                                            unsigned *cand_bits, unsigned i, unsigned c) {
+  atomicAdd(acc + i, (1ull << 32) | c);
+  atomicOr(cand_bits + (i >> 5), 1u << (i & 31u));
+}
+
+// one synapse k of a source (rt: run-time contribution from pv, fan-out nf)
+__device__ __forceinline__ void fused_synapse(unsigned long long *__restrict__ acc,
+                                              unsigned *cand_bits,
+                                              const unsigned *__restrict__ syn_dst,
+                                              const int *__restrict__ syn_c,
+                                              const int *__restrict__ syn_w, unsigned long long k,
+                                              bool rt, int pv, int nf, int psp_cap) {
+  const int c = rt ? runtime_c(syn_w[k], pv, nf, psp_cap) : syn_c[k];
+  fused_input(acc, cand_bits, syn_dst[k], (unsigned)c);
+}
+
+// the words [w0, w1) a thread compacts (contiguous, ascending with the thread id)
+__device__ __forceinline__ void fused_chunk(unsigned words, unsigned &w0, unsigned &w1) {
+  const unsigned per = (words + FUSED_T - 1u) / FUSED_T;
+  w0 = min(threadIdx.x * per, words);
+  w1 = min(w0 + per, words);
+}
+
+__global__ void __launch_bounds__(FUSED_T, 1)
+    k_fused(KARGS, unsigned *__restrict__ fst, const unsigned nburst, const unsigned begin,
+            const unsigned any_reset) {
+#ifndef FEAGI_FP32
+  __shared__ unsigned s_c[2][FUSED_WORDS];  // candidates by burst parity
+  __shared__ unsigned s_r[FUSED_WORDS];     // refractory (cd > 0)
+  __shared__ unsigned s_q[FUSED_WORDS];     // fired in the previous burst (the fire queue)
+  __shared__ unsigned s_f[FUSED_WORDS];     // fired in this burst (forced, then natural)
+  __shared__ unsigned tab[256];
+  __shared__ unsigned sh[FUSED_T / 32];
+  __shared__ unsigned s_crc;
+  const unsigned t = threadIdx.x, lane = t & 31u;
+  for (unsigned w = t; w < words; w += FUSED_T) {
+    s_c[0][w] = fst[w];
+    s_c[1][w] = fst[words + w];
+    s_r[w] = fst[2u * words + w];
+    s_q[w] = fst[3u * words + w];
+    s_f[w] = 0u;
+  }
+  if (t < 256u) tab[t] = crctab[t];
+  if (t == 0u) s_crc = 0u;
+  unsigned burst = ctl[C_BURST], bi = begin ? 0u : ctl[C_BI];
+  unsigned base = begin ? 0u : ctl[C_OUTPOS], nfq = ctl[C_FQ];
+  const unsigned soff = stim[0];
+  // which bitmaps name work in phase 2 beyond candidates, refractory and forced neurons
+  const bool need_q = has_degen != 0u || (large != 0u && any_reset != 0u);
+  const bool need_prev = large == 0u && any_reset != 0u;
+  unsigned w0, w1;
+  fused_chunk(words, w0, w1);
+  __syncthreads();
+  for (unsigned k = 0u; k < nburst; k++, burst++, bi++) {
+    const unsigned p = burst & 1u;
+    unsigned *cur = s_c[p], *prv = s_c[p ^ 1u];
+    // ---- phase 1: 2. force-fire / sensory injection, 3. power, 5. propagation
+    const unsigned s0 = stim[1u + bi], nst = stim[2u + bi] - s0;
+    for (unsigned j = t; j < nst; j += FUSED_T) {
+      const unsigned e = soff + 2u * (s0 + j), word = stim[e], i = word & 0x7FFFFFFFu;
+      if (word >> 31)
+        atomicOr(s_f + (i >> 5), 1u << (i & 31u));
+      else
+        fused_input(acc, cur, i, stim[e + 1u]);
+    }
+    if (t == 0u && power != 0xFFFFFFFFu) fused_input(acc, cur, power, (unsigned)power_in);
+    // one source per lane; a long row by the whole warp (the loop is warp-uniform)
+    for (unsigned q0 = (t >> 5) * 32u; q0 < nfq; q0 += FUSED_T) {
+      const unsigned q = q0 + lane;
+      unsigned long long row = 0ull;
+      unsigned len = 0u;
+      int pv = 0, nf = 1;
+      bool rt = false;
+      if (q < nfq) {
+        const unsigned src = fq[q];
+        const int *ap = apar + narea[src] * 16u;
+        const bool driven = ap[A_DRIVEN] != 0, degen = ap[A_DEGEN] != 0;
+        rt = driven || degen;
+        pv = driven ? fqv[q] : (degen ? psp[src] : 0);
+        nf = fanout[src];
+        row = syn_ptr[src];
+        len = (unsigned)(syn_ptr[src + 1u] - row);
+      }
+      const bool lng = len > FUSED_LONG_ROW;
+      if (!lng)
+        for (unsigned s = 0u; s < len; s++)
+          fused_synapse(acc, cur, syn_dst, syn_c, syn_w, row + s, rt, pv, nf, psp_cap);
+      unsigned m = __ballot_sync(0xFFFFFFFFu, lng);
+      while (m) {
+        const int b = __ffs(m) - 1;
+        m &= m - 1u;
+        const unsigned long long brow = __shfl_sync(0xFFFFFFFFu, row, b);
+        const unsigned blen = __shfl_sync(0xFFFFFFFFu, len, b);
+        const int bpv = __shfl_sync(0xFFFFFFFFu, pv, b), bnf = __shfl_sync(0xFFFFFFFFu, nf, b);
+        const bool brt = __shfl_sync(0xFFFFFFFFu, (int)rt, b) != 0;
+        for (unsigned s = lane; s < blen; s += 32u)
+          fused_synapse(acc, cur, syn_dst, syn_c, syn_w, brow + s, brt, bpv, bnf, psp_cap);
+      }
+    }
+    __syncthreads();
+    // ---- phase 2: the neurons with work, compacted in ascending order into cand
+    unsigned cnt = 0u;
+    for (unsigned w = w0; w < w1; w++)
+      cnt += __popc(cur[w] | s_r[w] | s_f[w] | (need_q ? s_q[w] : 0u) | (need_prev ? prv[w] : 0u));
+    unsigned nwork;
+    unsigned pos = block_scan_t<FUSED_T>(cnt, sh, nwork) - cnt;
+    for (unsigned w = w0; w < w1; w++) {
+      unsigned y = cur[w] | s_r[w] | s_f[w] | (need_q ? s_q[w] : 0u) | (need_prev ? prv[w] : 0u);
+      while (y) {
+        const unsigned b = __ffs(y) - 1;
+        y &= y - 1u;
+        cand[pos++] = w * 32u + b;
+      }
+    }
+    __syncthreads();
+    for (unsigned j = t; j < nwork; j += FUSED_T) {
+      const unsigned i = cand[j], w = i >> 5, bit = 1u << (i & 31u);
+      const bool c = (cur[w] & bit) != 0u, f = (s_f[w] & bit) != 0u;
+      const bool fired_prev = (s_q[w] & bit) != 0u, cand_prev = (prv[w] & bit) != 0u;
+      const unsigned area = narea[i];
+      const int *ap = apar + area * 16u;
+      // 4. membrane reset (large brain: the previous fire queue; else the previous candidates
+      // that did not fire), as k_in
+      const bool reset = any_reset != 0u && ap[A_MPACC] == 0 &&
+                         (large != 0u ? fired_prev : (cand_prev && !fired_prev));
+      if (reset) V[i] = 0;
+      // degeneration of a source of the previous burst (after its propagation in phase 1)
+      if (has_degen != 0u && fired_prev && ap[A_DEGEN] != 0) psp[i] = max(psp[i] - ap[A_DEGEN], 0);
+      bool fired = false;
+      int vf = forced_v;
+      if (cd[i] > 0u) {  // 6a. refractory countdown (a candidate's input is discarded)
+        if (!f && !count_down(cd, cc, apar, i, area)) atomicAnd(s_r + w, ~bit);
+      } else if (c) {
+        unsigned r = 0u;
+        fired = dynamics(V, cd, cc, thr, ap, i, burst, __ldcg(acc + i), reset ? 0 : V[i], vf, r);
+        if (fired) {
+          if (r > 0u) atomicOr(s_r + w, bit);
+          if (!f) atomicOr(s_f + w, bit);
+        }
+      }
+      if (c) acc[i] = 0ull;  // 1. the FCL cleared for the next burst
+      if (fired || f) vfire[i] = fired ? vf : forced_v;
+    }
+    __syncthreads();
+    // ---- phase 3: the fired ids ascending (fire queue, trace) and the burst digest
+    cnt = 0u;
+    for (unsigned w = w0; w < w1; w++) cnt += __popc(s_f[w]);
+    unsigned count;
+    pos = block_scan_t<FUSED_T>(cnt, sh, count) - cnt;
+    unsigned r = 0u;
+    for (unsigned w = w0; w < w1; w++) {
+      unsigned y = s_f[w];
+      s_q[w] = y;
+      s_f[w] = 0u;
+      prv[w] = 0u;  // the candidates of the next burst (same parity as the previous one)
+      while (y) {
+        const unsigned b = __ffs(y) - 1;
+        y &= y - 1u;
+        const unsigned id = w * 32u + b;
+        const int v = vfire[id];
+        fq[pos] = id;
+        fqv[pos] = v;
+        if (record) {
+          out_ids[base + pos] = id;
+          out_v[base + pos] = v;
+        }
+        r = crc_u32(tab, r, id);
+        pos++;
+      }
+    }
+    if (r) r = crc_shift(crctab, r, 4u * (count - pos));
+    if (t == 0u) {
+      const unsigned h =
+          crc_shift(crctab, crc_u32(tab, crc_u32(tab, 0u, burst), count), 4u * count);
+      r ^= h ^ crc_shift(crctab, 0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
+    }
+    r = __reduce_xor_sync(0xFFFFFFFFu, r);
+    if (lane == 0u && r) atomicXor(&s_crc, r);
+    __syncthreads();
+    if (t == 0u) {
+      out_sums[2u * bi] = count;
+      out_sums[2u * bi + 1u] = s_crc;
+      s_crc = 0u;  // read again only after the next burst's barriers
+    }
+    nfq = count;
+    if (record) base += count;
+  }
+  __syncthreads();
+  for (unsigned w = t; w < words; w += FUSED_T) {
+    fst[w] = s_c[0][w];
+    fst[words + w] = s_c[1][w];
+    fst[2u * words + w] = s_r[w];
+    fst[3u * words + w] = s_q[w];
+  }
+  if (t == 0u) {
+    ctl[C_BURST] = burst;
+    ctl[C_BI] = bi;
+    ctl[C_OUTPOS] = base;
+    ctl[C_FQ] = nfq;
+  }
+#endif
 }
 
 }  // extern "C"

@@ -7,9 +7,16 @@
 // function for function.
 //
 // Per burst: k_in (stimulus, power, membrane reset, propagation from the previous fire queue),
-// k_dyn (refractory countdown, dynamics of the fire candidates, degeneration), k_scan1/2/3 (fired
-// bitmap -> ascending fired ids = next fire queue, burst CRC-32). No 64-bit types: the exact
-// leak product and run-time contributions use 32-bit pieces.
+// k_dyn (refractory countdown, dynamics of the fire candidates, degeneration; in the dense case it
+// also clears the FCL), k_scan3 (fired bitmap -> ascending fired ids = next fire queue, burst
+// CRC-32, FCL clear, control words): three dispatches, as the CUDA twin. k_scan3 needs no separate
+// scan passes: k_in / k_dyn count the fired neurons per 8,192-neuron block (blk, by burst parity),
+// each k_scan3 workgroup sums the counts before it, and the last workgroup to finish (a ticket)
+// advances the control words. Large brains build no FCL list when the burst's candidates are
+// bounded above n/8 anyway (the fire queue's synaptic events, summed by the previous k_scan3, +
+// stimulus entries + power): the accumulations then only mark their targets (no list counter)
+// and k_dyn runs densely. No 64-bit types: the exact leak product and run-time contributions use
+// 32-bit pieces; the event bound saturates (a sticky flag).
 //
 // FP32 (a constant the host puts in front of `common`): precision "float", the numba twin's f32
 // mode. V, thresholds, limit, leak factor, PSPs and contributions are f32 bits in the i32
@@ -27,7 +34,7 @@
 struct Prm {
   n: u32, words: u32, nblk: u32, power: u32,
   power_in: i32, forced_v: i32, psp_cap: i32, large: u32,
-  record: u32, has_degen: u32, grid: u32, pad: u32,
+  record: u32, has_degen: u32, fuse_cap: u32, pad: u32,
 };
 
 const CAND: u32 = 1u;
@@ -42,11 +49,17 @@ const C_NCAND: u32 = 3u;
 const C_NFORCED: u32 = 5u;
 const C_NREFL: u32 = 6u;
 const C_OUTPOS: u32 = 8u;
-const C_S3_COUNT: u32 = 9u;
-const C_S3_BASE: u32 = 10u;
-const C_S3_BURST: u32 = 11u;
-const C_S3_BI: u32 = 12u;
 const C_SCRC: u32 = 13u;
+// synaptic events of the next burst by burst parity p (C_EVENTS + p), summed by k_scan3 and
+// saturating: C_BIG + p is set once the sum passes the no-list bound or wraps
+const C_EVENTS: u32 = 16u;
+const C_BIG: u32 = 18u;
+// k_scan3 workgroups done (the last one advances the control words)
+const C_TICKET: u32 = 20u;
+// neurons per k_scan3 workgroup (256 bitmap words): fired counts per block (blk) use i >> BLK_SHIFT
+const BLK_SHIFT: u32 = 13u;
+// per-invocation / per-workgroup event sums saturate here (no-list bounds are below 2^27)
+const EV_SAT: u32 = 0x40000000u;
 // area parameter columns (apar, 16 i32 per area)
 const A_LIM: u32 = 0u;
 const A_K: u32 = 1u;
@@ -63,6 +76,14 @@ const INT_MAX: i32 = 2147483647;
 const DENSE_SHIFT: u32 = 3u;
 
 fn int_min() -> i32 { return bitcast<i32>(0x80000000u); }
+
+// the burst builds no FCL list (large brains whose candidates are bounded above n >> DENSE_SHIFT:
+// ev / big = the fire queue's synaptic events and overflow flag, nin = stimulus entries + power)
+fn no_list_of(large: u32, n: u32, ev: u32, big: u32, nin: u32) -> bool {
+  if (large == 0u) { return false; }
+  let bound = n >> DENSE_SHIFT;
+  return big != 0u || ev > bound || nin > bound - ev;
+}
 
 // sat32(v + a)
 fn sat_add(v: i32, a: i32) -> i32 {
@@ -197,40 +218,37 @@ fn main() {
 @group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
 @group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(17) var<storage, read_write> cand: array<u32>;
-@group(0) @binding(18) var<storage, read_write> forced: array<u32>;
 @group(0) @binding(20) var<storage, read> fq: array<u32>;
 @group(0) @binding(21) var<storage, read> fqv: array<i32>;
 @group(0) @binding(23) var<storage, read_write> frc: array<atomic<u32>>;
 @group(0) @binding(24) var<storage, read> fqbits: array<u32>;
+@group(0) @binding(26) var<storage, read_write> blk: array<atomic<u32>>;
 @group(0) @binding(27) var<storage, read> stim: array<u32>;
+@group(0) @binding(30) var<storage, read_write> out_sums: array<atomic<u32>>;
 
-// acc[t] += c (wrapping); t joins the fire candidate list of parity p once
-fn add_input(t: u32, c: i32, p: u32) {
-  if ((atomicLoad(&flag[t]) & CAND) == 0u) {
-    let old = atomicOr(&flag[t], CAND);
-    if ((old & CAND) == 0u) {
-      let k = atomicAdd(&ctl[C_NCAND + p], 1u);
-      cand[p * prm.n + k] = t;
-    }
+// t is a fire candidate (flag bits m: CAND, FP32 also SYN); it joins the FCL of parity p once,
+// unless the burst builds no list: then the mark is a fire-and-forget atomic (result unused)
+fn mark(t: u32, m: u32, p: u32, nolist: bool) {
+  if (nolist) {
+    atomicOr(&flag[t], m);
+    return;
   }
+  if ((atomicLoad(&flag[t]) & m) == m) { return; }
+  let old = atomicOr(&flag[t], m);
+  if ((old & CAND) == 0u) {
+    let k = atomicAdd(&ctl[C_NCAND + p], 1u);
+    cand[p * prm.n + k] = t;
+  }
+}
+
+// acc[t] += c (wrapping), t a candidate
+fn add_input(t: u32, c: i32, p: u32, nolist: bool) {
+  mark(t, CAND, p, nolist);
   atomicAdd(&acc[t], c);
 }
 
-// FP32: t received synaptic input (k_gather sums it); joins the FCL once
-fn mark_syn(t: u32, p: u32) {
-  if ((atomicLoad(&flag[t]) & SYN) == 0u) {
-    let old = atomicOr(&flag[t], CAND | SYN);
-    if ((old & CAND) == 0u) {
-      let k = atomicAdd(&ctl[C_NCAND + p], 1u);
-      cand[p * prm.n + k] = t;
-    }
-  }
-}
-
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let gid = gid3.x;
-  let stride = nwg.x * 256u;
+// the burst's steps 2-5 for invocation gid of stride invocations (k_fused: one workgroup)
+fn phase_in(gid: u32, stride: u32) {
   let burst = atomicLoad(&ctl[C_BURST]);
   let p = burst & 1u;
   let bi = atomicLoad(&ctl[C_BI]);
@@ -239,8 +257,12 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   let s0 = stim[1u + bi];
   let nst = stim[2u + bi] - s0;
   let npow = select(0u, 1u, prm.power != 0xFFFFFFFFu);
+  let nolist = no_list_of(prm.large, prm.n, atomicLoad(&ctl[C_EVENTS + p]),
+                          atomicLoad(&ctl[C_BIG + p]), nst + npow);
   let nreset = select(atomicLoad(&ctl[C_NCAND + (p ^ 1u)]), nfq, prm.large != 0u);
   let total = nst + npow + nreset;
+  // the burst digest, XOR-reduced by k_scan3
+  if (gid == 0u) { atomicStore(&out_sums[2u * bi + 1u], 0u); }
   for (var j = gid; j < total; j = j + stride) {
     if (j < nst) {
       // 2. sensory injection / force-fire
@@ -250,18 +272,18 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
       if ((word >> 31u) != 0u) {
         let old = atomicOr(&flag[i], FORCED);
         if ((old & FORCED) == 0u) {
-          let k = atomicAdd(&ctl[C_NFORCED], 1u);
-          forced[k] = i;
           atomicOr(&frc[i >> 5u], 1u << (i & 31u));
+          atomicAdd(&blk[p * prm.nblk + (i >> BLK_SHIFT)], 1u);
         }
       } else if (FP32) {
-        add_input(i, 0, p);  // a candidate; k_gather adds the value after the synaptic input
+        // a candidate; k_gather adds the value after the synaptic input
+        add_input(i, 0, p, nolist);
       } else {
-        add_input(i, bitcast<i32>(stim[e + 1u]), p);
+        add_input(i, bitcast<i32>(stim[e + 1u]), p, nolist);
       }
     } else if (j < nst + npow) {
       // 3. power
-      add_input(prm.power, prm.power_in, p);
+      add_input(prm.power, prm.power_in, p, nolist);
     } else {
       // 4. membrane reset of mp_charge_accumulation = false neurons
       let r = j - nst - npow;
@@ -288,12 +310,18 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
     let n = fanout[src];
     let k1 = syn_ptr[src + 1u];
     for (var k = syn_ptr[src] + lane; k < k1; k = k + 32u) {
-      if (FP32) { mark_syn(syn_dst[k], p); continue; }
+      // FP32: only mark the target as having synaptic input (k_gather sums it)
+      if (FP32) { mark(syn_dst[k], CAND | SYN, p, nolist); continue; }
       var c: i32;
       if (driven || degen) { c = runtime_c(syn_w[k], pv, n, prm.psp_cap); } else { c = syn_c[k]; }
-      add_input(syn_dst[k], c, p);
+      add_input(syn_dst[k], c, p, nolist);
     }
   }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  phase_in(gid3.x, nwg.x * 256u);
 }
 
 //! k_dyn
@@ -306,13 +334,15 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(11) var<storage, read_write> cd: array<u32>;
 @group(0) @binding(12) var<storage, read_write> cc: array<u32>;
 @group(0) @binding(13) var<storage, read_write> psp: array<i32>;
-@group(0) @binding(14) var<storage, read> acc: array<i32>;
-@group(0) @binding(15) var<storage, read> flag: array<u32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
+@group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(16) var<storage, read_write> vfire: array<i32>;
 @group(0) @binding(17) var<storage, read> cand: array<u32>;
 @group(0) @binding(19) var<storage, read_write> refl: array<u32>;
 @group(0) @binding(20) var<storage, read> fq: array<u32>;
 @group(0) @binding(22) var<storage, read_write> nat: array<atomic<u32>>;
+@group(0) @binding(26) var<storage, read_write> blk: array<atomic<u32>>;
+@group(0) @binding(27) var<storage, read> stim: array<u32>;
 
 fn push_refl(i: u32, p: u32) {
   let k = atomicAdd(&ctl[C_NREFL + (p ^ 1u)], 1u);
@@ -332,69 +362,89 @@ fn refractory(i: u32, f: u32, area: u32, p: u32) {
   }
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let gid = gid3.x;
-  let stride = nwg.x * 256u;
+// 6b. dynamics of candidate i (not refractory): integrate a_in, window, consecutive fire limit,
+// excitability, fire or leak
+fn dynamics(i: u32, f: u32, area: u32, burst: u32, p: u32, a_in: i32) {
+  let ab = area * 16u;
+  var v: i32;
+  var in_window: bool;
+  if (FP32) {
+    let af = bitcast<f32>(a_in);
+    let v0 = bitcast<f32>(V[i]);
+    var vf = v0 + af;
+    if (apar[ab + A_MPACC] != 0 && af < 0.0) { vf = v0; }
+    v = bitcast<i32>(vf);
+    in_window = bitcast<f32>(thr[i]) <= vf && vf <= bitcast<f32>(apar[ab + A_LIM]);
+  } else {
+    var a = a_in;
+    if (apar[ab + A_MPACC] != 0 && a < 0) { a = 0; }
+    v = sat_add(V[i], a);
+    in_window = thr[i] <= v && v <= apar[ab + A_LIM];
+  }
+  let L = u32(apar[ab + A_CFL]);
+  let finite = L != 0u && L != 65535u;
+  let c0 = cc[i];
+  if (in_window && c0 >= L) {
+    cc[i] = 0u;
+    V[i] = v;
+  } else if (in_window
+             && exc_pass(i, burst, apar[ab + A_EXC_MODE], bitcast<u32>(apar[ab + A_EXC_T]))) {
+    V[i] = 0;
+    let c = min(c0 + 1u, 65535u);
+    cc[i] = c;
+    var r = u32(apar[ab + A_REFR]);
+    if (finite && c >= L) { r = min(r + u32(apar[ab + A_SNOOZE]), 65535u); }
+    cd[i] = r;
+    if (r > 0u) { push_refl(i, p); }
+    vfire[i] = v;
+    atomicOr(&nat[i >> 5u], 1u << (i & 31u));
+    // forced ones are counted in k_in
+    if ((f & FORCED) == 0u) { atomicAdd(&blk[p * prm.nblk + (i >> BLK_SHIFT)], 1u); }
+  } else {
+    if (finite) { cc[i] = 0u; }
+    if (FP32) {
+      V[i] = bitcast<i32>(bitcast<f32>(v) * bitcast<f32>(apar[ab + A_K]));
+    } else {
+      V[i] = leak(v, apar[ab + A_K]);
+    }
+  }
+}
+
+// step 6 (and the dense FCL clear) for invocation gid of stride invocations
+fn phase_dyn(gid: u32, stride: u32) {
   let burst = atomicLoad(&ctl[C_BURST]);
   let p = burst & 1u;
   let ncand = atomicLoad(&ctl[C_NCAND + p]);
   let nrefl = atomicLoad(&ctl[C_NREFL + p]);
   let ndeg = select(0u, atomicLoad(&ctl[C_FQ]), prm.has_degen != 0u);
-  // dense: every neuron once (refractory ones included), in id order; else the lists
-  let dense = ncand > (prm.n >> DENSE_SHIFT);
+  let bi = atomicLoad(&ctl[C_BI]);
+  let nin = stim[2u + bi] - stim[1u + bi] + select(0u, 1u, prm.power != 0xFFFFFFFFu);
+  let nolist = no_list_of(prm.large, prm.n, atomicLoad(&ctl[C_EVENTS + p]),
+                          atomicLoad(&ctl[C_BIG + p]), nin);
+  // dense: every neuron once (refractory ones included), in id order, clearing the FCL (acc,
+  // flags) behind it; else the lists
+  let dense = nolist || ncand > (prm.n >> DENSE_SHIFT);
   let nlist = select(ncand + nrefl, prm.n, dense);
   let total = nlist + ndeg;
   for (var j = gid; j < total; j = j + stride) {
     if (j < nlist && (dense || j < ncand)) {
       let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
-      let f = flag[i];
+      let f = atomicLoad(&flag[i]);
       let area = narea[i];
-      if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
-      if ((f & CAND) == 0u) { continue; }
-      let ab = area * 16u;
-      var v: i32;
-      var in_window: bool;
-      if (FP32) {
-        let af = bitcast<f32>(acc[i]);
-        let v0 = bitcast<f32>(V[i]);
-        var vf = v0 + af;
-        if (apar[ab + A_MPACC] != 0 && af < 0.0) { vf = v0; }
-        v = bitcast<i32>(vf);
-        in_window = bitcast<f32>(thr[i]) <= vf && vf <= bitcast<f32>(apar[ab + A_LIM]);
-      } else {
-        var a = acc[i];
-        if (apar[ab + A_MPACC] != 0 && a < 0) { a = 0; }
-        v = sat_add(V[i], a);
-        in_window = thr[i] <= v && v <= apar[ab + A_LIM];
-      }
-      let L = u32(apar[ab + A_CFL]);
-      let finite = L != 0u && L != 65535u;
-      let c0 = cc[i];
-      if (in_window && c0 >= L) {
-        cc[i] = 0u;
-        V[i] = v;
-      } else if (in_window && exc_pass(i, burst, apar[ab + A_EXC_MODE], bitcast<u32>(apar[ab + A_EXC_T]))) {
-        V[i] = 0;
-        let c = min(c0 + 1u, 65535u);
-        cc[i] = c;
-        var r = u32(apar[ab + A_REFR]);
-        if (finite && c >= L) { r = min(r + u32(apar[ab + A_SNOOZE]), 65535u); }
-        cd[i] = r;
-        if (r > 0u) { push_refl(i, p); }
-        vfire[i] = v;
-        atomicOr(&nat[i >> 5u], 1u << (i & 31u));
-      } else {
-        if (finite) { cc[i] = 0u; }
-        if (FP32) {
-          V[i] = bitcast<i32>(bitcast<f32>(v) * bitcast<f32>(apar[ab + A_K]));
-        } else {
-          V[i] = leak(v, apar[ab + A_K]);
+      var a = 0;
+      if (f != 0u) {
+        a = atomicLoad(&acc[i]);
+        if (dense) {  // 1. the FCL cleared for the next burst (each neuron visited once)
+          atomicStore(&acc[i], 0);
+          atomicStore(&flag[i], 0u);
         }
       }
+      if (cd[i] > 0u) { refractory(i, f, area, p); continue; }
+      if ((f & CAND) == 0u) { continue; }
+      dynamics(i, f, area, burst, p, a);
     } else if (j < nlist) {
       let i = refl[p * prm.n + (j - ncand)];
-      let f = flag[i];
+      let f = atomicLoad(&flag[i]);
       if ((f & CAND) == 0u) { refractory(i, f, narea[i], p); }
     } else {
       // degenerating sources lower their PSP after propagating (floor 0)
@@ -410,6 +460,11 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  phase_dyn(gid3.x, nwg.x * 256u);
+}
+
 //! k_gather
 @group(0) @binding(0) var<uniform> prm: Prm;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
@@ -417,8 +472,8 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
 @group(0) @binding(4) var<storage, read> apar: array<i32>;
 @group(0) @binding(9) var<storage, read> fanout: array<i32>;
 @group(0) @binding(13) var<storage, read> psp: array<i32>;
-@group(0) @binding(14) var<storage, read_write> acc: array<i32>;
-@group(0) @binding(15) var<storage, read> flag: array<u32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
+@group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(16) var<storage, read> vfire: array<i32>;
 @group(0) @binding(17) var<storage, read> cand: array<u32>;
 @group(0) @binding(24) var<storage, read> fqbits: array<u32>;
@@ -484,15 +539,18 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
   let stride = nwg.x * 256u;
   let p = atomicLoad(&ctl[C_BURST]) & 1u;
   let ncand = atomicLoad(&ctl[C_NCAND + p]);
-  let dense = ncand > (prm.n >> DENSE_SHIFT);
-  let nlist = select(ncand, prm.n, dense);
   let bi = atomicLoad(&ctl[C_BI]);
   let soff = stim[0];
   let e0 = stim[1u + bi];
   let e1 = stim[2u + bi];
+  let nin = e1 - e0 + select(0u, 1u, prm.power != 0xFFFFFFFFu);
+  let dense = no_list_of(prm.large, prm.n, atomicLoad(&ctl[C_EVENTS + p]),
+                         atomicLoad(&ctl[C_BIG + p]), nin) || ncand > (prm.n >> DENSE_SHIFT);
+  let nlist = select(ncand, prm.n, dense);
   for (var j = gid3.x; j < nlist; j = j + stride) {
     let i = select(cand[p * prm.n + min(j, 2u * prm.n - 1u)], j, dense);
-    if ((flag[i] & CAND) == 0u) { continue; }
+    let f = atomicLoad(&flag[i]);
+    if ((f & CAND) == 0u) { continue; }
     var lo = e0;
     var hi = e1;
     while (lo < hi) {
@@ -500,10 +558,10 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
       if (stim[soff + 2u * mid] < i) { lo = mid + 1u; } else { hi = mid; }
     }
     let has_inj = lo < e1 && stim[soff + 2u * lo] == i;
-    if ((flag[i] & SYN) == 0u && !has_inj) { continue; }
-    var s = bitcast<f32>(acc[i]);
+    if ((f & SYN) == 0u && !has_inj) { continue; }
+    var s = bitcast<f32>(atomicLoad(&acc[i]));
     let k1 = in_ptr[i + 1u];
-    for (var k = select(k1, in_ptr[i], (flag[i] & SYN) != 0u); k < k1; k = k + 1u) {
+    for (var k = select(k1, in_ptr[i], (f & SYN) != 0u); k < k1; k = k + 1u) {
       let src = in_src[k];
       if (((fqbits[src >> 5u] >> (src & 31u)) & 1u) == 0u) { continue; }
       let ab = narea[src] * 16u;
@@ -520,150 +578,88 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(num_workgroups)
     for (var e = lo; e < e1 && stim[soff + 2u * e] == i; e = e + 1u) {
       s = s + bitcast<f32>(stim[soff + 2u * e + 1u]);
     }
-    acc[i] = bitcast<i32>(s);
-  }
-}
-
-//! k_scan1
-@group(0) @binding(0) var<uniform> prm: Prm;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(14) var<storage, read_write> acc: array<i32>;
-@group(0) @binding(15) var<storage, read_write> flag: array<u32>;
-@group(0) @binding(17) var<storage, read> cand: array<u32>;
-@group(0) @binding(18) var<storage, read> forced: array<u32>;
-@group(0) @binding(22) var<storage, read> nat: array<u32>;
-@group(0) @binding(23) var<storage, read> frc: array<u32>;
-@group(0) @binding(25) var<storage, read_write> loc: array<u32>;
-@group(0) @binding(26) var<storage, read_write> blk: array<u32>;
-var<workgroup> sh: array<u32, 256>;
-
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
-        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let w = gid3.x;
-  let lid = lid3.x;
-  if (wid.x < prm.nblk) {  // workgroups past nblk only clear the FCL
-    var x = 0u;
-    if (w < prm.words) { x = nat[w] | frc[w]; }
-    let c = countOneBits(x);
-    sh[lid] = c;
-    workgroupBarrier();
-    for (var off = 1u; off < 256u; off = off << 1u) {
-      var t = 0u;
-      if (lid >= off) { t = sh[lid - off]; }
-      workgroupBarrier();
-      sh[lid] = sh[lid] + t;
-      workgroupBarrier();
-    }
-    if (w < prm.words) { loc[w] = sh[lid] - c; }
-    if (lid == 255u) { blk[wid.x] = sh[255]; }
-  }
-  // 1. clear the fire candidate list (acc, flags) for the next burst
-  let p = atomicLoad(&ctl[C_BURST]) & 1u;
-  let ncand = atomicLoad(&ctl[C_NCAND + p]);
-  let stride = nwg.x * 256u;
-  if (ncand > (prm.n >> DENSE_SHIFT)) {
-    for (var i = w; i < prm.n; i = i + stride) {
-      if (flag[i] != 0u) { flag[i] = 0u; acc[i] = 0; }
-    }
-    return;
-  }
-  let total = ncand + atomicLoad(&ctl[C_NFORCED]);
-  for (var j = w; j < total; j = j + stride) {
-    if (j < ncand) {
-      let i = cand[p * prm.n + j];
-      acc[i] = 0;
-      flag[i] = 0u;
-    } else {
-      flag[forced[j - ncand]] = 0u;
-    }
-  }
-}
-
-//! k_scan2
-@group(0) @binding(0) var<uniform> prm: Prm;
-@group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
-@group(0) @binding(26) var<storage, read_write> blk: array<u32>;
-@group(0) @binding(30) var<storage, read_write> out_sums: array<atomic<u32>>;
-var<workgroup> sh: array<u32, 256>;
-
-@compute @workgroup_size(256)
-fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
-  let lid = lid3.x;
-  var carry = 0u;
-  for (var base = 0u; base < prm.nblk; base = base + 256u) {
-    let k = base + lid;
-    var c = 0u;
-    if (k < prm.nblk) { c = blk[k]; }
-    sh[lid] = c;
-    workgroupBarrier();
-    for (var off = 1u; off < 256u; off = off << 1u) {
-      var t = 0u;
-      if (lid >= off) { t = sh[lid - off]; }
-      workgroupBarrier();
-      sh[lid] = sh[lid] + t;
-      workgroupBarrier();
-    }
-    if (k < prm.nblk) { blk[k] = carry + sh[lid] - c; }
-    carry = carry + sh[255];
-    workgroupBarrier();
-  }
-  if (lid == 0u) {
-    let burst = atomicLoad(&ctl[C_BURST]);
-    let p = burst & 1u;
-    let bi = atomicLoad(&ctl[C_BI]);
-    let base = atomicLoad(&ctl[C_OUTPOS]);
-    atomicStore(&ctl[C_S3_COUNT], carry);
-    atomicStore(&ctl[C_S3_BASE], base);
-    atomicStore(&ctl[C_S3_BURST], burst);
-    atomicStore(&ctl[C_S3_BI], bi);
-    atomicStore(&ctl[C_FQ], carry);
-    if (prm.record != 0u) { atomicStore(&ctl[C_OUTPOS], base + carry); }
-    atomicStore(&out_sums[2u * bi], carry);
-    atomicStore(&out_sums[2u * bi + 1u], 0u);
-    atomicStore(&ctl[C_NCAND + (p ^ 1u)], 0u);
-    atomicStore(&ctl[C_NREFL + p], 0u);
-    atomicStore(&ctl[C_NFORCED], 0u);
-    atomicStore(&ctl[C_BURST], burst + 1u);
-    atomicStore(&ctl[C_BI], bi + 1u);
+    atomicStore(&acc[i], bitcast<i32>(s));
   }
 }
 
 //! k_scan3
 @group(0) @binding(0) var<uniform> prm: Prm;
 @group(0) @binding(1) var<storage, read_write> ctl: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read> syn_ptr: array<u32>;
+@group(0) @binding(14) var<storage, read_write> acc: array<atomic<i32>>;
+@group(0) @binding(15) var<storage, read_write> flag: array<atomic<u32>>;
 @group(0) @binding(16) var<storage, read_write> vfire: array<i32>;
+@group(0) @binding(17) var<storage, read> cand: array<u32>;
 @group(0) @binding(20) var<storage, read_write> fq: array<u32>;
 @group(0) @binding(21) var<storage, read_write> fqv: array<i32>;
-@group(0) @binding(22) var<storage, read_write> nat: array<u32>;
-@group(0) @binding(23) var<storage, read_write> frc: array<u32>;
+@group(0) @binding(22) var<storage, read_write> nat: array<atomic<u32>>;
+@group(0) @binding(23) var<storage, read_write> frc: array<atomic<u32>>;
 @group(0) @binding(24) var<storage, read_write> fqbits: array<u32>;
-@group(0) @binding(25) var<storage, read> loc: array<u32>;
-@group(0) @binding(26) var<storage, read> blk: array<u32>;
+@group(0) @binding(26) var<storage, read_write> blk: array<atomic<u32>>;
+@group(0) @binding(27) var<storage, read> stim: array<u32>;
 @group(0) @binding(28) var<storage, read_write> out_ids: array<u32>;
 @group(0) @binding(29) var<storage, read_write> out_v: array<i32>;
 @group(0) @binding(30) var<storage, read_write> out_sums: array<atomic<u32>>;
+var<workgroup> sh: array<u32, 256>;
+var<workgroup> sh_ev: array<u32, 256>;
+var<workgroup> s_before: atomic<u32>;
+var<workgroup> s_count: atomic<u32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
-        @builtin(workgroup_id) wid: vec3<u32>) {
-  load_table(lid3.x);
+// The fired bitmap (natural | forced) compacted into the ascending fired ids (next fire queue,
+// trace), the burst CRC-32, the FCL cleared, and the control words advanced — one dispatch of
+// nblk workgroups: a workgroup's place in the fire queue comes from the per-block fired counts of
+// k_in / k_dyn (blk), a word's place within it from a workgroup scan of popcounts, and the last
+// workgroup to finish (a ticket) updates the control words. scan_block is workgroup vb of nvb
+// (k_fused: one workgroup runs vb = 0 … nblk-1 in turn); it returns the burst's fired count.
+fn scan_block(lid: u32, vb: u32, nvb: u32) -> u32 {
+  if (lid == 0u) { atomicStore(&s_before, 0u); atomicStore(&s_count, 0u); }
   workgroupBarrier();
-  let w = gid3.x;
-  if (w >= prm.words) { return; }
-  let count = atomicLoad(&ctl[C_S3_COUNT]);
-  let base = atomicLoad(&ctl[C_S3_BASE]);
-  let bi = atomicLoad(&ctl[C_S3_BI]);
-  let xn = nat[w];
-  let x = xn | frc[w];
-  fqbits[w] = x;
-  nat[w] = 0u;
-  frc[w] = 0u;
+  let burst = atomicLoad(&ctl[C_BURST]);
+  let p = burst & 1u;
+  let bi = atomicLoad(&ctl[C_BI]);
+  let base = atomicLoad(&ctl[C_OUTPOS]);
+  let ncand = atomicLoad(&ctl[C_NCAND + p]);
+  let nin = stim[2u + bi] - stim[1u + bi] + select(0u, 1u, prm.power != 0xFFFFFFFFu);
+  let dense = no_list_of(prm.large, prm.n, atomicLoad(&ctl[C_EVENTS + p]),
+                         atomicLoad(&ctl[C_BIG + p]), nin) || ncand > (prm.n >> DENSE_SHIFT);
+  let bc = p * prm.nblk;
+  var before = 0u;
+  var tot = 0u;
+  for (var k = lid; k < prm.nblk; k = k + 256u) {
+    let c = atomicLoad(&blk[bc + k]);
+    tot = tot + c;
+    if (k < vb) { before = before + c; }
+  }
+  if (before != 0u) { atomicAdd(&s_before, before); }
+  if (tot != 0u) { atomicAdd(&s_count, tot); }
+  let w = vb * 256u + lid;
+  var x = 0u;
+  var xn = 0u;
+  if (w < prm.words) {
+    xn = atomicLoad(&nat[w]);
+    x = xn | atomicLoad(&frc[w]);
+    fqbits[w] = x;
+    atomicStore(&nat[w], 0u);
+    atomicStore(&frc[w], 0u);
+  }
+  // exclusive scan of the words' popcounts within the workgroup
+  let pc = countOneBits(x);
+  sh[lid] = pc;
+  workgroupBarrier();
+  for (var off = 1u; off < 256u; off = off << 1u) {
+    var t = 0u;
+    if (lid >= off) { t = sh[lid - off]; }
+    workgroupBarrier();
+    sh[lid] = sh[lid] + t;
+    workgroupBarrier();
+  }
+  let count = atomicLoad(&s_count);
   var r = 0u;
+  var ev = 0u;
   if (x != 0u) {
     // the fired ids of this word, ascending, at their place in the fire queue; their CRC
     // contribution is the raw CRC of the run moved to the end of the message [b, count, ids]
-    var pos = blk[wid.x] + loc[w];
+    var pos = atomicLoad(&s_before) + sh[lid] - pc;
     var y = x;
     while (y != 0u) {
       let b = firstTrailingBit(y);
@@ -673,19 +669,104 @@ fn main(@builtin(global_invocation_id) gid3: vec3<u32>, @builtin(local_invocatio
       if (((xn >> b) & 1u) != 0u) { v = vfire[id]; }
       fq[pos] = id;
       fqv[pos] = v;
+      atomicStore(&flag[id], 0u);  // 1. FCL clear of the fired (forced ones may be no candidates)
       if (FP32) { vfire[id] = v; }  // V at fire of every fired neuron (forced too), for k_gather
       if (prm.record != 0u) { out_ids[base + pos] = id; out_v[base + pos] = v; }
       r = crc_u32(r, id);
+      ev = min(ev + (syn_ptr[id + 1u] - syn_ptr[id]), EV_SAT);
       pos = pos + 1u;
     }
     r = crc_shift(r, 4u * (count - pos));
   }
   if (w == 0u) {
-    let burst = atomicLoad(&ctl[C_S3_BURST]);
     let h = crc_shift(crc_u32(crc_u32(0u, burst), count), 4u * count);
     r = r ^ h ^ crc_shift(0xFFFFFFFFu, 4u * (count + 2u)) ^ 0xFFFFFFFFu;
   }
   if (r != 0u) { atomicXor(&out_sums[2u * bi + 1u], r); }
+  // synaptic events the next burst propagates (the no-list bound), saturating
+  sh_ev[lid] = ev;
+  workgroupBarrier();
+  for (var off = 128u; off > 0u; off = off >> 1u) {
+    if (lid < off) { sh_ev[lid] = min(sh_ev[lid] + sh_ev[lid + off], EV_SAT); }
+    workgroupBarrier();
+  }
+  let q = p ^ 1u;
+  if (lid == 0u && sh_ev[0] != 0u) {
+    let e = sh_ev[0];
+    let old = atomicAdd(&ctl[C_EVENTS + q], e);
+    if (old + e < old || old + e > (prm.n >> DENSE_SHIFT)) { atomicStore(&ctl[C_BIG + q], 1u); }
+  }
+  // 1. clear the fire candidate list for the next burst (dense: k_dyn did) and the next burst's
+  // per-block fired counts
+  let stride = nvb * 256u;
+  let nclear = select(ncand, 0u, dense);
+  for (var j = w; j < nclear; j = j + stride) {
+    let i = cand[p * prm.n + j];
+    atomicStore(&acc[i], 0);
+    atomicStore(&flag[i], 0u);
+  }
+  for (var k = w; k < prm.nblk; k = k + stride) { atomicStore(&blk[q * prm.nblk + k], 0u); }
+  storageBarrier();
+  workgroupBarrier();
+  return count;
+}
+
+// the burst's control words advanced (once every scan_block of the burst has read them)
+fn advance(count: u32) {
+  let burst = atomicLoad(&ctl[C_BURST]);
+  let p = burst & 1u;
+  let bi = atomicLoad(&ctl[C_BI]);
+  atomicStore(&ctl[C_FQ], count);
+  if (prm.record != 0u) { atomicStore(&ctl[C_OUTPOS], atomicLoad(&ctl[C_OUTPOS]) + count); }
+  atomicStore(&out_sums[2u * bi], count);
+  atomicStore(&ctl[C_NCAND + (p ^ 1u)], 0u);
+  atomicStore(&ctl[C_NREFL + p], 0u);
+  atomicStore(&ctl[C_EVENTS + p], 0u);  // this burst's events: summed afresh by the next k_scan3
+  atomicStore(&ctl[C_BIG + p], 0u);
+  atomicStore(&ctl[C_BURST], burst + 1u);
+  atomicStore(&ctl[C_BI], bi + 1u);
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>) {
+  load_table(lid3.x);  // visible after scan_block's first barrier
+  let count = scan_block(lid3.x, wid.x, nwg.x);
+  // the last workgroup (a ticket): every workgroup has read ctl
+  if (lid3.x == 0u && atomicAdd(&ctl[C_TICKET], 1u) == nwg.x - 1u) {
+    atomicStore(&ctl[C_TICKET], 0u);
+    advance(count);
+  }
+}
+
+//! k_fused
+// Small models (fixed point): one workgroup runs every burst of the submission in one dispatch —
+// the phases of k_in, k_dyn and k_scan3 (scan_block for each block in turn) with storage
+// barriers between them (the host builds this module from those sections' declarations and
+// functions, wgpu.py). The bursts of the submission: the stimulus header's burst count from
+// the batch position C_BI on, at most prm.fuse_cap per dispatch when it is not 0 (CPU adapters:
+// llvmpipe ends any loop silently after 65,535 iterations counted over the whole invocation).
+var<workgroup> wg_nb: u32;
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_id) lid3: vec3<u32>) {
+  let lid = lid3.x;
+  load_table(lid);
+  if (lid == 0u) {
+    let left = stim[0] - 2u - atomicLoad(&ctl[C_BI]);
+    wg_nb = select(left, min(left, prm.fuse_cap), prm.fuse_cap != 0u);
+  }
+  let nb = workgroupUniformLoad(&wg_nb);
+  for (var b = 0u; b < nb; b = b + 1u) {
+    phase_in(lid, 256u);
+    storageBarrier();
+    phase_dyn(lid, 256u);
+    storageBarrier();
+    var count = 0u;
+    for (var vb = 0u; vb < prm.nblk; vb = vb + 1u) { count = scan_block(lid, vb, prm.nblk); }
+    if (lid == 0u) { advance(count); }
+    storageBarrier();
+  }
 }
 
 //! k_state

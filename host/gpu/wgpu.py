@@ -32,8 +32,21 @@ SPLITTABLE = {"syn_dst": "u32", "syn_c": "i32", "syn_w": "i32", "in_src": "u32",
 #: binding of part j of SPLITTABLE array a: SPLIT_BASE + 8 a + j (at most 8 parts)
 SPLIT_BASE = 40
 MAX_PARTS = 8
-KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan1", "k_scan2", "k_scan3", "k_state")
-_CRC_KERNELS = ("k_scan3", "k_state")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_fused", "k_state")
+_CRC_KERNELS = ("k_scan3", "k_fused", "k_state")
+#: the kernels whose phases k_fused runs in one workgroup
+FUSED_PHASES = ("k_in", "k_dyn", "k_scan3")
+#: models up to this many neurons and synapses may run fused by default (one dispatch per batch)
+FUSED_MAX_NEURONS = 1 << 16
+FUSED_MAX_SYNAPSES = 1 << 20
+#: by default a batch runs fused when the previous batch's busiest burst had at most this much
+#: work (fired neurons × mean fan-out + fired neurons + the batch's most stimulus entries per
+#: burst): one workgroup does all of a fused burst's work, so busy bursts run faster spread
+#: over the device's three dispatches
+FUSED_MAX_WORK = 4096
+#: CPU adapters: loop iterations one fused dispatch may take (llvmpipe ends loops silently after
+#: 65,535, counted over the whole invocation; half of it for margin)
+CPU_LOOP_BUDGET = 1 << 15
 
 
 def binding_name(b: int) -> str:
@@ -67,17 +80,66 @@ def split_source(src: str, split: tuple) -> str:
 
 def wgsl_sources(fp32: bool = False, split: tuple = ()) -> dict[str, str]:
     """Kernel name → full WGSL source (the ``FP32`` constant + ``common`` [+ ``crc``] + the
-    kernel's section); ``k_gather`` only with ``fp32``; arrays of ``split`` over several bindings
-    (:func:`split_source`)."""
+    kernel's section); ``k_gather`` only with ``fp32``, ``k_fused`` (:func:`fused_body`) only
+    without; arrays of ``split`` over several bindings (:func:`split_source`)."""
     from .common import HERE
 
     text = (HERE / "kernels.wgsl").read_text()
     parts = re.split(r"^//! (\w+)\s*$", text, flags=re.M)
     sec = {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
     head = f"const FP32: bool = {'true' if fp32 else 'false'};\n"
-    return {k: split_source(head + sec["common"] + (sec["crc"] if k in _CRC_KERNELS else "")
-                            + sec[k], split)
-            for k in KERNELS if fp32 or k != "k_gather"}
+    out = {}
+    for k in KERNELS:
+        if (k == "k_gather" and not fp32) or (k == "k_fused" and fp32):
+            continue
+        body = fused_body(sec) if k == "k_fused" else sec[k]
+        out[k] = split_source(plain_atomics(head + sec["common"]
+                                            + (sec["crc"] if k in _CRC_KERNELS else "") + body),
+                              split)
+    return out
+
+
+_RMW = r"atomic(?:Add|Sub|Max|Min|And|Or|Xor|Exchange|CompareExchangeWeak)\(&"
+
+
+def plain_atomics(src: str) -> str:
+    """``src`` with each ``array<atomic<T>>`` storage buffer that the module only loads and
+    stores (no read-modify-write) declared ``array<T>`` and accessed plainly. The kernel
+    sections declare a buffer the same way in every kernel (so that ``k_fused`` can merge them);
+    this keeps plain accesses where a module needs no atomics (CPU adapters such as lavapipe
+    run atomic loads and stores lane by lane)."""
+    for name, ty in re.findall(r"var<storage, read(?:_write)?> (\w+): array<atomic<(\w+)>>;", src):
+        if re.search(_RMW + name + r"\[", src):
+            continue
+        src = re.sub(r"(var<storage, read(?:_write)?> " + name + r": )array<atomic<" + ty + ">>;",
+                     r"\1array<" + ty + ">;", src)
+        src = re.sub(r"atomicLoad\(&" + name + r"\[([^\]]+)\]\)", name + r"[\1]", src)
+        src = re.sub(r"atomicStore\(&" + name + r"\[([^\]]+)\],\s*([^;]+)\);",
+                     name + r"[\1] = \2;", src)
+    return src
+
+
+_DECL_LINE = re.compile(r"^@group\(0\) @binding\((\d+)\) var<([^>]*)> (\w+): (.+);\n", re.M)
+_MAIN = re.compile(r"^@compute @workgroup_size\(256\)\nfn main\(.*", re.M | re.S)
+
+
+def fused_body(sec: dict[str, str]) -> str:
+    """The ``k_fused`` module body: the binding declarations of ``k_in``, ``k_dyn`` and
+    ``k_scan3`` merged (one per binding, ``read_write`` where any kernel writes it; the types
+    agree), their functions without their entry points, then the ``k_fused`` section."""
+    decls, bodies = {}, []
+    for k in FUSED_PHASES:
+        for b, space, name, ty in _DECL_LINE.findall(sec[k]):
+            prev = decls.get(int(b))
+            if prev is not None and (prev[1], prev[2]) != (name, ty):
+                raise ValueError(f"binding {b}: {prev[1]}: {prev[2]} and {name}: {ty} differ")
+            if prev is not None and "read_write" in prev[0]:
+                space = prev[0]
+            decls[int(b)] = (space, name, ty)
+        bodies.append(_MAIN.sub("", _DECL_LINE.sub("", sec[k])))
+    lines = "".join(f"@group(0) @binding({b}) var<{sp}> {name}: {ty};\n"
+                    for b, (sp, name, ty) in sorted(decls.items()))
+    return lines + "".join(bodies) + sec["k_fused"]
 
 
 def _quiet_mesa() -> None:
@@ -125,15 +187,43 @@ def _device(power_preference: str = "high-performance"):
     return device, adapter
 
 
-def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
-    import wgpu
+_DECL = re.compile(r"@binding\((\d+)\)\s*var<(\w+)(?:,\s*(\w+))?>")
 
-    pipes = {}
-    for name, src in wgsl_sources(fp32, split).items():
-        decl = re.findall(r"@binding\((\d+)\)\s*var<(\w+)(?:,\s*(\w+))?>", src)
-        entries, names = [], []
-        for b, space, access in decl:
+
+def shared_sources(sources: dict[str, str], limit: int) -> dict[str, str] | None:
+    """The kernels with one common set of binding declarations, or ``None`` when their union holds
+    more storage buffers than ``limit`` (the adapter's per-stage limit).
+
+    A binding that any kernel writes is declared ``read_write`` in every kernel that binds it, so
+    that all kernels fit one bind group layout: the host binds one bind group per compute pass
+    instead of one per dispatch."""
+    access = {}
+    for src in sources.values():
+        for b, space, acc in _DECL.findall(src):
+            if space != "uniform":
+                access[int(b)] = "read_write" if "read_write" in (acc, access.get(int(b))) else acc
+    if len(access) > limit:
+        return None
+    rw = {b for b, a in access.items() if a == "read_write"}
+
+    def fix(m):
+        b = int(m.group(1))
+        return (f"@binding({b}) var<storage, read_write>" if b in rw and m.group(3) == "read"
+                else m.group(0))
+
+    return {k: _DECL.sub(fix, src) for k, src in sources.items()}
+
+
+def _layout_entries(wgpu, srcs) -> tuple[list, list]:
+    """Bind group layout entries and ``(binding, buffer name)`` pairs of the bindings declared
+    in the sources ``srcs`` (each binding once)."""
+    entries, names, seen = [], [], set()
+    for src in srcs:
+        for b, space, access in _DECL.findall(src):
             b = int(b)
+            if b in seen:
+                continue
+            seen.add(b)
             if space == "uniform":
                 ty = wgpu.BufferBindingType.uniform
             elif access == "read":
@@ -143,11 +233,43 @@ def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
             entries.append({"binding": b, "visibility": wgpu.ShaderStage.COMPUTE,
                             "buffer": {"type": ty}})
             names.append((b, binding_name(b)))
+    return entries, names
+
+
+def _pipelines(device, fp32: bool, split: tuple = ()) -> dict:
+    """Kernel name → ``(pipeline, bind group layout, [(binding, buffer name)])``; all kernels
+    share one layout (the same object) when the union of their bindings fits the device's limit
+    (:func:`shared_sources`)."""
+    import wgpu
+
+    sources = wgsl_sources(fp32, split)
+    shared = shared_sources(sources, device.limits["max-storage-buffers-per-shader-stage"])
+    common = None
+    if shared is not None:
+        sources = shared
+        entries, names = _layout_entries(wgpu, sources.values())
         bgl = device.create_bind_group_layout(entries=entries)
-        layout = device.create_pipeline_layout(bind_group_layouts=[bgl])
-        module = device.create_shader_module(code=src, label=name)
-        pipe = device.create_compute_pipeline(layout=layout,
-                                              compute={"module": module, "entry_point": "main"})
+        common = (bgl, device.create_pipeline_layout(bind_group_layouts=[bgl]), names)
+    pipes = {}
+    for name, src in sources.items():
+        if common is None:
+            entries, names = _layout_entries(wgpu, [src])
+            bgl = device.create_bind_group_layout(entries=entries)
+            layout = device.create_pipeline_layout(bind_group_layouts=[bgl])
+        else:
+            bgl, layout, names = common
+        try:
+            module = device.create_shader_module(code=src, label=name)
+            pipe = device.create_compute_pipeline(layout=layout,
+                                                  compute={"module": module, "entry_point": "main"})
+        except Exception:  # noqa: BLE001 - wgpu raises several kinds; only k_fused is optional
+            if name != "k_fused":
+                raise
+            import warnings
+
+            warnings.warn("WGPU: the fused kernel does not compile on this adapter; the twin runs "
+                          "three dispatches per burst", RuntimeWarning, stacklevel=2)
+            continue
         pipes[name] = (pipe, bgl, names)
     return pipes
 
@@ -173,7 +295,19 @@ class WgpuTwin(GpuTwin):
         mode: ``"fixed"`` or ``"float"`` (f32 in the numba twin's order; WGSL promises
             correctly rounded + − × but neither the absence of contraction into fused
             multiply-adds nor subnormals — see ``docs/gpu.md``).
-        batch: most bursts per queue submission.
+        submit_bursts: most bursts per queue submission (a batch is submitted in chunks that
+            grow to this, overlapping the host's encoding with the device's work).
+        fused: ``True``: run every burst of a submission in one dispatch of one workgroup
+            (``k_fused``; fixed point, all kernels in one bind group, no split arrays);
+            ``False``: three dispatches per burst. Default: the environment's
+            ``FEAGI_EMBED_WGPU_FUSED`` (``0``/``1``), else, on models up to
+            :data:`FUSED_MAX_NEURONS` neurons and :data:`FUSED_MAX_SYNAPSES` synapses, per
+            batch: fused when the previous batch was quiet (:data:`FUSED_MAX_WORK`). Both paths
+            keep the same device state, so a run may alternate between them.
+        fuse_cap: most bursts per fused dispatch (a launch of more is several dispatches in one
+            submission); default: no limit on GPU adapters, a loop-iteration bound on CPU ones
+            (:meth:`_prm_data`).
+        batch: most bursts per read-back of counts and digests.
         grid: workgroups of the sparse kernels (default: 16 on a CPU adapter, 1024 on a GPU).
 
     Raises:
@@ -182,9 +316,20 @@ class WgpuTwin(GpuTwin):
 
     backend = "wgpu"
     modes = ("fixed", "float")
+    #: the next batch's stimulus is written while the current one runs: queue writes execute in
+    #: queue order, after the submitted batch that still reads the previous stimulus
+    prefetch = True
+    #: a batch with a large stimulus runs as chained parts of 1, 2, 4, … bursts: each part's
+    #: stimulus is copied (host memcpy into wgpu's staging) while the previous part runs
+    chain = True
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, grid: int | None = None,
-                 part_words: int | None = None):
+                 part_words: int | None = None, submit_bursts: int = 16, fused: bool | None = None,
+                 fuse_cap: int | None = None):
+        self._fused_arg = fused
+        self._fuse_cap = fuse_cap
+        #: most bursts per queue submission within a batch (:meth:`_launch`)
+        self.submit_bursts = max(1, int(submit_bursts))
         self._grid = grid
         self._part_words = part_words
         super().__init__(model, mode, batch=batch)
@@ -226,9 +371,9 @@ class WgpuTwin(GpuTwin):
         arrays.update(
             ctl=initial_ctl(), V=zeros_i(n), cd=zeros_i(n), cc=zeros_i(n),
             acc=zeros_i(n), flag=zeros_i(n), vfire=zeros_i(n), cand=zeros_i(2 * n),
-            forced=zeros_i(n), refl=zeros_i(2 * n), fq=zeros_i(n), fqv=zeros_i(n),
-            nat=zeros_i(words), frc=zeros_i(words), fqbits=zeros_i(words), loc=zeros_i(words),
-            blk=zeros_i(self._nblk), out_ids=zeros_i(self._out_cap),
+            refl=zeros_i(2 * n), fq=zeros_i(n), fqv=zeros_i(n),
+            nat=zeros_i(words), frc=zeros_i(words), fqbits=zeros_i(words),
+            blk=zeros_i(2 * self._nblk), out_ids=zeros_i(self._out_cap),
             out_v=zeros_i(self._out_cap), out_sums=zeros_i(2 * self.batch), crctab=self._tables,
             stim=np.zeros(64, np.uint32))
         if floating and adapter.info["adapter_type"] != "CPU" and m.has_runtime_psp:
@@ -268,10 +413,42 @@ class WgpuTwin(GpuTwin):
         self._prm_rec = {}
         for rec in (False, True):
             self._prm_rec[rec] = dev.create_buffer_with_data(
-                data=prm_words(m, rec, floating).tobytes(),
+                data=self._prm_data(prm_words(m, rec, floating), adapter),
                 usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
         self._stim_cap = 64  # u32 words
+        #: kernels of one burst and their workgroup counts
+        self._plan = [("k_in", self._grid)] + ([("k_gather", self._grid)] if floating else []) + [
+            ("k_dyn", self._grid), ("k_scan3", self._nblk)]
+        #: compute dispatches and queue submissions so far (bursts, digests)
+        self.dispatches = 0
+        self.submits = 0
         self._bind()
+        #: ``True``/``False``: the bursts run fused (one dispatch of ``k_fused`` per submission)
+        #: or not; ``None``: chosen per batch from the previous batch's activity
+        self.fused = self._use_fused()
+        #: launches that ran fused so far
+        self.fused_launches = 0
+        self._busy = 0  # work of the busiest burst of the last batch read back
+        self._stim_busy = 0  # most stimulus entries per burst of the last upload
+        self._fanout = m.n_synapses / max(1, n)
+
+    def _prm_data(self, words: np.ndarray, adapter) -> bytes:
+        """The Prm block with ``fuse_cap`` (word 10): the most bursts per fused dispatch, 0 for
+        no limit (GPU adapters). On a CPU adapter: :data:`CPU_LOOP_BUDGET` over an upper bound
+        of one burst's loop iterations per invocation (lists and dense passes over n / 256,
+        propagation over S / (8 · 32) rows, the scan's blocks with their bit and CRC loops)."""
+        m = self.model
+        cap = self._fuse_cap
+        if cap is None:
+            cap = 0
+            if adapter.info["adapter_type"] == "CPU":
+                per_burst = m.n_neurons // 32 + m.n_synapses // 128 + 96 * self._nblk + 512
+                cap = max(1, CPU_LOOP_BUDGET // per_burst)
+        #: most bursts per fused dispatch (0: no limit)
+        self.fuse_cap = int(cap)
+        w = words.copy()
+        w[10] = self.fuse_cap
+        return w.tobytes()
 
     def _make(self, data: np.ndarray, usage):
         if data.nbytes < 16:  # WebGPU bindings must not be empty
@@ -279,16 +456,23 @@ class WgpuTwin(GpuTwin):
         return self._dev.create_buffer_with_data(data=memoryview(data).cast("B"), usage=usage)
 
     def _bind(self):
-        """Bind groups per kernel and recording mode (recreated when a buffer is replaced)."""
+        """Bind groups per kernel and recording mode (recreated when a buffer is replaced); one
+        per recording mode when the kernels share a layout."""
         self._groups = {}
+        made = {}
         for rec in (False, True):
             for name, (pipe, bgl, names) in self._pipes.items():
-                entries = []
-                for b, bn in names:
-                    buf = self._prm_rec[rec] if bn == "prm" else self._buf[bn]
-                    entries.append({"binding": b, "resource": {"buffer": buf, "offset": 0,
-                                                               "size": buf.size}})
-                self._groups[rec, name] = self._dev.create_bind_group(layout=bgl, entries=entries)
+                key = (rec, id(bgl))
+                if key not in made:
+                    entries = []
+                    for b, bn in names:
+                        buf = self._prm_rec[rec] if bn == "prm" else self._buf[bn]
+                        entries.append({"binding": b, "resource": {"buffer": buf, "offset": 0,
+                                                                   "size": buf.size}})
+                    made[key] = self._dev.create_bind_group(layout=bgl, entries=entries)
+                self._groups[rec, name] = made[key]
+        #: all kernels share one bind group (bound once per compute pass)
+        self.shared_group = len(made) == 2
 
     def _set_stim(self, head, entries):
         size = head.size + entries.size
@@ -298,29 +482,80 @@ class WgpuTwin(GpuTwin):
             usage = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_DST
             self._buf["stim"] = self._dev.create_buffer(size=4 * self._stim_cap, usage=usage)
             self._bind()
+        ptrs = head[1:]
+        self._stim_busy = int(np.diff(ptrs).max()) if ptrs.size > 1 else 0
         q = self._dev.queue
         q.write_buffer(self._buf["stim"], 0, head)
         if entries.size:
             q.write_buffer(self._buf["stim"], 4 * head.size, np.ascontiguousarray(entries))
 
+    def _use_fused(self) -> bool | None:
+        """The ``fused`` argument or its default (see the class docstring: ``None`` = chosen per
+        batch); only where the kernels share one bind group, in fixed point, without split
+        arrays.
+
+        Raises:
+            GpuUnavailable: ``fused=True`` where the fused kernel cannot run.
+        """
+        can = "k_fused" in self._pipes and self.shared_group and not self.split
+        want = self._fused_arg
+        if want is None:
+            env = os.environ.get("FEAGI_EMBED_WGPU_FUSED")
+            m = self.model
+            if env in ("0", "1"):
+                return env == "1" and can
+            small = m.n_neurons <= FUSED_MAX_NEURONS and m.n_synapses <= FUSED_MAX_SYNAPSES
+            return None if small and can else False
+        if want and not can:
+            raise GpuUnavailable("the fused WGPU path needs fixed point, one bind group for all "
+                                 "kernels (the adapter's storage buffer limit) and unsplit arrays")
+        return bool(want)
+
     def _launch(self, step, record, begin=True):
+        """Encode and submit ``step`` bursts (3 dispatches each: k_in, k_dyn, k_scan3; k_gather
+        too in ``"float"``), one command encoder and one compute pass per submission. The batch is
+        submitted in chunks of 2, 4, … up to :attr:`submit_bursts` bursts, so that the device
+        runs the first bursts while the host encodes the rest (one read-back per batch)."""
+        fused = self.fused
+        if fused is None:
+            fused = self._busy + self._stim_busy <= FUSED_MAX_WORK
+        if fused:  # each dispatch runs fuse_cap of the step bursts (the stimulus header's count)
+            cap = self.fuse_cap or step
+            self._encode_submit(-(-step // cap), record, begin, fused=True)
+            self.fused_launches += 1
+            return
+        chunk, done = min(2, step), 0
+        while done < step:
+            k = min(chunk, step - done)
+            self._encode_submit(k, record, begin and done == 0)
+            done += k
+            chunk = min(2 * chunk, self.submit_bursts)
+
+    def _encode_submit(self, step, record, begin, fused=False):
         enc = self._dev.create_command_encoder()
         cp = enc.begin_compute_pass()
-        g = self._groups
-        plan = [("k_in", self._grid)] + (
-            [("k_gather", self._grid)] if self.mode == "float" else []) + [("k_dyn", self._grid), ("k_scan1", max(self._nblk, self._grid)),
-                ("k_scan2", 1), ("k_scan3", self._nblk)]
+        set_pipeline, set_group = cp.set_pipeline, cp.set_bind_group
+        dispatch = cp.dispatch_workgroups
+        shared = self.shared_group
+        if shared:
+            set_group(0, self._groups[record, "k_in"])
         if begin:
-            cp.set_pipeline(self._pipes["k_begin"][0])
-            cp.set_bind_group(0, g[record, "k_begin"])
-            cp.dispatch_workgroups(1)
+            set_pipeline(self._pipes["k_begin"][0])
+            if not shared:
+                set_group(0, self._groups[record, "k_begin"])
+            dispatch(1)
+        plan = [(self._pipes[name][0], self._groups[record, name], wgs)
+                for name, wgs in (self._plan if not fused else [("k_fused", 1)])]
         for _ in range(step):
-            for name, wgs in plan:
-                cp.set_pipeline(self._pipes[name][0])
-                cp.set_bind_group(0, g[record, name])
-                cp.dispatch_workgroups(wgs)
+            for pipe, group, wgs in plan:
+                set_pipeline(pipe)
+                if not shared:
+                    set_group(0, group)
+                dispatch(wgs)
         cp.end()
         self._dev.queue.submit([enc.finish()])
+        self.dispatches += (1 if begin else 0) + step * len(plan)
+        self.submits += 1
 
     def _read(self, name, dtype, count, offset=0):
         if count == 0:
@@ -331,6 +566,8 @@ class WgpuTwin(GpuTwin):
     def _read_out(self, step, record):
         sums = self._read("out_sums", np.uint32, 2 * step).reshape(step, 2)
         counts, crcs = sums[:, 0], sums[:, 1]
+        peak = int(counts.max()) if step else 0
+        self._busy = peak * (1.0 + self._fanout)
         if not record:
             return counts, crcs, None, None
         total = int(counts.sum(dtype=np.int64))
@@ -347,6 +584,8 @@ class WgpuTwin(GpuTwin):
         cp.dispatch_workgroups(max(1, -(-(-(-n // 64)) // WG)))
         cp.end()
         q.submit([enc.finish()])
+        self.dispatches += 1
+        self.submits += 1
         return int(self._read("ctl", np.uint32, 1, C_SCRC)[0])
 
     def _read_state(self):
