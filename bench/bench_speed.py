@@ -330,11 +330,12 @@ def cuda_section(model, acts, bursts, reps, seed, numba_bursts):
         # digests: a fresh twin over the numba bursts
         chk = CudaTwin(model).run(numba_bursts, pre, record=True, final_state=False)
         equal = chk.burst_crc == ref.burst_crc
+        ids_equal = all(np.array_equal(a, b) for a, b in zip(ref.fired, chk.fired))
         wall = 1e6 * statistics.median(walls) / bursts
         dev = 1e6 * statistics.median(devs) / bursts
-        # floor on the fired sets of the checked bursts (sources of burst i+1 = fired of i)
+        # floor on numba's fired sets of the checked bursts (sources of burst i+1 = fired of i)
         ptr, nrn, val, kind = pre.arrays
-        fired = chk.fired
+        fired = ref.fired
         stim = [pack_entries(nrn[ptr[i]:ptr[i + 1]], kind[ptr[i]:ptr[i + 1]],
                              val[ptr[i]:ptr[i + 1]]).reshape(-1) for i in range(1, len(fired))]
         floor = floor_probe(model, fired[:-1], stim)
@@ -343,11 +344,15 @@ def cuda_section(model, acts, bursts, reps, seed, numba_bursts):
              "wall_us_per_burst": wall, "device_us_per_burst": dev, "floor_us_per_burst": floor,
              "wall_over_floor": wall / floor, "device_over_floor": dev / floor,
              "syn_events_per_burst": ev, "digests_equal_numba": equal,
+             "fired_ids_equal_numba": ids_equal,
+             "fired_per_burst": [len(f) for f in ref.fired],
+             "cuda_fired_per_burst": [len(f) for f in chk.fired],
              "bursts_compared": len(ref.burst_crc)}
         rows.append(r)
         log(f"  cuda {100 * act:g}%: wall {wall:8.1f} us/b  device {dev:8.1f}  floor {floor:8.1f}"
             f"  wall/floor {wall / floor:.2f}  device/floor {dev / floor:.2f}  equal numba={equal}"
-            f" ({len(ref.burst_crc)} bursts)")
+            f" ids {ids_equal} ({len(ref.burst_crc)} bursts; fired numba {r['fired_per_burst']}"
+            f" cuda {r['cuda_fired_per_burst']})")
     return rows
 
 

@@ -52,6 +52,13 @@ def cuda_variant(fused: bool):
     return type("CudaFusedTwin" if fused else "CudaGridTwin", (CudaTwin,), {"fuse": fused})
 
 
+def fused_fits(model) -> bool:
+    """Whether the fused CUDA path can hold ``model`` (fixed point)."""
+    from feagi_embed.host.gpu.cuda import fused_eligible
+
+    return fused_eligible(model)[0]
+
+
 def twin_class(backend: str):
     """The backend's twin class, or skip (fail where the backend is required). ``cuda`` is the
     CUDA twin on its grid kernels, ``cuda-fused`` on the fused single-block kernel."""
@@ -203,7 +210,8 @@ def test_fused_selection_rule():
     assert cuda.fused_eligible(m(65_536, 10**9)) == (True, "")
     assert not cuda.fused_eligible(m(65_537, 10))[0]
     assert not cuda.fused_eligible(m(100, 10), "float")[0]
-    assert cuda.fused_auto(m(65_536, 2**21)) and not cuda.fused_auto(m(65_536, 2**21 + 1))
+    lim = cuda.FUSED_AUTO_MAX_SYNAPSES
+    assert cuda.fused_auto(m(65_536, lim)) and not cuda.fused_auto(m(65_536, lim + 1))
     assert not cuda.fused_auto(m(65_537, 10)) and not cuda.fused_auto(m(50, 10), "float")
     with pytest.raises(ValueError, match="65537 neurons"):
         cuda.CudaTwin(m(65_537, 10), fused=True)
@@ -227,6 +235,10 @@ def test_genome_trace_equals_numba(backend, path):
     cls = twin_class(backend)
     fx = fixture(path)
     model = fixture_model(path)
+    if backend == "cuda-fused" and not fused_fits(model):
+        with pytest.raises(ValueError, match="fused path"):  # forced on a model it cannot hold
+            cls(model)
+        return
     bursts = fx["bursts_recorded"]
     stim, ref = genome_reference(path)
     assert sum(len(f) for f in ref.fired) > 0
@@ -387,13 +399,19 @@ def test_chained_parts_equal_the_numba_trace(backend, monkeypatch):
 
 
 @pytest.mark.parametrize("mode", ["fixed", "float"])
-def test_wgpu_split_synapse_buffers_equal_the_numba_trace(mode):
+def test_wgpu_split_synapse_buffers_equal_the_numba_trace(mode, request):
     """Per-synapse arrays split over several bindings (here parts of 10,007 synapses, as a model
-    above the adapter's 2 GiB-class binding limit would be) give the same trace."""
+    above the adapter's 2 GiB-class binding limit would be) give the same trace. In f32 on a GPU
+    adapter this model's run-time PSPs are not promised bit-exact (docs/gpu.md; 1-ulp state
+    differences on NVIDIA's Vulkan driver, device run 9): a non-strict xfail there, strict on
+    lavapipe (CI)."""
     cls = twin_class("wgpu")
     from .gpu_models import with_f32
 
     m = with_f32(random_model(1500, 12, seed=4))
+    if mode == "float" and m.has_runtime_psp and "CPU" not in backends.available("wgpu")[1]:
+        request.applymarker(pytest.mark.xfail(
+            reason="WGSL f32 division / contraction on a GPU adapter (docs/gpu.md)", strict=False))
     stim = random_stimulus(m, 20, seed=4)
     ref = Twin(m, mode, threads=1).run(20, stim, state_every=10)
     tw = cls(m, mode, part_words=10_007)

@@ -8,7 +8,8 @@ replayed: one graph launch and one read-back per batch (a batch with a large sti
 chained parts whose uploads overlap the previous part). Algorithm and buffers:
 :mod:`feagi_embed.host.gpu.common`.
 
-Small genomes (fixed point, at most 65,536 neurons: every bundled genome) run fused by default:
+Small, sparse genomes (fixed point, at most 65,536 neurons and 16,384 synapses, e.g.
+essential_genome) run fused by default:
 ``k_fused`` runs all bursts of a batch in one launch of one 1,024-thread block, the burst's
 phases separated by ``__syncthreads()``, the neuron sets as bitmaps in shared memory — the same
 trace, without three launches per burst (``CudaTwin(..., fused=False)`` keeps the grid kernels;
@@ -35,12 +36,12 @@ KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state", "k_fuse
 #: (``FUSED_T``, ``32 * FUSED_WORDS`` in kernels.cu)
 FUSED_THREADS = 1024
 FUSED_MAX_NEURONS = 65_536
-#: above this many synapses the fused path is not chosen automatically: one multiprocessor then
-#: propagates too many events per burst. At 10 % activity 2^21 synapses are ~200 k events per
-#: burst; at ~1 atomic per clock on one SM (~2 GHz) that is ~100 µs, the unfused path's fixed cost
-#: per burst on bundled genomes (docs/benchmarks.md, "GPU twins, round 2"): beyond it the
-#: grid-wide kernels win. A reasoned bound, not a measured crossover.
-FUSED_AUTO_MAX_SYNAPSES = 1 << 21
+#: above this many synapses the fused path is not chosen automatically. Measured on an H200
+#: (device run 9, 2026-12-03, bench_speed --sections step, fresh 5 % force-fire, batched µs per
+#: burst fused / grid): essential_genome (1,552 synapses) 12.1 / 19.9, learning_v1_1b (33,934)
+#: 80.7 / 37.7, webots_basic (121,776) 39.3 / 32.3: one multiprocessor loses once bursts carry
+#: thousands of candidates or events. The bound sits between the winning and the losing genomes.
+FUSED_AUTO_MAX_SYNAPSES = 1 << 14
 #: buffer order of the kernels' parameter list (KARGS in kernels.cu)
 ARGS = ("ctl", "thr", "narea", "apar", "syn_ptr", "syn_dst", "syn_c", "syn_w", "fanout", "V", "cd",
         "cc", "psp", "acc", "flag", "vfire", "cand", "forced", "refl", "fq", "fqv", "nat", "frc",
@@ -213,7 +214,7 @@ class CudaTwin(GpuTwin):
             block of 1,024 threads (``True``), or as the grid kernels ``k_in``, ``k_dyn``,
             ``k_scan3`` per burst (``False``); ``None`` (default): the class attribute
             :attr:`fuse`, and when that is ``None`` too, :func:`fused_auto` (fixed point, at most
-            65,536 neurons and 2^21 synapses). Both paths give the same trace bit for bit.
+            65,536 neurons and 16,384 synapses). Both paths give the same trace bit for bit.
 
     Raises:
         GpuUnavailable: cupy, a driver or a device missing.
