@@ -578,9 +578,8 @@ class Twin:
             self._init_parallel(n, vt)
 
     def _init_parallel(self, n: int, vt) -> None:
-        """Neuron ranges, row-sorted synapses, propagation buckets and per-range buffers of the
-        parallel kernel (:mod:`feagi_embed.host.twin_par`)."""
-        from .twin_par import bucket_capacity, prepare
+        """Neuron ranges, row-sorted synapses and per-range buffers of the parallel kernel."""
+        from .twin_par import prepare
 
         m = self.model
         syn_w = m.syn_w if m.has_runtime_psp else np.zeros(1, np.asarray(m.syn_w).dtype)
@@ -589,17 +588,14 @@ class Twin:
                                                self.threads)
         self._syn = (m.syn_ptr, dst, c, w)
         P = self.threads
-        C = bucket_capacity(m.syn_ptr, P)
         self._par = dict(
-            fq_off=np.zeros(P + 1, np.int64), bounds=bounds, split=split.reshape(-1),
-            cum=np.zeros(n + 2, np.int64), chunk=np.zeros(P + 1, np.int64),
-            bkt_t=np.empty(P * C, np.uint32), bkt_c=np.empty(P * C, vt),
-            boff=np.zeros((P, P + 1), np.int64),
+            fq_off=np.zeros(P + 1, np.int64), bounds=bounds, split=split,
+            sT=np.zeros((P + 1, n + 1), np.int64), skind=np.zeros(n + 1, np.uint8),
             lcand=np.zeros(n + 1, np.uint32), lcnt=np.zeros(P, np.int64),
             lprev=np.zeros(n + 1, np.uint32), lpcnt=np.zeros(P, np.int64),
             lrefl=np.zeros(n + 1, np.uint32), lrcnt=np.zeros(P, np.int64),
             lfired=np.zeros(n + 1, np.uint32), lfv=np.zeros(n + 1, vt),
-            lfcnt=np.zeros(P, np.int64), ldense=np.zeros(P, np.uint8))
+            lfcnt=np.zeros(P, np.int64), sc=np.zeros(n + 1, vt), ldense=np.zeros(P, np.uint8))
 
     def _numba_threads(self):
         """Context: numba's thread count set to ``min(threads, NUMBA_NUM_THREADS)``."""
@@ -646,10 +642,10 @@ class Twin:
             else:
                 p = self._par
                 b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
-                      self._fq_len, p["fq_off"], p["bounds"], p["split"], p["cum"], p["chunk"],
-                      p["bkt_t"], p["bkt_c"], p["boff"], p["lcand"], p["lcnt"], p["lprev"],
-                      p["lpcnt"], p["lrefl"], p["lrcnt"], p["lfired"], p["lfv"], p["lfcnt"]
-                      ) + self._make_row_plan() + (p["ldense"],)
+                      self._fq_len, p["fq_off"], p["bounds"], p["split"], p["sT"], p["skind"],
+                      p["lcand"], p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"],
+                      p["lfired"], p["lfv"], p["lfcnt"]) + self._make_row_plan() + (
+                          p["sc"], p["ldense"])
             b += (self._out_ids, self._out_v)
             self._static_args = static = (a, b, self.mode == "float")
         a, b, floating = static
