@@ -186,6 +186,46 @@ def runtime_contribution(w, psp, n, cap, floating):
         return mag if w >= 0 else -mag
 
 
+@nb.njit(cache=True, inline="always")
+def update_candidate(i, burst, V, cd, cc, acc, threshold, neuron_area, a_lim, a_k, a_exc_mode,
+                     a_exc_t, a_refr, a_snooze, a_cfl, a_mp_acc, floating):
+    """Steps 6b–g for candidate ``i`` (not refractory-blocked), as the parallel kernel inlines it
+    (:mod:`feagi_embed.host.twin_par`, dense and sparse passes): integrate the FCL sum, then hold at the consecutive fire limit, fire (V reset,
+    consecutive count, refractory or snooze countdown) or leak. Mutates ``V``, ``cd``, ``cc``;
+    the caller clears ``acc[i]`` and records a fire.
+
+    Returns:
+        ``(fired, v)``: whether ``i`` fired, and V after integration (V at fire).
+
+    :func:`run_bursts` keeps its own inline copies of these lines: calling this helper there made
+    the single-thread kernel 2.3–3× slower on the 1 M synthetic model (measured 2026-12-03,
+    docs/benchmarks.md), while the parallel kernel's time did not change.
+    """
+    area = neuron_area[i]
+    v = integrate(V[i], acc[i], a_mp_acc[area], floating)
+    L = a_cfl[area]
+    in_window = threshold[i] <= v and v <= a_lim[area]
+    fired = False
+    if in_window and cc[i] >= L:
+        cc[i] = 0
+        V[i] = v
+    elif in_window and excitability_passes(i, burst, a_exc_mode[area], a_exc_t[area]):
+        V[i] = 0
+        if cc[i] < 65535:
+            cc[i] += 1
+        if L != 0 and L != 65535 and cc[i] >= L:
+            r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
+            cd[i] = 65535 if r > 65535 else r
+        else:
+            cd[i] = a_refr[area]
+        fired = True
+    else:
+        if L != 0 and L != 65535:
+            cc[i] = 0
+        V[i] = leak(v, a_k[area], floating)
+    return fired, v
+
+
 # Long by design: one compiled kernel runs whole batches of bursts so that numba keeps the state
 # in registers/cache across phases; the per-rule arithmetic lives in the inline helpers above.
 @nb.njit(cache=True)

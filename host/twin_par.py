@@ -28,8 +28,7 @@ from numba import literally, prange
 
 from ..stimulus import KIND_FORCE
 from .twin import (BLOCKED, CAND, DENSE_DIVISOR, FIRED, FORCED, PREFETCH_AHEAD, PREV_FIRED,
-                   ROW_UNIFORM, accumulate, excitability_passes, integrate, leak, prefetch,
-                   runtime_contribution)
+                   ROW_UNIFORM, accumulate, prefetch, runtime_contribution, update_candidate)
 
 __all__ = ["prepare", "run_bursts_par"]
 
@@ -286,28 +285,10 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     v = forced_v
                     if f & CAND:
                         if f & BLOCKED == 0:
-                            area = neuron_area[i]
-                            v = integrate(V[i], acc[i], a_mp_acc[area], floating)
-                            L = a_cfl[area]
-                            in_window = threshold[i] <= v and v <= a_lim[area]
-                            if in_window and cc[i] >= L:
-                                cc[i] = 0
-                                V[i] = v
-                            elif in_window and excitability_passes(i, burst, a_exc_mode[area],
-                                                                   a_exc_t[area]):
-                                V[i] = 0
-                                if cc[i] < 65535:
-                                    cc[i] += 1
-                                if L != 0 and L != 65535 and cc[i] >= L:
-                                    r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
-                                    cd[i] = 65535 if r > 65535 else r
-                                else:
-                                    cd[i] = a_refr[area]
-                                fired = True
-                            else:
-                                if L != 0 and L != 65535:
-                                    cc[i] = 0
-                                V[i] = leak(v, a_k[area], floating)
+                            fired, v = update_candidate(i, burst, V, cd, cc, acc, threshold,
+                                                        neuron_area, a_lim, a_k, a_exc_mode,
+                                                        a_exc_t, a_refr, a_snooze, a_cfl,
+                                                        a_mp_acc, floating)
                             if fired and cd[i] > 0:
                                 lrefl[lo + nr] = i
                                 nr += 1
@@ -335,23 +316,10 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                         i = lcand[lo + jj - ng]
                     if flag[i] & BLOCKED:
                         continue
-                    area = neuron_area[i]
-                    v = integrate(V[i], acc[i], a_mp_acc[area], floating)
-                    L = a_cfl[area]
-                    in_window = threshold[i] <= v and v <= a_lim[area]
-                    if in_window and cc[i] >= L:
-                        cc[i] = 0
-                        V[i] = v
-                    elif in_window and excitability_passes(i, burst, a_exc_mode[area],
-                                                           a_exc_t[area]):
-                        V[i] = 0
-                        if cc[i] < 65535:
-                            cc[i] += 1
-                        if L != 0 and L != 65535 and cc[i] >= L:
-                            r = np.int64(a_refr[area]) + np.int64(a_snooze[area])
-                            cd[i] = 65535 if r > 65535 else r
-                        else:
-                            cd[i] = a_refr[area]
+                    fired, v = update_candidate(i, burst, V, cd, cc, acc, threshold,
+                                                neuron_area, a_lim, a_k, a_exc_mode, a_exc_t,
+                                                a_refr, a_snooze, a_cfl, a_mp_acc, floating)
+                    if fired:
                         if cd[i] > 0:
                             lrefl[lo + nr] = i
                             nr += 1
@@ -359,10 +327,6 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                         lfired[lo + nf] = i
                         lfv[lo + nf] = v
                         nf += 1
-                    else:
-                        if L != 0 and L != 65535:
-                            cc[i] = 0
-                        V[i] = leak(v, a_k[area], floating)
                 lrcnt[p] = nr
                 for j in range(n_forced):
                     i = forced[j]
