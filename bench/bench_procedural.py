@@ -100,16 +100,10 @@ FIT_TERMS = ("rule_event", "rule_list_event", "rule_run", "rule_vector", "rule_r
 
 
 def _runs_per_source(model, r) -> np.ndarray:
-    """Runs of consecutive targets ``proc_axis`` walks for every neuron of ``r``'s source area
-    (per-neuron form of ``plan.procedural._runs``)."""
-    cx, cy, cz = (np.diff(np.asarray(p, np.int64)) for p, _ in r.axes)
-    _, hd, dd = model.areas.dims[r.dst_area]
-    full_z, full_y = (cz == dd), (cy == hd)
-    per = np.where(full_z[None, None, :] & full_y[None, :, None], 1,
-                   np.where(full_z[None, None, :], cx[:, None, None],
-                            (cx[:, None] * cy[None, :])[:, :, None]))
-    nonempty = (cx[:, None, None] > 0) & (cy[None, :, None] > 0) & (cz[None, None, :] > 0)
-    return np.repeat((per * nonempty).reshape(-1), int(model.areas.npv[r.src_area]))
+    """Runs of consecutive targets ``proc_axis`` walks for every neuron of ``r``'s source area."""
+    from feagi_embed.plan.procedural import runs_per_source
+
+    return runs_per_source(model, r)
 
 
 def neuron_terms(model, mode: str) -> tuple[np.ndarray, np.ndarray]:

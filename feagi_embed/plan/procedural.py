@@ -120,9 +120,10 @@ def _rule_bytes(model, r) -> int:
     return 0
 
 
-def _runs(model, r) -> int:
-    """Runs of consecutive targets an RF_RANGES axis rule walks over all its source neurons
-    (``firmware/feagi_procedural.h::proc_axis``)."""
+def runs_per_source(model, r) -> np.ndarray:
+    """Runs of consecutive targets an RF_RANGES axis rule ``r`` walks for every neuron of its
+    source area (``firmware/feagi_procedural.h::proc_axis``): int64 array, one entry per source
+    neuron (voxel-major, ``npv`` neurons per voxel)."""
     cx, cy, cz = (np.diff(np.asarray(p, np.int64)) for p, _ in r.axes)
     _, hd, dd = model.areas.dims[r.dst_area]
     full_z, full_y = (cz == dd), (cy == hd)
@@ -131,7 +132,12 @@ def _runs(model, r) -> int:
                    np.where(full_z[None, None, :], cx[:, None, None],
                             (cx[:, None] * cy[None, :])[:, :, None]))
     nonempty = (cx[:, None, None] > 0) & (cy[None, :, None] > 0) & (cz[None, None, :] > 0)
-    return int((per * nonempty).sum()) * int(model.areas.npv[r.src_area])
+    return np.repeat((per * nonempty).reshape(-1), int(model.areas.npv[r.src_area]))
+
+
+def _runs(model, r) -> int:
+    """Runs of consecutive targets an RF_RANGES axis rule walks over all its source neurons."""
+    return int(runs_per_source(model, r).sum())
 
 
 def estimate(model, r) -> float:
