@@ -73,3 +73,23 @@ def developed(name: str):
 
     g = load_genome(genome_path(name))
     return g, develop(g)
+
+
+def link_up(cl):
+    """``cl.hello()``, then the device's receive counters as ``cl.boot_stats`` (for
+    :func:`assert_clean_link`); returns hello's Capabilities."""
+    caps = cl.hello()
+    cl.boot_stats = cl.stats()
+    return caps
+
+
+def assert_clean_link(cl, stats, names=None):
+    """No receive error once the link is up, and at most one per unanswered hello before: a
+    board still booting (a slow CI machine under QEMU) may catch the tail of a repeated
+    GetCapabilities, which its counters rightly record."""
+    from feagi_embed.link import protocol as P
+
+    names = P.STAT_NAMES[1:] if names is None else names
+    boot = sum(cl.boot_stats[k] for k in names)
+    assert boot <= cl.hello_attempts - 1, (cl.boot_stats, cl.hello_attempts)
+    assert {k: stats[k] - cl.boot_stats[k] for k in names} == dict.fromkeys(names, 0)

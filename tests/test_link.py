@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from feagi_embed.link import protocol as P
 from feagi_embed.link.protocol import LinkError
 
-from .conftest import require
+from .conftest import assert_clean_link, link_up, require
 
 GCC = shutil.which("gcc")
 
@@ -233,7 +233,7 @@ def test_round_trip_equals_twin(tmp_path, genome, board):
     fired_cb = []
     cl = LinkClient(tr, model, on_firing=lambda b, f: fired_cb.append((b, f)))
     try:
-        caps = cl.hello()
+        caps = link_up(cl)
         assert (caps.n_areas, caps.n_neurons) == (model.n_areas, model.n_neurons)
         cl.set_trace(P.TRACE_BURST | P.TRACE_STATE | P.TRACE_IDS | P.TRACE_OPU, every)
         got = []
@@ -253,7 +253,8 @@ def test_round_trip_equals_twin(tmp_path, genome, board):
         {int(k): int(v) for k, v in want.state_crc.items()}
     assert [r.ids for r in got] == [[int(i) for i in f] for f in want.fired]
     assert dig.final_crc == want.final_digest and dig.burst == bursts
-    assert stats["frames_ok"] > bursts and sum(stats[k] for k in P.STAT_NAMES[1:8]) == 0
+    assert stats["frames_ok"] > bursts
+    assert_clean_link(cl, stats, P.STAT_NAMES[1:8])
     # OPU firing, decoded by the client, against the twin's fired ids of output areas
     out = model.output_areas
     opu_want = []

@@ -35,7 +35,7 @@ from feagi_embed.quantize import quantize
 from feagi_embed.stimulus import Stimulus
 from feagi_embed.targets.pio import pio_build
 
-from .conftest import GENOMES, ROOT, require, require_board
+from .conftest import GENOMES, ROOT, assert_clean_link, link_up, require, require_board
 from .test_arduino_build import ARDUINO_AVR, CORE, _cc, _require
 
 EXAMPLE_IO = ROOT / "examples" / "two_wheel_robot" / "io.toml"
@@ -120,8 +120,9 @@ def reference(model, io, stream):
 
 
 def drive(cl, model, stream):
-    """Hello, then per burst: SensorValue frames, Run(1); the BurstResults."""
-    cl.hello()
+    """Hello, then per burst: SensorValue frames, Run(1); the BurstResults. ``cl.boot_stats``:
+    the device's receive counters right after hello (conftest.link_up)."""
+    link_up(cl)
     cl.set_trace(P.TRACE_BURST | P.TRACE_MOTOR)
     got = []
     for row in stream:
@@ -179,7 +180,7 @@ def test_robot_over_link_qemu_cortex_m4(tmp_path, model):
     assert [(o, f, q) for o, _a, _c, _x, f, q in after.motors] == want0[0]
     assert cl.refused and cl.refused[-1].status == -13 and cl.refused[-1].n_bad == 1
     assert len(cl.refused) == 1
-    assert sum(stats[k] for k in P.STAT_NAMES[1:]) == 0
+    assert_clean_link(cl, stats)
     assert len(cb) == len(stream) + 1  # the burst after the reset reported too
     check(model, io, stream, got, cb[:-1])
 
@@ -231,7 +232,7 @@ def test_robot_over_link_arduino_sketch_simavr(tmp_path, model):
         rc = tr.close()
     assert rc == 0, tr.stderr
     assert cl.refused == []
-    assert sum(stats[k] for k in P.STAT_NAMES[1:]) == 0
+    assert_clean_link(cl, stats)
     check(model, io, stream, got, cb)
 
 

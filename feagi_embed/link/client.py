@@ -171,6 +171,9 @@ class LinkClient:
         self.state_every = 0
         self._seq = 0
         self._inbox: list = []
+        #: GetCapabilities requests the last hello() sent (> 1 when the device was still booting;
+        #: each unanswered one may leave a partial frame in the device's receive counters)
+        self.hello_attempts = 0
         self.refused: list[P.Ack] = []  # Acks with a non-zero status or refused items
 
     # -- low level
@@ -226,7 +229,9 @@ class LinkClient:
         # A device that is still booting (or whose receiver is not on yet) drops what it gets:
         # repeat the request, after an idle delimiter, until it answers.
         deadline = time.monotonic() + self.timeout
+        self.hello_attempts = 0
         while True:
+            self.hello_attempts += 1
             self.t.write(b"\x00" + P.encode_frame(P.GET_CAPABILITIES, b"", self._next_seq()))
             try:
                 _ack, seen = self._wait(lambda m: isinstance(m, P.Ack) and
