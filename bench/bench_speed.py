@@ -19,8 +19,9 @@ Sections (``--sections``, default all that can run here):
   streamed vs batched (``equal``) and batched vs the numba twin (``equal_numba``; numba first in
   ``--step-backends``). Backends: ``numba``, ``cuda`` (automatic path choice), ``cuda-grid``
   (``CudaTwin(fused=False)``: ``k_in``, ``k_dyn``, ``k_scan3`` per burst), ``cuda-fused``
-  (``fused=True``: every burst of a batch in one ``k_fused`` launch), ``wgpu``; CUDA rows add the
-  device time per burst of the batched runs.
+  (``fused=True``: every burst of a batch in one ``k_fused`` launch), ``wgpu``; a CUDA name with
+  ``-mapped`` appended (``cuda-grid-mapped``) steps through page-locked I/O
+  (``CudaTwin.mapped_step``); CUDA rows add the device time per burst of the batched runs.
 * ``cuda``: the synthetic model at 1 % / 10 %: ``CudaTwin.run(N, record=False)`` wall and device
   time per burst after a warm-up that captures the graphs (never inside timed repetitions), the
   digests compared with ``threads=1`` numba over the first ``--numba-bursts`` bursts (or marked
@@ -155,8 +156,11 @@ def step_twin_factory(b: str, threads: int):
     if not backends.available(base)[0]:
         return None
     cls = backends.twin_class(base)
-    if b in ("cuda-grid", "cuda-fused"):
-        return lambda m: cls(m, fused=b == "cuda-fused")
+    name = b.removesuffix("-mapped")
+    if b != name:  # step() through page-locked I/O (CudaTwin.mapped_step)
+        cls = type(cls.__name__ + "Mapped", (cls,), {"mapped_step": True})
+    if name in ("cuda-grid", "cuda-fused"):
+        return lambda m: cls(m, fused=name == "cuda-fused")
     return cls
 
 
@@ -430,7 +434,8 @@ def main(argv=None):
     ap.add_argument("--step-genomes", nargs="*", default=bt.DEFAULT_GENOMES)
     ap.add_argument("--step-bursts", type=int, default=300)
     ap.add_argument("--step-backends", nargs="+", default=["numba", "cuda-grid", "cuda-fused"],
-                    help="numba, cuda, cuda-grid, cuda-fused, wgpu (numba first: the reference)")
+                    help="numba, cuda, cuda-grid, cuda-fused (each with -mapped too), wgpu (numba "
+                    "first: the reference)")
     ap.add_argument("--step-threads", type=int, default=1)
     ap.add_argument("--json-genome", default="learning_v1_1b")
     ap.add_argument("--seed", type=int, default=1)

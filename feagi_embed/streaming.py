@@ -103,7 +103,8 @@ def step_arrays(n_neurons: int, ids, values=None, kinds=None, real: bool = False
             if int(k) not in (KIND_INJECT, KIND_FORCE):
                 raise StimulusError(f"step inputs: kinds: got {int(k)}; expected {KIND_INJECT} "
                                     f"(inject) or {KIND_FORCE} (force)")
-            kind = np.full(e, k, np.uint8)
+            kind = np.empty(e, np.uint8)
+            kind.fill(int(k))  # (half the time of np.full with a 0-d array)
         else:
             kind = k.reshape(-1).astype(np.uint8, copy=False)
             if kind.shape[0] != e or (e and kind.max() > KIND_FORCE):

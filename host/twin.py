@@ -618,19 +618,19 @@ class Twin:
             self._init_parallel(n, vt)
 
     def _init_parallel(self, n: int, vt) -> None:
-        """Neuron ranges, row-sorted synapses and per-range buffers of the parallel kernel."""
+        """Neuron ranges, range-major synapses and per-range buffers of the parallel kernel."""
         from .twin_par import prepare
 
         m = self.model
         syn_w = m.syn_w if m.has_runtime_psp else np.zeros(1, np.asarray(m.syn_w).dtype)
         with self._numba_threads():
-            bounds, split, dst, c, w = prepare(m.syn_ptr, m.syn_dst, self._syn_c, syn_w, n,
+            bounds, ptrp, dst, c, w = prepare(m.syn_ptr, m.syn_dst, self._syn_c, syn_w, n,
                                                self.threads)
         self._syn = (m.syn_ptr, dst, c, w)
         P = self.threads
         self._par = dict(
-            fq_off=np.zeros(P + 1, np.int64), bounds=bounds, split=split,
-            sT=np.zeros((P + 1, n + 1), np.int64), skind=np.zeros(n + 1, np.uint8),
+            fq_off=np.zeros(P + 1, np.int64), bounds=bounds, ptrp=ptrp,
+            skind=np.zeros(n + 1, np.uint8),
             lcand=np.zeros(n + 1, np.uint32), lcnt=np.zeros(P, np.int64),
             lprev=np.zeros(n + 1, np.uint32), lpcnt=np.zeros(P, np.int64),
             lrefl=np.zeros(n + 1, np.uint32), lrcnt=np.zeros(P, np.int64),
@@ -682,7 +682,7 @@ class Twin:
             else:
                 p = self._par
                 b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
-                      self._fq_len, p["fq_off"], p["bounds"], p["split"], p["sT"], p["skind"],
+                      self._fq_len, p["fq_off"], p["bounds"], p["ptrp"], p["skind"],
                       p["lcand"], p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"],
                       p["lfired"], p["lfv"], p["lfcnt"]) + self._make_row_plan() + (
                           p["sc"], p["ldense"])

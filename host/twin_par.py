@@ -4,11 +4,13 @@ into ``P`` contiguous ranges, one per thread, so that no two threads ever write 
 Bit-exact with the single-thread kernel :func:`feagi_embed.host.twin.run_bursts` (fixed point and
 the f32 reference), by construction:
 
-* every synapse row is stably sorted by target once (:func:`prepare`), and ``split[src, p]`` is
-  where range ``p`` starts in row ``src``; thread ``p`` walks the previous fire queue in order and
-  applies only its slice of each row. Each target therefore receives its inputs in exactly the
-  serial order (the power neuron, sources by ascending id and synapses in row order, then the
-  range's sensory entries in file order), so even the f32 sums are the same;
+* the synapses are laid out range-major (:func:`prepare`): range ``p``'s slice of every row,
+  rows in source order and each slice in row order, so ``ptrp[p, src] … ptrp[p, src + 1]`` is
+  the part of row ``src`` that targets range ``p``. Thread ``p`` walks the previous fire queue in
+  order (ascending ids) through its own contiguous region, no cache line shared with another
+  thread; each target therefore receives its inputs in exactly the serial order (the power
+  neuron, sources by ascending id and synapses in row order, then the range's sensory entries in
+  file order), so even the f32 sums are the same;
 * candidates, refractory list and fired neurons are kept per range; a range's fired ids are sorted
   and the ranges are ascending, so their concatenation is the serial kernel's sorted fired set
   (the next fire queue and the trace);
@@ -33,41 +35,53 @@ from .twin import (BLOCKED, CAND, DENSE_DIVISOR, FIRED, FORCED, PREFETCH_AHEAD, 
 __all__ = ["prepare", "run_bursts_par"]
 
 
-@nb.njit(cache=True, parallel=True)
-def _sort_rows(syn_ptr, syn_dst):
-    """Permutation that stably sorts every CSR row by target (int64 ``[S]``)."""
-    n = syn_ptr.shape[0] - 1
-    perm = np.empty(syn_dst.shape[0], np.int64)
-    for src in prange(n):
-        a, b = syn_ptr[src], syn_ptr[src + 1]
-        if b > a:
-            order = np.argsort(syn_dst[a:b], kind="mergesort")
-            for j in range(b - a):
-                perm[a + j] = a + order[j]
-    return perm
+@nb.njit(cache=True, inline="always")
+def _range_of(bounds, t):
+    """The range holding neuron ``t`` (binary search over ``bounds``)."""
+    lo = 0
+    hi = bounds.shape[0] - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if t >= bounds[mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 @nb.njit(cache=True, parallel=True)
-def _splits(syn_ptr, dst_sorted, bounds):
-    """``split[src, p]``: offset in row ``src`` of its first target ≥ ``bounds[p]`` (int32
-    ``[N, P+1]``, row-relative)."""
+def _range_counts(syn_ptr, syn_dst, bounds):
+    """``cnt[p, src]``: synapses of row ``src`` whose target lies in range ``p`` (int64
+    ``[P, N]``)."""
     n = syn_ptr.shape[0] - 1
-    P = bounds.shape[0] - 1
-    split = np.empty((n, P + 1), np.int32)
+    cnt = np.zeros((bounds.shape[0] - 1, n), np.int64)
     for src in prange(n):
-        a, b = syn_ptr[src], syn_ptr[src + 1]
-        split[src, 0] = 0
-        k = a
-        for p in range(1, P):
-            while k < b and dst_sorted[k] < bounds[p]:
-                k += 1
-            split[src, p] = k - a
-        split[src, P] = b - a
-    return split
+        for k in range(syn_ptr[src], syn_ptr[src + 1]):
+            cnt[_range_of(bounds, syn_dst[k]), src] += 1
+    return cnt
+
+
+@nb.njit(cache=True, parallel=True)
+def _scatter(syn_ptr, syn_dst, syn_c, syn_w, bounds, ptrp, dst, c, w):
+    """Copy every synapse to its range-major place (``ptrp``: :func:`prepare`), each row's
+    slice in row order; ``syn_w`` of length 1 (no run-time contributions) is not copied."""
+    n = syn_ptr.shape[0] - 1
+    has_w = syn_w.shape[0] == syn_dst.shape[0]
+    for src in prange(n):
+        cur = ptrp[:, src].copy()
+        for k in range(syn_ptr[src], syn_ptr[src + 1]):
+            t = syn_dst[k]
+            p = _range_of(bounds, t)
+            pos = cur[p]
+            cur[p] = pos + 1
+            dst[pos] = t
+            c[pos] = syn_c[k]
+            if has_w:
+                w[pos] = syn_w[k]
 
 
 def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int):
-    """Range bounds and row-sorted synapses for :func:`run_bursts_par`.
+    """Range bounds and the range-major synapses of :func:`run_bursts_par`.
 
     Args:
         syn_ptr, syn_dst, syn_c, syn_w: the model's CSR synapses (``syn_w`` may be a 1-element
@@ -76,8 +90,10 @@ def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int):
         parts: P, the number of neuron ranges (threads).
 
     Returns:
-        ``(bounds int64 [P+1], split int32 [N, P+1], dst, c, w)``: ranges balanced by incoming
-        synapses; ``dst``/``c``/``w`` the row-sorted copies.
+        ``(bounds int64 [P+1], ptrp int64 [P, N+1], dst, c, w)``: ranges balanced by incoming
+        synapses (+1 per neuron for its dynamics); ``dst``/``c``/``w`` the synapses in
+        range-major order, row ``src``'s slice for range ``p`` at ``ptrp[p, src] …
+        ptrp[p, src + 1]`` (so ``ptrp[p, N] == ptrp[p + 1, 0]``).
     """
     P = max(1, int(parts))
     indeg = np.bincount(np.asarray(syn_dst, np.int64), minlength=n_neurons)[:n_neurons]
@@ -86,11 +102,15 @@ def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int):
     bounds = np.searchsorted(cum, np.arange(1, P, dtype=np.int64) * tot // P, side="right")
     bounds = np.concatenate(([0], bounds, [n_neurons])).astype(np.int64)
     bounds = np.maximum.accumulate(bounds)
-    perm = _sort_rows(syn_ptr, syn_dst)
-    dst = syn_dst[perm]
-    c = syn_c[perm]
-    w = syn_w[perm] if syn_w.shape[0] == syn_dst.shape[0] else syn_w
-    return bounds, _splits(syn_ptr, dst, bounds), dst, c, w
+    cnt = _range_counts(syn_ptr, syn_dst, bounds)
+    starts = np.concatenate(([0], np.cumsum(cnt.reshape(-1))))
+    ptrp = starts[np.arange(P)[:, None] * n_neurons + np.arange(n_neurons + 1)[None, :]]
+    ptrp = np.ascontiguousarray(ptrp, np.int64)
+    dst = np.empty_like(syn_dst)
+    c = np.empty_like(syn_c)
+    w = np.empty_like(syn_w) if syn_w.shape[0] == syn_dst.shape[0] else syn_w
+    _scatter(syn_ptr, syn_dst, syn_c, syn_w, bounds, ptrp, dst, c, w)
+    return bounds, ptrp, dst, c, w
 
 
 # Long by design, as run_bursts (its serial twin): each phase is one prange over the P ranges.
@@ -100,17 +120,16 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                    a_cfl, a_mp_acc, a_mp_driven, a_degen, syn_ptr, syn_dst, syn_c, syn_w, fanout,
                    st_ptr, st_nrn, st_val, st_kind,
                    V, cd, cc, psp, acc, flag, gcand, gprev, forced, fq, fq_v, fq_len, fq_off,
-                   bounds, split, sT, skind, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired,
+                   bounds, ptrp, skind, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired,
                    lfv, lfcnt, row_mode, row_c, sc, ldense, out_ids, out_v, out_counts, floating):
     """:func:`feagi_embed.host.twin.run_bursts` over ``P = len(bounds) - 1`` neuron ranges.
 
     Per-range buffers (``lcand``, ``lprev``, ``lrefl``, ``lfired``/``lfv``: ``[N]``, range ``p``
     using ``[bounds[p], bounds[p+1])``; counts ``[P]``), ``gcand``/``gprev`` (``gprev[0]`` =
     count) the candidates of the serial inputs, ``fq_off[p]`` where range ``p``'s fired ids start
-    in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the row-sorted copies and ``split`` the range
-    offsets of :func:`prepare`; ``sT`` (int64 ``[P+1, N+1]``) and ``skind`` (uint8 ``[N+1]``)
-    scratch for the per-burst gather of the fire queue's row slices, ``sc`` (V's dtype ``[N+1]``)
-    the gathered contribution of uniform rows (``row_mode``/``row_c``:
+    in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the range-major copies and ``ptrp`` the slice
+    offsets of :func:`prepare`; ``skind`` (uint8 ``[N+1]``) and ``sc`` (V's dtype ``[N+1]``) the
+    per-burst gather of each fire-queue source's row kind and uniform contribution (``row_mode``/``row_c``:
     :func:`~feagi_embed.host.twin.row_plan`).
 
     As in the serial kernel, a range turns *dense* (``ldense[p]``) once it has 1/DENSE_DIVISOR
@@ -144,14 +163,10 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
             acc[power] = accumulate(acc[power], power_in, floating)
         nfq = fq_len[0]
         n_gprev = gprev[0]
-        # per-source row slices of every range, gathered once in fire-queue order (streamed by
-        # the ranges below instead of P random reads of syn_ptr/split per source)
+        # per-source row kind (and uniform contribution), gathered once in fire-queue order
         for p in prange(P):
             for j in range(nfq * p // P, nfq * (p + 1) // P):
                 src = fq[j]
-                base = syn_ptr[src]
-                for r in range(P + 1):
-                    sT[r, j] = base + split[src, r]
                 area = neuron_area[src]
                 skind[j] = 1 if a_mp_driven[area] else (2 if a_degen[area] != 0 else 0)
                 if row_mode[src] == ROW_UNIFORM:
@@ -179,19 +194,21 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                         V[i] = 0
                 for j in range(fq_off[p], fq_off[p + 1]):
                     flag[fq[j]] &= ~PREV_FIRED
-            # 5. propagation: the range's slice of every row, sources in fire-queue order (the
-            #    slices PREFETCH_AHEAD sources ahead prefetched: they start at random places)
+            # 5. propagation: the range's slice of every row, sources in fire-queue order
+            #    through the range's own region (the slices PREFETCH_AHEAD sources ahead
+            #    prefetched)
             lc = 0
             dmin = max(1, (hi - lo) // DENSE_DIVISOR)
             dense = (n_cand + n_forced) * (hi - lo) >= dmin * n_neurons
             for j in range(nfq):
                 if j + PREFETCH_AHEAD < nfq:
-                    kp = sT[p, j + PREFETCH_AHEAD]
+                    kp = ptrp[p, fq[j + PREFETCH_AHEAD]]
                     prefetch(syn_dst, kp)
                     if skind[j + PREFETCH_AHEAD] != 3:
                         prefetch(syn_c, kp)
-                k0 = sT[p, j]
-                k1 = sT[p + 1, j]
+                src = fq[j]
+                k0 = ptrp[p, src]
+                k1 = ptrp[p, src + 1]
                 if k1 <= k0:
                     continue
                 if not dense and lc >= dmin:
@@ -213,7 +230,6 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                                 lc += 1
                             acc[t] = accumulate(acc[t], cu, floating)
                     continue
-                src = fq[j]
                 driven = sk == 1
                 degen = sk == 2
                 for k in range(k0, k1):

@@ -435,6 +435,8 @@ def test_cuda_step_and_batched_runs_interleaved(backend, large):
     stim = random_stimulus(m, 40, seed=11, per_burst=12)
     ptr, nrn, val, kind = stim.compile(m, 40)
     ref, got = Twin(m), cls(m, batch=8)
+    got.mapped_step = True  # step() between runs through the mapped graph (the default path is
+    # test_gpu_step_equals_numba's)
     assert got.fused == (backend == "cuda-fused")
     assert_same_trace(ref.run(9, stim, state_every=3), got.run(9, stim, state_every=3), "run 1")
     for b in range(9, 17):
@@ -445,6 +447,34 @@ def test_cuda_step_and_batched_runs_interleaved(backend, large):
         assert np.array_equal(g.fired, a.fired) and np.array_equal(g.fired_v, a.fired_v), b
     assert_same_trace(ref.run(24, stim, state_every=5), got.run(24, stim, state_every=5), "run 2")
     assert np.array_equal(got.V, ref.V) and np.array_equal(got.cd, ref.cd)
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+@pytest.mark.parametrize("backend", ["cuda", "cuda-fused"])
+def test_cuda_step_inputs_grow_and_record_off(backend, mapped):
+    """CUDA step() (staged copies, or with ``mapped_step`` one graph over page-locked I/O) with
+    inputs that outgrow the mapped input buffer (1,024 words at first: 5, 700, 3,000, 2
+    entries), record=False between recorded steps, and a state digest: the numba twin's bursts,
+    fired ids and V at fire."""
+    cls = twin_class(backend)
+    m = random_model(4000, 12, seed=5)
+    rng = np.random.default_rng(5)
+    ref, got = Twin(m), cls(m)
+    got.mapped_step = mapped
+    for b, e in enumerate([5, 700, 3000, 2, 700, 40]):
+        ids = rng.choice(m.n_neurons, e, replace=False).astype(np.uint32)
+        vals = rng.integers(0, 3 * 65536, e).astype(np.int32)
+        kinds = (rng.random(e) < 0.3).astype(np.uint8)
+        record = b != 3
+        a = ref.step(ids, vals, kinds, digest=True)
+        g = got.step(ids, vals, kinds, record=record, state=b == 5)
+        assert (g.burst, g.burst_crc) == (a.burst, a.burst_crc), b
+        if record:
+            assert len(a.fired) and np.array_equal(g.fired, a.fired), b
+            assert np.array_equal(g.fired_v, a.fired_v), b
+        else:
+            assert len(g.fired) == 0
+    assert g.state_crc == ref.state_digest()
 
 
 def test_cuda_fused_is_the_default_for_small_genomes_and_profiles_one_kernel():

@@ -543,14 +543,22 @@ class GpuTwin:
         if floating:
             _, nrn, val, kind = self._fold(np.array([0, nrn.shape[0]], np.int64), nrn, val, kind)
         head = np.array([3, 0, nrn.shape[0]], np.uint32)
-        self._set_stim(head, pack_entries(nrn, kind, val).reshape(-1))
+        c, crc, fired, fired_v = self._step_burst(head, pack_entries(nrn, kind, val).reshape(-1),
+                                                  record)
+        self.burst += 1
+        if not record:
+            fired, fired_v = np.empty(0, np.uint32), np.empty(0, np.int32)
+        return StepResult(self.burst, fired, self._v_view(fired_v), crc,
+                          self.state_digest() if state else None)
+
+    def _step_burst(self, head, entries, record):
+        """One burst of :meth:`step` from its stimulus words (``head``: ``[3, 0, m]``,
+        ``entries``: m packed entries): upload, launch, read back. Returns ``(fired count,
+        burst digest, fired ids or None, V at fire as int32 words or None)``."""
+        self._set_stim(head, entries)
         self._launch(1, record)
         counts, crcs, ids_out, vs = self._read_out(1, record)
-        self.burst += 1
-        if record:
-            c = int(counts[0])
-            fired, fired_v = ids_out[:c].copy(), self._v_view(vs[:c].copy())
-        else:
-            fired, fired_v = np.empty(0, np.uint32), self._v_view(np.empty(0, np.int32))
-        return StepResult(self.burst, fired, fired_v, int(crcs[0]),
-                          self.state_digest() if state else None)
+        c = int(counts[0])
+        if not record:
+            return c, int(crcs[0]), None, None
+        return c, int(crcs[0]), ids_out[:c].copy(), vs[:c].copy()

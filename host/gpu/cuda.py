@@ -31,7 +31,8 @@ import numpy as np
 from .common import (C_SCRC, HERE, WG, GpuTwin, GpuUnavailable, incoming, initial_ctl,
                      prm_words)
 
-KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state", "k_fused")
+KERNELS = ("k_begin", "k_in", "k_gather", "k_dyn", "k_scan3", "k_state", "k_fused", "k_step_import",
+           "k_step_export")
 #: threads of the one block of ``k_fused`` and the neurons its shared bitmaps hold
 #: (``FUSED_T``, ``32 * FUSED_WORDS`` in kernels.cu)
 FUSED_THREADS = 1024
@@ -229,6 +230,11 @@ class CudaTwin(GpuTwin):
     syn_ptr_dtype = np.uint64
     #: default of the ``fused`` argument (``None``: automatic; tests and benches set it)
     fuse: bool | None = None
+    #: :meth:`step` through page-locked host memory the kernels read and write (one graph
+    #: launch and one wait per step, ``k_step_import``/``k_step_export``) instead of staged
+    #: copies. Off by default: written without a GPU at hand (2026-12-04) and not yet run on
+    #: one; tests/test_gpu_twin.py runs ``step()`` both ways on a GPU.
+    mapped_step: bool = False
 
     def __init__(self, model, mode: str = "fixed", *, batch: int = 64, graphs: bool = True,
                  grid: int | None = None, profile: bool = False, fused: bool | None = None):
@@ -301,6 +307,7 @@ class CudaTwin(GpuTwin):
         self._host = {}  # pinned read-back buffers
         self._fired_mean = 0.0  # fired per burst of the last recorded read-back (the guess)
         self._pin_done = None
+        self._step_io = None  # step()'s page-locked I/O buffers (_step_buffers)
         #: seconds the device spent on the batches run so far (CUDA events, launch to completion)
         self.device_s = 0.0
         self._stream.synchronize()
@@ -484,6 +491,69 @@ class CudaTwin(GpuTwin):
             self._buf["out_v"][:total].get(stream=s, out=vs[:total], blocking=False)
             s.synchronize()
         return counts, crcs, ids[:total], vs[:total]
+
+    def _step_burst(self, head, entries, record):
+        """With graphs and :attr:`mapped_step`: one burst as one graph launch and one wait. The
+        inputs are written into page-locked host memory that ``k_step_import`` reads on the
+        device, and ``k_step_export`` writes the fired count, digest, ids and V at fire into
+        another (no copy call). Its device time is not added to :attr:`device_s` (no events)."""
+        if not (self._use_graphs and self.mapped_step):
+            return super()._step_burst(head, entries, record)
+        words = head.size + entries.size
+        inp, out = self._step_buffers(words)
+        inp[:head.size] = head
+        inp[head.size:words] = entries
+        key = ("step", record, inp.ctypes.data)
+        graph = self._graphs.get(key)
+        if graph is None:
+            graph = self._graphs[key] = self._capture_step(record)
+        graph.launch(stream=self._stream)
+        self._stream.synchronize()
+        c, crc = int(out[0]), int(out[1])
+        if not record:
+            return c, crc, None, None
+        cap = self.model.n_neurons
+        return c, crc, out[2:2 + c].copy(), out[2 + cap:2 + cap + c].view(np.int32).copy()
+
+    def _step_buffers(self, words):
+        """The step's page-locked input (at least ``words`` words, grown by doubling, with a
+        device stimulus buffer of the same size) and output (``2 + 2 n`` words) buffers."""
+        cp, io = self._cp, self._step_io
+        if io is None or io["in"].size < words:
+            import cupyx
+
+            size = max(words, 2 * (0 if io is None else io["in"].size), 1024)
+            out = cupyx.empty_pinned(2 + 2 * self.model.n_neurons, np.uint32) if io is None \
+                else io["out"]
+            inp = cupyx.empty_pinned(size, np.uint32)
+            io = self._step_io = {"in": inp, "out": out, "stim": cp.zeros(size, cp.uint32),
+                                  "in_dev": self._mapped(inp), "out_dev": self._mapped(out)}
+            self._graphs = {k: g for k, g in self._graphs.items() if k[0] != "step"}
+        return io["in"], io["out"]
+
+    def _mapped(self, host):
+        """A cupy array over page-locked numpy array ``host`` (its device address: the same as
+        the host's under unified addressing, as the driver reports it)."""
+        cp = self._cp
+        ptr = cp.cuda.runtime.pointerGetAttributes(host.ctypes.data).devicePointer
+        mem = cp.cuda.UnownedMemory(ptr, host.nbytes, host, device_id=cp.cuda.Device().id)
+        return cp.ndarray(host.shape, host.dtype, cp.cuda.MemoryPointer(mem, 0))
+
+    def _capture_step(self, record):
+        """k_step_import, one burst (:meth:`_enqueue`) and k_step_export, captured as a graph."""
+        io, s, k, b = self._step_io, self._stream, self._k, self._buf
+        b["stim"] = io["stim"]
+        with s:
+            s.begin_capture()
+            try:
+                k["k_step_import"]((32,), (WG,), (io["in_dev"], io["stim"]))
+                self._enqueue(1, record, True)
+                k["k_step_export"]((32,), (WG,), (b["out_sums"], b["out_ids"], b["out_v"],
+                                                  io["out_dev"], np.uint32(self.model.n_neurons),
+                                                  np.uint32(bool(record))))
+            finally:
+                graph = s.end_capture()
+        return graph
 
     def sync(self) -> None:
         """Wait for the device work queued so far."""

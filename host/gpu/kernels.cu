@@ -873,4 +873,34 @@ __global__ void __launch_bounds__(FUSED_T, 1)
 #endif
 }
 
+// ------------------------------------------------------- step() I/O through mapped host memory
+// A CudaTwin.step() with graphs runs one captured graph: k_step_import, the burst's kernels,
+// k_step_export, then one stream wait. Both buffers below are page-locked host memory that the
+// device reads and writes directly (unified addressing), so a step needs no copy call.
+
+// src = [3, 0, m, m entries of 2 words] (the stimulus layout of one burst) -> stim
+__global__ void k_step_import(const unsigned *__restrict__ src, unsigned *__restrict__ stim) {
+  const unsigned words = 3u + 2u * src[2];
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < words; i += gridDim.x * blockDim.x)
+    stim[i] = src[i];
+}
+
+// dst = [fired count, burst digest, cap words of fired ids, cap words of V at fire]; the ids and
+// V only when record != 0 (the burst's output starts at 0: a step begins its own batch)
+__global__ void k_step_export(const unsigned *__restrict__ out_sums,
+                              const unsigned *__restrict__ out_ids, const int *__restrict__ out_v,
+                              unsigned *__restrict__ dst, const unsigned cap,
+                              const unsigned record) {
+  const unsigned count = out_sums[0], t = blockIdx.x * blockDim.x + threadIdx.x;
+  if (t == 0u) {
+    dst[0] = count;
+    dst[1] = out_sums[1];
+  }
+  if (record == 0u) return;
+  for (unsigned i = t; i < count && i < cap; i += gridDim.x * blockDim.x) {
+    dst[2u + i] = out_ids[i];
+    dst[2u + cap + i] = (unsigned)out_v[i];
+  }
+}
+
 }  // extern "C"
