@@ -421,14 +421,12 @@ def _nonneg_areas(model, board) -> list[int]:
     """Indices of the areas whose narrow V on ``board`` (its C plan) takes only values >= 0
     (:attr:`~feagi_embed.plan.NarrowV.nonneg_sensory`); none when the model does not fit."""
     from .build import c_plan
-    from .plan import CapacityError
+    from .plan import CapacityError, nonneg_areas
 
     try:
-        plan = c_plan(model, board)
+        return nonneg_areas(c_plan(model, board))
     except CapacityError:
         return []
-    keys = list(plan.per_area)
-    return sorted(keys.index(k) for k, p in plan.narrow_v.items() if p.nonneg_sensory)
 
 
 def _print_narrow_notes(narrow: dict[str, dict]) -> None:

@@ -55,7 +55,7 @@ from .errors import FeagiEmbedError
 from .stimulus import Stimulus
 
 #: bumped whenever :func:`random_stimulus` draws differently for the same (model, bursts, seed)
-RANDOM_STIMULUS_VERSION = 2
+RANDOM_STIMULUS_VERSION = 3
 #: executors with one cell per (genome, stimulus), independent of the board
 TWIN_EXECUTORS = ("twin", "float", "cuda", "wgpu")
 #: executors with one cell per (genome, board, stimulus)
@@ -76,7 +76,7 @@ def _genome_sha(model) -> str:
 
 
 # ------------------------------------------------------------------------- seeded stimuli
-def random_stimulus(model, bursts: int, seed: int) -> Stimulus:
+def random_stimulus(model, bursts: int, seed: int, nonneg_areas: Sequence[int] = ()) -> Stimulus:
     """The seeded random stimulus of a sweep column: :meth:`Stimulus.random
     <feagi_embed.stimulus.Stimulus.random>` over the model's input (IPU) areas (force-fires and
     integer sensory values, exact on every fixed-point grid), at most
@@ -88,6 +88,9 @@ def random_stimulus(model, bursts: int, seed: int) -> Stimulus:
         model: :class:`~feagi_embed.model.Model`.
         bursts: schedule length (bursts 1…bursts), >= 1.
         seed: non-negative integer seed.
+        nonneg_areas: areas that take values >= 0 only on the cell's board
+            (:func:`~feagi_embed.plan.nonneg_areas`): there the drawn values are made
+            non-negative, the draws staying the same (as ``verify`` does).
 
     Raises:
         ValueError: ``bursts`` < 1 or ``seed`` < 0.
@@ -97,7 +100,8 @@ def random_stimulus(model, bursts: int, seed: int) -> Stimulus:
     if bursts < 1 or seed < 0:
         raise ValueError(f"random_stimulus: bursts={bursts}, seed={seed}; expected bursts >= 1, "
                          "seed >= 0")
-    return Stimulus.random(model, bursts, seed, max_per_burst=DEFAULT_QUEUE_LEN)
+    return Stimulus.random(model, bursts, seed, max_per_burst=DEFAULT_QUEUE_LEN,
+                           nonneg_areas=nonneg_areas)
 
 
 def stimulus_hash(stim: Stimulus) -> str:
@@ -213,6 +217,9 @@ class Project:
         model_files: ``{"feagi_model.c"|"feagi_model.h": bytes}`` (empty when refused).
         drivers: per stimulus (sweep order) ``{"main.c", "feagi_test_stimulus.h": bytes}`` or the
             refusal text of that stimulus (e.g. a value not on a 16-bit area's grid).
+        variants: per stimulus, the schedule this board's driver runs when it is not the
+            sweep's own (a seeded random stimulus redrawn with values >= 0 in the board's
+            non-negative areas), else ``None``; its cells compare with its own reference.
     """
 
     board: str
@@ -220,6 +227,7 @@ class Project:
     refusal: str | None
     model_files: dict[str, bytes] = field(default_factory=dict)
     drivers: list[dict[str, bytes] | str] = field(default_factory=list)
+    variants: list[Stimulus | None] = field(default_factory=list)
 
 
 @dataclass
@@ -280,13 +288,16 @@ def queue_stimulus(model, stimuli: Sequence[Stimulus], bursts: int) -> Stimulus 
 
 
 def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
-                 state_every: int) -> Project:
+                 state_every: int, seeds: Sequence[int | None] = ()) -> Project:
     """Capacity report of ``model`` on ``board`` and, when it fits, the generated C sources:
     model files once and a test driver per stimulus (:class:`Project`). Pure.
 
     The plan is :func:`~feagi_embed.build.c_plan` with the input queue sized for the stimulus of
     :func:`queue_stimulus` (and every sensor voxel); a stimulus the plan cannot take (:func:`~feagi_embed.build.check_stimulus`)
-    gets its refusal text instead of a driver.
+    gets its refusal text instead of a driver. ``seeds``: per stimulus, the seed of a seeded
+    random one (else ``None``); where the plan's areas take only values >= 0, such a stimulus is
+    redrawn with its values there made non-negative (:attr:`Project.variants`; same draws and
+    entry counts, so the queue is unchanged) — a file's stimulus is taken as written.
     """
     from .boards import load_board
     from .build import c_plan, check_stimulus, report
@@ -310,13 +321,29 @@ def project_task(model, board: str, stimuli: Sequence[Stimulus], bursts: int,
         # stimulus below
         files = {p.name: p.read_bytes() for p in emit_c_model(model, plan, bud, tmp)}
     drivers: list[dict[str, bytes] | str] = []
-    for s in stimuli:
+    variants = _board_variants(model, plan, stimuli, bursts, seeds)
+    for s, v in zip(stimuli, variants):
+        s = v or s
         try:
             check_stimulus(model, plan, s, bursts, board)
             drivers.append(_render_driver(model, plan, s, bursts, state_every, board))
         except (FeagiEmbedError, ValueError) as e:
             drivers.append(str(e))
-    return Project(board, rep, None, files, drivers)
+    return Project(board, rep, None, files, drivers, variants)
+
+
+def _board_variants(model, plan, stimuli, bursts, seeds) -> list[Stimulus | None]:
+    """Per stimulus: the seeded random one redrawn for ``plan``'s non-negative areas, where that
+    changes it, else ``None`` (:func:`project_task`)."""
+    from .plan import nonneg_areas
+
+    areas = nonneg_areas(plan)
+    out: list[Stimulus | None] = []
+    for i, s in enumerate(stimuli):
+        seed = seeds[i] if i < len(seeds) else None
+        v = random_stimulus(model, bursts, seed, areas) if areas and seed is not None else None
+        out.append(v if v is not None and v.to_json() != s.to_json() else None)
+    return out
 
 
 def _compile_flags(cmd: list[str]) -> tuple[list[str], list[str]]:
@@ -499,12 +526,14 @@ def _link_and_run(tb, drv: dict[str, bytes], objs: Objects, model_h: bytes, tmp:
 
 
 def cell_task(cell: dict[str, Any], model, project: Project, objects: Objects, ref,
-              stim_index: int) -> dict[str, Any]:
+              stim_index: int, state_every: int = 0) -> dict[str, Any]:
     """Result of a board cell (executor ``native``/``emulator``): the capacity report, then (when
     the board and the stimulus are accepted and the tools are here) link the stimulus' driver
-    with the compiled objects, run it, compare every digest with the reference ``ref``; a burst
-    digest that differs is re-run with ``-DFEAGI_TRACE_IDS`` to name the first differing neuron.
-    Pure: the same inputs give the same result (``seconds`` aside).
+    with the compiled objects, run it, compare every digest with the reference ``ref`` (or,
+    where the board runs its own variant of a random stimulus, :attr:`Project.variants`, with
+    that variant's reference, ``state_every`` as the sweep's); a burst digest that differs is
+    re-run with ``-DFEAGI_TRACE_IDS`` to name the first differing neuron. Pure: the same inputs
+    give the same result (``seconds`` aside).
     """
     from .boards import load_board
     from .trace import parse_fired_ids, parse_protocol
@@ -534,6 +563,10 @@ def cell_task(cell: dict[str, Any], model, project: Project, objects: Objects, r
         if tb.emulator_kind == "none" and tb.architecture != "native":
             row["detail"] = "not run: size-only board (no emulator)"
             return row
+        variant = project.variants[stim_index] if stim_index < len(project.variants) else None
+        if variant is not None:
+            ref = reference_task(model, variant, len(ref.burst_crc), state_every)
+            row["detail"] = "random stimulus with values >= 0 in this board's non-negative areas"
         with tempfile.TemporaryDirectory(prefix="feagi-sweep-run-") as tmp:
             r = _link_and_run(tb, drv, objects, project.model_files["feagi_model.h"], Path(tmp))
         got_b, got_s, _ = parse_protocol(r.stdout)
@@ -546,7 +579,8 @@ def cell_task(cell: dict[str, Any], model, project: Project, objects: Objects, r
             fired = parse_fired_ids(r2.stdout)
             _finish(row, ref, got_b, got_s, model, fired)
         if r.exit_code != 0:
-            row["detail"] = f"exit {r.exit_code}" + ("; timed out" if r.timed_out else "")
+            row["detail"] = (row["detail"] + "; " if row["detail"] else "") + \
+                f"exit {r.exit_code}" + ("; timed out" if r.timed_out else "")
             if row["status"] == "equal":
                 row["status"] = "error"
         if r.metric:
@@ -885,6 +919,7 @@ class Sweep:
             if (g, board) not in projects:
                 projects[(g, board)] = runner.submit(
                     project_task, models[g], board, stims[g], self.bursts, self.state_every,
+                    [s.seed if s.stimulus is None else None for s in self.stimuli],
                     key=f"project-{g}-{board}-{gspec[g].sha256[:12]}-{tag}")
             return projects[(g, board)]
 
@@ -919,7 +954,7 @@ class Sweep:
                 target = "native" if c["executor"] == "native" else c["board"]
                 fut = runner.submit(cell_task, c, models[g], project_of(g, c["board"]),
                                     objects_of(g, c["board"], target), ref_of(g, si), si,
-                                    key=f"cell-{keys[i]}")
+                                    self.state_every, key=f"cell-{keys[i]}")
             pending[fut] = i
         with _progress(progress, len(cells), len(cells) - len(pending)) as bar:
             for fut, value in runner.as_completed(list(pending)):

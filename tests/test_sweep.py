@@ -103,6 +103,32 @@ def test_cell_refusal_carries_the_numbers_and_runs_nothing():
     assert f"missing {ram['used'] - ram['available']:,} B" in row["detail"]
 
 
+def test_random_stimulus_is_redrawn_non_negative_for_a_board_that_needs_it():
+    """webots_basic fits the nucleo_f401re only with 16-bit V proven for inputs >= 0 in some
+    areas: the sweep's seeded random stimulus (seed 14 draws negative values there) is redrawn
+    for that board with those values made non-negative — the same entries otherwise — and gets a
+    driver; given as a file (no seed) the same schedule is refused, naming the rule."""
+    from feagi_embed.boards import load_board
+    from feagi_embed.build import c_plan
+    from feagi_embed.plan import nonneg_areas
+
+    m = _model("webots_basic")
+    st = random_stimulus(m, BURSTS, 14)
+    areas = nonneg_areas(c_plan(m, load_board("nucleo_f401re"), st, BURSTS))
+    assert areas
+    as_file = project_task(m, "nucleo_f401re", [st], BURSTS, STATE_EVERY)
+    assert as_file.variants == [None] and "expected a value >= 0" in as_file.drivers[0]
+    proj = project_task(m, "nucleo_f401re", [st], BURSTS, STATE_EVERY, [14])
+    (v,) = proj.variants
+    assert isinstance(proj.drivers[0], dict)
+    ids = {g: i for i, g in enumerate(m.areas.genome_ids)}
+    a, b = st.to_json()["stimuli"], v.to_json()["stimuli"]
+    assert len(a) == len(b) and any(e.get("value", 0) < 0 and ids[e["area"]] in areas for e in a)
+    for e, f in zip(a, b):
+        want = abs(e["value"]) if "value" in e and ids[e["area"]] in areas else e.get("value")
+        assert {**e, "value": want} == {**f, "value": f.get("value")}
+
+
 def test_cell_names_the_first_divergence(tmp_path):
     """A native run compared with the twin trace of *another* stimulus must differ at the first
     burst where the two twin traces differ, naming a neuron whose firing differs there."""

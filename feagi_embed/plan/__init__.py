@@ -18,7 +18,7 @@ from .c import (AF_CC16, AF_V8, AF_V16, DEFAULT_QUEUE_LEN, HEAP_CAPABLE, NO_BASE
                 check_precision, layout_c, plan_precision)
 from .fit import check_fit, fit_problems, place_best, place_state, plan_fits
 from .mpy import estimate_heap, layout_mpy
-from .narrow import V_WIDTHS, NarrowV, narrow_v_proof
+from .narrow import V_WIDTHS, NarrowV, narrow_v_proof, nonneg_areas
 from .widths import CapacityError, common_shift, dtype_size, signed_dtype, unsigned_dtype
 
 TARGETS = ("c", "micropython")
@@ -148,6 +148,6 @@ def plan_for(model, budget: Budget, target: str = "c", *,
 __all__ = ["PRECISIONS", "check_precision", "plan_precision", "AF_CC16", "AF_V8", "AF_V16", "V_WIDTHS", "Budget", "Buffer", "CONST", "CapacityError", "DEFAULT_QUEUE_LEN",
            "HEAP_CAPABLE", "IO", "NO_BASE", "NarrowV", "Plan", "STATE", "TARGETS", "budget_for",
            "check_fit", "common_shift", "dtype_size", "estimate_heap", "fit_problems", "layout",
-           "layout_c", "layout_mpy", "narrow_v_proof", "place_best", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",
+           "layout_c", "layout_mpy", "narrow_v_proof", "nonneg_areas", "place_best", "place_state", "plan_fits", "plan_for", "queue_len_for", "input_queue_len",
            "sensor_voxels", "FRAME_UNITS",
            "signed_dtype", "unsigned_dtype"]

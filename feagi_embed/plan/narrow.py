@@ -44,6 +44,15 @@ class NarrowV:
                 "nonneg_sensory": self.nonneg_sensory}
 
 
+def nonneg_areas(plan) -> list[int]:
+    """Indices (model area order) of the areas whose narrow membrane potential in ``plan`` holds
+    only for inputs >= 0 (:attr:`NarrowV.nonneg_sensory`): a stimulus must inject values >= 0
+    there. ``plan``: a C :class:`~feagi_embed.plan.Plan` (its ``per_area`` keys are the areas in
+    model order)."""
+    keys = list(plan.per_area)
+    return sorted(keys.index(k) for k, v in plan.narrow_v.items() if v.nonneg_sensory)
+
+
 def _input_bounds(m) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-neuron summed positive static input ``pos_in`` [N], per-synapse source and target
     areas [S], contributions [S] and the run-time-PSP flag of each area [A]."""
