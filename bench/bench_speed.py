@@ -20,13 +20,21 @@ Sections (``--sections``, default all that can run here):
   ``--step-backends``). Backends: ``numba``, ``cuda`` (automatic path choice), ``cuda-grid``
   (``CudaTwin(fused=False)``: ``k_in``, ``k_dyn``, ``k_scan3`` per burst), ``cuda-fused``
   (``fused=True``: every burst of a batch in one ``k_fused`` launch), ``wgpu``; a CUDA name with
-  ``-mapped`` appended (``cuda-grid-mapped``) steps through page-locked I/O
-  (``CudaTwin.mapped_step``); CUDA rows add the device time per burst of the batched runs.
+  ``-mapped`` appended (``cuda-grid-mapped``) steps through page-locked I/O, with ``-staged``
+  through staged copies (``CudaTwin.mapped_step`` True / False; the default is mapped); CUDA
+  rows add the device time per burst of the batched runs.
 * ``cuda``: the synthetic model at 1 % / 10 %: ``CudaTwin.run(N, record=False)`` wall and device
   time per burst after a warm-up that captures the graphs (never inside timed repetitions), the
   digests compared with ``threads=1`` numba over the first ``--numba-bursts`` bursts (or marked
   "not compared"), and :func:`floor_probe` on the same fired sets, in the same process: ratios
   wall / floor and device / floor.
+* ``cpufloor``: what the machine's cores give any propagation, with the numba kernel's own
+  threads: per thread ``T``, ``10 M / T`` (target, contribution) pairs (uint16 range-relative
+  target, int32 contribution: the parallel kernel's 6 bytes per event) read in order and added
+  into that thread's own 62,500-neuron int32 accumulator (L2-resident), and a plain read of a
+  512 MB array: events/s, GB/s and the speed-up over ``T = 1``. The twin's speed-up on ``T``
+  threads is bounded by these (``threads_per_core`` in the machine info says whether the logical
+  CPUs are SMT siblings).
 * ``json``: ``feagi-embed run --json`` on learning_v1_1b (300 bursts, a random stimulus): time of
   the simulation vs the streamed JSON writer (to /dev/null), and the previous one-shot
   ``json.dump`` for comparison.
@@ -121,6 +129,69 @@ def numba_section(model, acts, threads, bursts, reps, seed):
     return rows
 
 
+# ----------------------------------------------------------------------------- cpu floor
+def _cpu_floor_kernels():
+    import numba as nb
+
+    @nb.njit(parallel=True, cache=False)
+    def scatter(idx, val, acc, parts, rng):
+        n = idx.shape[0]
+        for p in nb.prange(parts):
+            lo, hi = n * p // parts, n * (p + 1) // parts
+            base = p * rng
+            for k in range(lo, hi):
+                acc[base + np.int64(idx[k])] += val[k]
+
+    @nb.njit(parallel=True, cache=False)
+    def read(a, parts):
+        n = a.shape[0]
+        tot = np.zeros(parts, np.int64)
+        for p in nb.prange(parts):
+            s = np.int64(0)
+            for k in range(n * p // parts, n * (p + 1) // parts):
+                s += a[k]
+            tot[p] = s
+        return tot.sum()
+
+    return scatter, read
+
+
+def cpu_floor_section(threads, reps, seed, events=10_000_000, rng=62_500):
+    import numba as nb
+
+    scatter, read = _cpu_floor_kernels()
+    g = np.random.default_rng(seed)
+    idx = g.integers(0, rng, events, dtype=np.uint16)
+    val = g.integers(-1000, 1000, events, dtype=np.int32)
+    big = np.ones(64 * 2 ** 20, np.int64)  # 512 MB
+    rows, base = [], {}
+    for T in threads:
+        nb.set_num_threads(T)
+        acc = np.zeros(T * rng, np.int32)
+        scatter(idx, val, acc, T, rng)
+        read(big, T)
+        ts, tr = [], []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            scatter(idx, val, acc, T, rng)
+            ts.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            read(big, T)
+            tr.append(time.perf_counter() - t0)
+        ev_s = events / min(ts)
+        gb_s = big.nbytes / min(tr) / 1e9
+        base.setdefault("ev", ev_s)
+        base.setdefault("gb", gb_s)
+        r = {"section": "cpufloor", "threads": T, "scatter_events_per_s": ev_s,
+             "scatter_speedup_vs_1": ev_s / base["ev"], "read_gb_per_s": gb_s,
+             "read_speedup_vs_1": gb_s / base["gb"]}
+        rows.append(r)
+        log(f"  cpu floor T={T:2d}: scatter {ev_s:.3g} ev/s (x{r['scatter_speedup_vs_1']:.2f})"
+            f"  read {gb_s:6.1f} GB/s (x{r['read_speedup_vs_1']:.2f})")
+    nb.set_num_threads(nb.config.NUMBA_NUM_THREADS)
+    return rows
+
+
 # ----------------------------------------------------------------------------- step
 def step_inputs(model, bursts: int, seed: int):
     """A fresh seeded 5 % force-fire of every non-core area with outgoing synapses, each burst:
@@ -156,9 +227,9 @@ def step_twin_factory(b: str, threads: int):
     if not backends.available(base)[0]:
         return None
     cls = backends.twin_class(base)
-    name = b.removesuffix("-mapped")
-    if b != name:  # step() through page-locked I/O (CudaTwin.mapped_step)
-        cls = type(cls.__name__ + "Mapped", (cls,), {"mapped_step": True})
+    name = b.removesuffix("-mapped").removesuffix("-staged")
+    if b != name:  # step() through page-locked I/O or staged copies (CudaTwin.mapped_step)
+        cls = type(cls.__name__ + "Step", (cls,), {"mapped_step": b.endswith("-mapped")})
     if name in ("cuda-grid", "cuda-fused"):
         return lambda m: cls(m, fused=name == "cuda-fused")
     return cls
@@ -454,6 +525,8 @@ def main(argv=None):
     if "numba" in args.sections:
         rows += numba_section(model, args.activity, threads, args.numba_bursts, args.reps,
                               args.seed)
+    if "cpufloor" in args.sections:
+        rows += cpu_floor_section(threads, max(3, args.reps), args.seed)
     if "step" in args.sections:
         rows += step_section(args.step_genomes, args.step_backends, args.step_bursts, args.seed,
                              args.step_threads)

@@ -392,6 +392,14 @@ def machine_info() -> dict:
             info["mem_total_kib"] = int(next(l.split()[1] for l in f if l.startswith("MemTotal")))
     except (OSError, StopIteration):
         pass
+    try:  # SMT: how many of the logical CPUs share one physical core
+        with open("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list") as f:
+            sib = f.read().strip()
+        info["threads_per_core"] = sum(
+            (int(b) - int(a) + 1) if "-" in part else 1
+            for part in sib.split(",") for a, _, b in [part.partition("-")])
+    except (OSError, ValueError):
+        pass
     return info
 
 

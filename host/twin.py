@@ -593,6 +593,7 @@ class Twin:
         self._out_v = np.empty(cap, vt)
         self._static_args = None
         self._tail = None
+        self._step_list = None
         self._step_ptr = np.zeros(2, np.int64)
         self._step_counts = np.zeros(1, np.int64)
         #: candidates + force-fires from which a burst of the single-thread kernel runs dense
@@ -624,18 +625,19 @@ class Twin:
         m = self.model
         syn_w = m.syn_w if m.has_runtime_psp else np.zeros(1, np.asarray(m.syn_w).dtype)
         with self._numba_threads():
-            bounds, ptrp, dst, c, w = prepare(m.syn_ptr, m.syn_dst, self._syn_c, syn_w, n,
+            bounds, ptrp, pbase, dst, c, w = prepare(m.syn_ptr, m.syn_dst, self._syn_c, syn_w, n,
                                                self.threads)
         self._syn = (m.syn_ptr, dst, c, w)
         P = self.threads
         self._par = dict(
-            fq_off=np.zeros(P + 1, np.int64), bounds=bounds, ptrp=ptrp,
+            fq_off=np.zeros(P + 1, np.int64), bounds=bounds, ptrp=ptrp, pbase=pbase,
             skind=np.zeros(n + 1, np.uint8),
             lcand=np.zeros(n + 1, np.uint32), lcnt=np.zeros(P, np.int64),
             lprev=np.zeros(n + 1, np.uint32), lpcnt=np.zeros(P, np.int64),
             lrefl=np.zeros(n + 1, np.uint32), lrcnt=np.zeros(P, np.int64),
             lfired=np.zeros(n + 1, np.uint32), lfv=np.zeros(n + 1, vt),
-            lfcnt=np.zeros(P, np.int64), sc=np.zeros(n + 1, vt), ldense=np.zeros(P, np.uint8))
+            lfcnt=np.zeros(P, np.int64), sc=np.zeros(n + 1, vt), ldense=np.zeros(P, np.uint8),
+            lfn=np.zeros(P, np.int64))
 
     def _numba_threads(self):
         """Context: numba's thread count set to ``min(threads, NUMBA_NUM_THREADS)``."""
@@ -682,10 +684,11 @@ class Twin:
             else:
                 p = self._par
                 b += (self._cand, self._prev, self._forced, self._fq, self._fq_v,
-                      self._fq_len, p["fq_off"], p["bounds"], p["ptrp"], p["skind"],
+                      self._fq_len, p["fq_off"], p["bounds"], p["ptrp"], p["pbase"],
+                      p["skind"],
                       p["lcand"], p["lcnt"], p["lprev"], p["lpcnt"], p["lrefl"], p["lrcnt"],
                       p["lfired"], p["lfv"], p["lfcnt"]) + self._make_row_plan() + (
-                          p["sc"], p["ldense"])
+                          p["sc"], p["ldense"], p["lfn"])
             b += (self._out_ids, self._out_v)
             self._static_args = static = (a, b, self.mode == "float")
         a, b, floating = static
@@ -701,6 +704,21 @@ class Twin:
         if counts is self._step_counts:  # step(): one tuple less to build
             return (b0, step) + a + (ptr, nrn, val, kind) + tail[2]
         return (b0, step) + a + (ptr, nrn, val, kind) + b + (counts,) + tail[1]
+
+    def _step_argv(self, b0, nrn, val, kind):
+        """:meth:`_kernel_args` of a one-burst step as a list kept between steps, only the burst
+        number and the inputs replaced (a third of the cost of building the tuple)."""
+        kept = self._step_list
+        if kept is None or kept[0] is not self._tail:
+            argv = list(self._kernel_args(b0, 1, self._step_ptr, nrn, val, kind,
+                                          self._step_counts))
+            self._step_list = (self._tail, argv)
+            return argv
+        argv = kept[1]
+        argv[0] = b0
+        k = len(self._static_args[0]) + 3  # (b0, step) + constants + (ptr,): then the inputs
+        argv[k], argv[k + 1], argv[k + 2] = nrn, val, kind
+        return argv
 
     def _call(self, *args):
         """Call the kernel. numba's dispatch of a literal-specialised function re-types the call
@@ -824,8 +842,7 @@ class Twin:
                                      real=self.mode == "float")
         self._step_ptr[1] = nrn.shape[0]
         b0 = self.burst + 1
-        n, _ = self._call(*self._kernel_args(b0, 1, self._step_ptr, nrn, val, kind,
-                                             self._step_counts))
+        n, _ = self._call(*self._step_argv(b0, nrn, val, kind))
         self.burst = b0
         fired = self._out_ids[:n].copy()
         return StepResult(b0, fired, self._out_v[:n].copy(),

@@ -5,17 +5,18 @@ Bit-exact with the single-thread kernel :func:`feagi_embed.host.twin.run_bursts`
 the f32 reference), by construction:
 
 * the synapses are laid out range-major (:func:`prepare`): range ``p``'s slice of every row,
-  rows in source order and each slice in row order, so ``ptrp[p, src] … ptrp[p, src + 1]`` is
-  the part of row ``src`` that targets range ``p``. Thread ``p`` walks the previous fire queue in
-  order (ascending ids) through its own contiguous region, no cache line shared with another
-  thread; each target therefore receives its inputs in exactly the serial order (the power
-  neuron, sources by ascending id and synapses in row order, then the range's sensory entries in
-  file order), so even the f32 sums are the same;
+  rows in source order and each slice in row order, so ``pbase[p] + ptrp[p, src] …
+  pbase[p] + ptrp[p, src + 1]`` is the part of row ``src`` that targets range ``p``. Thread
+  ``p`` walks the previous fire queue in order (ascending ids) through its own contiguous
+  region, no cache line shared with another thread; each target therefore receives its inputs
+  in exactly the serial order (the power neuron, sources by ascending id and synapses in row
+  order, then the range's sensory entries in file order), so even the f32 sums are the same;
 * candidates, refractory list and fired neurons are kept per range; a range's fired ids are sorted
   and the ranges are ascending, so their concatenation is the serial kernel's sorted fired set
   (the next fire queue and the trace);
-* force-fires and the power neuron are applied serially first, as in the serial kernel (their
-  candidates stay in one global list that each range filters); each range adds its own sensory
+* the power neuron is applied serially first, as in the serial kernel (its candidate stays in
+  one global list that each range filters); each range takes its own force-fires (into its part
+  of ``forced``, counts in ``lfn``) before its membrane reset, and adds its own sensory
   injections after its propagation.
 
 The order of the candidate list itself is not observable (it feeds only per-neuron rules); the
@@ -64,7 +65,8 @@ def _range_counts(syn_ptr, syn_dst, bounds):
 @nb.njit(cache=True, parallel=True)
 def _scatter(syn_ptr, syn_dst, syn_c, syn_w, bounds, ptrp, dst, c, w):
     """Copy every synapse to its range-major place (``ptrp``: :func:`prepare`), each row's
-    slice in row order; ``syn_w`` of length 1 (no run-time contributions) is not copied."""
+    slice in row order, the target relative to its range's first neuron; ``syn_w`` of length 1
+    (no run-time contributions) is not copied."""
     n = syn_ptr.shape[0] - 1
     has_w = syn_w.shape[0] == syn_dst.shape[0]
     for src in prange(n):
@@ -74,13 +76,13 @@ def _scatter(syn_ptr, syn_dst, syn_c, syn_w, bounds, ptrp, dst, c, w):
             p = _range_of(bounds, t)
             pos = cur[p]
             cur[p] = pos + 1
-            dst[pos] = t
+            dst[pos] = t - bounds[p]
             c[pos] = syn_c[k]
             if has_w:
                 w[pos] = syn_w[k]
 
 
-def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int):
+def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int, wide: bool = False):
     """Range bounds and the range-major synapses of :func:`run_bursts_par`.
 
     Args:
@@ -88,14 +90,20 @@ def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int):
             dummy when no source computes run-time contributions).
         n_neurons: N.
         parts: P, the number of neuron ranges (threads).
+        wide: int64 offsets and uint32 targets even where narrower ones would hold them (tests).
 
     Returns:
-        ``(bounds int64 [P+1], ptrp int64 [P, N+1], dst, c, w)``: ranges balanced by incoming
-        synapses (+1 per neuron for its dynamics); ``dst``/``c``/``w`` the synapses in
-        range-major order, row ``src``'s slice for range ``p`` at ``ptrp[p, src] …
-        ptrp[p, src + 1]`` (so ``ptrp[p, N] == ptrp[p + 1, 0]``). Range-major offsets too: each
-        thread reads its own row in increasing order (source-major ``[N+1, P]`` offsets, shared
-        by the threads, ran 1.7x slower at 10 % in the single-thread work measurement).
+        ``(bounds int64 [P+1], ptrp [P, N+1], pbase int64 [P], dst, c, w)``: ranges balanced by
+        incoming synapses (+1 per neuron for its dynamics); ``dst``/``c``/``w`` the synapses in
+        range-major order (``dst`` relative to the range's first neuron ``bounds[p]``: uint16
+        when no range has more than 65,536 neurons, halving the bytes a slice reads, else
+        uint32), row ``src``'s slice for range ``p`` at ``pbase[p] + ptrp[p, src] …
+        pbase[p] + ptrp[p, src + 1]``. ``ptrp`` is relative to the range's region, uint32 when
+        every region holds fewer than 2^32 synapses (else int64): 16 offsets per cache line, so
+        at 10 % activity a range's next fired source often shares its line. Range-major offsets
+        too: each thread reads its own row in increasing order (source-major ``[N+1, P]``
+        offsets, shared by the threads, ran 1.7x slower at 10 % in the single-thread work
+        measurement).
     """
     P = max(1, int(parts))
     indeg = np.bincount(np.asarray(syn_dst, np.int64), minlength=n_neurons)[:n_neurons]
@@ -108,11 +116,16 @@ def prepare(syn_ptr, syn_dst, syn_c, syn_w, n_neurons: int, parts: int):
     starts = np.concatenate(([0], np.cumsum(cnt.reshape(-1))))
     ptrp = starts[np.arange(P)[:, None] * n_neurons + np.arange(n_neurons + 1)[None, :]]
     ptrp = np.ascontiguousarray(ptrp, np.int64)
-    dst = np.empty_like(syn_dst)
+    widest = int(np.diff(bounds).max(initial=0))
+    dst = np.empty(syn_dst.shape[0], np.uint16 if widest <= 2 ** 16 and not wide else np.uint32)
     c = np.empty_like(syn_c)
     w = np.empty_like(syn_w) if syn_w.shape[0] == syn_dst.shape[0] else syn_w
     _scatter(syn_ptr, syn_dst, syn_c, syn_w, bounds, ptrp, dst, c, w)
-    return bounds, ptrp, dst, c, w
+    pbase = np.ascontiguousarray(ptrp[:, 0])
+    ptrp -= pbase[:, None]  # in place: the 1 M x 16 offsets are 128 MB as int64
+    if not wide and int(ptrp[:, -1].max(initial=0)) < 2 ** 32:
+        ptrp = ptrp.astype(np.uint32)
+    return bounds, ptrp, pbase, dst, c, w
 
 
 # Long by design, as run_bursts (its serial twin): each phase is one prange over the P ranges.
@@ -122,17 +135,19 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                    a_cfl, a_mp_acc, a_mp_driven, a_degen, syn_ptr, syn_dst, syn_c, syn_w, fanout,
                    st_ptr, st_nrn, st_val, st_kind,
                    V, cd, cc, psp, acc, flag, gcand, gprev, forced, fq, fq_v, fq_len, fq_off,
-                   bounds, ptrp, skind, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired,
-                   lfv, lfcnt, row_mode, row_c, sc, ldense, out_ids, out_v, out_counts, floating):
+                   bounds, ptrp, pbase, skind, lcand, lcnt, lprev, lpcnt, lrefl, lrcnt, lfired,
+                   lfv, lfcnt, row_mode, row_c, sc, ldense, lfn, out_ids, out_v, out_counts,
+                   floating):
     """:func:`feagi_embed.host.twin.run_bursts` over ``P = len(bounds) - 1`` neuron ranges.
 
-    Per-range buffers (``lcand``, ``lprev``, ``lrefl``, ``lfired``/``lfv``: ``[N]``, range ``p``
-    using ``[bounds[p], bounds[p+1])``; counts ``[P]``), ``gcand``/``gprev`` (``gprev[0]`` =
-    count) the candidates of the serial inputs, ``fq_off[p]`` where range ``p``'s fired ids start
-    in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the range-major copies and ``ptrp`` the slice
+    Per-range buffers (``lcand``, ``lprev``, ``lrefl``, ``lfired``/``lfv``, ``forced``: ``[N]``,
+    range ``p`` using ``[bounds[p], bounds[p+1])``; counts ``[P]``, ``lfn`` the force-fires'),
+    ``gcand``/``gprev`` (``gprev[0]`` = count) the candidates of the serial inputs, ``fq_off[p]``
+    where range ``p``'s fired ids start in ``fq``. ``syn_dst``/``syn_c``/``syn_w`` are the
+    range-major copies (``syn_dst`` relative to ``bounds[p]``) and ``ptrp``/``pbase`` the slice
     offsets of :func:`prepare`; ``skind`` (uint8 ``[N+1]``) and ``sc`` (V's dtype ``[N+1]``) the
-    per-burst gather of each fire-queue source's row kind and uniform contribution (``row_mode``/``row_c``:
-    :func:`~feagi_embed.host.twin.row_plan`).
+    per-burst gather of each fire-queue source's row kind and uniform contribution
+    (``row_mode``/``row_c``: :func:`~feagi_embed.host.twin.row_plan`).
 
     As in the serial kernel, a range turns *dense* (``ldense[p]``) once it has 1/DENSE_DIVISOR
     of its neurons as candidates: the rest of its propagation only sets CAND flags, and one pass
@@ -148,15 +163,8 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
             return n_out, bi
         burst = first_burst + bi
         n_cand = 0
-        n_forced = 0
-        # 2.–3. force-fires and the power neuron (serial, in file order; injections after 5.)
-        for s in range(st_ptr[bi], st_ptr[bi + 1]):
-            i = st_nrn[s]
-            if st_kind[s] == KIND_FORCE:
-                if flag[i] & FORCED == 0:
-                    flag[i] |= FORCED
-                    forced[n_forced] = i
-                    n_forced += 1
+        # 3. the power neuron (serial; each range takes its own force-fires (2.) below and its
+        #    injections after 5.)
         if power >= 0:
             if flag[power] & CAND == 0:
                 flag[power] |= CAND
@@ -177,6 +185,16 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
         for p in prange(P):
             lo = bounds[p]
             hi = bounds[p + 1]
+            # 2. the range's force-fires, each once, into its part of ``forced`` (which neurons
+            #    are forced is all that is observable, and only the owning range reads their flags)
+            n_forced = 0
+            for s in range(st_ptr[bi], st_ptr[bi + 1]):
+                i = st_nrn[s]
+                if st_kind[s] == KIND_FORCE and lo <= i < hi and flag[i] & FORCED == 0:
+                    flag[i] |= FORCED
+                    forced[lo + n_forced] = i
+                    n_forced += 1
+            lfn[p] = n_forced
             # 4. membrane reset over the previous burst's candidates / fire queue of the range
             if large_brain:
                 for j in range(fq_off[p], fq_off[p + 1]):
@@ -201,20 +219,21 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
             #    2·PREFETCH_AHEAD sources ahead, the slices PREFETCH_AHEAD ahead (whose offsets
             #    are then in cache: at low activity the offsets are the misses)
             pp = ptrp[p]
+            pb = pbase[p]
             lc = 0
             dmin = max(1, (hi - lo) // DENSE_DIVISOR)
-            dense = (n_cand + n_forced) * (hi - lo) >= dmin * n_neurons
+            dense = n_cand * (hi - lo) + n_forced * n_neurons >= dmin * n_neurons
             for j in range(nfq):
                 if j + 2 * PREFETCH_AHEAD < nfq:
                     prefetch(pp, fq[j + 2 * PREFETCH_AHEAD])
                 if j + PREFETCH_AHEAD < nfq:
-                    kp = pp[fq[j + PREFETCH_AHEAD]]
+                    kp = pb + np.int64(pp[fq[j + PREFETCH_AHEAD]])
                     prefetch(syn_dst, kp)
                     if skind[j + PREFETCH_AHEAD] != 3:
                         prefetch(syn_c, kp)
                 src = fq[j]
-                k0 = pp[src]
-                k1 = pp[src + 1]
+                k0 = pb + np.int64(pp[src])
+                k1 = pb + np.int64(pp[src + 1])
                 if k1 <= k0:
                     continue
                 if not dense and lc >= dmin:
@@ -224,12 +243,12 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                     cu = sc[j]
                     if dense:
                         for k in range(k0, k1):
-                            t = syn_dst[k]
+                            t = lo + np.int64(syn_dst[k])
                             flag[t] |= CAND
                             acc[t] = accumulate(acc[t], cu, floating)
                     else:
                         for k in range(k0, k1):
-                            t = syn_dst[k]
+                            t = lo + np.int64(syn_dst[k])
                             if flag[t] & CAND == 0:
                                 flag[t] |= CAND
                                 lcand[lo + lc] = t
@@ -239,7 +258,7 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                 driven = sk == 1
                 degen = sk == 2
                 for k in range(k0, k1):
-                    t = syn_dst[k]
+                    t = lo + np.int64(syn_dst[k])
                     if driven:
                         c = runtime_contribution(syn_w[k], fq_v[j], fanout[src], psp_cap, floating)
                     elif degen:
@@ -350,14 +369,13 @@ def run_bursts_par(first_burst, n_bursts, power, power_in, forced_v, psp_cap, la
                         lfv[lo + nf] = v
                         nf += 1
                 lrcnt[p] = nr
-                for j in range(n_forced):
-                    i = forced[j]
-                    if lo <= i < hi:
-                        if flag[i] & FIRED == 0:
-                            lfired[lo + nf] = i
-                            lfv[lo + nf] = forced_v
-                            nf += 1
-                        flag[i] = 0
+                for j in range(lfn[p]):
+                    i = forced[lo + j]
+                    if flag[i] & FIRED == 0:
+                        lfired[lo + nf] = i
+                        lfv[lo + nf] = forced_v
+                        nf += 1
+                    flag[i] = 0
                 if nf > 1:
                     order = np.argsort(lfired[lo:lo + nf])
                     ids_s = lfired[lo:lo + nf][order]

@@ -435,8 +435,8 @@ def test_cuda_step_and_batched_runs_interleaved(backend, large):
     stim = random_stimulus(m, 40, seed=11, per_burst=12)
     ptr, nrn, val, kind = stim.compile(m, 40)
     ref, got = Twin(m), cls(m, batch=8)
-    got.mapped_step = True  # step() between runs through the mapped graph (the default path is
-    # test_gpu_step_equals_numba's)
+    got.mapped_step = True  # step() between runs through the mapped graph (the default; the
+    # staged path is test_cuda_step_inputs_grow_and_record_off's)
     assert got.fused == (backend == "cuda-fused")
     assert_same_trace(ref.run(9, stim, state_every=3), got.run(9, stim, state_every=3), "run 1")
     for b in range(9, 17):

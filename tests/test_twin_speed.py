@@ -62,6 +62,26 @@ def test_parallel_kernel_equals_single_thread(seed, large_brain):
             assert np.array_equal(getattr(one, k), getattr(par, k)), k
 
 
+def test_parallel_kernel_wide_offsets_equal(monkeypatch):
+    """The int64 slice offsets and uint32 targets (regions of 2^32 synapses or more, ranges
+    above 65,536 neurons) run the same trace as the uint32 offsets and uint16 range-relative
+    targets every smaller model gets."""
+    import functools
+
+    from feagi_embed.host import twin_par
+
+    m = _model(0, False)
+    stim = random_stimulus(m, 30, seed=0)
+    ref = Twin(m, threads=3)
+    assert ref._par["ptrp"].dtype == np.uint32 and ref._syn[1].dtype == np.uint16
+    ref_tr = ref.run(30, stim, state_every=10)
+    monkeypatch.setattr(twin_par, "prepare", functools.partial(twin_par.prepare, wide=True))
+    wide = Twin(m, threads=3)
+    assert wide._par["ptrp"].dtype == np.int64 and wide._syn[1].dtype == np.uint32
+    _same(ref_tr, wide.run(30, stim, state_every=10))
+    assert np.array_equal(ref._par["ptrp"], wide._par["ptrp"])
+
+
 def test_parallel_kernel_keeps_f32_sums_in_serial_order():
     """Float mode adds each target's inputs in f32, so their order matters: the parallel kernel
     must feed every target in the serial order (learning_v1_1b under injections)."""
