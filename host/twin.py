@@ -625,8 +625,8 @@ class Twin:
         m = self.model
         syn_w = m.syn_w if m.has_runtime_psp else np.zeros(1, np.asarray(m.syn_w).dtype)
         with self._numba_threads():
-            bounds, ptrp, pbase, dst, c, w = prepare(m.syn_ptr, m.syn_dst, self._syn_c, syn_w, n,
-                                               self.threads)
+            bounds, ptrp, pbase, dst, c, w = prepare(m.syn_ptr, m.syn_dst, self._syn_c, syn_w,
+                                                      n, self.threads)
         self._syn = (m.syn_ptr, dst, c, w)
         P = self.threads
         self._par = dict(
